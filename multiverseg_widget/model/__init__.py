@@ -1,0 +1,20 @@
+"""Networks, prompt encoding, checkpoints and the Predictor."""
+
+from .checkpoint import CheckpointError, save_checkpoint
+from .load import load_model
+from .multiverseg_net import MultiverSegNet
+from .predictor import Prediction, Predictor
+from .prompts import encode_prompts, rescale_prompts
+from .scribbleprompt_unet import ScribblePromptUNet
+
+__all__ = [
+    "CheckpointError",
+    "MultiverSegNet",
+    "Prediction",
+    "Predictor",
+    "ScribblePromptUNet",
+    "encode_prompts",
+    "load_model",
+    "rescale_prompts",
+    "save_checkpoint",
+]

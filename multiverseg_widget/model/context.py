@@ -1,0 +1,111 @@
+"""The context set as the network sees it: prepared once, cached, and capped by similarity.
+
+Preparing a context item (normalise, resize to 128 x 128) costs more than hashing it, so items are
+keyed by a digest of their pixels: a click that reuses the same context reuses the same tensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .preprocessing import as_mask, resize_image, to_gray_unit
+
+DESCRIPTOR_SIZE = 16
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """One context pair at model resolution, plus a small descriptor for similarity ranking."""
+
+    image: torch.Tensor  # 1 x 128 x 128
+    label: torch.Tensor  # 1 x 128 x 128, soft in [0, 1] where the resize averaged an edge
+    descriptor: torch.Tensor  # DESCRIPTOR_SIZE**2, zero mean, unit norm
+
+
+def image_descriptor(image: torch.Tensor) -> torch.Tensor:
+    """A 16 x 16 average-pooled, zero-mean, unit-norm copy of a 1 x 1 x h x w image.
+
+    Two images' descriptors have a dot product equal to the normalised cross-correlation of
+    their coarse layouts, which is how ``max_context`` ranks context items.
+    """
+    small = F.adaptive_avg_pool2d(image, DESCRIPTOR_SIZE).flatten()
+    small = small - small.mean()
+    return small / small.norm().clamp_min(1e-6)
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.data)
+    return h.hexdigest()
+
+
+class ContextCache:
+    """Prepared context items keyed by content, and the last stacked support tensor."""
+
+    def __init__(self, max_items: int = 512) -> None:
+        self.max_items = max_items
+        self.preparations = 0  # items prepared so far; lets tests check reuse
+        self._items: OrderedDict[str, PreparedItem] = OrderedDict()
+        self._stacked_key: tuple[str, ...] | None = None
+        self._stacked: torch.Tensor | None = None
+
+    def prepare(
+        self, context: Sequence[tuple[np.ndarray, np.ndarray]]
+    ) -> list[tuple[str, PreparedItem]]:
+        """Validate and prepare every (image, mask) pair, reusing cached ones."""
+        if isinstance(context, (str, bytes)) or not isinstance(context, Sequence):
+            raise ValueError("context must be a list of (image, mask) pairs")
+        out = []
+        for i, pair in enumerate(context):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"context[{i}] must be an (image, mask) pair")
+            image, mask = np.asarray(pair[0]), np.asarray(pair[1])
+            key = _digest(image, mask)
+            item = self._items.get(key)
+            if item is None:
+                item = self._prepare_item(image, mask, i)
+                self._items[key] = item
+                if len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+            else:
+                self._items.move_to_end(key)
+            out.append((key, item))
+        return out
+
+    def _prepare_item(self, image: np.ndarray, mask: np.ndarray, i: int) -> PreparedItem:
+        gray = to_gray_unit(image, f"context[{i}] image")
+        label = as_mask(mask, gray.shape, f"context[{i}] mask")
+        self.preparations += 1
+        small = resize_image(gray)
+        return PreparedItem(small[0], resize_image(label)[0], image_descriptor(small))
+
+    def support(self, items: Sequence[tuple[str, PreparedItem]]) -> torch.Tensor:
+        """S x 2 x h x w support tensor (image, label per item), rebuilt only when items change."""
+        key = tuple(k for k, _ in items)
+        if key != self._stacked_key:
+            self._stacked = torch.stack([torch.cat([it.image, it.label]) for _, it in items])
+            self._stacked_key = key
+        assert self._stacked is not None
+        return self._stacked
+
+
+def most_similar(
+    items: list[tuple[str, PreparedItem]], target: torch.Tensor, k: int | None
+) -> list[tuple[str, PreparedItem]]:
+    """Keep the k items whose coarse layout correlates best with the target (all if k is None)."""
+    if k is None or len(items) <= k:
+        return items
+    target_descriptor = image_descriptor(target)
+    scores = torch.stack([it.descriptor for _, it in items]) @ target_descriptor
+    keep = sorted(torch.topk(scores, k).indices.tolist())
+    return [items[i] for i in keep]
