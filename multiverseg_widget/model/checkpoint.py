@@ -7,7 +7,6 @@ failure names the file and says what is wrong and how to fix it.
 
 from __future__ import annotations
 
-import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -36,18 +35,33 @@ def read_checkpoint_file(path: str | Path) -> Any:
         )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
+    except Exception as err:  # torch raises many types for foreign files; all mean the same here
         if "Weights only load failed" in str(err):
             raise CheckpointError(
                 f"{path} needs pickled Python code to load, which is refused for safety "
                 "(weights_only=True). Re-save only the tensors, e.g. "
                 "torch.save(model.state_dict(), path)."
             ) from None
-        raise CheckpointError(f"{path} is not a PyTorch checkpoint ({err})") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
         raise CheckpointError(
             f"{path} is not a PyTorch checkpoint or is truncated ({type(err).__name__}: {err})"
         ) from None
+
+
+def checkpoint_kind(content: Any) -> str | None:
+    """What a loaded file holds: "own" (this project's format), "official-multiverseg" (a dict
+    with the state dict under "model"), "multiverseg" / "scribbleprompt" (bare state dicts)."""
+    if not isinstance(content, dict):
+        return None
+    if content.get("format") == FORMAT_NAME:
+        return "own"
+    if isinstance(content.get("model"), dict):
+        return "official-multiverseg"
+    keys = [str(k) for k in content]
+    if any(k.startswith("enc_blocks.") for k in keys):
+        return "multiverseg"
+    if any(k.startswith("downs.") for k in keys):
+        return "scribbleprompt"
+    return None
 
 
 def _block_count(state_dict: dict[str, torch.Tensor], prefix: str) -> int:
@@ -145,10 +159,6 @@ def build_scribbleprompt(
 ) -> ScribblePromptUNet:
     config = config or scribbleprompt_config_from_state_dict(state_dict, path)
     return load_into(ScribblePromptUNet(**config), state_dict, path)
-
-
-def is_own_checkpoint(content: Any) -> bool:
-    return isinstance(content, dict) and content.get("format") == FORMAT_NAME
 
 
 def save_checkpoint(

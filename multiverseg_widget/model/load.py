@@ -10,7 +10,7 @@ from .checkpoint import (
     CheckpointError,
     build_multiverseg,
     build_scribbleprompt,
-    is_own_checkpoint,
+    checkpoint_kind,
     read_checkpoint_file,
 )
 from .predictor import Predictor
@@ -38,23 +38,23 @@ def load_model(
         path = DEFAULT_CHECKPOINT
     path = Path(path)
     content = read_checkpoint_file(path)
+    kind = checkpoint_kind(content)
     metadata: dict = {"source": str(path)}
     min_context = OFFICIAL_MIN_CONTEXT
     sp_net = None
-    if is_own_checkpoint(content):
-        mvs_net = build_multiverseg(
-            content["multiverseg"]["state_dict"], path, content["multiverseg"]["config"]
-        )
+    if kind == "own":
+        part = content["multiverseg"]
+        mvs_net = build_multiverseg(part["state_dict"], path, part["config"])
         if content.get("scribbleprompt"):
             part = content["scribbleprompt"]
             sp_net = build_scribbleprompt(part["state_dict"], path, part["config"])
         min_context = int(content.get("min_context", OFFICIAL_MIN_CONTEXT))
         metadata.update(content.get("metadata", {}))
-    elif isinstance(content, dict) and isinstance(content.get("model"), dict):
+    elif kind == "official-multiverseg":
         mvs_net = build_multiverseg(content["model"], path)
-    elif isinstance(content, dict) and any(str(k).startswith("enc_blocks.") for k in content):
+    elif kind == "multiverseg":
         mvs_net = build_multiverseg(content, path)
-    elif isinstance(content, dict) and any(str(k).startswith("downs.") for k in content):
+    elif kind == "scribbleprompt":
         raise CheckpointError(
             f"{path} is a ScribblePrompt UNet file; pass it as load_model(multiverseg_file, "
             "scribbleprompt=this_file)"
@@ -68,11 +68,9 @@ def load_model(
     if scribbleprompt is not None:
         sp_path = Path(scribbleprompt)
         sp_content = read_checkpoint_file(sp_path)
-        if isinstance(sp_content, dict) and any(
-            str(k).startswith("enc_blocks.") for k in sp_content
-        ):
+        if checkpoint_kind(sp_content) in ("own", "official-multiverseg", "multiverseg"):
             raise CheckpointError(
-                f"{sp_path} is a MultiverSeg state dict; pass it as the first argument of "
+                f"{sp_path} is a MultiverSeg checkpoint; pass it as the first argument of "
                 "load_model, and the ScribblePrompt file as scribbleprompt="
             )
         sp_net = build_scribbleprompt(sp_content, sp_path)

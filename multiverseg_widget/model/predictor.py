@@ -121,9 +121,10 @@ class Predictor:
         full = full[0, 0].float().cpu().numpy()
         chosen_keys = [k for k, _ in chosen]
         used = [i for i, (k, _) in enumerate(items) if k in chosen_keys]
+        prob = _sigmoid(full)
         return Prediction(
-            prob=_sigmoid(full),
-            mask=full > 0,
+            prob=prob,
+            mask=prob > 0.5,
             logits=logits[0, 0].float().cpu().numpy(),
             network=network,
             context_used=used,

@@ -1,0 +1,134 @@
+"""Checkpoint loading: official files as published, our own format, and every failure mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import multiverseg_widget as mvw
+from multiverseg_widget.model import CheckpointError, MultiverSegNet, save_checkpoint
+from multiverseg_widget.model import load as load_module
+
+
+@pytest.fixture()
+def official_files(tmp_path, pipeline_golden):
+    """Files laid out like the official releases, with the small golden weights."""
+    mvs = tmp_path / "MultiverSeg_small.pt"
+    sp = tmp_path / "ScribblePrompt_small.pt"
+    torch.save({"model": pipeline_golden["mvs_state_dict"]}, mvs)
+    torch.save(pipeline_golden["sp_state_dict"], sp)
+    return mvs, sp
+
+
+def test_official_files_load_and_route(official_files, eval_task):
+    mvs, sp = official_files
+    model = mvw.load_model(mvs, scribbleprompt=sp)
+    image = eval_task["images"][0]
+    assert model.predict(image, clicks=[(100, 100, True)]).network == "scribbleprompt"
+    context = [(eval_task["images"][1], eval_task["masks"][1])]
+    assert model.predict(image, context=context).network == "multiverseg"
+
+
+def test_official_multiverseg_alone_uses_dummy_support(official_files, eval_task):
+    model = mvw.load_model(official_files[0])
+    pred = model.predict(eval_task["images"][0], clicks=[(100, 100, True)])
+    assert pred.network == "multiverseg"
+
+
+def test_full_size_official_layout_loads(tmp_path):
+    config = {
+        "in_channels": [5, 2],
+        "encoder_blocks": [256] * 4,
+        "block_kws": {"conv_kws": {"norm": "layer"}},
+        "cross_relu": True,
+    }
+    path = tmp_path / "MultiverSeg_v1_nf256_res128.pt"
+    torch.save({"model": MultiverSegNet(**config).state_dict()}, path)
+    model = mvw.load_model(path)
+    assert model.multiverseg.config["encoder_blocks"] == [256] * 4
+    assert sum(p.numel() for p in model.parameters()) == 18_903_297
+
+
+def test_own_format_round_trip(tmp_path, small_nets, eval_task):
+    mvs, sp = small_nets
+    path = save_checkpoint(
+        tmp_path / "mine.pt", mvs, {"note": "test"}, scribbleprompt=sp, min_context=2
+    )
+    model = mvw.load_model(path)
+    assert model.metadata["note"] == "test" and model.min_context == 2
+    reference = mvw.Predictor(mvs, sp, min_context=2)
+    image = eval_task["images"][0]
+    np.testing.assert_array_equal(
+        model.predict(image, clicks=[(50, 60, True)]).logits,
+        reference.predict(image, clicks=[(50, 60, True)]).logits,
+    )
+
+
+def test_missing_file_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        mvw.load_model(tmp_path / "nope.pt")
+
+
+def test_default_weights_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(load_module, "DEFAULT_CHECKPOINT", tmp_path / "default.pt")
+    with pytest.raises(FileNotFoundError, match="built-in default weights are missing"):
+        mvw.load_model()
+
+
+def test_not_a_torch_file(tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_text("these are not weights")
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
+        mvw.load_model(path)
+
+
+class PickledObject:
+    """Stands for a checkpoint that pickled a whole Python object instead of tensors."""
+
+
+def test_file_needing_pickled_code_is_refused(tmp_path):
+    path = tmp_path / "pickled.pt"
+    torch.save({"model": PickledObject()}, path)
+    with pytest.raises(CheckpointError, match="pickled Python code"):
+        mvw.load_model(path)
+
+
+def test_missing_and_unexpected_keys_are_listed(tmp_path, pipeline_golden):
+    sd = dict(pipeline_golden["mvs_state_dict"])
+    del sd["out_conv.conv.bias"]
+    sd["extra.weight"] = torch.zeros(1)
+    path = tmp_path / "broken.pt"
+    torch.save({"model": sd}, path)
+    with pytest.raises(CheckpointError) as err:
+        mvw.load_model(path)
+    assert "missing keys: out_conv.conv.bias" in str(err.value)
+    assert "unexpected keys: extra.weight" in str(err.value)
+
+
+def test_wrong_shapes_are_named(tmp_path, pipeline_golden):
+    sd = dict(pipeline_golden["mvs_state_dict"])
+    sd["enc_blocks.1.target.vmapped.conv.weight"] = torch.zeros(8, 8, 5, 5)
+    path = tmp_path / "shapes.pt"
+    torch.save({"model": sd}, path)
+    with pytest.raises(
+        CheckpointError, match=r"enc_blocks\.1\.target\.vmapped\.conv\.weight: file"
+    ):
+        mvw.load_model(path)
+
+
+def test_swapped_files_are_explained(official_files):
+    mvs, sp = official_files
+    with pytest.raises(CheckpointError, match="ScribblePrompt UNet file"):
+        mvw.load_model(sp)
+    with pytest.raises(CheckpointError, match="is a MultiverSeg checkpoint"):
+        mvw.load_model(mvs, scribbleprompt=mvs)
+
+
+def test_scribbleprompt_file_with_wrong_keys(tmp_path, official_files, pipeline_golden):
+    sd = dict(pipeline_golden["sp_state_dict"])
+    del sd["bottleneck.conv.1.weight"]
+    bad = tmp_path / "sp_bad.pt"
+    torch.save(sd, bad)
+    with pytest.raises(CheckpointError, match="missing keys: bottleneck.conv.1.weight"):
+        mvw.load_model(official_files[0], scribbleprompt=bad)

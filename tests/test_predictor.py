@@ -1,0 +1,139 @@
+"""The Predictor on real images: any size and dtype, bad input, context caching and capping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from multiverseg_widget.model.preprocessing import to_gray_unit
+
+
+@pytest.fixture()
+def image(eval_task):
+    return eval_task["images"][0]
+
+
+@pytest.mark.parametrize("shape", [(37, 300), (1024, 1024), (128, 128), (256, 200)])
+def test_output_at_image_resolution(small_predictor, eval_task, shape):
+    src = torch.from_numpy(eval_task["images"][0].astype(np.float32))[None, None]
+    img = torch.nn.functional.interpolate(src, size=shape, mode="bilinear")[0, 0].numpy()
+    pred = small_predictor.predict(
+        img, clicks=[(shape[1] // 2, shape[0] // 2, True)], box=(0, 0, shape[1], shape[0])
+    )
+    assert pred.prob.shape == shape and pred.mask.shape == shape
+    assert pred.prob.dtype == np.float32 and pred.mask.dtype == bool
+    assert pred.logits.shape == (128, 128)
+    np.testing.assert_array_equal(pred.mask, pred.prob > 0.5)
+
+
+def test_dtypes_and_channels_give_consistent_results(small_predictor, image):
+    base = small_predictor.predict(image, clicks=[(120, 130, True)]).logits
+    as_float = small_predictor.predict(image.astype(np.float32) / 255, clicks=[(120, 130, True)])
+    np.testing.assert_allclose(as_float.logits, base, atol=1e-5)
+    rgb = np.repeat(image[..., None], 3, axis=-1)
+    np.testing.assert_allclose(
+        small_predictor.predict(rgb, clicks=[(120, 130, True)]).logits, base, atol=1e-2
+    )
+    rgba = np.concatenate([rgb, np.full_like(image[..., None], 255)], axis=-1)
+    assert small_predictor.predict(rgba).prob.shape == image.shape
+    sixteen = image.astype(np.uint16) * 257 + 1000
+    assert small_predictor.predict(sixteen).prob.shape == image.shape
+    assert small_predictor.predict(image > 100).prob.shape == image.shape
+
+
+def test_sixteen_bit_and_ct_ranges_are_normalised(image):
+    ct = image.astype(np.float32) * 8 - 1024  # Hounsfield-like range
+    ct[0, 0] = 30000  # one extreme pixel must not squash the rest
+    gray = to_gray_unit(ct)
+    assert gray.min() == 0 and gray.max() == 1
+    assert np.percentile(gray, 90) > 0.3
+
+
+def test_constant_image_works(small_predictor):
+    pred = small_predictor.predict(np.full((64, 80), 7, dtype=np.uint16), clicks=[(10, 10, True)])
+    assert np.isfinite(pred.prob).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"clicks": [(256, 10, True)]}, "clicks\\[0\\]"),
+        ({"clicks": [(-1, 10, True)]}, "outside the image"),
+        ({"clicks": [(float("nan"), 10, True)]}, "non-finite"),
+        ({"clicks": [(1, 2)]}, "must be \\(x, y, positive\\)"),
+        ({"box": (0, 0, 300, 10)}, "box .* outside"),
+        ({"box": (5, 5, 5, 10)}, "zero area"),
+        ({"box": (1, 2, 3)}, "four finite numbers"),
+        ({"scribbles": (np.zeros((10, 10)), None)}, "scribbles\\[0\\] .* shape"),
+        ({"scribbles": (None, np.full((256, 256), 2.0))}, "scribbles\\[1\\] .* \\[0, 1\\]"),
+        ({"prev_logits": np.zeros((64, 64))}, "prev_logits"),
+        ({"prev_logits": np.full((128, 128), np.nan)}, "prev_logits contains NaN"),
+        ({"context": [(np.zeros((256, 256)), np.zeros((100, 100)))]}, "context\\[0\\] mask"),
+        ({"context": [np.zeros((256, 256))]}, "context\\[0\\] must be an \\(image, mask\\) pair"),
+    ],
+)
+def test_bad_arguments_name_themselves(small_predictor, image, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        small_predictor.predict(image, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.zeros((0, 10)), "empty"),
+        (np.array([[np.nan, 1.0], [0.0, 1.0]]), "NaN or infinite"),
+        (np.array([[np.inf, 1.0], [0.0, 1.0]]), "NaN or infinite"),
+        (np.zeros((4, 5, 6, 7)), "H x W"),
+        (np.array([["a"]]), "numeric"),
+    ],
+)
+def test_bad_images_are_rejected(small_predictor, bad, match):
+    with pytest.raises(ValueError, match=f"image .*{match}|{match}"):
+        small_predictor.predict(bad)
+
+
+def test_scribbles_and_previous_logits_change_the_prediction(small_predictor, eval_task):
+    image, mask = eval_task["images"][0], eval_task["masks"][0].astype(bool)
+    first = small_predictor.predict(image, clicks=[(128, 128, True)])
+    again = small_predictor.predict(image, clicks=[(128, 128, True)], prev_logits=first.logits)
+    assert not np.array_equal(first.logits, again.logits)
+    scribbled = small_predictor.predict(image, scribbles=(mask, None))
+    assert not np.array_equal(scribbled.logits, small_predictor.predict(image).logits)
+
+
+def test_context_is_prepared_once_and_reused(small_predictor, eval_task):
+    context = [(eval_task["images"][i], eval_task["masks"][i]) for i in (1, 2, 3)]
+    image = eval_task["images"][0]
+    first = small_predictor.predict(image, clicks=[(100, 100, True)], context=context)
+    cache = small_predictor.context_cache
+    assert cache.preparations == 3
+    stacked = cache.support([(k, it) for k, it in cache.prepare(context)])
+    second = small_predictor.predict(image, clicks=[(101, 100, True)], context=context)
+    assert cache.preparations == 3  # no item prepared again
+    assert cache.support(cache.prepare(context)) is stacked  # nor the stacked tensor rebuilt
+    assert first.network == second.network == "multiverseg"
+    small_predictor.predict(
+        image, context=context + [(eval_task["images"][4], eval_task["masks"][4])]
+    )
+    assert cache.preparations == 4  # only the new item
+
+
+def test_max_context_keeps_the_most_similar_items(small_predictor, eval_task):
+    images, masks = eval_task["images"], eval_task["masks"]
+    unrelated = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (256, 1))
+    context = [(unrelated, masks[1]), (images[1], masks[1]), (unrelated.T.copy(), masks[2])]
+    pred = small_predictor.predict(images[0], context=context, max_context=1)
+    assert pred.context_used == [1]
+    every = small_predictor.predict(images[0], context=context)
+    assert every.context_used == [0, 1, 2]
+
+
+def test_rejects_unknown_device_and_precision(small_nets):
+    from multiverseg_widget.model import Predictor
+
+    with pytest.raises(ValueError, match="precision"):
+        Predictor(*small_nets, precision="int4")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            Predictor(*small_nets, device="cuda")
