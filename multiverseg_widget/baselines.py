@@ -1,0 +1,182 @@
+"""Classical interactive segmenters to compare against, with the Predictor's ``predict`` signature.
+
+Why: a figure of "interactions to 90 % Dice" means little without a floor. The protocol in
+``evaluate.py`` takes any object with ``predict(image, clicks=, box=, scribbles=, prev_logits=,
+context=)``, so these need no special case there. Both ignore the context set and the previous
+logits: they are interactive-only by nature.
+
+- ``RandomWalkerModel``: skimage's random walker at 128 x 128, seeded by the clicks (positive and
+  negative) and the scribbles; the outside of the box, or without a box the image border, is
+  background; with a box but no positive seed the box centre is foreground.
+- ``DiskModel``: a disk around each positive click or scribble pixel (an ellipse filling the box)
+  minus disks around the negative ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+from skimage.segmentation import random_walker
+
+from .model.predictor import Click, Prediction
+from .model.preprocessing import MODEL_SIZE, resize_image, resize_strokes, to_gray_unit
+
+LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before the logit
+
+Scribbles = tuple[np.ndarray | None, np.ndarray | None]
+
+
+class RandomWalkerModel:
+    """Random-walker segmentation (Grady 2006) from the prompts; ``mode="bf"`` (a direct sparse
+    solve) because the iterative ``cg_j`` took seconds per call at 128 x 128."""
+
+    name = "random-walker"
+
+    def __init__(self, beta: float = 130.0) -> None:
+        self.beta = beta
+
+    def predict(
+        self,
+        image: np.ndarray,
+        clicks: Sequence[Click] | None = None,
+        box: Sequence[float] | None = None,
+        scribbles: Scribbles | None = None,
+        prev_logits: np.ndarray | None = None,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+        max_context: int | None = None,
+    ) -> Prediction:
+        start = time.perf_counter()
+        gray = to_gray_unit(image)
+        small = resize_image(gray)[0, 0].numpy().astype(np.float64)
+        positive, negative = _seeds_at_model_size(gray.shape, clicks, scribbles)
+        if box is None:
+            negative |= _border(MODEL_SIZE)
+        else:
+            inside = _box_mask(MODEL_SIZE, _scale_box(box, gray.shape))
+            negative |= ~inside
+            if not positive.any():
+                ys, xs = np.nonzero(inside)
+                positive[int(ys.mean()), int(xs.mean())] = True
+        negative &= ~positive
+        if not positive.any():
+            prob_small = np.zeros(MODEL_SIZE)
+        else:
+            labels = positive.astype(np.int32) + 2 * negative.astype(np.int32)
+            prob_small = random_walker(
+                small, labels, beta=self.beta, mode="bf", return_full_prob=True
+            )[0]
+        prob = _upsample(prob_small, gray.shape)
+        return _prediction(prob, prob_small, self.name, start)
+
+
+class DiskModel:
+    """Disks of ``radius`` (a fraction of the image's shorter side) around positive prompts,
+    minus disks around negative ones: what a click means with no image understanding at all."""
+
+    name = "disk"
+
+    def __init__(self, radius: float = 0.1) -> None:
+        self.radius = radius
+
+    def predict(
+        self,
+        image: np.ndarray,
+        clicks: Sequence[Click] | None = None,
+        box: Sequence[float] | None = None,
+        scribbles: Scribbles | None = None,
+        prev_logits: np.ndarray | None = None,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
+        max_context: int | None = None,
+    ) -> Prediction:
+        start = time.perf_counter()
+        shape = to_gray_unit(image).shape
+        positive, negative = _stroke_masks(shape, scribbles)
+        for x, y, is_positive in clicks or ():
+            (positive if is_positive else negative)[int(y), int(x)] = True
+        radius = self.radius * min(shape)
+        mask = _near(positive, radius) & ~_near(negative, radius)
+        if box is not None:
+            mask |= _ellipse_in_box(shape, box) & ~_near(negative, radius)
+        prob = mask.astype(np.float32)
+        prob_small = resize_image(prob)[0, 0].numpy()
+        return _prediction(prob, prob_small, self.name, start)
+
+
+def _stroke_masks(
+    shape: tuple[int, int], scribbles: Scribbles | None
+) -> tuple[np.ndarray, np.ndarray]:
+    positive, negative = scribbles if scribbles is not None else (None, None)
+    return (
+        np.zeros(shape, bool) if positive is None else np.asarray(positive) > 0,
+        np.zeros(shape, bool) if negative is None else np.asarray(negative) > 0,
+    )
+
+
+def _seeds_at_model_size(
+    shape: tuple[int, int], clicks: Sequence[Click] | None, scribbles: Scribbles | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative seed masks at 128 x 128 from clicks (3 x 3 pixels) and scribbles."""
+    seeds = []
+    for stroke in _stroke_masks(shape, scribbles):
+        seeds.append(resize_strokes(stroke)[0, 0].numpy() > 0)
+    positive, negative = seeds
+    height, width = shape
+    for x, y, is_positive in clicks or ():
+        row = int(y * MODEL_SIZE[0] / height)
+        col = int(x * MODEL_SIZE[1] / width)
+        target = positive if is_positive else negative
+        target[max(0, row - 1) : row + 2, max(0, col - 1) : col + 2] = True
+    return positive, negative
+
+
+def _scale_box(box: Sequence[float], shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    sy, sx = MODEL_SIZE[0] / shape[0], MODEL_SIZE[1] / shape[1]
+    return x0 * sx, y0 * sy, x1 * sx, y1 * sy
+
+
+def _box_mask(shape: tuple[int, int], box: Sequence[float]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    ys, xs = np.ogrid[: shape[0], : shape[1]]
+    return (xs + 0.5 >= x0) & (xs + 0.5 <= x1) & (ys + 0.5 >= y0) & (ys + 0.5 <= y1)
+
+
+def _ellipse_in_box(shape: tuple[int, int], box: Sequence[float]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    ys, xs = np.ogrid[: shape[0], : shape[1]]
+    cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
+    return ((xs + 0.5 - cx) / rx) ** 2 + ((ys + 0.5 - cy) / ry) ** 2 <= 1
+
+
+def _near(seeds: np.ndarray, radius: float) -> np.ndarray:
+    """Pixels within ``radius`` of a seed (a union of disks)."""
+    if not seeds.any():
+        return np.zeros_like(seeds)
+    return ndimage.distance_transform_edt(~seeds) <= radius
+
+
+def _border(shape: tuple[int, int]) -> np.ndarray:
+    frame = np.ones(shape, bool)
+    frame[1:-1, 1:-1] = False
+    return frame
+
+
+def _upsample(prob_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    x = torch.from_numpy(np.asarray(prob_small, dtype=np.float32))[None, None]
+    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def _prediction(prob: np.ndarray, prob_small: np.ndarray, network: str, start: float) -> Prediction:
+    p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
+    return Prediction(
+        prob=prob.astype(np.float32),
+        mask=prob > 0.5,
+        logits=np.log(p / (1 - p)).astype(np.float32),
+        network=network,
+        seconds=time.perf_counter() - start,
+    )
