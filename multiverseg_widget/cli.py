@@ -1,0 +1,157 @@
+"""The ``multiverseg-widget`` command line: one subcommand per job.
+
+To add a subcommand, write ``add_<name>_command(subparsers)`` that creates its parser and sets
+``run`` (a function of the parsed arguments returning the exit code), and append it to
+``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .baselines import DiskModel, RandomWalkerModel
+from .evaluate import (
+    CONTEXT_MODES,
+    PROTOCOLS,
+    Model,
+    Settings,
+    format_comparison,
+    format_summary,
+    load_task,
+    run_evaluation,
+)
+from .model import load_model
+
+BASELINE_MODELS = ("random-walker", "disk")
+COMPARED_MODES = ("none", "growing")
+
+
+def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="simulated users on labelled tasks: interactions to reach a target Dice",
+        description=(
+            "Segment each task's images one after another with a simulated user, with a growing "
+            "context set or none, and report the interactions each image needs (the paper's "
+            "protocol). Resumes from --json when it exists with the same settings."
+        ),
+    )
+    parser.add_argument("data", nargs="+", type=Path, help="task files: npz with images, masks")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="clicks")
+    parser.add_argument("--context", choices=CONTEXT_MODES, help="context mode (default: growing)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="run context none and growing, and print the reduction of total interactions",
+    )
+    parser.add_argument("--orderings", type=int, default=3, help="random orderings per task")
+    parser.add_argument("--max-images", type=int, default=20, help="images per ordering")
+    parser.add_argument("--target-dice", type=float, default=0.9)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="results file, written after each ordering")
+    parser.add_argument("--plot", type=Path, help="figure file (png, pdf, svg)")
+    parser.add_argument("--checkpoint", type=Path, help="weights for --model default")
+    parser.add_argument(
+        "--model", choices=("default", *BASELINE_MODELS), default="default",
+        help="the MultiverSeg network, or a classical baseline",
+    )  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run_evaluate_command)
+
+
+def run_evaluate_command(args: argparse.Namespace) -> int:
+    if args.compare and args.context:
+        return _fail("--compare runs the context modes none and growing; drop --context")
+    if args.checkpoint is not None and args.model != "default":
+        return _fail(f"--checkpoint is for --model default, not {args.model}")
+    if args.orderings < 1 or args.max_images < 1:
+        return _fail("--orderings and --max-images must be at least 1")
+    try:
+        tasks = [load_task(path) for path in args.data]
+    except (OSError, ValueError) as error:
+        return _fail(str(error))
+    try:
+        model = _build_model(args.model, args.checkpoint)
+    except (OSError, ValueError) as error:
+        hint = "; or pass --checkpoint PATH" if args.checkpoint is None else ""
+        return _fail(f"{error}{hint}")
+    settings = Settings(
+        protocol=args.protocol,
+        target_dice=args.target_dice,
+        max_images=args.max_images,
+        seed=args.seed,
+        model=args.model,
+        checkpoint=None if args.checkpoint is None else str(args.checkpoint),
+    )
+    modes = COMPARED_MODES if args.compare else (args.context or "growing",)
+    try:
+        results = run_evaluation(
+            model, tasks, settings, modes, args.orderings, args.json, not args.no_progress
+        )
+    except ValueError as error:
+        return _fail(str(error))
+    print(format_summary(results))
+    if args.compare:
+        print()
+        print(format_comparison(results, *COMPARED_MODES))
+    if args.plot is not None:
+        from .evaluation_plot import plot_results  # matplotlib only when a figure is wanted
+
+        plot_results(results, args.plot)
+    return 0
+
+
+def _build_model(name: str, checkpoint: Path | None) -> Model:
+    """The network (built-in weights unless ``checkpoint``) or a classical baseline."""
+    if name == "random-walker":
+        return RandomWalkerModel()
+    if name == "disk":
+        return DiskModel()
+    return load_model(checkpoint)
+
+
+def _fail(message: str) -> int:
+    print(f"multiverseg-widget: error: {message}", file=sys.stderr)
+    return 2
+
+
+def add_train_command(subparsers: argparse._SubParsersAction) -> None:
+    from .train import cli as train_cli
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train the default weights (resumable, stops at a time limit)",
+        description=train_cli.__doc__,
+    )
+    train_cli.add_arguments(parser)
+    parser.set_defaults(run=train_cli.run)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_evaluate_command,
+    add_train_command,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="multiverseg-widget",
+        description="Interactive in-context segmentation of biomedical image datasets.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``multiverseg-widget`` console script."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

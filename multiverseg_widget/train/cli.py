@@ -1,0 +1,46 @@
+"""Command line of the training pipeline (also reached as ``multiverseg-widget train``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+import torch
+
+from .config import TrainConfig
+from .loop import train
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="JSON file of TrainConfig settings (defaults otherwise)")
+    parser.add_argument("--run-dir", default="runs/default", help="checkpoints and history go here")
+    parser.add_argument("--minutes", type=float, required=True, help="stop cleanly after this long")
+    parser.add_argument("--max-steps", type=int, help="also stop after this many more steps")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=JSON",
+        help="override settings, e.g. --set batch_size=16 data_dir='\"path\"'",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    values = (
+        TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
+    )
+    for item in args.set:
+        key, _, value = item.partition("=")
+        values[key] = json.loads(value)
+    config = TrainConfig.from_dict(values)
+    state = train(config, args.run_dir, args.minutes, args.device, args.max_steps)
+    print(json.dumps(state))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="multiverseg-widget train", description=__doc__)
+    add_arguments(parser)
+    run(parser.parse_args(argv))

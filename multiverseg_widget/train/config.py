@@ -1,0 +1,56 @@
+"""Training settings: one dataclass, read from a JSON file and overridable on the command line."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; stored in every checkpoint it writes."""
+
+    encoder_blocks: list[int] = field(default_factory=lambda: [32, 32, 32, 32])
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    total_steps: int = 200_000  # cosine schedule length; stopping earlier is fine
+    # Resolution curriculum: train at 64 x 64 until this many samples, then at 128 x 128.
+    low_res_until: int = 20_000
+    synthetic_fraction: float = 0.5
+    max_context: int = 8
+    no_context_fraction: float = 0.3
+    # Corrective rounds after the first interaction, each with the previous logits fed back.
+    corrective_rounds: int = 2
+    click_loss_weight: float = 4.0  # extra BCE weight in a small disk around every click
+    validate_every: int = 150  # steps
+    checkpoint_every_minutes: float = 10.0
+    seed: int = 0
+    data_dir: str = "../shared/data/train"
+    holdout_fraction: float = 0.1  # last part of each train file, used for validation only
+
+    def network_config(self) -> dict[str, Any]:
+        return {
+            "in_channels": [5, 2],
+            "encoder_blocks": list(self.encoder_blocks),
+            "block_kws": {"conv_kws": {"norm": "layer"}},
+            "cross_relu": True,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(unknown)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> TrainConfig:
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,81 @@
+"""Simulated users inside the training loop, as in ScribblePrompt's training: a random first
+interaction (clicks, a box or scribbles, or none when there is context), then corrective rounds
+from the error region of the network's own prediction, with its logits fed back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..model.prompts import encode_prompts
+from ..simulate import (
+    BoxUser,
+    CenterClickUser,
+    Interaction,
+    Prompts,
+    RandomClickUser,
+    ScribbleUser,
+    User,
+)
+
+FIRST_USERS: list[tuple[float, User]] = [
+    (0.35, CenterClickUser()),
+    (0.15, RandomClickUser()),
+    (0.20, BoxUser(jitter=0.05)),
+    (0.15, ScribbleUser("centerline")),
+    (0.075, ScribbleUser("line")),
+    (0.075, ScribbleUser("contour")),
+]
+CORRECTING_USER = CenterClickUser()
+
+
+class SimulatedAnnotation:
+    """One training sample's annotation: its user, the prompts so far, and their encoding."""
+
+    def __init__(
+        self,
+        gt: np.ndarray,
+        rng: np.random.Generator,
+        prompt_first: bool,
+        user: User | None = None,
+    ) -> None:
+        """``user`` None: drawn from FIRST_USERS; ``prompt_first`` False: start from context only
+        and correct with center clicks."""
+        self.gt = gt
+        self.rng = rng
+        self.prompts = Prompts()
+        if user is None:
+            weights = np.array([w for w, _ in FIRST_USERS])
+            user = FIRST_USERS[rng.choice(len(FIRST_USERS), p=weights / weights.sum())][1]
+        self.user = user if prompt_first else CORRECTING_USER
+        if prompt_first:
+            self.prompts.add(self.user.first(gt, rng))
+
+    def correct(self, pred_mask: np.ndarray) -> None:
+        """Add the user's correction of ``pred_mask`` (nothing when the prediction is perfect)."""
+        interaction: Interaction | None = self.user.correct(self.gt, pred_mask, self.rng)
+        if interaction is not None:
+            self.prompts.add(interaction)
+
+    def clicked(self) -> list[tuple[int, int]]:
+        return [(int(x), int(y)) for x, y, _ in self.prompts.clicks]
+
+    def encode(self, image: torch.Tensor, prev_logits: torch.Tensor | None) -> torch.Tensor:
+        """1 x H x W image (+ 1 x H x W previous logits) -> 5 x H x W network input."""
+        kw = self.prompts.kwargs()
+        coords = labels = box = scribbles = None
+        if kw["clicks"]:
+            coords = torch.tensor([[(x, y) for x, y, _ in kw["clicks"]]])
+            labels = torch.tensor([[int(p) for _, _, p in kw["clicks"]]])
+        if kw["box"] is not None:
+            box = torch.tensor([[kw["box"]]])
+        if kw["scribbles"] is not None:
+            shape = self.gt.shape
+            scribbles = torch.from_numpy(
+                np.stack([np.zeros(shape) if m is None else m for m in kw["scribbles"]]).astype(
+                    np.float32
+                )
+            )[None]
+        prev = None if prev_logits is None else prev_logits[None]
+        return encode_prompts(image[None], coords, labels, box, scribbles, prev)[0]

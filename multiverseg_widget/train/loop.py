@@ -1,0 +1,211 @@
+"""The training loop: resumable, time-limited, validating and checkpointing as it goes.
+
+Run directory layout: ``last.pt`` (weights, optimizer and RNG state: resume from here),
+``best.pt`` (the best validated weights, in the loadable checkpoint format) and
+``history.jsonl`` (one line of validation metrics per validation, the learning curve).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..model.checkpoint import save_checkpoint
+from ..model.multiverseg_net import MultiverSegNet
+from .batch import Batch, sample_batch
+from .config import TrainConfig
+from .interactions import SimulatedAnnotation
+from .real_tasks import load_tasks
+from .validate import validate
+
+CLICK_RADIUS = 3  # pixels at the training resolution around each click that get extra weight
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    time_limit_minutes: float,
+    device: str = "cpu",
+    max_steps: int | None = None,
+) -> dict:
+    """Train until the time limit (or ``max_steps`` more steps), resuming from
+    ``run_dir/last.pt`` when it exists."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    net = MultiverSegNet(**config.network_config()).to(device)
+    # Training wants big batched convolutions, not the inference path's bounded scratch memory.
+    net.support_chunk = config.max_context
+    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state = {"step": 0, "samples": 0, "seconds": 0.0, "best_score": -1.0}
+    gen = torch.Generator().manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    last = run_dir / "last.pt"
+    if last.is_file():
+        saved = torch.load(last, map_location=device, weights_only=True)
+        if saved["config"] != config.to_dict():
+            raise ValueError(f"{last} was written with other settings; use a new run directory")
+        net.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        gen.set_state(saved["torch_rng"])
+        rng = np.random.default_rng(int(saved["numpy_seed"]))
+        print(
+            f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
+        )
+    train_tasks, held_tasks = load_tasks(config.data_dir, config.holdout_fraction)
+    deadline = time.monotonic() + 60 * time_limit_minutes
+    last_step = state["step"] + max_steps if max_steps is not None else None
+
+    started = time.monotonic()
+    seconds_at_start = state["seconds"]
+    last_save = time.monotonic()
+    running = []
+    while time.monotonic() < deadline and state["step"] != last_step:
+        size = 64 if state["samples"] < config.low_res_until else 128
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, state["step"])
+        batch = sample_batch(config, train_tasks, size, gen, device)
+        loss = train_step(net, optimizer, batch, config, rng)
+        running.append(loss)
+        state["step"] += 1
+        state["samples"] += config.batch_size
+        state["seconds"] = seconds_at_start + time.monotonic() - started
+        if state["step"] % 50 == 0:
+            rate = state["samples"] / max(state["seconds"], 1e-6)
+            print(
+                f"step {state['step']} samples {state['samples']} res {size} "
+                f"loss {np.mean(running):.4f} ({rate:.1f} samples/s overall)",
+                flush=True,
+            )
+            running = []
+        if state["step"] % config.validate_every == 0:
+            metrics = validate(net, held_tasks, device)
+            record = {
+                **metrics,
+                "step": state["step"],
+                "samples": state["samples"],
+                "seconds": round(state["seconds"]),
+            }
+            with open(run_dir / "history.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            print("validation", json.dumps(record), flush=True)
+            if metrics["score"] > state["best_score"]:
+                state["best_score"] = metrics["score"]
+                save_best(net, config, state, record, run_dir / "best.pt")
+        if time.monotonic() - last_save > 60 * config.checkpoint_every_minutes:
+            save_last(net, optimizer, config, state, gen, rng, last)
+            last_save = time.monotonic()
+    save_last(net, optimizer, config, state, gen, rng, last)
+    print(
+        f"stopped at the time limit: step {state['step']}, {state['samples']} samples", flush=True
+    )
+    return state
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to 5% over ``total_steps``."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = min(
+        1.0, (step - config.warmup_steps) / max(1, config.total_steps - config.warmup_steps)
+    )
+    return config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def train_step(
+    net: MultiverSegNet,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    config: TrainConfig,
+    rng: np.random.Generator,
+) -> float:
+    """First interaction plus corrective rounds; the loss of every round is back-propagated."""
+    net.train()
+    gts = batch.masks[:, 0].cpu().numpy() > 0.5
+    has_context = batch.support is not None
+    sims = [
+        SimulatedAnnotation(gt, rng, prompt_first=not has_context or rng.random() > 0.3)
+        for gt in gts
+    ]
+    prev = None
+    total = 0.0
+    optimizer.zero_grad(set_to_none=True)
+    for _ in range(1 + config.corrective_rounds):
+        target = torch.stack(
+            [
+                s.encode(img.cpu(), None if prev is None else prev[i].cpu())
+                for i, (s, img) in enumerate(zip(sims, batch.images))
+            ]
+        ).to(batch.images.device)
+        logits = net.forward_support(target, batch.support) if has_context else net(target)
+        loss = segmentation_loss(logits, batch.masks, click_weights(sims, batch.masks, config))
+        loss.backward()
+        total += float(loss.detach())
+        prev = logits.detach()
+        pred = (prev[:, 0] > 0).cpu().numpy()
+        for s, p in zip(sims, pred):
+            s.correct(p)
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    optimizer.step()
+    return total / (1 + config.corrective_rounds)
+
+
+def click_weights(
+    sims: list[SimulatedAnnotation], masks: torch.Tensor, config: TrainConfig
+) -> torch.Tensor:
+    """BCE weights: 1 everywhere, 1 + click_loss_weight in a small disk around each click, so
+    that following a click is rewarded directly."""
+    weights = torch.zeros_like(masks)
+    for i, s in enumerate(sims):
+        for x, y in s.clicked():
+            weights[i, 0, y, x] = 1.0
+    size = 2 * CLICK_RADIUS + 1
+    disks = F.max_pool2d(weights, size, stride=1, padding=CLICK_RADIUS)
+    return 1.0 + config.click_loss_weight * disks
+
+
+def segmentation_loss(
+    logits: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Weighted BCE plus soft Dice (Dice keeps thin and small structures from being ignored)."""
+    bce = F.binary_cross_entropy_with_logits(logits, masks, weight=weights)
+    prob = torch.sigmoid(logits)
+    inter = (prob * masks).sum(dim=(1, 2, 3))
+    dice = (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + masks.sum(dim=(1, 2, 3)) + 1)
+    return bce + (1 - dice).mean()
+
+
+def save_last(net, optimizer, config: TrainConfig, state: dict, gen, rng, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": net.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "config": config.to_dict(),
+            "state": state,
+            "torch_rng": gen.get_state(),
+            "numpy_seed": int(rng.integers(2**62)),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def save_best(
+    net: MultiverSegNet, config: TrainConfig, state: dict, record: dict, path: Path
+) -> None:
+    metadata = {
+        "train_config": config.to_dict(),
+        "steps": state["step"],
+        "samples": state["samples"],
+        "train_seconds": round(state["seconds"]),
+        "validation": record,
+    }
+    save_checkpoint(path, net, metadata=metadata)

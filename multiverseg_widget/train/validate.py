@@ -1,0 +1,81 @@
+"""Validation during training, on held-out training tasks and fixed synthetic tasks (never on
+``shared/data/eval``): the quantities the model card promises, at 128 x 128.
+
+- ``click1`` / ``click3``: Dice with no context after 1 and 3 center clicks;
+- ``context``: Dice of the context-only prediction from 4 ground-truth context pairs;
+- ``context_click1``: Dice after one corrective click on top of that.
+``score`` is their mean, used to pick the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..evaluate import dice
+from ..model.multiverseg_net import MultiverSegNet
+from ..simulate import CenterClickUser
+from .interactions import SimulatedAnnotation
+from .real_tasks import RealTask
+from .synthetic import synthetic_task
+
+CONTEXT_SIZE = 4
+SYNTHETIC_TASKS = 8
+EPISODES_PER_TASK = 3
+USER = CenterClickUser()
+
+
+def validation_episodes(
+    held: list[RealTask],
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+    """(image 1 x R x R, mask, support S x 2 x R x R or None) triples, the same every time."""
+    gen = torch.Generator().manual_seed(12345)
+    tasks = [(t.images, t.masks) for t in held]
+    tasks += [synthetic_task(1 + CONTEXT_SIZE, 128, gen) for _ in range(SYNTHETIC_TASKS)]
+    episodes = []
+    for images, masks in tasks:
+        for e in range(min(EPISODES_PER_TASK, len(images))):
+            others = [i for i in range(len(images)) if i != e][:CONTEXT_SIZE]
+            support = None
+            if len(others) == CONTEXT_SIZE:
+                support = torch.cat([images[others], masks[others]], dim=1)
+            episodes.append((images[e], masks[e], support))
+    return episodes
+
+
+@torch.no_grad()
+def validate(net: MultiverSegNet, held: list[RealTask], device) -> dict[str, float]:
+    net.eval()
+    scores: dict[str, list[float]] = {
+        "click1": [],
+        "click3": [],
+        "context": [],
+        "context_click1": [],
+    }
+    for image, mask, support in validation_episodes(held):
+        gt = mask[0].numpy() > 0.5
+        rng = np.random.default_rng(0)
+        sim = SimulatedAnnotation(gt, rng, prompt_first=True, user=USER)
+        for clicks, logits in enumerate(_rounds(net, sim, image, None, 3, device), start=1):
+            if clicks in (1, 3):
+                scores[f"click{clicks}"].append(dice(logits > 0, gt))
+        if support is not None:
+            sim = SimulatedAnnotation(gt, rng, prompt_first=False)
+            rounds = _rounds(net, sim, image, support, 2, device)
+            scores["context"].append(dice(next(rounds) > 0, gt))
+            scores["context_click1"].append(dice(next(rounds) > 0, gt))
+    metrics = {k: float(np.mean(v)) for k, v in scores.items()}
+    metrics["score"] = float(np.mean(list(metrics.values())))
+    return metrics
+
+
+def _rounds(net, sim: SimulatedAnnotation, image, support, n: int, device):
+    """Yield the prediction (R x R numpy logits) after each of n rounds of the simulated user."""
+    prev = None
+    for _ in range(n):
+        x = sim.encode(image, prev)[None].to(device)
+        logits = net(x) if support is None else net.forward_support(x, support[None].to(device))
+        prev = logits[0].cpu()
+        pred = prev[0].numpy()
+        yield pred
+        sim.correct(pred > 0)
