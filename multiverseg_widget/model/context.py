@@ -7,6 +7,7 @@ keyed by a digest of their pixels: a click that reuses the same context reuses t
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,14 +51,24 @@ def _digest(*arrays: np.ndarray) -> str:
 
 
 class ContextCache:
-    """Prepared context items keyed by content, and the last stacked support tensor."""
+    """Prepared context items keyed by content, and the last stacked support tensor.
+
+    Thread safe (propagate may share one Predictor between threads); it pickles as an empty
+    cache, so a Predictor shipped to a worker process carries only its weights.
+    """
 
     def __init__(self, max_items: int = 512) -> None:
         self.max_items = max_items
         self.preparations = 0  # items prepared so far; lets tests check reuse
         self._items: OrderedDict[str, PreparedItem] = OrderedDict()
-        self._stacked_key: tuple[str, ...] | None = None
-        self._stacked: torch.Tensor | None = None
+        self._stacked: tuple[tuple[str, ...], torch.Tensor] | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"max_items": self.max_items}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["max_items"])
 
     def prepare(
         self, context: Sequence[tuple[np.ndarray, np.ndarray]]
@@ -66,21 +77,25 @@ class ContextCache:
         if isinstance(context, (str, bytes)) or not isinstance(context, Sequence):
             raise ValueError("context must be a list of (image, mask) pairs")
         out = []
-        for i, pair in enumerate(context):
-            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-                raise ValueError(f"context[{i}] must be an (image, mask) pair")
-            image, mask = np.asarray(pair[0]), np.asarray(pair[1])
-            key = _digest(image, mask)
-            item = self._items.get(key)
-            if item is None:
-                item = self._prepare_item(image, mask, i)
-                self._items[key] = item
-                if len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
-            else:
-                self._items.move_to_end(key)
-            out.append((key, item))
+        with self._lock:
+            for i, pair in enumerate(context):
+                out.append(self._get(i, pair))
         return out
+
+    def _get(self, i: int, pair: object) -> tuple[str, PreparedItem]:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"context[{i}] must be an (image, mask) pair")
+        image, mask = np.asarray(pair[0]), np.asarray(pair[1])
+        key = _digest(image, mask)
+        item = self._items.get(key)
+        if item is None:
+            item = self._prepare_item(image, mask, i)
+            self._items[key] = item
+            if len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return key, item
 
     def _prepare_item(self, image: np.ndarray, mask: np.ndarray, i: int) -> PreparedItem:
         gray = to_gray_unit(image, f"context[{i}] image")
@@ -92,11 +107,11 @@ class ContextCache:
     def support(self, items: Sequence[tuple[str, PreparedItem]]) -> torch.Tensor:
         """S x 2 x h x w support tensor (image, label per item), rebuilt only when items change."""
         key = tuple(k for k, _ in items)
-        if key != self._stacked_key:
-            self._stacked = torch.stack([torch.cat([it.image, it.label]) for _, it in items])
-            self._stacked_key = key
-        assert self._stacked is not None
-        return self._stacked
+        with self._lock:
+            if self._stacked is None or self._stacked[0] != key:
+                stacked = torch.stack([torch.cat([it.image, it.label]) for _, it in items])
+                self._stacked = (key, stacked)
+            return self._stacked[1]
 
 
 def most_similar(
