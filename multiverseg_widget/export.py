@@ -1,0 +1,113 @@
+"""Writing masks in the formats pipelines read: PNG, TIFF, NIfTI volumes, one NPZ file.
+
+File names come from the images' source names, made safe: whatever a name holds (``../``,
+absolute paths, separators), every file lands inside the target folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io as bytes_io
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from .io import Dataset, VolumeSlice, safe_name
+from .store import atomic_write, mask_to_png
+
+FORMATS = ("png", "tiff", "nifti", "npz")
+
+
+def export_masks(
+    masks: Mapping[int, np.ndarray], dataset: Dataset, path: str | Path, format: str = "png"
+) -> list[Path]:
+    """Write ``masks`` (image index -> H x W bool) under ``path``; return the files written.
+
+    npz writes one file: ``path`` itself if it ends in .npz, else ``path/masks.npz``.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
+    target = Path(path).expanduser()
+    if format == "npz" and target.suffix.lower() == ".npz":
+        folder, single = target.parent, target.name
+    else:
+        folder, single = target, "masks.npz"
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"export target {folder} exists and is not a folder")
+    files = _plan(masks, dataset, format)
+    if format == "npz":
+        files = {single: files}
+    for name in files:
+        if Path(name).name != name or (folder / name).resolve().parent != folder.resolve():
+            raise ValueError(f"export file name {name!r} would leave {folder}")
+    payloads = {name: _encode(content, format) for name, content in files.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, payload in payloads.items():
+        atomic_write(folder / name, payload)
+    return [folder / name for name in payloads]
+
+
+def _plan(masks: Mapping[int, np.ndarray], dataset: Dataset, format: str) -> dict:
+    """File name -> what goes in it; names are safe and unique before anything is written."""
+    if format == "nifti":
+        return _plan_volumes(masks, dataset)
+    suffix = {"png": ".png", "tiff": ".tif", "npz": ""}[format]
+    plan: dict = {}
+    for i in sorted(masks):
+        name = _unique_name(safe_name(dataset.names[i]), suffix, plan)
+        plan[name] = np.asarray(masks[i], dtype=bool)
+    return plan
+
+
+def _plan_volumes(masks: Mapping[int, np.ndarray], dataset: Dataset) -> dict:
+    """Masks of one source volume go back into one volume; 2D images become 2D files."""
+    volumes: dict[str, list[tuple[VolumeSlice, np.ndarray]]] = defaultdict(list)
+    plan: dict = {}
+    for i in sorted(masks):
+        where = dataset.slices[i]
+        if where is None:
+            mask = np.asarray(masks[i], dtype=np.uint8)
+            plan[_unique_name(safe_name(dataset.names[i]), ".nii.gz", plan)] = (mask, np.eye(4))
+        else:
+            volumes[where.volume].append((where, np.asarray(masks[i])))
+    for volume, parts in volumes.items():
+        first = parts[0][0]
+        data = np.zeros(first.shape, dtype=np.uint8)
+        for where, mask in parts:
+            np.moveaxis(data, where.axis, 0)[where.index] = mask
+        name = _unique_name(safe_name(volume, "volume"), ".nii.gz", plan)
+        plan[name] = (data, np.asarray(first.affine, dtype=float))
+    return plan
+
+
+def _unique_name(stem: str, suffix: str, taken: Mapping[str, object]) -> str:
+    name, n = f"{stem}{suffix}", 1
+    lowered = {k.lower() for k in taken}
+    while name.lower() in lowered:
+        n += 1
+        name = f"{stem}-{n}{suffix}"
+    return name
+
+
+def _encode(content: object, format: str) -> bytes:
+    buffer = bytes_io.BytesIO()
+    if format == "png":
+        return mask_to_png(content)
+    if format == "tiff":
+        tifffile.imwrite(buffer, np.asarray(content, dtype=np.uint8))
+        return buffer.getvalue()
+    if format == "npz":
+        np.savez_compressed(buffer, **{k: v for k, v in content.items()})
+        return buffer.getvalue()
+    try:
+        import nibabel
+    except ImportError as error:
+        raise ImportError(
+            "NIfTI export needs the optional package nibabel: pip install 'multiverseg-widget[io]'"
+        ) from error
+    data, affine = content
+    image = nibabel.Nifti1Image(data, affine)
+    return gzip.compress(image.to_bytes(), mtime=0)

@@ -1,0 +1,168 @@
+"""The work folder: atomic writes, resume, and refusing damaged or foreign folders."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from multiverseg_widget import Session
+from multiverseg_widget.store import WorkFolderError, atomic_write, png_to_mask
+
+from .session_helpers import deepest_point, folder_snapshot, real_task, single_torch_thread
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def task() -> dict[str, np.ndarray]:
+    return real_task("medscribble_HipXRay")
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "state.json"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def _annotated(task, model, workdir) -> Session:
+    """Two accepted images, a third in progress with a click, a scribble and a hand edit."""
+    images = [task["images"][0], task["images"][1][:200, :180], *task["images"][2:]]
+    session = Session(images, model=model, workdir=workdir, structure="femur")
+    session.click(*deepest_point(task["masks"][0]))
+    session.accept()
+    session.set_mask(task["masks"][1][:200, :180])
+    session.accept()
+    session.click(*deepest_point(task["masks"][2]))
+    session.scribble([(10, 10), (40, 12)], positive=False, width=4)
+    edited = session.mask.copy()
+    edited[:5] = True
+    session.set_mask(edited)
+    return session
+
+
+def test_resume_in_memory_images(tmp_path, task, small_predictor):
+    session = _annotated(task, small_predictor, tmp_path / "work")
+    assert sorted(p.name for p in (tmp_path / "work" / "images").iterdir()) == [
+        f"{i:05d}.npy" for i in range(5)
+    ]
+    resumed = Session.resume(tmp_path / "work", model=small_predictor)
+    assert resumed.structure == "femur" and resumed.names == session.names
+    assert resumed.index == 2 and resumed.context_indices == [0, 1]
+    assert resumed.interactions == session.interactions
+    for i in (0, 1):
+        np.testing.assert_array_equal(resumed.accepted[i], session.accepted[i])
+        np.testing.assert_array_equal(resumed.context[i][0], session.context[i][0])
+    np.testing.assert_array_equal(resumed.mask, session.mask)  # the hand edit came back
+    # the log was replayed: same prediction, and the steps can be undone
+    np.testing.assert_array_equal(resumed.prediction.logits, session.prediction.logits)
+    resumed.undo()
+    session.undo()
+    np.testing.assert_array_equal(resumed.mask, session.mask)
+    assert len(resumed.interactions) == 2
+
+
+def test_resume_from_files_and_refuse_changed_ones(tmp_path, task, small_predictor):
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for k in range(3):
+        Image.fromarray(task["images"][k]).save(folder / f"hip{k}.png")
+    session = Session(folder, model=small_predictor, workdir=tmp_path / "work")
+    session.set_mask(task["masks"][0])
+    session.accept()
+    session.goto(2)
+    assert not (tmp_path / "work" / "images").exists()  # files are re-read, not copied
+    resumed = Session.resume(tmp_path / "work", model=small_predictor)
+    assert resumed.index == 2 and resumed.names == ["hip0", "hip1", "hip2"]
+    np.testing.assert_array_equal(resumed.accepted[0], task["masks"][0])
+
+    before = folder_snapshot(tmp_path / "work")
+    Image.fromarray(task["images"][4]).save(folder / "hip1.png")
+    with pytest.raises(WorkFolderError, match="different dataset"):
+        Session.resume(tmp_path / "work", model=small_predictor)
+    (folder / "hip1.png").unlink()
+    with pytest.raises(WorkFolderError, match="hip1.png"):
+        Session.resume(tmp_path / "work", model=small_predictor)
+    assert folder_snapshot(tmp_path / "work") == before
+
+
+def _damage(path, edit) -> None:
+    state = json.loads(path.read_text())
+    edit(state)
+    path.write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: p.write_bytes(b'{"format": "multiverseg-widget session", "vers'), "damaged"),
+        (lambda p: p.write_bytes(b"\xff\xfe\x00garbage"), "damaged"),
+        (lambda p: p.write_text("[1, 2]"), "not a multiverseg-widget session"),
+        (lambda p: _damage(p, lambda s: s.update(version=99)), "version 99"),
+        (lambda p: _damage(p, lambda s: s.pop("context")), "damaged"),
+        (lambda p: _damage(p, lambda s: s.update(position=17)), "damaged"),
+        (lambda p: _damage(p, lambda s: s.update(context=[0, 0])), "damaged"),
+        (lambda p: _damage(p, lambda s: s["logs"]["2"].append({"kind": "zap"})), "damaged"),
+        (
+            lambda p: _damage(p, lambda s: s["accepted"]["0"].update(file="../../etc/passwd")),
+            "unsafe file",
+        ),
+        (lambda p: _damage(p, lambda s: s["accepted"]["0"].update(sha256="0" * 64)), "checksum"),
+    ],
+)
+def test_damaged_session_file_is_reported_and_kept(
+    tmp_path, task, small_predictor, damage, message
+):
+    work = tmp_path / "work"
+    _annotated(task, small_predictor, work)
+    damage(work / "session.json")
+    before = folder_snapshot(work)
+    with pytest.raises(WorkFolderError, match=message):
+        Session.resume(work, model=small_predictor)
+    with pytest.raises(ValueError, match="already holds a session"):
+        Session(task["images"], model=small_predictor, workdir=work)
+    assert folder_snapshot(work) == before
+
+
+def test_damaged_mask_file(tmp_path, task, small_predictor):
+    work = tmp_path / "work"
+    _annotated(task, small_predictor, work)
+    state = json.loads((work / "session.json").read_text())
+    mask_file = work / state["accepted"]["1"]["file"]
+    mask_file.write_bytes(mask_file.read_bytes()[:-10])
+    with pytest.raises(WorkFolderError, match="damaged"):
+        Session.resume(work, model=small_predictor)
+    mask_file.unlink()
+    with pytest.raises(WorkFolderError, match="cannot be read"):
+        Session.resume(work, model=small_predictor)
+
+
+def test_reaccept_replaces_the_mask_file(tmp_path, task, small_predictor):
+    work = tmp_path / "work"
+    session = _annotated(task, small_predictor, work)
+    session.goto(0)
+    session.set_mask(task["masks"][0])
+    session.accept()
+    state = json.loads((work / "session.json").read_text())
+    files = sorted(p.name for p in (work / "masks").iterdir())
+    assert files == sorted(entry["file"][len("masks/") :] for entry in state["accepted"].values())
+    disk = png_to_mask((work / state["accepted"]["0"]["file"]).read_bytes())
+    np.testing.assert_array_equal(disk, task["masks"][0])
+    assert state["context"] == [0, 1]
+
+
+def test_missing_folder_and_in_memory_sessions(tmp_path, task, small_predictor):
+    with pytest.raises(WorkFolderError, match="holds no session"):
+        Session.resume(tmp_path / "nowhere", model=small_predictor)
+    session = Session(task["images"][:2], model=small_predictor)
+    session.set_mask(task["masks"][0])
+    session.accept()
+    assert session.workdir is None and list(tmp_path.iterdir()) == []
