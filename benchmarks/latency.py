@@ -40,10 +40,12 @@ def default_config() -> dict:
     return TrainConfig().network_config()
 
 
-def measure(config: dict, n_support: int, runs: int, threads: int) -> dict:
+def measure(config: dict, n_support: int, runs: int, threads: int, batched: bool) -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = MultiverSegNet(**config).eval()
+    if batched:  # the reference layout: every support item of a block in one batched call
+        net.support_chunk = max(n_support, 1)
     target = torch.rand(1, 5, 128, 128)
     support = torch.rand(max(n_support, 1), 2, 128, 128)
     support[:, 1] = support[:, 1] > 0.5
@@ -80,31 +82,58 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[0, 1, 4, 8, 16, 32])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="also time all support items in one batch per block (the reference)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         job = json.loads(args.child)
-        print(json.dumps(measure(job["config"], job["S"], job["runs"], job["threads"])))
+        print(
+            json.dumps(
+                measure(job["config"], job["S"], job["runs"], job["threads"], job["batched"])
+            )
+        )
         return
     print(f"torch {torch.__version__}, {args.threads} threads, 128 x 128, median of {args.runs}")
-    print(f"{'config':<26}{'S':>4}{'median ms':>11}{'GFLOP/s':>9}{'peak RSS MiB':>14}")
+    print(f"{'config':<30}{'layout':>9}{'S':>4}{'median ms':>11}{'GFLOP/s':>9}{'peak RSS MiB':>14}")
+    layouts = ["chunked", "batched"] if args.batched else ["chunked"]
     for name in args.configs:
         config = CONFIGS[name] if name in CONFIGS else default_config()
         label = f"{name} {config['encoder_blocks']}"
-        for s in args.sizes:
-            job = json.dumps({"config": config, "S": s, "runs": args.runs, "threads": args.threads})
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", job],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            r = json.loads(out.strip().splitlines()[-1])
-            print(
-                f"{label:<26}{s:>4}{r['median_ms']:>11.1f}{r['gflops']:>9.1f}"
-                f"{r['peak_rss_mib']:>14.0f}",
-                flush=True,
-            )
+        for layout in layouts:
+            rows = {}
+            for s in args.sizes:
+                job = {
+                    "config": config,
+                    "S": s,
+                    "runs": args.runs,
+                    "threads": args.threads,
+                    "batched": layout == "batched",
+                }
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", json.dumps(job)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                r = rows[s] = json.loads(out.strip().splitlines()[-1])
+                print(
+                    f"{label:<30}{layout:>9}{s:>4}{r['median_ms']:>11.1f}{r['gflops']:>9.1f}"
+                    f"{r['peak_rss_mib']:>14.0f}",
+                    flush=True,
+                )
+            big = sorted(s for s in rows if s > 0)
+            if len(big) >= 2:
+                lo, hi = big[-2], big[-1]
+                slope = (rows[hi]["peak_rss_mib"] - rows[lo]["peak_rss_mib"]) / (hi - lo)
+                print(
+                    f"{label:<30}{layout:>9}  peak memory per extra context image "
+                    f"(S={lo}->{hi}): {slope:.0f} MiB",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
