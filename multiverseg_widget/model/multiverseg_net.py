@@ -15,9 +15,11 @@ from torch import nn
 
 LEAKY_SLOPE = 0.01
 DUMMY_SUPPORT_VALUE = 0.5
-# Support items per chunk: bounds the per-block scratch memory. One item at a time measured
-# fastest on a 2-core CPU (2.3 s vs 2.7 s for 4 at S = 8, v1) and adds ~43 MiB per context item.
-SUPPORT_CHUNK = 1
+# Support items per chunk are chosen so one chunk's activation holds at most this many values
+# (one 256-channel 128 x 128 item): the v1 net then runs one item at a time, which measured
+# fastest on a 2-core CPU (2.3 s vs 2.7 s for 4 at S = 8) and adds ~43 MiB per context item,
+# while small nets batch several items and avoid per-call overhead.
+CHUNK_VALUES = 256 * 128 * 128
 
 
 class ConvOp(nn.Module):
@@ -172,7 +174,7 @@ class MultiverSegNet(nn.Module):
             )
             target_ch = support_ch = features
         self.out_conv = OutConv(target_ch, out_channels)
-        self.support_chunk = SUPPORT_CHUNK
+        self.support_chunk: int | None = None  # None: from CHUNK_VALUES
 
     @staticmethod
     def dummy_support(target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -204,7 +206,11 @@ class MultiverSegNet(nn.Module):
     def forward_support(self, target: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
         """target: B x 5 x H x W; support: B x S x 2 x H x W (image, label) -> B x 1 x H x W."""
         n_support = support.shape[1]
-        chunks = list(support.split(self.support_chunk, dim=1))
+        chunk = self.support_chunk
+        if chunk is None:
+            widest = max(self.config["encoder_blocks"] + self.config["decoder_blocks"])
+            chunk = max(1, CHUNK_VALUES // (widest * support.shape[-2] * support.shape[-1]))
+        chunks = list(support.split(chunk, dim=1))
         skips: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         last_encoder = len(self.enc_blocks) - 1
         for i, block in enumerate(self.enc_blocks):
