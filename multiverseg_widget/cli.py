@@ -130,9 +130,37 @@ def add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=train_cli.run)
 
 
+def add_bench_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="time a prediction on this machine for several context sizes",
+        description="Median time of Predictor.predict (one click on a demo image, context "
+        "prepared once as in a session) for each context size.",
+    )
+    parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
+    parser.add_argument("--context", type=int, nargs="+", default=[0, 1, 4, 8])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--device", help="cpu (default), cuda or mps")
+    parser.set_defaults(run=run_bench_command)
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    from .bench import report
+
+    if args.runs < 1 or min(args.context) < 0:
+        return _fail("--runs must be at least 1 and --context sizes at least 0")
+    try:
+        model = load_model(args.checkpoint, device=args.device)
+        print(report(model, args.context, args.runs))
+    except (OSError, ValueError) as error:
+        return _fail(str(error))
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_evaluate_command,
     add_train_command,
+    add_bench_command,
 ]
 
 
