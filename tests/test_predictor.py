@@ -137,3 +137,17 @@ def test_rejects_unknown_device_and_precision(small_nets):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             Predictor(*small_nets, device="cuda")
+
+
+def test_encode_inputs_places_prompts_on_the_model_grid(small_predictor, eval_task):
+    image = eval_task["images"][0]  # 256 x 256: model grid is half the size
+    x = small_predictor.encode_inputs(
+        image, clicks=[(100, 50, True), (11, 201, False)], box=(20, 40, 60, 100)
+    )
+    assert x.shape == (1, 5, 128, 128)
+    assert x[0, 2, 25, 50] == 1 and x[0, 3, 25, 50] == 0  # positive click at (x=50, y=25)
+    assert x[0, 3, 100, 5] == 1 and x[0, 2].sum() == 1  # negative click at (x=5, y=100)
+    box = x[0, 1].nonzero()
+    assert box[:, 0].min() == 20 and box[:, 0].max() == 49  # rows 20..49 (end exclusive)
+    assert box[:, 1].min() == 10 and box[:, 1].max() == 29
+    assert (x[0, 4] == 0).all()  # no previous logits

@@ -103,16 +103,10 @@ class Predictor:
         Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
-        gray = to_gray_unit(image, "image")
-        height, width = gray.shape
-        coords, labels = _scaled_clicks(clicks, height, width)
-        box_tensor = _scaled_box(box, height, width)
-        scribble_tensor = _scribble_tensor(scribbles, (height, width))
-        previous = _previous_logits(prev_logits)
+        target = self.encode_inputs(image, clicks, box, scribbles, prev_logits)
+        height, width = np.shape(image)[:2]
         items = self.context_cache.prepare(context or [])
-
-        small = resize_image(gray)
-        target = encode_prompts(small, coords, labels, box_tensor, scribble_tensor, previous)
+        small = target[:, :1]
         cap = max_context if max_context is not None else self.max_context
         chosen = most_similar(items, small, cap)
         support = self.context_cache.support(chosen) if chosen else None
@@ -129,6 +123,26 @@ class Predictor:
             network=network,
             context_used=used,
             seconds=time.perf_counter() - start,
+        )
+
+    def encode_inputs(
+        self,
+        image: np.ndarray,
+        clicks: Sequence[Click] | None = None,
+        box: Sequence[float] | None = None,
+        scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+        prev_logits: np.ndarray | None = None,
+    ) -> torch.Tensor:
+        """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
+        normalised image, box, positive and negative clicks + scribbles, previous logits."""
+        gray = to_gray_unit(image, "image")
+        height, width = gray.shape
+        coords, labels = _scaled_clicks(clicks, height, width)
+        box_tensor = _scaled_box(box, height, width)
+        scribble_tensor = _scribble_tensor(scribbles, (height, width))
+        previous = _previous_logits(prev_logits)
+        return encode_prompts(
+            resize_image(gray), coords, labels, box_tensor, scribble_tensor, previous
         )
 
     def forward_encoded(
