@@ -370,7 +370,8 @@ class Session:
 
         executor: any concurrent.futures.Executor (a dask.distributed ``client.get_executor()``
         spreads the work over a cluster); each task gets ``batch_size`` images and the model
-        (shared by threads, pickled without its context cache for processes). The result is also kept as ``propagated`` (see ``export``).
+        (shared by threads, pickled without its context cache for processes). The result is
+        also kept as ``propagated`` (see ``export``).
         """
         if not self._context_ids:
             raise ValueError("propagate needs a context set: accept at least one image first")
