@@ -157,7 +157,27 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="start JupyterLab on the quickstart notebook (demo data and built-in weights)",
+        description="Copy the notebooks into --dir (keeping any already there) and start "
+        "JupyterLab on the quickstart; it prints the URL to open. Arguments after -- go to "
+        "JupyterLab, e.g. -- --no-browser --port 8899.",
+    )
+    parser.add_argument("--dir", type=Path, default=Path("multiverseg-demo"))
+    parser.add_argument("lab_args", nargs="*", help="extra JupyterLab arguments (after --)")
+    parser.set_defaults(run=run_demo_command)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, args.lab_args)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_demo_command,
     add_evaluate_command,
     add_train_command,
     add_bench_command,
