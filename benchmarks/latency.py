@@ -99,11 +99,10 @@ def main() -> None:
         return
     print(f"torch {torch.__version__}, {args.threads} threads, 128 x 128, median of {args.runs}")
     print(f"{'config':<30}{'layout':>9}{'S':>4}{'median ms':>11}{'GFLOP/s':>9}{'peak RSS MiB':>14}")
-    layouts = ["chunked", "batched"] if args.batched else ["chunked"]
     for name in args.configs:
         config = CONFIGS[name] if name in CONFIGS else default_config()
         label = f"{name} {config['encoder_blocks']}"
-        for layout in layouts:
+        for layout in args.layouts:
             rows = {}
             for s in args.sizes:
                 job = {
