@@ -2,7 +2,17 @@
 
 from .model import CheckpointError, Prediction, Predictor, load_model
 from .session import Session
+from .widget import SegmentWidget, annotate
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckpointError", "Prediction", "Predictor", "Session", "__version__", "load_model"]
+__all__ = [
+    "CheckpointError",
+    "Prediction",
+    "Predictor",
+    "SegmentWidget",
+    "Session",
+    "__version__",
+    "annotate",
+    "load_model",
+]

@@ -1,0 +1,97 @@
+"""End-to-end widget latency: a click in a real browser until the new overlay is drawn.
+
+JupyterLab and headless Debian Chromium as in the browser tests (tests/browser/lab.py); the
+golden small networks (or the built-in weights once they ship). The time is the page's own:
+from the pointerdown event to the animation frame that drew the kernel's answer. Prints the
+median, 90th percentile and the kernel's share (the model's forward pass) at each context size.
+Usage: python benchmarks/widget_latency.py [--clicks 30] [--contexts 0 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.browser.lab import (  # noqa: E402
+    canvas_point,
+    chromium,
+    jupyter_lab,
+    kernel_client,
+    kernel_json,
+    open_widget,
+    wait_until_idle,
+    write_widget_notebook,
+)
+
+BUILD_CONTEXT = """
+import json
+s = w.session
+for i in range({k}):
+    s.goto(i)
+    s.click(128, 128)
+    s.accept()
+s.goto({k})
+w.refresh()
+print(json.dumps(len(s.context)))
+"""
+
+
+def measure(page, clicks: int, rng: np.random.Generator) -> tuple[list[float], list[float]]:
+    """Latency of each click (ms, page clock) and the kernel's prediction time (ms)."""
+    latencies, predictions = [], []
+    for fx, fy in rng.uniform(0.1, 0.9, (clicks, 2)):
+        drawn = page.locator(".mvw-root").get_attribute("data-drawn")
+        page.mouse.click(*canvas_point(page, fx, fy))
+        page.wait_for_function(
+            "d => document.querySelector('.mvw-root').dataset.drawn !== d", arg=drawn
+        )
+        seen = wait_until_idle(page)
+        latencies.append(float(seen["latencyMs"]))
+        text = page.locator(".mvw-status-text").inner_text()
+        predictions.append(float(text.rsplit("last prediction ", 1)[1].split(" ms")[0]))
+    return latencies, predictions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--contexts", type=int, nargs="+", default=[0, 8])
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp, jupyter_lab(Path(tmp)) as lab, chromium() as b:
+        name = write_widget_notebook(lab, "latency.ipynb", Path(tmp) / "work", count=12)
+        page = b.new_page(viewport={"width": 1280, "height": 1300})
+        open_widget(page, lab, name)
+        kernel = kernel_client(lab, name)
+        measure(page, 2, rng)  # warm-up: torch's first passes
+        rows = []
+        for k in args.contexts:
+            if k:
+                assert kernel_json(kernel, BUILD_CONTEXT.format(k=k)) == k
+                page.wait_for_function(
+                    "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(k)
+                )
+            latencies, predictions = measure(page, args.clicks, rng)
+            rows.append((k, latencies, predictions))
+        kernel.stop_channels()
+    print(f"click -> overlay drawn, {args.clicks} clicks each (ms)")
+    print(f"{'context':>8} {'median':>8} {'p90':>8} {'min':>8} {'model median':>13}")
+    for k, lat, pred in rows:
+        p90 = float(np.percentile(lat, 90))
+        print(
+            f"{k:>8} {statistics.median(lat):>8.1f} {p90:>8.1f} {min(lat):>8.1f} "
+            f"{statistics.median(pred):>13.1f}"
+        )
+    print(json.dumps({str(k): statistics.median(lat) for k, lat, _ in rows}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+// Window/level and overlays: typed arrays -> RGBA pixels for ImageData (Canvas 2D, no WebGL).
+
+/**
+ * The default window [lo, hi], matching the model's normalisation: uint8 keeps 0..255, floats
+ * already in [0, 1] keep it, anything else (16-bit, CT/MR) takes its 0.5-99.5 percentiles.
+ */
+export function defaultWindow(data, dtype) {
+  if (dtype === "uint8") return [0, 255];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (dtype === "float32" && min >= 0 && max <= 1) return [0, 1];
+  const step = Math.max(1, Math.floor(data.length / 65536));
+  const sample = [];
+  for (let i = 0; i < data.length; i += step) sample.push(data[i]);
+  sample.sort((a, b) => a - b);
+  const pick = (q) => sample[Math.min(sample.length - 1, Math.round(q * (sample.length - 1)))];
+  const lo = pick(0.005);
+  const hi = pick(0.995);
+  return hi > lo ? [lo, hi] : max > min ? [min, max] : [min, min + 1];
+}
+
+/** Window [lo, hi] -> level (centre) and window width, the radiologist's two numbers. */
+export function toLevelWidth([lo, hi]) {
+  return { level: (lo + hi) / 2, width: hi - lo };
+}
+
+export function fromLevelWidth(level, width) {
+  const half = Math.max(width, 1e-6) / 2;
+  return [level - half, level + half];
+}
+
+/** An H x W or H x W x 3 array through the window [lo, hi] -> RGBA bytes. */
+export function windowToRGBA(data, w, h, channels, [lo, hi]) {
+  const out = new Uint8ClampedArray(w * h * 4);
+  const k = 255 / (hi - lo);
+  for (let i = 0; i < w * h; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = data[i * channels + (channels === 3 ? c : 0)];
+      out[i * 4 + c] = (v - lo) * k;
+    }
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * A 0/1 mask -> RGBA in color: every mask pixel ("fill"), or only those with a 4-neighbour
+ * outside the mask or on the image border ("contour").
+ */
+export function maskToRGBA(mask, w, h, color, mode = "fill") {
+  const out = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!mask[i]) continue;
+      if (mode === "contour") {
+        const inside =
+          x > 0 && x < w - 1 && y > 0 && y < h - 1 &&
+          mask[i - 1] && mask[i + 1] && mask[i - w] && mask[i + w];
+        if (inside) continue;
+      }
+      out.set([color[0], color[1], color[2], 255], i * 4);
+    }
+  }
+  return out;
+}
+
+/** Foreground pixel count of a 0/1 mask. */
+export function countMask(mask) {
+  let n = 0;
+  for (const v of mask) n += v ? 1 : 0;
+  return n;
+}

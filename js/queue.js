@@ -1,0 +1,79 @@
+// Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
+// leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
+// collapse into one, and undoing an action that has not left yet just drops it (no round trip).
+
+/** Actions that add to the current image's interactions. */
+export const INTERACTIONS = new Set(["click", "box", "scribble", "erase"]);
+
+export class ActionQueue {
+  /** idBase: request ids start above it, so that several views of one widget never collide. */
+  constructor(idBase = 0) {
+    this.pending = [];
+    this.pendingSince = null;
+    this.inFlight = null;
+    this.cancelled = [];
+    this.nextId = idBase + 1;
+  }
+
+  /** Actions not yet answered by the kernel (in flight and waiting). */
+  get size() {
+    return this.pending.length + (this.inFlight ? this.inFlight.actions.length : 0);
+  }
+
+  push(action, now = 0) {
+    const last = this.pending[this.pending.length - 1];
+    if (action.kind === "undo" && last && INTERACTIONS.has(last.kind)) {
+      this.cancelled.push(this.pending.pop());
+      if (!this.pending.length) this.pendingSince = null;
+      return;
+    }
+    if (action.kind === "redo" && this.cancelled.length) {
+      this._add(this.cancelled.pop(), now);
+      return;
+    }
+    this.cancelled = [];
+    if (action.kind === "navigate" && last?.kind === "navigate") {
+      const index = action.index ?? last.index;
+      const by = action.index == null ? last.by + action.by : action.by;
+      this.pending[this.pending.length - 1] = { kind: "navigate", index, by };
+      return;
+    }
+    if (action.kind === "box" && last?.kind === "box") {
+      this.pending[this.pending.length - 1] = action;
+      return;
+    }
+    this._add(action, now);
+  }
+
+  _add(action, now) {
+    if (!this.pending.length) this.pendingSince = now;
+    this.pending.push(action);
+  }
+
+  /** The next batch to send, or null while one is in flight or nothing waits. */
+  take() {
+    if (this.inFlight || !this.pending.length) return null;
+    this.inFlight = { id: this.nextId++, actions: this.pending, since: this.pendingSince };
+    this.pending = [];
+    this.pendingSince = null;
+    return this.inFlight;
+  }
+
+  /** The kernel answered request id: returns the finished batch (null if it was not ours). */
+  ack(id) {
+    if (!this.inFlight || this.inFlight.id !== id) return null;
+    const done = this.inFlight;
+    this.inFlight = null;
+    return done;
+  }
+
+  /**
+   * Interactions sent or waiting that will land on the image shown now (those before the first
+   * navigation, accept, undo or clear): drawn at once, before the kernel confirms them.
+   */
+  optimistic() {
+    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending];
+    const stop = all.findIndex((a) => !INTERACTIONS.has(a.kind));
+    return stop < 0 ? all : all.slice(0, stop);
+  }
+}

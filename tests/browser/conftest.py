@@ -1,0 +1,83 @@
+"""One JupyterLab server and one headless Chromium for the whole test session (see lab.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jupyter_client import BlockingKernelClient
+from playwright.sync_api import Browser, Locator, Page
+
+from .lab import (
+    CHROMIUM,
+    GOLDEN_FILE,
+    Lab,
+    chromium,
+    jupyter_lab,
+    kernel_client,
+    open_widget,
+    write_widget_notebook,
+)
+
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"the browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
+if not GOLDEN_FILE.is_file():
+    pytest.skip(f"the browser tests need {GOLDEN_FILE}", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory) -> Path:
+    """Screenshots go to $MVW_ARTIFACTS (kept), else to a pytest temp folder."""
+    folder = Path(os.environ.get("MVW_ARTIFACTS") or tmp_path_factory.mktemp("artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Iterator[Lab]:
+    with jupyter_lab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@dataclass
+class OpenWidget:
+    """A notebook showing the widget: its page, the widget's root, a kernel client, its workdir."""
+
+    page: Page
+    root: Locator
+    kernel: BlockingKernelClient
+    workdir: Path
+
+
+@pytest.fixture()
+def widget(lab, browser, request, tmp_path) -> Iterator[OpenWidget]:
+    """A fresh notebook (and kernel) per test, in the session's server and browser."""
+    name = write_widget_notebook(lab, re.sub(r"\W", "_", request.node.name) + ".ipynb", tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 1300})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    root = open_widget(page, lab, name)
+    kernel = kernel_client(lab, name)
+    try:
+        yield OpenWidget(page, root, kernel, tmp_path)
+    finally:
+        kernel.stop_channels()
+        for s in lab.get("/api/sessions"):
+            if s["path"].endswith(name):
+                req = urllib.request.Request(
+                    f"{lab.url}/api/sessions/{s['id']}?token={lab.token}", method="DELETE"
+                )
+                urllib.request.urlopen(req, timeout=30).close()
+        page.close()
+    assert not errors, errors

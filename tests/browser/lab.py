@@ -1,0 +1,237 @@
+"""A real JupyterLab server, a headless Debian Chromium, and a notebook that opens the widget.
+
+Shared by the browser tests (conftest.py) and benchmarks/widget_latency.py. Nothing here talks to
+the network beyond 127.0.0.1; Chromium comes from Debian (/usr/bin/chromium), never a download.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client import BlockingKernelClient
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+GOLDEN = Path(os.environ.get("MVW_SHARED", ROOT.parent / "shared")) / "compat"
+GOLDEN_FILE = GOLDEN / "multiverseg_pipeline_small_golden.pt"
+
+# The notebook's one cell: the built-in weights once they ship, else the golden small networks.
+WIDGET_CELL = """\
+import os
+import torch
+import multiverseg_widget as mvw
+from multiverseg_widget import io
+from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
+from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
+
+
+def small_model():
+    if DEFAULT_CHECKPOINT.is_file():
+        return mvw.load_model()
+    g = torch.load(os.environ["MVW_GOLDEN"], weights_only=True)
+    mvs = MultiverSegNet(**g["mvs_config"])
+    mvs.load_state_dict(g["mvs_state_dict"])
+    sp = ScribblePromptUNet(**g["sp_config"])
+    sp.load_state_dict(g["sp_state_dict"])
+    return Predictor(mvs, sp)
+
+
+images = io.demo_dataset("bbbc039_nuclei").images[:{count}]
+w = mvw.annotate(images, model=small_model(), workdir={workdir!r})
+w
+"""
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab: its address, token, notebook folder and runtime folder."""
+
+    url: str
+    token: str
+    root: Path
+    runtime: Path
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}?token={self.token}", timeout=10) as r:
+            return json.load(r)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
+    """Start ``jupyter lab`` on 127.0.0.1 (free port, token, notebooks in base/root) until exit.
+
+    User config, workspaces and runtime files go to base as well, so nothing of the machine's
+    own Jupyter setup changes what the test sees.
+    """
+    root, runtime, config = base / "root", base / "runtime", base / "config"
+    for folder in (root, runtime, config):
+        folder.mkdir(parents=True, exist_ok=True)
+    news = config / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)  # no "official Jupyter news?" toast over the widget
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    port, token = free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTERLAB_SETTINGS_DIR": str(config / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(config / "workspaces"),
+        "MVW_GOLDEN": str(GOLDEN_FILE),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--allow-root",
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]  # fmt: skip
+    log = open(base / "jupyter.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    lab = Lab(f"http://127.0.0.1:{port}", token, root, runtime)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {(base / 'jupyter.log').read_text()}")
+            with contextlib.suppress(OSError):
+                lab.get("/api/status")
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"jupyter lab did not answer in {timeout} s")
+            time.sleep(0.5)
+        yield lab
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, software-rendered (Canvas 2D needs no GPU)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def write_widget_notebook(lab: Lab, name: str, workdir: Path, count: int = 6) -> str:
+    """A notebook whose one cell shows ``mvw.annotate`` on ``count`` demo images."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(WIDGET_CELL.format(count=count, workdir=str(workdir)))]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, lab.root / name)
+    return name
+
+
+def open_widget(page: Page, lab: Lab, name: str, timeout_ms: float = 180_000) -> Locator:
+    """Open the notebook, run its cell, wait for the widget to draw; returns the widget's root."""
+    workspace = Path(name).stem  # one per notebook: no tab of an earlier test comes back
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=timeout_ms)
+    prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    deadline = time.monotonic() + timeout_ms / 1000
+    while prompt.inner_text().strip() in ("[ ]:", ""):  # the kernel may not listen yet: retry
+        if time.monotonic() > deadline:
+            raise TimeoutError("the notebook's cell never ran")
+        page.locator(".jp-Cell .cm-content").first.click()
+        page.keyboard.press("Control+Enter")
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                "() => !['[ ]:', ''].includes("
+                "document.querySelector('.jp-Cell .jp-InputPrompt').innerText.trim())",
+                timeout=10_000,
+            )
+    root = page.locator(".mvw-root")
+    root.wait_for(timeout=timeout_ms)
+    page.locator(".mvw-canvas").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.mvw-root')?.dataset.maskPixels !== undefined",
+        timeout=timeout_ms,
+    )
+    return root
+
+
+def kernel_client(lab: Lab, name: str) -> BlockingKernelClient:
+    """A second client of the notebook's kernel, to read the session's state from Python."""
+    sessions = [s for s in lab.get("/api/sessions") if s["path"].endswith(name)]
+    if len(sessions) != 1:
+        raise RuntimeError(f"expected one kernel session for {name}, found {sessions}")
+    client = BlockingKernelClient()
+    client.load_connection_file(lab.runtime / f"kernel-{sessions[0]['kernel']['id']}.json")
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return client
+
+
+def kernel_json(client: BlockingKernelClient, code: str, timeout: float = 300) -> Any:
+    """Run code in the kernel; its last printed line, parsed as JSON."""
+    out: list[str] = []
+
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append("\n".join(msg["content"]["traceback"]))
+
+    reply = client.execute_interactive(code, output_hook=hook, timeout=timeout)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError("".join(out))
+    return json.loads("".join(out).strip().splitlines()[-1])
+
+
+def wait_until_idle(page: Page, timeout_ms: float = 180_000) -> dict[str, str]:
+    """Wait until the widget has no request in flight or waiting; returns its data attributes."""
+    page.wait_for_function(
+        "() => { const d = document.querySelector('.mvw-root').dataset;"
+        " return d.pending === '0' && d.drawn === d.ack; }",
+        timeout=timeout_ms,
+    )
+    return page.locator(".mvw-root").evaluate("el => ({...el.dataset})")
+
+
+def canvas_point(page: Page, fx: float, fy: float) -> tuple[float, float]:
+    """Page coordinates of the point at fractions (fx, fy) of the fitted (square) image."""
+    x, y, width, height = page.locator(".mvw-canvas").evaluate(
+        "el => { const r = el.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }"
+    )
+    side = min(width, height)  # the image is fitted and centred
+    return x + (width - side) / 2 + fx * side, y + (height - side) / 2 + fy * side

@@ -1,0 +1,196 @@
+"""The widget in a real JupyterLab and a real Chromium: clicks, box, scribble, shortcuts, accept,
+gallery, then a burst of 200 clicks. Every step is checked on both sides: what the page draws and
+what the kernel's session holds (read through a second kernel client and the work folder)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .lab import canvas_point, kernel_json, wait_until_idle
+
+STATE = """
+import json
+s = w.session
+print(json.dumps({
+    "interactions": s.interactions, "index": s.index, "accepted": sorted(s.accepted),
+    "context": s.context_indices, "mask_pixels": int(s.mask.sum()), "brush": w.brush,
+    "accepted_pixels": {str(i): int(m.sum()) for i, m in s.accepted.items()},
+}))
+"""
+RSS = """
+import json
+status = open("/proc/self/status").read().splitlines()
+print(json.dumps(int(next(l for l in status if l.startswith("VmRSS")).split()[1])))
+"""
+
+
+def shot(widget, artifacts: Path, name: str) -> np.ndarray:
+    """The canvas as RGB pixels, also saved as an artefact."""
+    png = widget.page.locator(".mvw-canvas").screenshot()
+    (artifacts / f"{name}.png").write_bytes(png)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> int:
+    return int((np.abs(a - b).sum(axis=-1) > 30).sum())
+
+
+def click(widget, fx: float, fy: float, button: str = "left") -> None:
+    widget.page.mouse.click(*canvas_point(widget.page, fx, fy), button=button)
+
+
+def drag(widget, points: list[tuple[float, float]]) -> None:
+    mouse = widget.page.mouse
+    mouse.move(*canvas_point(widget.page, *points[0]))
+    mouse.down()
+    for p in points[1:]:
+        mouse.move(*canvas_point(widget.page, *p), steps=4)
+    mouse.up()
+
+
+def press(widget, key: str) -> dict:
+    widget.page.locator(".mvw-canvas").press(key)
+    return wait_until_idle(widget.page)
+
+
+def kernel_state(widget) -> dict:
+    return kernel_json(widget.kernel, STATE)
+
+
+def cells(widget) -> int:
+    return widget.page.locator(".jp-Notebook .jp-Cell").count()
+
+
+def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
+    page = widget.page
+    opened = shot(widget, artifacts, "0_opened")
+    n_cells = cells(widget)
+
+    click(widget, 0.5, 0.5)  # positive
+    seen = wait_until_idle(page)
+    with_overlay = shot(widget, artifacts, "1_click")
+    assert int(seen["maskPixels"]) > 0 and changed(opened, with_overlay) > 0
+    page.locator(".mvw-canvas").press("o")
+    without_overlay = shot(widget, artifacts, "2_overlay_off")
+    assert changed(with_overlay, without_overlay) > int(seen["maskPixels"])  # the overlay's pixels
+    page.locator(".mvw-canvas").press("o")
+
+    click(widget, 0.3, 0.3, button="right")  # negative
+    wait_until_idle(page)
+    page.locator(".mvw-canvas").press("2")
+    drag(widget, [(0.2, 0.2), (0.7, 0.7)])
+    wait_until_idle(page)
+    page.locator(".mvw-canvas").press("3")
+    drag(widget, [(0.6, 0.2), (0.7, 0.25), (0.8, 0.3)])
+    seen = wait_until_idle(page)
+    shot(widget, artifacts, "3_prompts")
+
+    state = kernel_state(widget)
+    kinds = [(e["kind"], e.get("positive")) for e in state["interactions"]]
+    assert kinds == [("click", True), ("click", False), ("box", None), ("scribble", True)]
+    assert np.allclose(state["interactions"][2]["box"], [51, 51, 180, 180], atol=2)
+    assert len(state["interactions"][3]["points"]) >= 2
+    assert int(seen["maskPixels"]) == state["mask_pixels"]
+    logged = json.loads((widget.workdir / "session.json").read_text())["logs"]["0"]
+    assert logged == state["interactions"]  # the store has it too
+
+    press(widget, "z")
+    assert len(kernel_state(widget)["interactions"]) == 3
+    press(widget, "Shift+Z")
+    assert len(kernel_state(widget)["interactions"]) == 4
+    seen = press(widget, "Control+z")
+    state = kernel_state(widget)
+    assert len(state["interactions"]) == 3 and int(seen["maskPixels"]) == state["mask_pixels"]
+    before_accept = state["mask_pixels"]
+
+    seen = press(widget, "Enter")  # accept & next
+    state = kernel_state(widget)
+    assert state["accepted"] == [0] and state["context"] == [0] and state["index"] == 1
+    assert state["accepted_pixels"]["0"] == before_accept
+    assert seen["index"] == "1" and page.locator(".mvw-thumb").count() == 1
+    assert list((widget.workdir / "masks").glob("*.png"))
+
+    page.locator(".mvw-thumb canvas").click()  # the gallery opens the context image
+    assert wait_until_idle(page)["index"] == "0"
+    widget.root.screenshot(path=str(artifacts / "widget.png"))
+    assert press(widget, "n")["index"] == "1" and press(widget, "p")["index"] == "0"
+    page.locator(".mvw-canvas").press("]")
+    page.locator(".mvw-canvas").press("x")
+    page.locator(".mvw-canvas").press("Shift+?")
+    assert page.locator(".mvw-help").is_visible()
+    assert widget.root.get_attribute("data-positive") == "false"
+    assert kernel_state(widget)["brush"] == 4
+
+    # JupyterLab's own command-mode shortcuts (1 = markdown, x = cut, z = undo, a = insert
+    # above, enter = edit) never fired: the same cells, still code, the widget still shown
+    assert cells(widget) == n_cells
+    for key in ("a", "1", "x", "o", "z", "Enter"):
+        page.locator(".mvw-canvas").press(key)
+    wait_until_idle(page)
+    assert cells(widget) == n_cells and page.locator(".jp-CodeCell .mvw-root").is_visible()
+    assert page.locator(".jp-Notebook.jp-mod-editMode").count() == 0
+    # ... and it is the mark that stops them: without it, "a" inserts a cell above
+    page.evaluate(
+        "() => document.querySelectorAll('[data-lm-suppress-shortcuts]')"
+        ".forEach(e => e.removeAttribute('data-lm-suppress-shortcuts'))"
+    )
+    page.locator(".mvw-canvas").press("a")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length > {n_cells}"
+    )
+
+
+def test_200_fast_clicks_leave_no_backlog(widget, artifacts):
+    page, root = widget.page, widget.root
+    click(widget, 0.5, 0.5)  # warm up: the first forward pass allocates torch's buffers
+    wait_until_idle(page)
+    rss_before = kernel_json(widget.kernel, RSS)
+    rng = np.random.default_rng(1)
+    positive = rng.random(200) < 0.7
+    points = [canvas_point(page, fx, fy) for fx, fy in rng.uniform(0.05, 0.95, (200, 2))]
+    start = time.perf_counter()
+    for (x, y), sign in zip(points, positive):
+        page.mouse.click(x, y, button="left" if sign else "right")
+    burst = time.perf_counter() - start
+    waiting = int(root.get_attribute("data-pending"))
+
+    # the page answers at once while the kernel is still busy: the overlay toggles
+    start = time.perf_counter()
+    page.locator(".mvw-canvas").press("o")
+    page.wait_for_function("() => document.querySelector('.mvw-root').dataset.overlay === 'off'")
+    toggle = time.perf_counter() - start
+    page.locator(".mvw-canvas").press("o")
+
+    seen = wait_until_idle(page, timeout_ms=600_000)
+    shot(widget, artifacts, "4_after_200_clicks")
+    rss_growth_mb = (kernel_json(widget.kernel, RSS) - rss_before) / 1024
+    state = kernel_state(widget)
+    assert [e["positive"] for e in state["interactions"][1:]] == positive.tolist()
+    assert int(seen["maskPixels"]) == state["mask_pixels"]
+    requests = int(seen["requests"]) - 1
+    replay = kernel_json(
+        widget.kernel,
+        """
+import json
+from multiverseg_widget import Session
+fresh = Session(images, model=w.session.model)
+for e in w.session.interactions:
+    fresh.click(e["x"], e["y"], positive=e["positive"])
+print(json.dumps(bool((fresh.mask == w.session.mask).all())))
+""",
+    )
+    print(
+        f"200 clicks sent in {burst:.1f} s; {waiting} actions were waiting after the burst; "
+        f"{requests} requests; overlay toggle during the backlog {toggle * 1000:.0f} ms; "
+        f"kernel RSS +{rss_growth_mb:.0f} MB"
+    )
+    assert replay, "the final prediction is not the one of the final interaction list"
+    assert requests < 200, "every click was its own request: nothing was coalesced"
+    assert toggle < 1.0
+    assert rss_growth_mb < 200  # the undo history of 200 steps (~0.45 MB each) and no more

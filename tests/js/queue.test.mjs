@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ActionQueue } from "../../js/queue.js";
+
+const click = (x) => ({ kind: "click", x, y: 0, positive: true });
+
+test("one request in flight; what comes meanwhile leaves as one batch", () => {
+  const q = new ActionQueue(100);
+  q.push(click(1), 5);
+  const first = q.take();
+  assert.equal(first.id, 101);
+  assert.equal(first.since, 5);
+  for (let x = 2; x < 50; x++) q.push(click(x), x);
+  assert.equal(q.take(), null);
+  assert.equal(q.size, 49);
+  assert.equal(q.ack(999), null); // another view's request
+  assert.equal(q.ack(101), first);
+  const second = q.take();
+  assert.equal(second.actions.length, 48);
+  assert.equal(second.since, 2);
+  assert.equal(q.ack(102), second);
+  assert.equal(q.take(), null);
+  assert.equal(q.size, 0);
+});
+
+test("navigations and boxes waiting in a row collapse: latest wins", () => {
+  const q = new ActionQueue();
+  q.push({ kind: "navigate", index: null, by: 1 });
+  q.push({ kind: "navigate", index: null, by: 1 });
+  q.push({ kind: "navigate", index: null, by: -3 });
+  assert.deepEqual(q.pending, [{ kind: "navigate", index: null, by: -1 }]);
+  q.push({ kind: "navigate", index: 4, by: 0 });
+  q.push({ kind: "navigate", index: null, by: 1 });
+  assert.deepEqual(q.pending, [{ kind: "navigate", index: 4, by: 1 }]);
+  q.push({ kind: "box", box: [0, 0, 2, 2] });
+  q.push({ kind: "box", box: [1, 1, 5, 5] });
+  assert.deepEqual(q.pending.at(-1), { kind: "box", box: [1, 1, 5, 5] });
+  assert.equal(q.pending.length, 2);
+});
+
+test("undo drops a waiting interaction without a round trip; redo brings it back", () => {
+  const q = new ActionQueue();
+  q.push(click(1));
+  q.take(); // in flight: cannot be taken back locally
+  q.push(click(2));
+  q.push({ kind: "scribble", points: [[0, 0]], positive: true, width: 3 });
+  q.push({ kind: "undo" });
+  q.push({ kind: "undo" });
+  assert.equal(q.pending.length, 0);
+  q.push({ kind: "redo" });
+  assert.deepEqual(q.pending, [click(2)]);
+  q.push({ kind: "undo" });
+  q.push({ kind: "undo" }); // nothing waiting: this one goes to the kernel
+  assert.deepEqual(q.pending, [{ kind: "undo" }]);
+  q.push({ kind: "redo" }); // the kernel's redo now: the local one was forgotten
+  assert.deepEqual(q.pending.at(-1), { kind: "redo" });
+});
+
+test("optimistic interactions stop at the first action that changes the image shown", () => {
+  const q = new ActionQueue();
+  q.push(click(1));
+  q.take();
+  q.push(click(2));
+  q.push({ kind: "accept" });
+  q.push(click(3));
+  assert.deepEqual(q.optimistic(), [click(1), click(2)]);
+});

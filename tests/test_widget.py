@@ -1,0 +1,189 @@
+"""SegmentWidget driven through its comm message handler, exactly as the browser drives it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget import _remove_buffers
+
+import multiverseg_widget as mvw
+from multiverseg_widget import io
+from multiverseg_widget.codec import decode_array
+from multiverseg_widget.widget import STATIC, SegmentWidget, _displayable
+
+_requests = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def images() -> list[np.ndarray]:
+    return io.demo_dataset("bbbc039_nuclei").images[:4]
+
+
+@pytest.fixture()
+def widget(images, small_predictor, tmp_path) -> SegmentWidget:
+    return mvw.annotate(images, model=small_predictor, workdir=tmp_path / "work")
+
+
+def deliver(widget: SegmentWidget, content: object) -> None:
+    """A custom message from the front end, through ipywidgets' comm entry point."""
+    widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
+
+
+def send(widget: SegmentWidget, *actions: dict) -> int:
+    """One request (a batch of actions) as the front end sends it; returns its id."""
+    request = next(_requests)
+    deliver(widget, {"type": "actions", "request": request, "actions": list(actions)})
+    return request
+
+
+def click(x: float, y: float, positive: bool = True) -> dict:
+    return {"kind": "click", "x": x, "y": y, "positive": positive}
+
+
+def scribble(points: list, positive: bool = True, width: float = 3) -> dict:
+    return {"kind": "scribble", "points": points, "positive": positive, "width": width}
+
+
+def test_initial_state_is_sent_as_binary_buffers(widget, images):
+    assert np.array_equal(decode_array(widget.image), images[0])
+    assert not decode_array(widget.mask).any()
+    assert widget.statuses == ["todo"] * 4 and widget.index == 0 and widget.gallery == []
+    state, _, buffers = _remove_buffers(widget.get_state())
+    assert sum(len(b) for b in buffers) >= images[0].nbytes  # image and mask: raw bytes
+    data_traits = {k: state[k] for k in ("image", "mask", "gallery", "interactions")}
+    assert len(json.dumps(data_traits)) < 200  # no pixels in the JSON part
+
+
+def test_click_box_scribble_reach_the_session_and_come_back(widget):
+    request = send(widget, click(100, 120), {"kind": "box", "box": [60, 70, 160, 180]})
+    send(widget, scribble([[20, 20], [40, 30]], positive=False))
+    session = widget.session
+    kinds = [e["kind"] for e in session.interactions]
+    assert kinds == ["click", "box", "scribble"]
+    assert widget.interactions == session.interactions
+    assert np.array_equal(decode_array(widget.mask).astype(bool), session.mask)
+    assert widget.ack == request + 1 and widget.error == ""
+    assert widget.statuses[0] == "in progress"
+    assert widget.seconds == pytest.approx(session.prediction.seconds)
+
+
+def test_bad_input_shows_in_the_status_line_and_changes_nothing(widget):
+    send(widget, click(10, 10))
+    before = widget.session.interactions
+    request = send(widget, click(5000, 10), click(20, 20))  # the batch stops at the bad click
+    assert "outside image" in widget.error
+    assert widget.session.interactions == before and widget.ack == request
+    for bad in ({"kind": "teleport"}, {"kind": "click", "x": 1}, "click", {"kind": "box"}):
+        send(widget, bad)
+        assert widget.error, bad
+    send(widget, click(30, 30))
+    assert widget.error == "" and len(widget.session.interactions) == 2
+
+
+def test_messages_of_other_types_are_ignored(widget):
+    deliver(widget, {"type": "ping"})
+    deliver(widget, {"type": "actions", "actions": 3})
+    assert widget.ack == 0 and "must be a list" in widget.error
+
+
+def test_undo_redo_clear(widget):
+    send(widget, click(100, 120), click(50, 50, positive=False))
+    send(widget, {"kind": "undo"})
+    assert len(widget.interactions) == 1
+    send(widget, {"kind": "redo"})
+    assert len(widget.interactions) == 2
+    send(widget, {"kind": "clear"})
+    assert widget.interactions == [] and not decode_array(widget.mask).any()
+    send(widget, {"kind": "undo"})
+    assert len(widget.interactions) == 2
+
+
+def test_eraser_removes_a_stroke_and_one_undo_brings_it_back(widget):
+    send(widget, click(100, 120), scribble([[10, 10], [30, 12]]), click(200, 30, positive=False))
+    stroke = widget.interactions[1]
+    send(widget, {"kind": "erase", "strokes": [stroke]})
+    assert [e["kind"] for e in widget.session.interactions] == ["click", "click"]
+    send(widget, {"kind": "undo"})
+    assert widget.session.interactions[1] == stroke and len(widget.interactions) == 3
+    send(widget, {"kind": "redo"})
+    assert [e["kind"] for e in widget.interactions] == ["click", "click"]
+    send(widget, {"kind": "undo"}, {"kind": "undo"})  # the erase, then the last click
+    assert [e["kind"] for e in widget.interactions] == ["click", "scribble"]
+    send(widget, {"kind": "erase", "strokes": [scribble([[1, 1]])]})
+    assert "no longer there" in widget.error and len(widget.interactions) == 2
+
+
+def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
+    send(widget, click(100, 120))
+    accepted_mask = widget.session.mask
+    send(widget, {"kind": "accept"})
+    session = widget.session
+    assert np.array_equal(session.accepted[0], accepted_mask)
+    assert session.index == 1 and widget.index == 1
+    assert np.array_equal(decode_array(widget.image), images[1])
+    assert widget.statuses[:2] == ["accepted", "todo"]
+    assert [g["index"] for g in widget.gallery] == [0]
+    thumb = decode_array(widget.gallery[0]["image"])
+    thumb_mask = decode_array(widget.gallery[0]["mask"])
+    assert thumb.shape == thumb_mask.shape == (64, 64) and thumb_mask.any() == accepted_mask.any()
+    assert list(Path(session.workdir, "masks").iterdir())  # saved by the store
+    send(widget, {"kind": "navigate", "index": 0, "by": 0})  # a thumbnail click
+    assert widget.index == 0 and np.array_equal(decode_array(widget.image), images[0])
+    send(widget, {"kind": "remove_context", "entry": 0})
+    assert widget.gallery == [] and session.context_indices == [] and 0 in session.accepted
+
+
+def test_navigation_steps_stay_inside_the_dataset(widget):
+    send(widget, {"kind": "navigate", "index": None, "by": 10})
+    assert widget.index == 3
+    send(widget, {"kind": "navigate", "index": 1, "by": -5})
+    assert widget.index == 0
+    send(widget, {"kind": "navigate", "index": 9, "by": 0})
+    assert "image index" in widget.error and widget.index == 0
+
+
+def test_suggest_opens_an_open_image(widget):
+    send(widget, click(100, 120), {"kind": "accept"}, {"kind": "suggest"})
+    assert widget.error == "" and widget.index in (1, 2, 3)
+    for _ in range(3):
+        send(widget, {"kind": "suggest"}, {"kind": "accept"})
+    send(widget, {"kind": "suggest"})
+    assert "every image is accepted" in widget.error
+
+
+def test_refresh_shows_changes_made_from_python(widget):
+    widget.session.goto(2)
+    widget.session.click(40, 40)
+    widget.refresh()
+    assert widget.index == 2 and len(widget.interactions) == 1
+
+
+def test_annotate_takes_a_session_and_rejects_unknown_options(images, small_predictor):
+    session = mvw.Session(images, model=small_predictor)
+    assert mvw.annotate(session).session is session
+    with pytest.raises(ValueError, match="pass the Session alone"):
+        mvw.annotate(session, model=small_predictor)
+    with pytest.raises(TypeError):
+        SegmentWidget(session, colour="red")
+
+
+def test_images_are_sent_with_their_own_values():
+    u16 = np.arange(12, dtype=np.uint16).reshape(3, 4) * 1000
+    assert _displayable(u16).dtype == np.uint16
+    assert _displayable(u16.astype(np.float64)).dtype == np.float32
+    assert _displayable(np.ones((3, 4), bool)).max() == 255
+    assert _displayable(np.zeros((3, 4, 4), np.uint8)).shape == (3, 4, 3)
+    assert _displayable(np.zeros((3, 4, 1), np.int16)).shape == (3, 4)
+
+
+def test_the_front_end_is_shipped_and_loads_nothing_from_a_network():
+    source = (STATIC / "widget.js").read_text()
+    assert "export default" in source and (STATIC / "widget.css").is_file()
+    assert not re.search(r"https?://|import\s*\(|^import\s", source, re.MULTILINE)
