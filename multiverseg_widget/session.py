@@ -243,13 +243,11 @@ class Session:
 
     def click(self, x: float, y: float, positive: bool = True) -> Prediction:
         """Add a click at image pixel (x, y); returns the new prediction."""
-        x, y = self._point((x, y), "click")
-        return self._interact({"kind": "click", "x": x, "y": y, "positive": bool(positive)})
+        return self.add([{"kind": "click", "x": x, "y": y, "positive": positive}])
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> Prediction:
         """Set the box (end exclusive, image pixels); a new box replaces the previous one."""
-        values = _numbers((x0, y0, x1, y1), "box")
-        return self._interact({"kind": "box", "box": values})
+        return self.add([{"kind": "box", "box": [x0, y0, x1, y1]}])
 
     def scribble(
         self,
@@ -258,16 +256,46 @@ class Session:
         width: float = DEFAULT_BRUSH,
     ) -> Prediction:
         """Add a stroke through ``points`` (image pixels) with a round brush ``width`` wide."""
-        if isinstance(points, (str, bytes)) or not isinstance(points, (Sequence, np.ndarray)):
-            raise ValueError("scribble points must be a list of (x, y) pairs")
-        if len(points) == 0:
-            raise ValueError("a scribble needs at least one point")
-        (brush,) = _numbers([width], "scribble width")
-        if not 1 <= brush <= 256:
-            raise ValueError(f"scribble width must be in [1, 256] pixels, got {width!r}")
-        pts = [list(self._point(p, f"scribble point {k}")) for k, p in enumerate(points)]
-        entry = {"kind": "scribble", "points": pts, "positive": bool(positive), "width": brush}
-        return self._interact(entry)
+        return self.add(
+            [{"kind": "scribble", "points": points, "positive": positive, "width": width}]
+        )
+
+    def add(self, interactions: Sequence[Mapping[str, Any]]) -> Prediction:
+        """Add several interactions with one forward pass and one undo step.
+
+        This is what a front end sends when the user was faster than the model: the kernel
+        predicts once for the latest state instead of working through a backlog. Each entry is
+        ``{"kind": "click", "x", "y", "positive"}``, ``{"kind": "box", "box": [x0, y0, x1, y1]}``
+        or ``{"kind": "scribble", "points", "positive", "width"}``; all are checked first.
+        """
+        if isinstance(interactions, (str, bytes, Mapping)) or not isinstance(
+            interactions, Sequence
+        ):
+            raise ValueError("add needs a list of interactions")
+        if not interactions:
+            raise ValueError("add needs at least one interaction")
+        entries = tuple(self._checked(e, k) for k, e in enumerate(interactions))
+        current = self._state().current
+        return self._predict_step(current.interactions + entries, current.prediction)
+
+    def remove(self, positions: Sequence[int]) -> Prediction | None:
+        """Drop the interactions at these positions of ``interactions`` (the eraser), as one undo
+        step. The rest is predicted again in one pass, from the image's first prediction."""
+        state = self._state()
+        current = state.current.interactions
+        drop = {_index(k, len(current), "interaction position") for k in positions}
+        if not drop:
+            raise ValueError("remove needs at least one interaction position")
+        if any(e["kind"] == "mask" for k, e in enumerate(current) if k > min(drop)):
+            raise ValueError(
+                "interactions made before a hand-edited mask cannot be removed; use undo"
+            )
+        kept = tuple(e for k, e in enumerate(current) if k not in drop)
+        first = state.history[0]
+        if not kept:
+            self._push(Step((), first.prediction, first.mask))
+            return first.prediction
+        return self._predict_step(kept, first.prediction)
 
     def set_mask(self, mask: np.ndarray) -> None:
         """Replace the current mask by a hand-edited one (undoable); accept() then takes it."""
@@ -491,10 +519,39 @@ class Session:
             history[-1] = Step(last.interactions, last.prediction, self._accepted[i])
         return ImageState(history)
 
-    def _interact(self, entry: Interaction) -> Prediction:
-        current = self._state().current
-        interactions = current.interactions + (entry,)
-        prediction = self._predict(self._index, interactions, current.prediction)
+    def _checked(self, entry: Any, k: int) -> Interaction:
+        """A validated copy of one interaction for ``add`` (ValueError naming what is wrong)."""
+        kind = entry.get("kind") if isinstance(entry, Mapping) else None
+        try:
+            if kind == "click":
+                x, y = self._point((entry["x"], entry["y"]), "click")
+                return {"kind": "click", "x": x, "y": y, "positive": bool(entry["positive"])}
+            if kind == "box":
+                box = entry["box"]
+                if isinstance(box, (str, bytes)) or not isinstance(box, (Sequence, np.ndarray)):
+                    raise ValueError(f"a box needs [x0, y0, x1, y1], got {box!r}")
+                return {"kind": "box", "box": _numbers(box, "box")}
+            if kind == "scribble":
+                return self._scribble_entry(entry["points"], entry["positive"], entry["width"])
+        except KeyError as missing:
+            raise ValueError(f"interaction {k} ({kind}) lacks {missing}") from None
+        raise ValueError(f"interaction {k} must be a click, box or scribble, got {entry!r}")
+
+    def _scribble_entry(self, points: Any, positive: Any, width: Any) -> Interaction:
+        if isinstance(points, (str, bytes)) or not isinstance(points, (Sequence, np.ndarray)):
+            raise ValueError("scribble points must be a list of (x, y) pairs")
+        if len(points) == 0:
+            raise ValueError("a scribble needs at least one point")
+        (brush,) = _numbers([width], "scribble width")
+        if not 1 <= brush <= 256:
+            raise ValueError(f"scribble width must be in [1, 256] pixels, got {width!r}")
+        pts = [list(self._point(p, f"scribble point {k}")) for k, p in enumerate(points)]
+        return {"kind": "scribble", "points": pts, "positive": bool(positive), "width": brush}
+
+    def _predict_step(
+        self, interactions: tuple[Interaction, ...], previous: Prediction | None
+    ) -> Prediction:
+        prediction = self._predict(self._index, interactions, previous)
         self._push(Step(interactions, prediction, _frozen(prediction.mask)))
         return prediction
 

@@ -25,7 +25,7 @@ from .session import DEFAULT_BRUSH, Session
 
 STATIC = Path(__file__).resolve().parent / "static"
 THUMBNAIL = 64  # longest side of a context thumbnail, in pixels
-Marks = list[tuple[int, list[dict]]]  # (session steps, interactions after them) per erase
+INTERACTIONS = ("click", "box", "scribble")
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -67,7 +67,6 @@ class SegmentWidget(anywidget.AnyWidget):
         self.session = session
         self._shown_index: int | None = None
         self._thumbnails: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
-        self._erased: dict[int, tuple[Marks, Marks]] = {}  # per image: undo and redo marks
         self.on_msg(self._on_msg)
         self.refresh()
 
@@ -98,8 +97,8 @@ class SegmentWidget(anywidget.AnyWidget):
             actions = content.get("actions")
             if not isinstance(actions, list):
                 raise ValueError(f"actions must be a list, got {actions!r}")
-            for action in actions:
-                self._apply(action)
+            for run in _runs_of_interactions(actions):
+                self._apply(run)
         except ValueError as e:
             error = str(e)
         except Exception as e:
@@ -112,15 +111,17 @@ class SegmentWidget(anywidget.AnyWidget):
                 self.ack = request
 
     def _apply(self, action: Any) -> None:
+        """One action, or a list of consecutive interactions: those are added to the session in
+        one forward pass (latest wins: no backlog of predictions)."""
+        if isinstance(action, list):
+            self.session.add(action)
+            return
         kind = action.get("kind") if isinstance(action, dict) else None
         handler = {
-            "click": self._interact,
-            "box": self._interact,
-            "scribble": self._interact,
             "erase": self._erase,
-            "undo": lambda _: self._undo(),
-            "redo": lambda _: self._redo(),
-            "clear": lambda _: self._clear(),
+            "undo": lambda _: self.session.undo(),
+            "redo": lambda _: self.session.redo(),
+            "clear": lambda _: self.session.clear(),
             "accept": lambda _: self.session.accept(),
             "navigate": self._navigate,
             "suggest": lambda _: self._suggest(),
@@ -132,23 +133,6 @@ class SegmentWidget(anywidget.AnyWidget):
             handler(action)
         except KeyError as e:
             raise ValueError(f"action {action!r} lacks {e}") from None
-
-    def _interact(self, a: dict) -> None:
-        s = self.session
-        if a["kind"] == "click":
-            s.click(a["x"], a["y"], positive=a["positive"])
-        elif a["kind"] == "box":
-            box = a["box"]
-            if not isinstance(box, list) or len(box) != 4:
-                raise ValueError(f"a box needs [x0, y0, x1, y1], got {box!r}")
-            s.box(*box)
-        else:
-            s.scribble(a["points"], positive=a["positive"], width=a["width"])
-        self._forget_redo()
-
-    def _clear(self) -> None:
-        self.session.clear()
-        self._forget_redo()
 
     def _navigate(self, a: dict) -> None:
         """Go to ``index`` (None: the current image) plus ``by`` steps, kept inside the dataset."""
@@ -167,49 +151,19 @@ class SegmentWidget(anywidget.AnyWidget):
             raise ValueError("every image is accepted: nothing left to suggest")
         self.session.goto(i)
 
-    # ---- the eraser: a session has no "remove interaction", so clear and replay the rest, and
-    # ---- let one undo (or redo) take back the whole replay
-
-    def _marks(self) -> tuple[Marks, Marks]:
-        return self._erased.setdefault(self.session.index, ([], []))
-
-    def _forget_redo(self) -> None:
-        self._marks()[1].clear()
-
     def _erase(self, a: dict) -> None:
-        s = self.session
-        kept = s.interactions
+        """Remove the erased strokes (as the browser got them from the log) in one undo step."""
+        logged = self.session.interactions
+        positions = []
         for stroke in a["strokes"]:
-            same = [k for k, e in enumerate(kept) if e["kind"] == "scribble" and _same(e, stroke)]
+            same = [
+                k for k, e in enumerate(logged)
+                if e["kind"] == "scribble" and k not in positions and _same(e, stroke)
+            ]  # fmt: skip
             if not same:
                 raise ValueError("a stroke to erase is no longer there; nothing was erased")
-            del kept[same[0]]
-        if any(e["kind"] == "mask" for e in kept):
-            raise ValueError("strokes made before a hand-edited mask cannot be erased; use undo")
-        s.clear()
-        for entry in kept:
-            self._interact(entry)
-        self._marks()[0].append((len(kept) + 1, s.interactions))
-
-    def _undo(self) -> None:
-        undo, redo = self._marks()
-        steps = 1
-        if undo and undo[-1][1] == self.session.interactions:
-            steps = undo.pop()[0]
-        for _ in range(steps):
-            self.session.undo()
-        if steps > 1:
-            redo.append((steps, self.session.interactions))
-
-    def _redo(self) -> None:
-        undo, redo = self._marks()
-        steps = 1
-        if redo and redo[-1][1] == self.session.interactions:
-            steps = redo.pop()[0]
-        for _ in range(steps):
-            self.session.redo()
-        if steps > 1:
-            undo.append((steps, self.session.interactions))
+            positions.append(same[0])
+        self.session.remove(positions)
 
     # ---- what the browser shows ------------------------------------------------------------
 
@@ -258,6 +212,20 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     if a.dtype.name in DTYPES:
         return a
     return a.astype(np.float32)
+
+
+def _runs_of_interactions(actions: list) -> list:
+    """Group consecutive click/box/scribble actions into lists; other actions stay single."""
+    runs: list = []
+    for action in actions:
+        if isinstance(action, dict) and action.get("kind") in INTERACTIONS:
+            if runs and isinstance(runs[-1], list):
+                runs[-1].append(action)
+            else:
+                runs.append([action])
+        else:
+            runs.append(action)
+    return runs
 
 
 def _same(logged: dict, stroke: Any) -> bool:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 from .conftest import DATA
 
@@ -17,18 +16,6 @@ def real_task(name: str = "bbbc039_nuclei") -> dict[str, np.ndarray]:
     """A demo task from ../shared/data: images, ground-truth masks (bool) and names."""
     with np.load(DATA / "demo" / f"{name}.npz") as f:
         return {"images": f["images"], "masks": f["masks"].astype(bool), "names": f["names"]}
-
-
-def deepest_point(mask: np.ndarray) -> tuple[int, int]:
-    """(x, y) of the pixel farthest from the region's border, as a user would click."""
-    depth = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(np.argmax(depth), mask.shape)
-    return int(x), int(y)
-
-
-def tight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(mask)
-    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def folder_snapshot(path: Path) -> dict[str, bytes]:

@@ -13,15 +13,10 @@ import tifffile
 from PIL import Image
 
 from multiverseg_widget import Session, io
+from multiverseg_widget.simulate import deepest_point, tight_box
 from multiverseg_widget.store import png_to_mask
 
-from .session_helpers import (
-    deepest_point,
-    folder_snapshot,
-    real_task,
-    single_torch_thread,
-    tight_box,
-)
+from .session_helpers import folder_snapshot, real_task, single_torch_thread
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -318,3 +313,29 @@ def test_session_from_a_folder_with_a_bad_file(tmp_path, nuclei, small_predictor
         session = Session(tmp_path, model=small_predictor, skip_bad=True)
     assert session.names == ["0", "1", "2"]
     assert isinstance(session.dataset, io.Dataset)
+
+
+def test_add_is_one_step_and_remove_is_the_eraser(nuclei, small_predictor):
+    images, truth = nuclei["images"], nuclei["masks"]
+    session = Session(images[:3], model=small_predictor)
+    x, y = deepest_point(truth[0])
+    stroke = {"kind": "scribble", "points": [[5, 5], [40, 8]], "positive": False, "width": 3}
+    before_bad = session.interactions
+    with pytest.raises(ValueError, match="interaction 1"):
+        session.add([{"kind": "click", "x": x, "y": y, "positive": True}, {"kind": "wave"}])
+    assert session.interactions == before_bad and not session.can_undo
+    session.add([{"kind": "click", "x": x, "y": y, "positive": True}, stroke])
+    session.click(10, 200, positive=False)
+    kinds = [e["kind"] for e in session.interactions]
+    assert kinds == ["click", "scribble", "click"]
+    before = session.prediction
+    session.remove([1])
+    assert [e["kind"] for e in session.interactions] == ["click", "click"]
+    session.undo()  # one step brings the stroke back, with the exact earlier prediction
+    _equal_predictions(session.prediction, before)
+    session.undo()
+    assert [e["kind"] for e in session.interactions] == ["click", "scribble"]
+    session.undo()  # the add of two interactions was one step
+    assert session.interactions == []
+    with pytest.raises(ValueError, match="interaction position"):
+        session.remove([0])

@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from multiverseg_widget import Session
+from multiverseg_widget.simulate import deepest_point
 from multiverseg_widget.store import WorkFolderError, atomic_write, png_to_mask
 
-from .session_helpers import deepest_point, folder_snapshot, real_task, single_torch_thread
+from .session_helpers import folder_snapshot, real_task, single_torch_thread
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -94,7 +94,8 @@ def test_messages_of_other_types_are_ignored(widget):
 
 
 def test_undo_redo_clear(widget):
-    send(widget, click(100, 120), click(50, 50, positive=False))
+    send(widget, click(100, 120))
+    send(widget, click(50, 50, positive=False))
     send(widget, {"kind": "undo"})
     assert len(widget.interactions) == 1
     send(widget, {"kind": "redo"})
@@ -105,8 +106,23 @@ def test_undo_redo_clear(widget):
     assert len(widget.interactions) == 2
 
 
+def test_a_burst_of_interactions_costs_one_prediction_and_one_undo_step(widget, monkeypatch):
+    """Latest wins: what the user did while the model was busy arrives as one batch, and the
+    kernel predicts once for its end state instead of working through a backlog."""
+    model = widget.session.model
+    calls = []
+    real_predict = model.predict
+    monkeypatch.setattr(model, "predict", lambda *a, **k: calls.append(1) or real_predict(*a, **k))
+    send(widget, *[click(10 + 5 * k, 20 + 3 * k, positive=k % 2 == 0) for k in range(12)])
+    assert len(calls) == 1 and len(widget.interactions) == 12
+    send(widget, {"kind": "undo"})
+    assert widget.interactions == []
+
+
 def test_eraser_removes_a_stroke_and_one_undo_brings_it_back(widget):
-    send(widget, click(100, 120), scribble([[10, 10], [30, 12]]), click(200, 30, positive=False))
+    send(widget, click(100, 120))
+    send(widget, scribble([[10, 10], [30, 12]]))
+    send(widget, click(200, 30, positive=False))
     stroke = widget.interactions[1]
     send(widget, {"kind": "erase", "strokes": [stroke]})
     assert [e["kind"] for e in widget.session.interactions] == ["click", "click"]
