@@ -163,21 +163,22 @@ def write_widget_notebook(lab: Lab, name: str, workdir: Path, count: int = 6) ->
 
 
 def open_widget(page: Page, lab: Lab, name: str, timeout_ms: float = 180_000) -> Locator:
-    """Open the notebook, run its cell, wait for the widget to draw; returns the widget's root."""
+    """Open the notebook, run its first code cell, wait for the widget to draw; returns the
+    widget's root."""
     workspace = Path(name).stem  # one per notebook: no tab of an earlier test comes back
     page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=timeout_ms)
-    prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell .cm-content", timeout=timeout_ms)
+    prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
     deadline = time.monotonic() + timeout_ms / 1000
     while prompt.inner_text().strip() in ("[ ]:", ""):  # the kernel may not listen yet: retry
         if time.monotonic() > deadline:
             raise TimeoutError("the notebook's cell never ran")
-        page.locator(".jp-Cell .cm-content").first.click()
+        page.locator(".jp-CodeCell .cm-content").first.click()
         page.keyboard.press("Control+Enter")
         with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(
                 "() => !['[ ]:', ''].includes("
-                "document.querySelector('.jp-Cell .jp-InputPrompt').innerText.trim())",
+                "document.querySelector('.jp-CodeCell .jp-InputPrompt').innerText.trim())",
                 timeout=10_000,
             )
     root = page.locator(".mvw-root")
