@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from multiverseg_widget.model import load_model
@@ -45,7 +46,11 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert {"click1", "click3", "context", "context_click1", "score"} <= set(history[0])
+    config.validate_every = 100  # schedule settings may change between sessions
     second = train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     assert second["step"] == 3 and second["samples"] == 6
+    config.encoder_blocks = [8, 8, 8, 16]
+    with pytest.raises(ValueError, match="another shape"):
+        train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     model = load_model(tmp_path / "best.pt")  # the best weights load as a normal checkpoint
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]

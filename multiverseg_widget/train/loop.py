@@ -49,8 +49,15 @@ def train(
     last = run_dir / "last.pt"
     if last.is_file():
         saved = torch.load(last, map_location=device, weights_only=True)
-        if saved["config"] != config.to_dict():
-            raise ValueError(f"{last} was written with other settings; use a new run directory")
+        saved_config = TrainConfig.from_dict(saved["config"])
+        if saved_config.network_config() != config.network_config():
+            raise ValueError(
+                f"{last} holds a network of another shape ({saved_config.encoder_blocks}); "
+                "use a new run directory"
+            )
+        changed = {k: v for k, v in config.to_dict().items() if saved["config"].get(k) != v}
+        if changed:
+            print(f"resuming with changed settings: {changed}", flush=True)
         net.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
