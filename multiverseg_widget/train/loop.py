@@ -151,7 +151,11 @@ def train_step(
                 for i, (s, img) in enumerate(zip(sims, batch.images))
             ]
         ).to(batch.images.device)
-        logits = net.forward_support(target, batch.support) if has_context else net(target)
+        # bf16 autocast on a GPU only: on this project's CPUs bf16 convolutions measured slower.
+        on_gpu = batch.images.device.type == "cuda"
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=on_gpu):
+            logits = net.forward_support(target, batch.support) if has_context else net(target)
+        logits = logits.float()
         loss = segmentation_loss(logits, batch.masks, click_weights(sims, batch.masks, config))
         loss.backward()
         total += float(loss.detach())
