@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -54,3 +58,18 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
         train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     model = load_model(tmp_path / "best.pt")  # the best weights load as a normal checkpoint
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]
+
+
+def test_sigterm_stops_cleanly_and_keeps_the_run(tmp_path):
+    settings = ["encoder_blocks=[8,8,8,8]", "batch_size=2", "max_context=2", "corrective_rounds=1",
+                f"data_dir={json.dumps(str(DATA / 'train'))}"]  # fmt: skip
+    command = [sys.executable, "-m", "multiverseg_widget.train", "--minutes", "30",
+               "--run-dir", str(tmp_path), "--device", "cpu", "--set", *settings]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(8)
+    run.send_signal(signal.SIGTERM)
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, out
+    assert "stopped: step" in out
+    saved = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert saved["state"]["samples"] == 2 * saved["state"]["step"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .interactions import SimulatedAnnotation
 from .real_tasks import load_tasks
 from .validate import validate
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CLICK_RADIUS = 3  # pixels at the training resolution around each click that get extra weight
 
 
@@ -70,50 +72,69 @@ def train(
     deadline = time.monotonic() + 60 * time_limit_minutes
     last_step = state["step"] + max_steps if max_steps is not None else None
 
+    stop = StopRequest()
     started = time.monotonic()
     seconds_at_start = state["seconds"]
     last_save = time.monotonic()
     running = []
-    while time.monotonic() < deadline and state["step"] != last_step:
-        size = 64 if state["samples"] < config.low_res_until else 128
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, state["step"])
-        batch = sample_batch(config, train_tasks, size, gen, device)
-        loss = train_step(net, optimizer, batch, config, rng)
-        running.append(loss)
-        state["step"] += 1
-        state["samples"] += config.batch_size
-        state["seconds"] = seconds_at_start + time.monotonic() - started
-        if state["step"] % 50 == 0:
-            rate = state["samples"] / max(state["seconds"], 1e-6)
-            print(
-                f"step {state['step']} samples {state['samples']} res {size} "
-                f"loss {np.mean(running):.4f} ({rate:.1f} samples/s overall)",
-                flush=True,
-            )
-            running = []
-        if state["step"] % config.validate_every == 0:
-            metrics = validate(net, held_tasks, device)
-            record = {
-                **metrics,
-                "step": state["step"],
-                "samples": state["samples"],
-                "seconds": round(state["seconds"]),
-            }
-            with open(run_dir / "history.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
-            print("validation", json.dumps(record), flush=True)
-            if metrics["score"] > state["best_score"]:
-                state["best_score"] = metrics["score"]
-                save_best(net, config, state, record, run_dir / "best.pt")
-        if time.monotonic() - last_save > 60 * config.checkpoint_every_minutes:
-            save_last(net, optimizer, config, state, gen, rng, last)
-            last_save = time.monotonic()
+    try:
+        while time.monotonic() < deadline and state["step"] != last_step and not stop.requested:
+            size = 64 if state["samples"] < config.low_res_until else 128
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, state["step"])
+            batch = sample_batch(config, train_tasks, size, gen, device)
+            loss = train_step(net, optimizer, batch, config, rng)
+            running.append(loss)
+            state["step"] += 1
+            state["samples"] += config.batch_size
+            state["seconds"] = seconds_at_start + time.monotonic() - started
+            if state["step"] % 50 == 0:
+                rate = state["samples"] / max(state["seconds"], 1e-6)
+                print(
+                    f"step {state['step']} samples {state['samples']} res {size} "
+                    f"loss {np.mean(running):.4f} ({rate:.1f} samples/s overall)",
+                    flush=True,
+                )
+                running = []
+            if state["step"] % config.validate_every == 0:
+                metrics = validate(net, held_tasks, device)
+                record = {
+                    **metrics,
+                    "step": state["step"],
+                    "samples": state["samples"],
+                    "seconds": round(state["seconds"]),
+                }
+                with open(run_dir / "history.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                print("validation", json.dumps(record), flush=True)
+                if metrics["score"] > state["best_score"]:
+                    state["best_score"] = metrics["score"]
+                    save_best(net, config, state, record, run_dir / "best.pt")
+            if time.monotonic() - last_save > 60 * config.checkpoint_every_minutes:
+                save_last(net, optimizer, config, state, gen, rng, last)
+                last_save = time.monotonic()
+    finally:
+        stop.restore()
     save_last(net, optimizer, config, state, gen, rng, last)
-    print(
-        f"stopped at the time limit: step {state['step']}, {state['samples']} samples", flush=True
-    )
+    print(f"stopped: step {state['step']}, {state['samples']} samples", flush=True)
     return state
+
+
+class StopRequest:
+    """SIGINT / SIGTERM end the run after the current step, with last.pt written: a stop never
+    loses more than one step of training."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {sig: signal.signal(sig, self._request) for sig in STOP_SIGNALS}
+
+    def _request(self, signum: int, frame: object) -> None:
+        print(f"signal {signum}: stopping after this step", flush=True)
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
