@@ -7,11 +7,11 @@ For each task, several seeded orderings of its images are segmented one after an
 gets a context of the n-1 finished images: with the masks the simulated user accepted
 (``growing``), with their ground truth (``growing-gt``), or no context (``none``). With context,
 the context-only prediction comes first (step 0: no interaction, and none needed if it already
-reaches the target). Then the user makes its first interaction and corrections, every prediction
-fed the previous logits, until Dice reaches the target or the protocol's step cap. The first
-interaction comes from the ground truth even after a context prediction, as in the paper's
-simulation: the context helps through the network and the logits fed back, not by changing the
-user. The same seed
+reaches the target). Then the user interacts, every prediction fed the previous logits, until
+Dice reaches the target or the protocol's step cap. A click or scribble user looking at a
+context-only prediction corrects its largest error straight away, as a person would (and as the
+model is trained); with no prediction yet it starts from the ground truth. A box user always
+draws the box first, and human scribbles replay in their recorded order. The same seed
 gives the same orderings and the same user randomness in every context mode, so the modes are
 paired.
 
@@ -113,6 +113,7 @@ class ProtocolSpec:
     name: str
     max_steps: int
     make_user: Callable[[Task, int], User]  # (task, image index) -> a fresh user
+    corrects_context: bool = True  # the first interaction corrects a context-only prediction
 
 
 def _human_user(task: Task, index: int) -> User:
@@ -126,9 +127,9 @@ PROTOCOLS = {
     for spec in (
         ProtocolSpec("clicks", 20, lambda task, i: CenterClickUser()),
         ProtocolSpec("scribbles", 10, lambda task, i: ScribbleUser("centerline")),
-        ProtocolSpec("box", 20, lambda task, i: BoxUser()),
+        ProtocolSpec("box", 20, lambda task, i: BoxUser(), corrects_context=False),
         # MedScribble has three annotators per image: the replay cannot go further
-        ProtocolSpec("human-scribbles", 3, _human_user),
+        ProtocolSpec("human-scribbles", 3, _human_user, corrects_context=False),
     )
 }
 
@@ -185,6 +186,7 @@ def run_image(
     context: Sequence[tuple[np.ndarray, np.ndarray]],
     target_dice: float,
     max_steps: int,
+    corrects_context: bool = True,
 ) -> tuple[ImageResult, np.ndarray]:
     """Segment one image (``index`` in its task, for the record) as the protocol's user would;
     return its record and the final mask, the one the user accepts."""
@@ -197,8 +199,12 @@ def run_image(
         result.context_dice = dice(mask, gt)
         result.reached = result.context_dice >= target_dice
     prompts = Prompts()
+    correcting = bool(context) and corrects_context
     while not result.reached and result.steps < max_steps:
-        interaction = user.first(gt, rng) if result.steps == 0 else user.correct(gt, mask, rng)
+        if result.steps == 0 and not correcting:
+            interaction = user.first(gt, rng)
+        else:
+            interaction = user.correct(gt, mask, rng)
         if interaction is None:
             break
         prompts.add(interaction)
@@ -258,6 +264,7 @@ def run_ordering(
             context if mode != "none" else [],
             target_dice,
             protocol.max_steps,
+            protocol.corrects_context,
         )
         results.append(result)
         context.append((task.images[index], gt if mode == "growing-gt" else accepted))

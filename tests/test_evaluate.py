@@ -19,9 +19,11 @@ from multiverseg_widget.evaluate import (
     format_comparison,
     load_task,
     run_evaluation,
+    run_image,
     run_ordering,
 )
 from multiverseg_widget.model import save_checkpoint
+from multiverseg_widget.simulate import CenterClickUser
 
 from .conftest import DATA
 
@@ -179,3 +181,31 @@ def test_cli_reports_bad_input_clearly(tmp_path, capsys):
     assert "masks" in capsys.readouterr().err
     assert main(["evaluate", str(OASIS), "--model", "disk", "--checkpoint", "x.pt"]) == 2
     assert main(["evaluate", str(OASIS), "--compare", "--context", "none"]) == 2
+
+
+class RecordingUser(CenterClickUser):
+    """The center-click user, recording which of its two moves the protocol asked for."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def first(self, gt, rng):
+        self.calls.append("first")
+        return super().first(gt, rng)
+
+    def correct(self, gt, pred_mask, rng):
+        self.calls.append("correct")
+        return super().correct(gt, pred_mask, rng)
+
+
+@pytest.mark.parametrize("corrects_context,expected", [(True, "correct"), (False, "first")])
+def test_first_interaction_after_a_context_prediction(small_predictor, oasis3, corrects_context,
+                                                      expected):  # fmt: skip
+    user, rng = RecordingUser(), np.random.default_rng(0)
+    context = [(oasis3.images[1], oasis3.masks[1])]
+    result, _ = run_image(small_predictor, oasis3.images[0], oasis3.masks[0], 0, user, rng,
+                          context, 0.99, 2, corrects_context)  # fmt: skip
+    assert result.context_dice is not None and user.calls[0] == expected
+    user = RecordingUser()
+    run_image(small_predictor, oasis3.images[0], oasis3.masks[0], 0, user, rng, [], 0.99, 2)
+    assert user.calls[0] == "first"  # no prediction yet: start from the ground truth
