@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from scipy import ndimage
 from skimage.segmentation import random_walker
 
-from .model.predictor import Click, Prediction
-from .model.preprocessing import MODEL_SIZE, resize_image, resize_strokes, to_gray_unit
+from .model.predictor import Click, Prediction, encode_inputs
+from .model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 
 LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before the logit
 
@@ -51,13 +51,19 @@ class RandomWalkerModel:
         max_context: int | None = None,
     ) -> Prediction:
         start = time.perf_counter()
-        gray = to_gray_unit(image)
-        small = resize_image(gray)[0, 0].numpy().astype(np.float64)
-        positive, negative = _seeds_at_model_size(gray.shape, clicks, scribbles)
+        # The 128 x 128 encoding the network gets (image, box, positive, negative seeds), with
+        # clicks grown to 3 x 3 so that a single pixel carries some weight.
+        x = encode_inputs(image, box=box, scribbles=scribbles)[0]
+        small = x[0].double().numpy()
+        seeds = x[2:4] > 0
+        if clicks:
+            clicked = encode_inputs(image, clicks=clicks)[0, 2:4]
+            seeds |= F.max_pool2d(clicked[None], 3, stride=1, padding=1)[0] > 0
+        positive, negative = seeds[0].numpy(), seeds[1].numpy()
         if box is None:
             negative |= _border(MODEL_SIZE)
         else:
-            inside = _box_mask(MODEL_SIZE, _scale_box(box, gray.shape))
+            inside = x[1].numpy() > 0
             negative |= ~inside
             if not positive.any():
                 ys, xs = np.nonzero(inside)
@@ -70,7 +76,7 @@ class RandomWalkerModel:
             prob_small = random_walker(
                 small, labels, beta=self.beta, mode="bf", return_full_prob=True
             )[0]
-        prob = _upsample(prob_small, gray.shape)
+        prob = _upsample(prob_small, np.shape(image)[:2])
         return _prediction(prob, prob_small, self.name, start)
 
 
@@ -115,35 +121,6 @@ def _stroke_masks(
         np.zeros(shape, bool) if positive is None else np.asarray(positive) > 0,
         np.zeros(shape, bool) if negative is None else np.asarray(negative) > 0,
     )
-
-
-def _seeds_at_model_size(
-    shape: tuple[int, int], clicks: Sequence[Click] | None, scribbles: Scribbles | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positive and negative seed masks at 128 x 128 from clicks (3 x 3 pixels) and scribbles."""
-    seeds = []
-    for stroke in _stroke_masks(shape, scribbles):
-        seeds.append(resize_strokes(stroke)[0, 0].numpy() > 0)
-    positive, negative = seeds
-    height, width = shape
-    for x, y, is_positive in clicks or ():
-        row = int(y * MODEL_SIZE[0] / height)
-        col = int(x * MODEL_SIZE[1] / width)
-        target = positive if is_positive else negative
-        target[max(0, row - 1) : row + 2, max(0, col - 1) : col + 2] = True
-    return positive, negative
-
-
-def _scale_box(box: Sequence[float], shape: tuple[int, int]) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = box
-    sy, sx = MODEL_SIZE[0] / shape[0], MODEL_SIZE[1] / shape[1]
-    return x0 * sx, y0 * sy, x1 * sx, y1 * sy
-
-
-def _box_mask(shape: tuple[int, int], box: Sequence[float]) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    ys, xs = np.ogrid[: shape[0], : shape[1]]
-    return (xs + 0.5 >= x0) & (xs + 0.5 <= x1) & (ys + 0.5 >= y0) & (ys + 0.5 <= y1)
 
 
 def _ellipse_in_box(shape: tuple[int, int], box: Sequence[float]) -> np.ndarray:

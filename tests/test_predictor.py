@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model.preprocessing import to_gray_unit
 
 
@@ -139,11 +140,9 @@ def test_rejects_unknown_device_and_precision(small_nets):
             Predictor(*small_nets, device="cuda")
 
 
-def test_encode_inputs_places_prompts_on_the_model_grid(small_predictor, eval_task):
+def test_encode_inputs_places_prompts_on_the_model_grid(eval_task):
     image = eval_task["images"][0]  # 256 x 256: model grid is half the size
-    x = small_predictor.encode_inputs(
-        image, clicks=[(100, 50, True), (11, 201, False)], box=(20, 40, 60, 100)
-    )
+    x = encode_inputs(image, clicks=[(100, 50, True), (11, 201, False)], box=(20, 40, 60, 100))
     assert x.shape == (1, 5, 128, 128)
     assert x[0, 2, 25, 50] == 1 and x[0, 3, 25, 50] == 0  # positive click at (x=50, y=25)
     assert x[0, 3, 100, 5] == 1 and x[0, 2].sum() == 1  # negative click at (x=5, y=100)

@@ -3,7 +3,7 @@
 from .checkpoint import CheckpointError, save_checkpoint
 from .load import load_model
 from .multiverseg_net import MultiverSegNet
-from .predictor import Prediction, Predictor
+from .predictor import Prediction, Predictor, encode_inputs
 from .prompts import encode_prompts, rescale_prompts
 from .scribbleprompt_unet import ScribblePromptUNet
 
@@ -13,6 +13,7 @@ __all__ = [
     "Prediction",
     "Predictor",
     "ScribblePromptUNet",
+    "encode_inputs",
     "encode_prompts",
     "load_model",
     "rescale_prompts",

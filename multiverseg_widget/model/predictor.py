@@ -103,7 +103,7 @@ class Predictor:
         Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
-        target = self.encode_inputs(image, clicks, box, scribbles, prev_logits)
+        target = encode_inputs(image, clicks, box, scribbles, prev_logits)
         height, width = np.shape(image)[:2]
         items = self.context_cache.prepare(context or [])
         small = target[:, :1]
@@ -125,26 +125,6 @@ class Predictor:
             seconds=time.perf_counter() - start,
         )
 
-    def encode_inputs(
-        self,
-        image: np.ndarray,
-        clicks: Sequence[Click] | None = None,
-        box: Sequence[float] | None = None,
-        scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
-        prev_logits: np.ndarray | None = None,
-    ) -> torch.Tensor:
-        """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
-        normalised image, box, positive and negative clicks + scribbles, previous logits."""
-        gray = to_gray_unit(image, "image")
-        height, width = gray.shape
-        coords, labels = _scaled_clicks(clicks, height, width)
-        box_tensor = _scaled_box(box, height, width)
-        scribble_tensor = _scribble_tensor(scribbles, (height, width))
-        previous = _previous_logits(prev_logits)
-        return encode_prompts(
-            resize_image(gray), coords, labels, box_tensor, scribble_tensor, previous
-        )
-
     def forward_encoded(
         self, target: torch.Tensor, support: torch.Tensor | None
     ) -> tuple[torch.Tensor, str]:
@@ -164,6 +144,25 @@ class Predictor:
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+
+def encode_inputs(
+    image: np.ndarray,
+    clicks: Sequence[Click] | None = None,
+    box: Sequence[float] | None = None,
+    scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+    prev_logits: np.ndarray | None = None,
+) -> torch.Tensor:
+    """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
+    normalised image, box, positive and negative clicks + scribbles, previous logits.
+    Raises ValueError naming the argument when an input is unusable."""
+    gray = to_gray_unit(image, "image")
+    height, width = gray.shape
+    coords, labels = _scaled_clicks(clicks, height, width)
+    box_tensor = _scaled_box(box, height, width)
+    scribble_tensor = _scribble_tensor(scribbles, (height, width))
+    previous = _previous_logits(prev_logits)
+    return encode_prompts(resize_image(gray), coords, labels, box_tensor, scribble_tensor, previous)
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
