@@ -83,9 +83,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
-        "--batched",
-        action="store_true",
-        help="also time all support items in one batch per block (the reference)",
+        "--layouts",
+        nargs="+",
+        choices=["chunked", "batched"],
+        default=["chunked"],
+        help="batched: every support item of a block in one call (the reference); "
+        "chunked: the shipped layout",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
