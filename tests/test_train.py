@@ -56,6 +56,10 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     config.encoder_blocks = [8, 8, 8, 16]
     with pytest.raises(ValueError, match="another shape"):
         train(config, tmp_path, time_limit_minutes=10, max_steps=1)
+    config.encoder_blocks = [8, 8, 8, 8]
+    fresh = tmp_path / "continued"
+    third = train(config, fresh, time_limit_minutes=10, max_steps=1, init=tmp_path / "best.pt")
+    assert third["step"] == 3  # best.pt was written at step 2: its progress carries on
     model = load_model(tmp_path / "best.pt")  # the best weights load as a normal checkpoint
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]
 

@@ -16,6 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="JSON file of TrainConfig settings (defaults otherwise)")
     parser.add_argument("--run-dir", default="runs/default", help="checkpoints and history go here")
     parser.add_argument("--minutes", type=float, required=True, help="stop cleanly after this long")
+    parser.add_argument(
+        "--init",
+        help="without a last.pt: start from this checkpoint's weights "
+        "and progress, e.g. multiverseg_widget/weights/default.pt",
+    )
     parser.add_argument("--max-steps", type=int, help="also stop after this many more steps")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
@@ -35,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         key, _, value = item.partition("=")
         values[key] = json.loads(value)
     config = TrainConfig.from_dict(values)
-    state = train(config, args.run_dir, args.minutes, args.device, args.max_steps)
+    state = train(config, args.run_dir, args.minutes, args.device, args.max_steps, args.init)
     print(json.dumps(state))
     return 0
 

@@ -35,9 +35,11 @@ def train(
     time_limit_minutes: float,
     device: str = "cpu",
     max_steps: int | None = None,
+    init: str | Path | None = None,
 ) -> dict:
     """Train until the time limit (or ``max_steps`` more steps), resuming from
-    ``run_dir/last.pt`` when it exists."""
+    ``run_dir/last.pt`` when it exists, else starting from the weights and progress of the
+    checkpoint ``init`` (e.g. the shipped default.pt; the optimizer state starts afresh)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
@@ -68,6 +70,9 @@ def train(
         print(
             f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
         )
+    elif init is not None:
+        state = continue_from_checkpoint(net, config, Path(init))
+        print(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
     train_tasks, held_tasks = load_tasks(config.data_dir, config.holdout_fraction)
     deadline = time.monotonic() + 60 * time_limit_minutes
     last_step = state["step"] + max_steps if max_steps is not None else None
@@ -118,6 +123,23 @@ def train(
     save_last(net, optimizer, config, state, gen, rng, last)
     print(f"stopped: step {state['step']}, {state['samples']} samples", flush=True)
     return state
+
+
+def continue_from_checkpoint(net: MultiverSegNet, config: TrainConfig, path: Path) -> dict:
+    """Load a best.pt / default.pt into ``net``; return the training state it records."""
+    content = torch.load(path, map_location="cpu", weights_only=True)
+    if content.get("format") != "multiverseg-widget" or "steps" not in content.get("metadata", {}):
+        raise ValueError(f"{path} is not a checkpoint written by this training pipeline")
+    if content["multiverseg"]["config"] != net.config:
+        raise ValueError(f"{path} holds a network of another shape; set encoder_blocks to match")
+    net.load_state_dict(content["multiverseg"]["state_dict"])
+    meta = content["metadata"]
+    return {
+        "step": meta["steps"],
+        "samples": meta["samples"],
+        "seconds": float(meta["train_seconds"]),
+        "best_score": meta["validation"]["score"],
+    }
 
 
 class StopRequest:
