@@ -3,6 +3,7 @@ data and weights, in a folder of the user's (the notebooks ship inside the packa
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -29,10 +30,12 @@ def prepare_folder(directory: Path) -> Path:
 
 
 def lab_command(quickstart: Path, extra: Sequence[str] = ()) -> list[str]:
-    """The JupyterLab command line serving ``quickstart``'s folder and opening it."""
+    """The JupyterLab command line serving ``quickstart``'s folder and opening it. As root (a
+    container, a fresh cloud machine) JupyterLab refuses to start without --allow-root."""
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
         sys.executable, "-m", "jupyterlab", str(quickstart.name),
-        f"--ServerApp.root_dir={quickstart.parent}", "--ServerApp.ip=127.0.0.1", *extra,
+        f"--ServerApp.root_dir={quickstart.parent}", "--ServerApp.ip=127.0.0.1", *as_root, *extra,
     ]  # fmt: skip
 
 

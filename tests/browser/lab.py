@@ -173,6 +173,7 @@ def open_widget(page: Page, lab: Lab, name: str, timeout_ms: float = 180_000) ->
     while prompt.inner_text().strip() in ("[ ]:", ""):  # the kernel may not listen yet: retry
         if time.monotonic() > deadline:
             raise TimeoutError("the notebook's cell never ran")
+        accept_dialog(page)
         page.locator(".jp-CodeCell .cm-content").first.click()
         page.keyboard.press("Control+Enter")
         with contextlib.suppress(PlaywrightTimeout):
@@ -189,6 +190,16 @@ def open_widget(page: Page, lab: Lab, name: str, timeout_ms: float = 180_000) ->
         timeout=timeout_ms,
     )
     return root
+
+
+def accept_dialog(page: Page) -> None:
+    """JupyterLab sometimes opens a dialog (kernel selection) over a notebook that is still
+    starting, under load; take its default answer, which is the notebook's own kernel."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        print(f"JupyterLab dialog: {dialog.first.inner_text()!r}; taking its default answer")
+        dialog.locator(".jp-mod-accept").first.click()
+        dialog.first.wait_for(state="detached", timeout=30_000)
 
 
 def kernel_client(lab: Lab, name: str) -> BlockingKernelClient:

@@ -1,0 +1,61 @@
+"""The wheel a user installs: it carries the JS, the default weights and the demo data, and works
+from a fresh virtual environment without this checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(out)],
+        check=True,
+    )
+    (path,) = out.glob("multiverseg_widget-*.whl")
+    return path
+
+
+def test_wheel_contains_weights_demo_data_and_front_end(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "multiverseg_widget/weights/default.pt" in names
+    assert "multiverseg_widget/weights/MODEL_CARD.md" in names
+    assert "multiverseg_widget/data/ATTRIBUTION.md" in names
+    assert "multiverseg_widget/data/bbbc039_nuclei.npz" in names
+    assert any(n.startswith("multiverseg_widget/static/") and n.endswith(".js") for n in names)
+
+
+def test_wheel_works_in_a_fresh_environment(wheel, tmp_path):
+    """Install the wheel alone into a new venv (its dependencies come from this environment via
+    a .pth file, so nothing is downloaded), then predict from outside the checkout."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(site) / "deps_from_test_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    script = (
+        "import multiverseg_widget as mvw\n"
+        f"assert mvw.__file__.startswith({str(venv)!r}), mvw.__file__\n"
+        "from multiverseg_widget.io import demo_dataset\n"
+        "demo = demo_dataset('bbbc039_nuclei')\n"
+        "pred = mvw.load_model().predict(demo.images[0], clicks=[(100, 100, True)])\n"
+        "assert pred.mask.shape == demo.images[0].shape\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [python, "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip().endswith("ok")
