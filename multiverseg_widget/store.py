@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .model.digest import array_digest
+
 STATE_FILE = "session.json"
 FORMAT = "multiverseg-widget session"
 VERSION = 1
@@ -88,12 +90,7 @@ def png_to_mask(data: bytes) -> np.ndarray:
 
 def fingerprint(images: Sequence[np.ndarray]) -> str:
     """A digest of every image's pixels, shape and dtype: tells datasets apart on resume."""
-    digest = hashlib.blake2b(digest_size=20)
-    for image in images:
-        array = np.ascontiguousarray(image)
-        digest.update(f"{array.dtype.str}{array.shape};".encode())
-        digest.update(array.data)
-    return digest.hexdigest()
+    return array_digest(images)
 
 
 class WorkFolder:

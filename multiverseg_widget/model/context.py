@@ -6,7 +6,6 @@ keyed by a digest of their pixels: a click that reuses the same context reuses t
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .digest import array_digest
 from .preprocessing import as_mask, resize_image, to_gray_unit
 
 DESCRIPTOR_SIZE = 16
@@ -39,15 +39,6 @@ def image_descriptor(image: torch.Tensor) -> torch.Tensor:
     small = F.adaptive_avg_pool2d(image, DESCRIPTOR_SIZE).flatten()
     small = small - small.mean()
     return small / small.norm().clamp_min(1e-6)
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(a.data)
-    return h.hexdigest()
 
 
 class ContextCache:
@@ -86,7 +77,7 @@ class ContextCache:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"context[{i}] must be an (image, mask) pair")
         image, mask = np.asarray(pair[0]), np.asarray(pair[1])
-        key = _digest(image, mask)
+        key = array_digest((image, mask))
         item = self._items.get(key)
         if item is None:
             item = self._prepare_item(image, mask, i)
