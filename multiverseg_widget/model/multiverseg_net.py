@@ -6,7 +6,7 @@ H x W for the convolutions: no repeat/rearrange copies, and scratch memory bound
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -233,7 +233,7 @@ class MultiverSegNet(nn.Module):
         return self.out_conv(target)
 
 
-def _per_item(fn, chunk: torch.Tensor, *args) -> torch.Tensor:
+def _per_item(fn: Callable[..., torch.Tensor], chunk: torch.Tensor, *args: int) -> torch.Tensor:
     """Apply a 4-D op to a B x c x C x H x W chunk."""
     return fn(chunk.flatten(0, 1), *args).unflatten(0, chunk.shape[:2])
 

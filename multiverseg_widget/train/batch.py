@@ -28,7 +28,11 @@ def sample_context_size(config: TrainConfig, gen: torch.Generator) -> int:
 
 
 def sample_batch(
-    config: TrainConfig, tasks: list[RealTask], size: int, gen: torch.Generator, device
+    config: TrainConfig,
+    tasks: list[RealTask],
+    size: int,
+    gen: torch.Generator,
+    device: str | torch.device,
 ) -> Batch:
     """``batch_size`` tasks, each a target image plus ``k`` context pairs (one k per batch)."""
     k = sample_context_size(config, gen)

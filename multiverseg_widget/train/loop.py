@@ -236,7 +236,15 @@ def segmentation_loss(
     return bce + (1 - dice).mean()
 
 
-def save_last(net, optimizer, config: TrainConfig, state: dict, gen, rng, path: Path) -> None:
+def save_last(
+    net: MultiverSegNet,
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    state: dict,
+    gen: torch.Generator,
+    rng: np.random.Generator,
+    path: Path,
+) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
         {

@@ -15,25 +15,30 @@ import math
 import torch
 import torch.nn.functional as F
 
+Device = str | torch.device
 KINDS = ("blob", "region", "curve", "tree", "membrane", "cells")
 
 
-def smooth_noise(n: int, size: int, cells: int, gen: torch.Generator, device) -> torch.Tensor:
+def smooth_noise(
+    n: int, size: int, cells: int, gen: torch.Generator, device: Device
+) -> torch.Tensor:
     """n x size x size smooth random field with about ``cells`` bumps per side, unit-ish std."""
     coarse = torch.randn(n, 1, cells, cells, generator=gen, device=device)
     return F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)[:, 0]
 
 
-def _uniform(shape, low: float, high: float, gen, device) -> torch.Tensor:
+def _uniform(
+    shape: tuple[int, ...], low: float, high: float, gen: torch.Generator, device: Device
+) -> torch.Tensor:
     return low + (high - low) * torch.rand(shape, generator=gen, device=device)
 
 
-def _grid(size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+def _grid(size: int, device: Device) -> tuple[torch.Tensor, torch.Tensor]:
     coords = (torch.arange(size, device=device) + 0.5) / size
     return torch.meshgrid(coords, coords, indexing="ij")  # y, x in (0, 1)
 
 
-def blobs(n: int, size: int, gen, device) -> torch.Tensor:
+def blobs(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Irregular star-convex blobs (nuclei, organs): 1-6 per image."""
     count = int(torch.randint(1, 7, (1,), generator=gen))
     y, x = _grid(size, device)
@@ -51,7 +56,7 @@ def blobs(n: int, size: int, gen, device) -> torch.Tensor:
     return (dist < radius * (1 + wobble)).any(dim=1)
 
 
-def regions(n: int, size: int, gen, device) -> torch.Tensor:
+def regions(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Smooth irregular regions (tissue, organ-like areas): a thresholded smooth field."""
     cells = int(torch.randint(2, 7, (1,), generator=gen))
     field = smooth_noise(n, size, cells, gen, device)
@@ -71,7 +76,15 @@ def _draw_points(points: torch.Tensor, size: int, width: int) -> torch.Tensor:
     return canvas[:, 0] > 0
 
 
-def _random_paths(n: int, paths: int, steps: int, step: float, gen, device, start=None):
+def _random_paths(
+    n: int,
+    paths: int,
+    steps: int,
+    step: float,
+    gen: torch.Generator,
+    device: Device,
+    start: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Smooth random walks: n x paths x steps x 2 points (y, x), turning smoothly."""
     if start is None:
         start = _uniform((n, paths, 1, 2), 0.05, 0.95, gen, device)
@@ -83,7 +96,7 @@ def _random_paths(n: int, paths: int, steps: int, step: float, gen, device, star
     return start + torch.cumsum(moves, dim=2)
 
 
-def curves(n: int, size: int, gen, device) -> torch.Tensor:
+def curves(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Thin smooth curves (vessels, fibres): 1-4 per image, 1-3 pixels wide."""
     count = int(torch.randint(1, 5, (1,), generator=gen))
     width = int(torch.randint(1, 4, (1,), generator=gen))
@@ -92,7 +105,7 @@ def curves(n: int, size: int, gen, device) -> torch.Tensor:
     return _draw_points(pts.flatten(1, 2), size, width)
 
 
-def trees(n: int, size: int, gen, device) -> torch.Tensor:
+def trees(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Branching vessel trees: a trunk with thinner branches leaving from random points on it."""
     trunk_width = int(torch.randint(2, 5, (1,), generator=gen))
     steps = 2 * size
@@ -105,7 +118,9 @@ def trees(n: int, size: int, gen, device) -> torch.Tensor:
     return mask | _draw_points(twigs.flatten(1, 2), size, max(1, trunk_width - 1))
 
 
-def _voronoi(n: int, size: int, gen, device) -> tuple[torch.Tensor, torch.Tensor]:
+def _voronoi(
+    n: int, size: int, gen: torch.Generator, device: Device
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Distances to the nearest and second-nearest of 8-40 random seeds, and the nearest index."""
     seeds = int(torch.randint(8, 41, (1,), generator=gen))
     y, x = _grid(size, device)
@@ -118,14 +133,14 @@ def _voronoi(n: int, size: int, gen, device) -> tuple[torch.Tensor, torch.Tensor
     return gap, two.indices[:, 0].view(n, size, size)
 
 
-def membranes(n: int, size: int, gen, device) -> torch.Tensor:
+def membranes(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Cell boundaries (EM membranes): the thin band where two Voronoi cells meet."""
     gap, _ = _voronoi(n, size, gen, device)
     width = float(_uniform((1,), 1.0, 3.0, gen, "cpu")) / size
     return gap < width
 
 
-def cells(n: int, size: int, gen, device) -> torch.Tensor:
+def cells(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
     """Some Voronoi cells, shrunk away from their borders (touching cells, cytoplasm)."""
     gap, nearest = _voronoi(n, size, gen, device)
     chosen = (nearest % 3) == 0
@@ -147,7 +162,7 @@ MIN_TARGET_CONTRAST = 0.2  # |target mean - background mean|, so the target is v
 
 
 def synthetic_task(
-    n: int, size: int, gen: torch.Generator, device: str | torch.device = "cpu"
+    n: int, size: int, gen: torch.Generator, device: Device = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """n images of one synthetic task: (n x 1 x size x size images in [0, 1], binary masks).
 
@@ -160,7 +175,7 @@ def synthetic_task(
 
 
 def _draw_task(
-    n: int, size: int, gen: torch.Generator, device
+    n: int, size: int, gen: torch.Generator, device: Device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     n_classes = int(torch.randint(2, 5, (1,), generator=gen))
     order = torch.randperm(len(KINDS), generator=gen)[:n_classes].tolist()

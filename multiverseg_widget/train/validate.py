@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
@@ -44,7 +46,9 @@ def validation_episodes(
 
 
 @torch.no_grad()
-def validate(net: MultiverSegNet, held: list[RealTask], device) -> dict[str, float]:
+def validate(
+    net: MultiverSegNet, held: list[RealTask], device: str | torch.device
+) -> dict[str, float]:
     net.eval()
     scores: dict[str, list[float]] = {
         "click1": [],
@@ -69,7 +73,14 @@ def validate(net: MultiverSegNet, held: list[RealTask], device) -> dict[str, flo
     return metrics
 
 
-def _rounds(net, sim: SimulatedAnnotation, image, support, n: int, device):
+def _rounds(
+    net: MultiverSegNet,
+    sim: SimulatedAnnotation,
+    image: torch.Tensor,
+    support: torch.Tensor | None,
+    n: int,
+    device: str | torch.device,
+) -> Iterator[np.ndarray]:
     """Yield the prediction (R x R numpy logits) after each of n rounds of the simulated user."""
     prev = None
     for _ in range(n):
