@@ -23,6 +23,9 @@ class TrainConfig:
     synthetic_fraction: float = 0.5
     max_context: int = 8
     no_context_fraction: float = 0.3
+    # Of the samples with context, the share that starts from the context alone (no prompt),
+    # then gets corrective clicks: the first step of every image after the first.
+    context_only_fraction: float = 0.5
     # Corrective rounds after the first interaction, each with the previous logits fed back.
     corrective_rounds: int = 2
     click_loss_weight: float = 4.0  # extra BCE weight in a small disk around every click

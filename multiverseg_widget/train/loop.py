@@ -181,7 +181,9 @@ def train_step(
     gts = batch.masks[:, 0].cpu().numpy() > 0.5
     has_context = batch.support is not None
     sims = [
-        SimulatedAnnotation(gt, rng, prompt_first=not has_context or rng.random() > 0.3)
+        SimulatedAnnotation(
+            gt, rng, prompt_first=not has_context or rng.random() >= config.context_only_fraction
+        )
         for gt in gts
     ]
     prev = None
