@@ -2,7 +2,6 @@
 
 from .model import CheckpointError, Prediction, Predictor, load_model
 from .session import Session
-from .widget import SegmentWidget, annotate
 
 __version__ = "0.1.0"
 
@@ -16,3 +15,13 @@ __all__ = [
     "annotate",
     "load_model",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the widget on first use, so that the model, the sessions and the training run
+    where anywidget and Jupyter are not installed (a GPU training machine, a batch job)."""
+    if name in ("SegmentWidget", "annotate"):
+        from . import widget
+
+        return getattr(widget, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -59,3 +59,23 @@ def test_wheel_works_in_a_fresh_environment(wheel, tmp_path):
         [python, "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True
     )
     assert result.stdout.strip().endswith("ok")
+
+
+def test_model_session_and_training_import_without_the_widget_stack():
+    """A GPU training machine or a batch job may lack anywidget and Jupyter: only the widget
+    itself needs them."""
+    code = (
+        "import sys\n"
+        "sys.modules['anywidget'] = None\n"  # makes `import anywidget` fail
+        "import multiverseg_widget as mvw\n"
+        "import multiverseg_widget.train.loop\n"
+        "mvw.Session, mvw.load_model\n"
+        "try:\n"
+        "    mvw.SegmentWidget\n"
+        "except ImportError:\n"
+        "    print('widget needs anywidget')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "widget needs anywidget"
