@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -32,10 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def base_settings(config_file: str | None, run_dir: str) -> dict:
+    """The settings that ``--set`` overrides: the ``--config`` file, else those of the run being
+    resumed (so that resuming changes only what is asked), else the defaults."""
+    if config_file:
+        return TrainConfig.from_file(config_file).to_dict()
+    last = Path(run_dir) / "last.pt"
+    if last.is_file():
+        saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
+        return TrainConfig.from_dict(saved).to_dict()
+    return TrainConfig().to_dict()
+
+
 def run(args: argparse.Namespace) -> int:
-    values = (
-        TrainConfig.from_file(args.config).to_dict() if args.config else TrainConfig().to_dict()
-    )
+    values = base_settings(args.config, args.run_dir)
     for item in args.set:
         key, _, value = item.partition("=")
         values[key] = json.loads(value)

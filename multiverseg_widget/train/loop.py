@@ -65,7 +65,7 @@ def train(
         net.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
-        gen.set_state(saved["torch_rng"])
+        gen.set_state(saved["torch_rng"].cpu())  # map_location may have moved it
         rng = np.random.default_rng(int(saved["numpy_seed"]))
         print(
             f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
