@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..model.checkpoint import save_checkpoint
+from ..model.checkpoint import checkpoint_kind, load_into, read_checkpoint_file, save_checkpoint
 from ..model.multiverseg_net import MultiverSegNet
 from .batch import Batch, sample_batch
 from .config import TrainConfig
@@ -71,7 +71,7 @@ def train(
             f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
         )
     elif init is not None:
-        state = continue_from_checkpoint(net, config, Path(init))
+        state = continue_from_checkpoint(net, Path(init))
         print(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
     train_tasks, held_tasks = load_tasks(config.data_dir, config.holdout_fraction)
     deadline = time.monotonic() + 60 * time_limit_minutes
@@ -125,14 +125,14 @@ def train(
     return state
 
 
-def continue_from_checkpoint(net: MultiverSegNet, config: TrainConfig, path: Path) -> dict:
+def continue_from_checkpoint(net: MultiverSegNet, path: Path) -> dict:
     """Load a best.pt / default.pt into ``net``; return the training state it records."""
-    content = torch.load(path, map_location="cpu", weights_only=True)
-    if content.get("format") != "multiverseg-widget" or "steps" not in content.get("metadata", {}):
+    content = read_checkpoint_file(path)
+    if checkpoint_kind(content) != "own" or "steps" not in content["metadata"]:
         raise ValueError(f"{path} is not a checkpoint written by this training pipeline")
     if content["multiverseg"]["config"] != net.config:
         raise ValueError(f"{path} holds a network of another shape; set encoder_blocks to match")
-    net.load_state_dict(content["multiverseg"]["state_dict"])
+    load_into(net, content["multiverseg"]["state_dict"], path)
     meta = content["metadata"]
     return {
         "step": meta["steps"],
