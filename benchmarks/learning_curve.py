@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
+from eval_data import EVAL
 
 from multiverseg_widget.evaluate import PROTOCOLS, load_task, ordering, run_ordering
 from multiverseg_widget.model import MultiverSegNet, Predictor, load_model
 
-SHARED = Path(os.environ.get("MVW_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-EVAL = SHARED / "data" / "eval"
 CONTEXT_TASKS = ("medscribble_OASIS", "medscribble_PanDental")
 MIN_CONTEXT = 4
 CLICKS = dataclasses.replace(PROTOCOLS["clicks"], max_steps=10)  # Dice@10 is the last column

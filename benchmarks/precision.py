@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from eval_data import EVAL
 
 from multiverseg_widget.evaluate import dice, load_task
 from multiverseg_widget.model import load_model
 from multiverseg_widget.simulate import CenterClickUser
-
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
 
 
 def masks_and_times(model, task, context_size: int) -> tuple[list[np.ndarray], list[float]]:
