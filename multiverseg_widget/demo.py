@@ -1,17 +1,37 @@
 """``multiverseg-widget demo``: JupyterLab on the quickstart notebook, with the built-in demo
-data and weights, in a folder of the user's (the notebooks ship inside the package)."""
+data and weights, in a folder of the user's (the notebooks ship inside the package).
+
+JupyterLab runs as a child process. The demo chooses its port and token so that it can print
+the one URL that opens the quickstart itself, once the server answers. Stopping the demo stops
+JupyterLab and its kernels: Ctrl+C, SIGTERM and SIGHUP are passed on as SIGTERM (a Ctrl+C in
+the terminal also reaches JupyterLab itself, which then shuts down without asking), and on Linux
+JupyterLab gets SIGTERM as well if the demo dies abruptly.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 QUICKSTART = "01_quickstart.ipynb"
+STARTUP_SECONDS = 120.0
+# JupyterLab settings that the printed URL depends on: the demo's own options set them.
+RESERVED_LAB_SETTINGS = ("--port", "--ServerApp.port", "--ServerApp.token",
+                         "--IdentityProvider.token", "--ServerApp.base_url", "--ServerApp.ip",
+                         "--ip", "--ServerApp.root_dir", "--notebook-dir")  # fmt: skip
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def bundled_notebooks() -> list[Path]:
@@ -29,17 +49,118 @@ def prepare_folder(directory: Path) -> Path:
     return directory / QUICKSTART
 
 
-def lab_command(quickstart: Path, extra: Sequence[str] = ()) -> list[str]:
-    """The JupyterLab command line serving ``quickstart``'s folder and opening it. As root (a
-    container, a fresh cloud machine) JupyterLab refuses to start without --allow-root."""
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def quickstart_url(port: int, token: str) -> str:
+    return f"http://127.0.0.1:{port}/lab/tree/{QUICKSTART}?token={token}"
+
+
+def lab_command(root: Path, port: int, token: str, extra: Sequence[str] = ()) -> list[str]:
+    """JupyterLab serving ``root`` (absolute) on 127.0.0.1:``port`` with ``token``: no browser
+    of its own (the demo prints the URL), the quickstart as its start page, no news pop-up or
+    update check, one Ctrl+C stops it.
+    As root (a container, a fresh cloud machine) JupyterLab refuses to start without
+    --allow-root. ``extra`` comes last, so the user's JupyterLab arguments win."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
-        sys.executable, "-m", "jupyterlab", str(quickstart.name),
-        f"--ServerApp.root_dir={quickstart.parent}", "--ServerApp.ip=127.0.0.1", *as_root, *extra,
+        sys.executable, "-m", "jupyterlab", "--no-browser",
+        f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", "--ServerApp.answer_yes=True",
+        f"--ServerApp.default_url=/lab/tree/{QUICKSTART}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *as_root, *extra,
     ]  # fmt: skip
 
 
-def run_demo(directory: Path, extra: Sequence[str] = ()) -> int:
-    quickstart = prepare_folder(directory)
-    print(f"Starting JupyterLab on {quickstart}; open the URL it prints below (Ctrl+C stops it).")
-    return subprocess.call(lab_command(quickstart, extra), cwd=directory)
+def quiet_lab_config(folder: Path) -> dict[str, str]:
+    """Environment for JupyterLab with one more config folder, written into ``folder``, that
+    disables the announcements plugin: its "official Jupyter news?" toast would cover the
+    quickstart (``news_url=None`` stops the fetching, not the question). The user's own
+    configuration still applies."""
+    labconfig = folder / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    disabled = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+    (labconfig / "page_config.json").write_text(json.dumps(disabled))
+    paths = [str(folder), *filter(None, [os.environ.get("JUPYTER_CONFIG_PATH")])]
+    return {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+
+
+def _die_with_parent() -> None:
+    """In the child, before JupyterLab starts: on Linux, get SIGTERM when the demo dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def wait_until_serving(server: subprocess.Popen, port: int, token: str) -> bool:
+    """True once JupyterLab answers on ``port``; False if it exits or does not come up."""
+    status = f"http://127.0.0.1:{port}/api/status?token={token}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(status, timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def run_demo(
+    directory: Path, extra: Sequence[str] = (), port: int | None = None, token: str | None = None
+) -> int:
+    """Serve the quickstart from ``directory`` (relative to the current folder) until stopped;
+    returns JupyterLab's exit status."""
+    reserved = [arg for arg in extra if arg.split("=")[0] in RESERVED_LAB_SETTINGS]
+    if reserved:
+        raise ValueError(
+            f"{reserved[0]}: the demo sets this itself so that its URL is right; "
+            "use the demo's --port, --token or --dir instead"
+        )
+    root = directory.expanduser().resolve()
+    prepare_folder(root)
+    port = port or free_port()
+    token = token or secrets.token_hex(24)
+    print(f"Starting JupyterLab in {root} ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="multiverseg-demo-config-") as config:
+        server = subprocess.Popen(
+            lab_command(root, port, token, extra),
+            cwd=root,
+            env=quiet_lab_config(Path(config)),
+            preexec_fn=_die_with_parent,
+        )
+        return _serve_until_stopped(server, port, token)
+
+
+def _serve_until_stopped(server: subprocess.Popen, port: int, token: str) -> int:
+    """Print the URL once JupyterLab answers; pass stop signals on; wait for it to end."""
+
+    def pass_on(signum: int, _frame: object) -> None:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in FORWARDED_SIGNALS}
+    try:
+        if wait_until_serving(server, port, token):
+            print(
+                f"\nOpen the quickstart in your browser:\n\n    {quickstart_url(port, token)}\n\n"
+                "Press Ctrl+C here to stop JupyterLab.\n",
+                flush=True,
+            )
+        elif server.poll() is None:
+            print(f"JupyterLab did not answer within {STARTUP_SECONDS:.0f} s.", flush=True)
+        return server.wait()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

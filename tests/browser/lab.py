@@ -167,6 +167,12 @@ def open_widget(page: Page, lab: Lab, name: str, timeout_ms: float = 180_000) ->
     widget's root."""
     workspace = Path(name).stem  # one per notebook: no tab of an earlier test comes back
     page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={lab.token}")
+    return run_first_cell(page, timeout_ms)
+
+
+def run_first_cell(page: Page, timeout_ms: float = 180_000) -> Locator:
+    """In the notebook open in ``page``, run its first code cell and wait for the widget to
+    draw; returns the widget's root."""
     page.wait_for_selector(".jp-Notebook .jp-CodeCell .cm-content", timeout=timeout_ms)
     prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
     deadline = time.monotonic() + timeout_ms / 1000
