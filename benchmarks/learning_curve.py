@@ -1,12 +1,13 @@
 """Quality on the unseen eval tasks against training samples: one row per checkpoint.
 
 The validation score in a run's history.jsonl is measured on held-out *training* images; this
-measures the same checkpoints on `shared/data/eval` with the evaluation protocol (center clicks,
-one seeded ordering per task), so the learning curve says what more training buys on new tasks.
+measures the same checkpoints on the eval tasks in ``--eval-dir`` with the evaluation protocol
+(center clicks, one seeded ordering per task), so the learning curve says what more training buys
+on new tasks.
 Columns: Dice after 1/3/5/10 clicks with no context (macro mean over every eval task), the
 context-only Dice from 4 to 9 ground-truth context images on OASIS and PanDental, and the mean
 change of Dice made by the first click after that context-only prediction.
-Usage: python benchmarks/learning_curve.py [--untrained] CHECKPOINT [CHECKPOINT ...]
+Usage: python benchmarks/learning_curve.py --eval-dir PATH [--untrained] CHECKPOINT [...]
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eval_data import EVAL
+from eval_data import add_eval_dir, eval_files
 
-from multiverseg_widget.evaluate import PROTOCOLS, load_task, ordering, run_ordering
+from multiverseg_widget.evaluation.protocol import PROTOCOLS, ordering, run_ordering
+from multiverseg_widget.evaluation.tasks import load_task
 from multiverseg_widget.model import MultiverSegNet, Predictor, load_model
 
 CONTEXT_TASKS = ("medscribble_OASIS", "medscribble_PanDental")
@@ -52,8 +54,9 @@ def main() -> None:
     parser.add_argument("checkpoints", nargs="+", type=Path)
     parser.add_argument("--untrained", action="store_true", help="add a row: random init")
     parser.add_argument("--max-images", type=int, default=10)
+    add_eval_dir(parser)
     args = parser.parse_args()
-    tasks = [load_task(p) for p in sorted(EVAL.glob("*.npz"))]
+    tasks = [load_task(p) for p in eval_files(parser, args.eval_dir)]
     models = [load_model(p) for p in args.checkpoints]
     rows = [(f"{m.metadata['samples']:,}", m) for m in models]
     if args.untrained:

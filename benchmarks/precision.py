@@ -4,7 +4,7 @@ For each eval task: predict every image with a few center clicks and 0 or 4 grou
 images, in fp32 and in each reduced precision; print the Dice between the fp32 and the reduced
 masks and the median time per predict. Runs on CUDA when available (bf16 and fp16), else on the
 CPU (bf16 only: the CPU has no fast fp16 convolutions).
-Usage: python benchmarks/precision.py [--checkpoint PATH] [--device cuda]
+Usage: python benchmarks/precision.py --eval-dir PATH [--checkpoint PATH] [--device cuda]
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eval_data import EVAL
+from eval_data import add_eval_dir, eval_files
 
-from multiverseg_widget.evaluate import dice, load_task
+from multiverseg_widget.evaluation.tasks import dice, load_task
+from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import load_model
-from multiverseg_widget.simulate import CenterClickUser
 
 
 def masks_and_times(model, task, context_size: int) -> tuple[list[np.ndarray], list[float]]:
@@ -28,10 +28,10 @@ def masks_and_times(model, task, context_size: int) -> tuple[list[np.ndarray], l
     masks, times = [], []
     for i in range(context_size, len(task.images)):
         context = [(task.images[j], task.masks[j]) for j in range(context_size)]
-        clicks = list(user.first(task.masks[i], rng).clicks)
-        model.predict(task.images[i], clicks=clicks, context=context)  # warm-up, context cached
+        prompts = user.first(task.masks[i], rng)
+        model.predict(task.images[i], prompts, context=context)  # warm-up, context cached
         start = time.perf_counter()
-        pred = model.predict(task.images[i], clicks=clicks, context=context)
+        pred = model.predict(task.images[i], prompts, context=context)
         times.append(time.perf_counter() - start)
         masks.append(pred.mask)
     return masks, times
@@ -41,15 +41,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--eval-dir", type=Path, default=EVAL)
+    add_eval_dir(parser)
     args = parser.parse_args()
+    files = eval_files(parser, args.eval_dir)
     precisions = ["bf16", "fp16"] if args.device == "cuda" else ["bf16"]
     models = {p: load_model(args.checkpoint, device=args.device, precision=p)
               for p in ["fp32", *precisions]}  # fmt: skip
     print(f"device {args.device}; Dice of reduced-precision masks against fp32, median ms")
     print(f"{'task':<28}{'context':>8}{'fp32 ms':>9}" + "".join(f"{p + ' Dice':>11}{p + ' ms':>9}"
                                                            for p in precisions))  # fmt: skip
-    for path in sorted(args.eval_dir.glob("*.npz")):
+    for path in files:
         task = load_task(path)
         for context_size in (0, 4):
             if len(task.images) <= context_size:

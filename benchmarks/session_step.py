@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 import multiverseg_widget as mvw
-from multiverseg_widget.io import demo_dataset
+from multiverseg_widget.data import demo_dataset
 from multiverseg_widget.model import MultiverSegNet, Predictor
 
 

@@ -1,6 +1,26 @@
+// @ts-check
 // Binary arrays from the kernel: {shape, dtype, data} with data a DataView or ArrayBuffer.
-// The mirror of multiverseg_widget/codec.py; no base64, no JSON lists.
+// The mirror of multiverseg_widget/widget/codec.py; no base64, no JSON lists.
 
+/** @import { EncodedArray } from "./protocol.js" */
+
+/**
+ * @typedef {Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
+ *   | Float32Array} TypedArray
+ */
+/**
+ * @typedef {{
+ *   new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray,
+ *   new (buffer: ArrayBufferLike): TypedArray,
+ *   BYTES_PER_ELEMENT: number,
+ * }} TypedArrayClass
+ */
+/**
+ * A decoded array: raw values in row-major order.
+ * @typedef {{shape: number[], dtype: string, data: TypedArray}} Decoded
+ */
+
+/** @type {Record<string, TypedArrayClass>} */
 const TYPED = {
   uint8: Uint8Array,
   int8: Int8Array,
@@ -11,7 +31,11 @@ const TYPED = {
   float32: Float32Array,
 };
 
-/** Decode {shape, dtype, data} into {shape, dtype, data: TypedArray} (a view, no copy when aligned). */
+/**
+ * Decode {shape, dtype, data} into {shape, dtype, data: TypedArray} (a view, no copy when aligned).
+ * @param {EncodedArray} encoded
+ * @returns {Decoded}
+ */
 export function decodeArray(encoded) {
   const Typed = TYPED[encoded.dtype];
   if (!Typed) throw new Error(`unsupported dtype ${encoded.dtype}`);

@@ -1,8 +1,17 @@
+// @ts-check
 // Window/level and overlays: typed arrays -> RGBA pixels for ImageData (Canvas 2D, no WebGL).
+
+/** @import { TypedArray } from "./codec.js" */
+
+/** [lo, hi]: lo shows black, hi white. @typedef {[number, number]} Window */
+/** @typedef {[number, number, number]} RGB */
 
 /**
  * The default window [lo, hi], matching the model's normalisation: uint8 keeps 0..255, floats
  * already in [0, 1] keep it, anything else (16-bit, CT/MR) takes its 0.5-99.5 percentiles.
+ * @param {TypedArray} data
+ * @param {string} dtype
+ * @returns {Window}
  */
 export function defaultWindow(data, dtype) {
   if (dtype === "uint8") return [0, 255];
@@ -14,26 +23,42 @@ export function defaultWindow(data, dtype) {
   }
   if (dtype === "float32" && min >= 0 && max <= 1) return [0, 1];
   const step = Math.max(1, Math.floor(data.length / 65536));
+  /** @type {number[]} */
   const sample = [];
   for (let i = 0; i < data.length; i += step) sample.push(data[i]);
   sample.sort((a, b) => a - b);
-  const pick = (q) => sample[Math.min(sample.length - 1, Math.round(q * (sample.length - 1)))];
+  const pick = (/** @type {number} */ q) => sample[Math.min(sample.length - 1, Math.round(q * (sample.length - 1)))];
   const lo = pick(0.005);
   const hi = pick(0.995);
   return hi > lo ? [lo, hi] : max > min ? [min, max] : [min, min + 1];
 }
 
-/** Window [lo, hi] -> level (centre) and window width, the radiologist's two numbers. */
+/**
+ * Window [lo, hi] -> level (centre) and window width, the radiologist's two numbers.
+ * @param {Window} window
+ */
 export function toLevelWidth([lo, hi]) {
   return { level: (lo + hi) / 2, width: hi - lo };
 }
 
+/**
+ * @param {number} level
+ * @param {number} width
+ * @returns {Window}
+ */
 export function fromLevelWidth(level, width) {
   const half = Math.max(width, 1e-6) / 2;
   return [level - half, level + half];
 }
 
-/** An H x W or H x W x 3 array through the window [lo, hi] -> RGBA bytes. */
+/**
+ * An H x W or H x W x 3 array through the window [lo, hi] -> RGBA bytes.
+ * @param {TypedArray} data
+ * @param {number} w
+ * @param {number} h
+ * @param {number} channels
+ * @param {Window} window
+ */
 export function windowToRGBA(data, w, h, channels, [lo, hi]) {
   const out = new Uint8ClampedArray(w * h * 4);
   const k = 255 / (hi - lo);
@@ -50,6 +75,11 @@ export function windowToRGBA(data, w, h, channels, [lo, hi]) {
 /**
  * A 0/1 mask -> RGBA in color: every mask pixel ("fill"), or only those with a 4-neighbour
  * outside the mask or on the image border ("contour").
+ * @param {TypedArray} mask
+ * @param {number} w
+ * @param {number} h
+ * @param {RGB} color
+ * @param {"fill" | "contour"} mode
  */
 export function maskToRGBA(mask, w, h, color, mode = "fill") {
   const out = new Uint8ClampedArray(w * h * 4);
@@ -69,7 +99,10 @@ export function maskToRGBA(mask, w, h, color, mode = "fill") {
   return out;
 }
 
-/** Foreground pixel count of a 0/1 mask. */
+/**
+ * Foreground pixel count of a 0/1 mask.
+ * @param {TypedArray} mask
+ */
 export function countMask(mask) {
   let n = 0;
   for (const v of mask) n += v ? 1 : 0;

@@ -1,16 +1,28 @@
+// @ts-check
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
 // leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
 // collapse into one, and undoing an action that has not left yet just drops it (no round trip).
+
+/** @import { Queued } from "./protocol.js" */
+
+/**
+ * A request: its id, its actions, and since when its first action waited.
+ * @typedef {{id: number, actions: Queued[], since: number | null}} Batch
+ */
 
 /** Actions that add to the current image's interactions. */
 export const INTERACTIONS = new Set(["click", "box", "scribble", "erase"]);
 
 export class ActionQueue {
-  /** idBase: request ids start above it, so that several views of one widget never collide. */
+  /** @param {number} idBase request ids start above it, so that several views of one widget never collide */
   constructor(idBase = 0) {
+    /** @type {Queued[]} */
     this.pending = [];
+    /** @type {number | null} */
     this.pendingSince = null;
+    /** @type {Batch | null} */
     this.inFlight = null;
+    /** @type {Queued[]} */
     this.cancelled = [];
     this.nextId = idBase + 1;
   }
@@ -20,15 +32,19 @@ export class ActionQueue {
     return this.pending.length + (this.inFlight ? this.inFlight.actions.length : 0);
   }
 
+  /**
+   * @param {Queued} action
+   * @param {number} now
+   */
   push(action, now = 0) {
     const last = this.pending[this.pending.length - 1];
     if (action.kind === "undo" && last && INTERACTIONS.has(last.kind)) {
-      this.cancelled.push(this.pending.pop());
+      this.cancelled.push(/** @type {Queued} */ (this.pending.pop()));
       if (!this.pending.length) this.pendingSince = null;
       return;
     }
     if (action.kind === "redo" && this.cancelled.length) {
-      this._add(this.cancelled.pop(), now);
+      this._add(/** @type {Queued} */ (this.cancelled.pop()), now);
       return;
     }
     this.cancelled = [];
@@ -45,21 +61,34 @@ export class ActionQueue {
     this._add(action, now);
   }
 
+  /**
+   * @param {Queued} action
+   * @param {number} now
+   */
   _add(action, now) {
     if (!this.pending.length) this.pendingSince = now;
     this.pending.push(action);
   }
 
-  /** The next batch to send, or null while one is in flight or nothing waits. */
+  /**
+   * The next batch to send, or null while one is in flight or nothing waits. An erase leaves
+   * first in its batch: its positions are read in the log the kernel sent last, which nothing
+   * before it in the batch may change.
+   */
   take() {
     if (this.inFlight || !this.pending.length) return null;
-    this.inFlight = { id: this.nextId++, actions: this.pending, since: this.pendingSince };
-    this.pending = [];
-    this.pendingSince = null;
+    const cut = this.pending.findIndex((a, i) => i > 0 && a.kind === "erase");
+    const actions = cut < 0 ? this.pending : this.pending.slice(0, cut);
+    this.inFlight = { id: this.nextId++, actions, since: this.pendingSince };
+    this.pending = cut < 0 ? [] : this.pending.slice(cut);
+    if (!this.pending.length) this.pendingSince = null;
     return this.inFlight;
   }
 
-  /** The kernel answered request id: returns the finished batch (null if it was not ours). */
+  /**
+   * The kernel answered request id: returns the finished batch (null if it was not ours).
+   * @param {number} id
+   */
   ack(id) {
     if (!this.inFlight || this.inFlight.id !== id) return null;
     const done = this.inFlight;

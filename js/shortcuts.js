@@ -1,5 +1,14 @@
+// @ts-check
 // Keyboard shortcuts of the canvas: a key event -> a command name (or null: not ours).
 
+/**
+ * What a key or a button asks for (widget.js carries it out).
+ * @typedef {"tool-click" | "tool-box" | "tool-scribble" | "tool-eraser" | "toggle-sign" | "undo"
+ *   | "redo" | "clear" | "accept" | "suggest" | "next" | "previous" | "brush-down" | "brush-up"
+ *   | "overlay" | "fit" | "auto-window" | "help" | "escape"} Command
+ */
+
+/** @type {Record<string, Command>} */
 const KEYS = {
   1: "tool-click",
   2: "tool-box",
@@ -35,7 +44,11 @@ export const HELP = [
   ["?", "this help"],
 ];
 
-/** {key, shiftKey, ctrlKey, metaKey, altKey} -> command, or null for keys the widget leaves alone. */
+/**
+ * {key, shiftKey, ctrlKey, metaKey, altKey} -> command, or null for keys the widget leaves alone.
+ * @param {Pick<KeyboardEvent, "key" | "shiftKey" | "ctrlKey" | "metaKey" | "altKey">} event
+ * @returns {Command | null}
+ */
 export function commandForKey(event) {
   const key = event.key.toLowerCase();
   if (event.altKey) return null;

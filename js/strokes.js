@@ -1,10 +1,16 @@
+// @ts-check
 // Freehand strokes: smoothing, rasterisation (the kernel's rule), and hit tests for the eraser.
+
+/** @import { LogEntry, Point } from "./protocol.js" */
 
 /**
  * Drop points closer than minStep to the last kept one, then a 3-point moving average that keeps
  * both ends: pointer jitter and thousands of near-duplicate points never reach the kernel.
+ * @param {Point[]} points
+ * @returns {Point[]}
  */
 export function smoothStroke(points, minStep = 1) {
+  /** @type {Point[]} */
   const kept = [];
   for (const p of points) {
     const last = kept[kept.length - 1];
@@ -25,7 +31,13 @@ export function smoothStroke(points, minStep = 1) {
   return out;
 }
 
-/** Squared distance from (x, y) to the segment a-b. */
+/**
+ * Squared distance from (x, y) to the segment a-b.
+ * @param {number} x
+ * @param {number} y
+ * @param {Point} a
+ * @param {Point} b
+ */
 function segmentDistance2(x, y, a, b) {
   const dx = b[0] - a[0];
   const dy = b[1] - a[1];
@@ -36,19 +48,30 @@ function segmentDistance2(x, y, a, b) {
   return ex * ex + ey * ey;
 }
 
-function segments(points) {
-  return points.length > 1
+/**
+ * The segments of a polyline, or (joined false) one dot per point.
+ * @param {Point[]} points
+ * @returns {[Point, Point][]}
+ */
+function segments(points, joined = true) {
+  return joined && points.length > 1
     ? points.slice(1).map((b, i) => [points[i], b])
-    : [[points[0], points[0]]];
+    : points.map((p) => [p, p]);
 }
 
 /**
  * Burn a stroke into a w x h Uint8Array with value: every pixel (x, y) within width / 2 of the
- * polyline, exactly as the session rasterises scribbles, so what is drawn is what the model sees.
+ * polyline (or of each point, joined false), exactly as the session rasterises scribbles, so
+ * what is drawn is what the model sees.
+ * @param {Uint8Array} mask
+ * @param {number} w
+ * @param {number} h
+ * @param {Point[]} points
+ * @param {number} width
  */
-export function rasteriseStroke(mask, w, h, points, width, value = 1) {
+export function rasteriseStroke(mask, w, h, points, width, value = 1, joined = true) {
   const r = width / 2;
-  for (const [a, b] of segments(points)) {
+  for (const [a, b] of segments(points, joined)) {
     const x0 = Math.max(Math.floor(Math.min(a[0], b[0]) - r), 0);
     const y0 = Math.max(Math.floor(Math.min(a[1], b[1]) - r), 0);
     const x1 = Math.min(Math.ceil(Math.max(a[0], b[0]) + r) + 1, w);
@@ -62,10 +85,26 @@ export function rasteriseStroke(mask, w, h, points, width, value = 1) {
   return mask;
 }
 
-/** Does the eraser path (radius in image pixels) touch the stroke? */
+/**
+ * Does the eraser path (radius in image pixels) touch the stroke?
+ * @param {{points: Point[], width: number, joined?: boolean}} stroke
+ * @param {Point[]} path
+ * @param {number} radius
+ */
 export function strokeHit(stroke, path, radius) {
   const reach = stroke.width / 2 + radius;
   return path.some(([x, y]) =>
-    segments(stroke.points).some(([a, b]) => segmentDistance2(x, y, a, b) <= reach * reach),
+    segments(stroke.points, stroke.joined !== false).some(([a, b]) => segmentDistance2(x, y, a, b) <= reach * reach),
   );
+}
+
+/**
+ * Positions in the interaction log of the scribbles the eraser path touches.
+ * @param {LogEntry[]} log
+ * @param {Point[]} path
+ * @param {number} radius
+ * @returns {number[]}
+ */
+export function erasedPositions(log, path, radius) {
+  return log.flatMap((a, k) => (a.kind === "scribble" && strokeHit(a, path, radius) ? [k] : []));
 }

@@ -1,7 +1,7 @@
 """multiverseg-widget: interactive in-context segmentation of biomedical image datasets."""
 
+from .annotation.session import Session
 from .model import CheckpointError, Prediction, Predictor, load_model
-from .session import Session
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
-from . import io
+from .data import demo_dataset
 from .model.predictor import Predictor
 
 
@@ -21,7 +21,7 @@ def time_predictions(
     model: Predictor, context_sizes: Sequence[int] = (0, 1, 4, 8), runs: int = 20
 ) -> dict[int, float]:
     """Median seconds per ``predict`` (one new click each time) for each context size."""
-    demo = io.demo_dataset("bbbc039_nuclei")
+    demo = demo_dataset("bbbc039_nuclei")
     images, masks = demo.images, demo.masks
     if max(context_sizes) + 1 > len(images):
         raise ValueError(f"the demo task has {len(images)} images; ask for fewer context images")

@@ -12,17 +12,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .baselines import DiskModel, RandomWalkerModel
-from .evaluate import (
+from .evaluation.baselines import DiskModel, RandomWalkerModel
+from .evaluation.protocol import (
     CONTEXT_MODES,
     PROTOCOLS,
     Model,
     Settings,
-    format_comparison,
-    format_summary,
-    load_task,
     run_evaluation,
 )
+from .evaluation.results import format_comparison, format_summary
+from .evaluation.tasks import load_task
 from .model import load_model
 
 BASELINE_MODELS = ("random-walker", "disk")
@@ -98,7 +97,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         print()
         print(format_comparison(results, *COMPARED_MODES))
     if args.plot is not None:
-        from .evaluation_plot import plot_results  # matplotlib only when a figure is wanted
+        from .evaluation.plot import plot_results  # matplotlib only when a figure is wanted
 
         plot_results(results, args.plot)
     return 0

@@ -1,8 +1,10 @@
-"""Shared fixtures: where ../shared lives, and small real networks with the golden weights."""
+"""Shared fixtures: the committed test data (tests/data), and small real networks with the
+official golden weights. Nothing outside the repository is read: a fresh clone tests itself."""
 
 from __future__ import annotations
 
-import os
+import io
+import lzma
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +13,25 @@ import torch
 
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
 
-SHARED = Path(os.environ.get("MVW_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-COMPAT = SHARED / "compat"
-DATA = SHARED / "data"
+DATA = Path(__file__).resolve().parent / "data"  # how each file was made: data/README.md
+COMPAT = DATA / "compat"  # the official code's golden vectors and state-dict manifests
 
 
-def load_golden(name: str) -> dict:
-    return torch.load(COMPAT / name, weights_only=True)
+def load_golden(name: str | Path) -> dict:
+    """A golden file of the official code by name (``x.pt`` reads ``compat/x.pt.xz``) or path.
+
+    The files are stored xz-compressed, which is lossless and halves the repository's share.
+    """
+    path = COMPAT / name
+    if path.suffix != ".xz":
+        path = path.with_name(path.name + ".xz")
+    return torch.load(io.BytesIO(lzma.decompress(path.read_bytes())), weights_only=True)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The committed test data folder (tests/data)."""
+    return DATA
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +55,8 @@ def small_predictor(small_nets) -> Predictor:
 
 
 @pytest.fixture(scope="session")
-def eval_task() -> dict[str, np.ndarray]:
-    """A real labelled task (OASIS brain MRI): images and masks, N x 256 x 256 uint8."""
-    with np.load(DATA / "eval" / "medscribble_OASIS.npz") as f:
+def labelled_task() -> dict[str, np.ndarray]:
+    """A real labelled task (HipXRay femur, a demo task none of our weights trained on): 5 images
+    and masks, N x 256 x 256 uint8."""
+    with np.load(DATA / "demo" / "medscribble_HipXRay.npz") as f:
         return {"images": f["images"], "masks": f["masks"]}

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from multiverseg_widget import Session
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
+
+from .conftest import load_golden
 
 
 def encode(mask: np.ndarray) -> str:
@@ -23,7 +26,7 @@ def encode(mask: np.ndarray) -> str:
 def main() -> None:
     workdir, golden_file, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(1)
-    golden = torch.load(golden_file, weights_only=True)
+    golden = load_golden(Path(golden_file))
     mvs = MultiverSegNet(**golden["mvs_config"])
     mvs.load_state_dict(golden["mvs_state_dict"])
     sp = ScribblePromptUNet(**golden["sp_config"])

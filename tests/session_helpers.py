@@ -13,7 +13,8 @@ from .conftest import DATA
 
 
 def real_task(name: str = "bbbc039_nuclei") -> dict[str, np.ndarray]:
-    """A demo task from ../shared/data: images, ground-truth masks (bool) and names."""
+    """A demo task from tests/data/demo (BBBC039: its first 12 images): images, ground-truth
+    masks (bool) and names."""
     with np.load(DATA / "demo" / f"{name}.npz") as f:
         return {"images": f["images"], "masks": f["masks"].astype(bool), "names": f["names"]}
 

@@ -21,18 +21,18 @@ def official_files(tmp_path, pipeline_golden):
     return mvs, sp
 
 
-def test_official_files_load_and_route(official_files, eval_task):
+def test_official_files_load_and_route(official_files, labelled_task):
     mvs, sp = official_files
     model = mvw.load_model(mvs, scribbleprompt=sp)
-    image = eval_task["images"][0]
+    image = labelled_task["images"][0]
     assert model.predict(image, clicks=[(100, 100, True)]).network == "scribbleprompt"
-    context = [(eval_task["images"][1], eval_task["masks"][1])]
+    context = [(labelled_task["images"][1], labelled_task["masks"][1])]
     assert model.predict(image, context=context).network == "multiverseg"
 
 
-def test_official_multiverseg_alone_uses_dummy_support(official_files, eval_task):
+def test_official_multiverseg_alone_uses_dummy_support(official_files, labelled_task):
     model = mvw.load_model(official_files[0])
-    pred = model.predict(eval_task["images"][0], clicks=[(100, 100, True)])
+    pred = model.predict(labelled_task["images"][0], clicks=[(100, 100, True)])
     assert pred.network == "multiverseg"
 
 
@@ -50,7 +50,7 @@ def test_full_size_official_layout_loads(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == 18_903_297
 
 
-def test_own_format_round_trip(tmp_path, small_nets, eval_task):
+def test_own_format_round_trip(tmp_path, small_nets, labelled_task):
     mvs, sp = small_nets
     path = save_checkpoint(
         tmp_path / "mine.pt", mvs, {"note": "test"}, scribbleprompt=sp, min_context=2
@@ -58,7 +58,7 @@ def test_own_format_round_trip(tmp_path, small_nets, eval_task):
     model = mvw.load_model(path)
     assert model.metadata["note"] == "test" and model.min_context == 2
     reference = mvw.Predictor(mvs, sp, min_context=2)
-    image = eval_task["images"][0]
+    image = labelled_task["images"][0]
     np.testing.assert_array_equal(
         model.predict(image, clicks=[(50, 60, True)]).logits,
         reference.predict(image, clicks=[(50, 60, True)]).logits,

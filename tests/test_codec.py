@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiverseg_widget.codec import DTYPES, decode_array, encode_array
+from multiverseg_widget.widget.codec import DTYPES, decode_array, encode_array
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

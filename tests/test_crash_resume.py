@@ -29,7 +29,7 @@ def test_kill_during_accepts_loses_nothing(tmp_path, small_predictor):
     work = tmp_path / "work"
     with single_torch_thread():
         Session(task["images"], model=small_predictor, workdir=work)
-    golden = COMPAT / "multiverseg_pipeline_small_golden.pt"
+    golden = COMPAT / "multiverseg_pipeline_small_golden.pt.xz"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     rng = random.Random(0)
     committed: dict[int, str] = {}  # image -> the mask the work folder must hold

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 import multiverseg_widget as mvw
-from multiverseg_widget.evaluate import run_image
+from multiverseg_widget.evaluation.protocol import run_image
+from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import MultiverSegNet, Predictor
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
-from multiverseg_widget.simulate import CenterClickUser
 
 CARD = DEFAULT_CHECKPOINT.parent / "MODEL_CARD.md"
 
@@ -50,10 +50,10 @@ def _mean_dice_after_clicks(model: Predictor, images, masks, clicks: int) -> flo
     return float(np.mean(scores))
 
 
-def test_trained_weights_beat_an_untrained_network(default_model, eval_task):
+def test_trained_weights_beat_an_untrained_network(default_model, labelled_task):
     torch.manual_seed(0)
     untrained = Predictor(MultiverSegNet(**default_model.multiverseg.config))
-    images, masks = eval_task["images"], eval_task["masks"].astype(bool)
+    images, masks = labelled_task["images"], labelled_task["masks"].astype(bool)
     trained_dice = _mean_dice_after_clicks(default_model, images, masks, clicks=3)
     untrained_dice = _mean_dice_after_clicks(untrained, images, masks, clicks=3)
     assert trained_dice > untrained_dice + 0.2, (trained_dice, untrained_dice)

@@ -8,26 +8,23 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from multiverseg_widget.baselines import DiskModel, RandomWalkerModel
 from multiverseg_widget.cli import main
-from multiverseg_widget.evaluate import (
+from multiverseg_widget.evaluation.baselines import DiskModel, RandomWalkerModel
+from multiverseg_widget.evaluation.protocol import (
     PROTOCOLS,
-    ImageResult,
     Settings,
-    Task,
-    dice,
-    format_comparison,
-    load_task,
     run_evaluation,
     run_image,
     run_ordering,
 )
+from multiverseg_widget.evaluation.results import ImageResult, format_comparison
+from multiverseg_widget.evaluation.tasks import Task, dice, load_task
+from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import save_checkpoint
-from multiverseg_widget.simulate import CenterClickUser
 
 from .conftest import DATA
 
-OASIS = DATA / "eval" / "medscribble_OASIS.npz"
+HIPXRAY = DATA / "demo" / "medscribble_HipXRay.npz"  # a real task with 3 annotators' scribbles
 
 
 class RecordingModel:
@@ -37,14 +34,14 @@ class RecordingModel:
         self.model = model
         self.contexts: list[list] = []
 
-    def predict(self, image, **kwargs):
+    def predict(self, image, prompts=None, **kwargs):
         self.contexts.append(list(kwargs.get("context") or []))
-        return self.model.predict(image, **kwargs)
+        return self.model.predict(image, prompts, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def oasis3() -> Task:
-    task = load_task(OASIS)
+def hip3() -> Task:
+    task = load_task(HIPXRAY)
     return Task(task.name, task.images[:3], task.masks[:3], task.scribbles[:3], task.path)
 
 
@@ -83,10 +80,10 @@ def test_image_result_metrics():
 @pytest.mark.parametrize(
     ("protocol", "cap"), [("clicks", 6), ("scribbles", 4), ("box", 4), ("human-scribbles", 10)]
 )
-def test_growing_gt_bookkeeping_with_the_small_network(small_predictor, oasis3, protocol, cap):
+def test_growing_gt_bookkeeping_with_the_small_network(small_predictor, hip3, protocol, cap):
     model = RecordingModel(small_predictor)
     spec = replace(PROTOCOLS[protocol], max_steps=cap)  # small caps: 2 shared CPU cores
-    results = run_ordering(model, oasis3, [2, 0, 1], spec, "growing-gt", 0.9, seed=0, k=0)
+    results = run_ordering(model, hip3, [2, 0, 1], spec, "growing-gt", 0.9, seed=0, k=0)
     assert [r.image for r in results] == [2, 0, 1]
     assert [r.context_size for r in results] == [0, 1, 2]
     if protocol == "human-scribbles":
@@ -100,18 +97,18 @@ def test_growing_gt_bookkeeping_with_the_small_network(small_predictor, oasis3, 
         assert r.reached or r.steps == cap  # it stops early only at the target
     # growing-gt hands over the true masks of the finished images, in order
     last_context = model.contexts[-1]
-    assert [m.tolist() for _, m in last_context] == [oasis3.masks[i].tolist() for i in (2, 0)]
+    assert [m.tolist() for _, m in last_context] == [hip3.masks[i].tolist() for i in (2, 0)]
 
 
-def test_growing_context_holds_the_accepted_predictions(small_predictor, oasis3):
+def test_growing_context_holds_the_accepted_predictions(small_predictor, hip3):
     clicks = replace(PROTOCOLS["clicks"], max_steps=3)
     model = RecordingModel(small_predictor)
-    run_ordering(model, oasis3, [0, 1], clicks, "growing", 0.9, seed=0, k=0)
+    run_ordering(model, hip3, [0, 1], clicks, "growing", 0.9, seed=0, k=0)
     (image, accepted), *_ = model.contexts[-1]
-    assert np.array_equal(image, oasis3.images[0])
-    assert accepted.dtype == bool and not np.array_equal(accepted, oasis3.masks[0])
+    assert np.array_equal(image, hip3.images[0])
+    assert accepted.dtype == bool and not np.array_equal(accepted, hip3.masks[0])
     model = RecordingModel(small_predictor)
-    run_ordering(model, oasis3, [0, 1], clicks, "none", 0.9, seed=0, k=0)
+    run_ordering(model, hip3, [0, 1], clicks, "none", 0.9, seed=0, k=0)
     assert all(c == [] for c in model.contexts)
 
 
@@ -152,7 +149,7 @@ def test_cli_compare_writes_json_and_plot(tmp_path, small_nets, capsys):
     checkpoint = save_checkpoint(tmp_path / "small.pt", small_nets[0], scribbleprompt=small_nets[1])
     out_json, out_png = tmp_path / "out.json", tmp_path / "out.png"
     code = main(
-        ["evaluate", str(OASIS), "--protocol", "human-scribbles", "--compare",
+        ["evaluate", str(HIPXRAY), "--protocol", "human-scribbles", "--compare",
          "--max-images", "3", "--orderings", "1",
          "--checkpoint", str(checkpoint), "--json", str(out_json), "--plot", str(out_png),
          "--no-progress"]
@@ -161,7 +158,7 @@ def test_cli_compare_writes_json_and_plot(tmp_path, small_nets, capsys):
     results = json.loads(out_json.read_text())
     assert set(results["summary"]) == {"none", "growing"}
     for mode in ("none", "growing"):
-        summary = results["tasks"]["medscribble_OASIS"]["modes"][mode]["summary"]
+        summary = results["tasks"]["medscribble_HipXRay"]["modes"][mode]["summary"]
         assert summary.keys() >= {"mean_steps", "reached_fraction", "mean_dice_after_1"}
         assert set(summary["dice_after"]) == {"0", "1", "3", "5", "10", "20"}
         assert set(summary["interactions_to"]) == {"0.8", "0.85", "0.9"}
@@ -179,8 +176,8 @@ def test_cli_reports_bad_input_clearly(tmp_path, capsys):
     np.savez(tmp_path / "bad.npz", images=np.zeros((2, 8, 8)))
     assert main(["evaluate", str(tmp_path / "bad.npz"), "--model", "disk"]) == 2
     assert "masks" in capsys.readouterr().err
-    assert main(["evaluate", str(OASIS), "--model", "disk", "--checkpoint", "x.pt"]) == 2
-    assert main(["evaluate", str(OASIS), "--compare", "--context", "none"]) == 2
+    assert main(["evaluate", str(HIPXRAY), "--model", "disk", "--checkpoint", "x.pt"]) == 2
+    assert main(["evaluate", str(HIPXRAY), "--compare", "--context", "none"]) == 2
 
 
 class RecordingUser(CenterClickUser):
@@ -199,13 +196,13 @@ class RecordingUser(CenterClickUser):
 
 
 @pytest.mark.parametrize("corrects_context,expected", [(True, "correct"), (False, "first")])
-def test_first_interaction_after_a_context_prediction(small_predictor, oasis3, corrects_context,
+def test_first_interaction_after_a_context_prediction(small_predictor, hip3, corrects_context,
                                                       expected):  # fmt: skip
     user, rng = RecordingUser(), np.random.default_rng(0)
-    context = [(oasis3.images[1], oasis3.masks[1])]
-    result, _ = run_image(small_predictor, oasis3.images[0], oasis3.masks[0], 0, user, rng,
+    context = [(hip3.images[1], hip3.masks[1])]
+    result, _ = run_image(small_predictor, hip3.images[0], hip3.masks[0], 0, user, rng,
                           context, 0.99, 2, corrects_context)  # fmt: skip
     assert result.context_dice is not None and user.calls[0] == expected
     user = RecordingUser()
-    run_image(small_predictor, oasis3.images[0], oasis3.masks[0], 0, user, rng, [], 0.99, 2)
+    run_image(small_predictor, hip3.images[0], hip3.masks[0], 0, user, rng, [], 0.99, 2)
     assert user.calls[0] == "first"  # no prediction yet: start from the ground truth

@@ -13,7 +13,7 @@ from PIL import Image
 from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from multiverseg_widget import io
+from multiverseg_widget import data as mvw_data
 
 from .conftest import DATA
 
@@ -30,7 +30,7 @@ def test_png_jpeg_folder_round_trip(tmp_path, real):
     Image.fromarray(np.stack([real["images"][3]] * 3, axis=-1)).save(tmp_path / "rgb.jpg")
     (tmp_path / "notes.txt").write_text("not an image")  # ignored in a folder
     (tmp_path / ".DS_Store").write_bytes(b"\0\1")
-    data = io.load(tmp_path)
+    data = mvw_data.load(tmp_path)
     assert data.names == ["img0", "img1", "img2", "rgb"]
     for k in range(3):
         np.testing.assert_array_equal(data.images[k], real["images"][k])
@@ -48,7 +48,7 @@ def test_palette_and_16bit_png(tmp_path):
     palette = Image.fromarray((np.arange(48 * 64).reshape(48, 64) % 4).astype(np.uint8), "P")
     palette.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 756)
     palette.save(tmp_path / "palette.png")
-    data = io.load([tmp_path / "deep.png", tmp_path / "palette.png"])
+    data = mvw_data.load([tmp_path / "deep.png", tmp_path / "palette.png"])
     np.testing.assert_array_equal(data.images[0], wide)
     assert data.images[1].shape == (48, 64, 4)
 
@@ -62,13 +62,13 @@ def test_tiff_16bit_multipage_and_rgb(tmp_path):
             tif.write(page, photometric="minisblack")
     rgb = np.random.default_rng(2).integers(0, 255, (40, 50, 3), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
-    data = io.load([tmp_path / "deep.tif", tmp_path / "stack.tiff", tmp_path / "rgb.tif"])
+    data = mvw_data.load([tmp_path / "deep.tif", tmp_path / "stack.tiff", tmp_path / "rgb.tif"])
     assert data.names == ["deep", "stack_000", "stack_001", "stack_002", "rgb"]
     assert data.images[0].dtype == np.uint16
     np.testing.assert_array_equal(data.images[0], deep)
     for k in range(3):
         np.testing.assert_array_equal(data.images[1 + k], stack[k])
-        assert data.slices[1 + k] == io.VolumeSlice(
+        assert data.slices[1 + k] == mvw_data.VolumeSlice(
             "stack", 0, k, (3, 40, 50), tuple(tuple(r) for r in np.eye(4))
         )
     np.testing.assert_array_equal(data.images[4], rgb)
@@ -77,7 +77,7 @@ def test_tiff_16bit_multipage_and_rgb(tmp_path):
 def test_tiff_stack_along_another_axis(tmp_path):
     stack = np.arange(3 * 4 * 5, dtype=np.uint16).reshape(3, 4, 5)
     tifffile.imwrite(tmp_path / "stack.tif", stack, photometric="minisblack")
-    data = io.load(tmp_path / "stack.tif", axis=2)
+    data = mvw_data.load(tmp_path / "stack.tif", axis=2)
     assert len(data) == 5
     np.testing.assert_array_equal(data.images[4], stack[:, :, 4])
 
@@ -87,7 +87,7 @@ def test_numpy_files(tmp_path, real):
     np.save(tmp_path / "vol.npy", real["images"][:2])
     np.savez(tmp_path / "task.npz", images=real["images"][:2], names=real["names"][:2])
     np.savez(tmp_path / "loose.npz", a=real["images"][0], b=real["images"][1].astype(np.float32))
-    data = io.load(tmp_path)
+    data = mvw_data.load(tmp_path)
     assert data.names == [
         "loose_a",
         "loose_b",
@@ -107,16 +107,16 @@ def test_nifti_along_axis(tmp_path):
     affine = np.diag([0.8, 0.8, 2.5, 1.0])
     affine[:3, 3] = [-10, 5, 40]
     nib.save(nib.Nifti1Image(volume, affine), tmp_path / "ct.nii.gz")
-    axial = io.load(tmp_path / "ct.nii.gz")  # NIfTI default: the last axis
+    axial = mvw_data.load(tmp_path / "ct.nii.gz")  # NIfTI default: the last axis
     assert len(axial) == 12 and axial.images[0].shape == (20, 30)
     np.testing.assert_array_equal(axial.images[7], volume[:, :, 7])
     assert axial.names[7] == "ct_007"
     np.testing.assert_allclose(np.array(axial.slices[7].affine), affine)
-    sagittal = io.load(tmp_path / "ct.nii.gz", axis=0)
+    sagittal = mvw_data.load(tmp_path / "ct.nii.gz", axis=0)
     assert len(sagittal) == 20 and sagittal.images[3].shape == (30, 12)
     np.testing.assert_array_equal(sagittal.images[3], volume[3])
     with pytest.raises(ValueError, match="axis 3 does not fit"):
-        io.load(tmp_path / "ct.nii.gz", axis=3)
+        mvw_data.load(tmp_path / "ct.nii.gz", axis=3)
 
 
 def test_volumes_with_the_same_name_stay_apart(tmp_path):
@@ -126,7 +126,7 @@ def test_volumes_with_the_same_name_stay_apart(tmp_path):
             nib.Nifti1Image(np.zeros((8, 8, 2), np.float32), np.eye(4)),
             tmp_path / folder / "ct.nii",
         )
-    data = io.load([tmp_path / "a" / "ct.nii", tmp_path / "b" / "ct.nii"])
+    data = mvw_data.load([tmp_path / "a" / "ct.nii", tmp_path / "b" / "ct.nii"])
     assert [s.volume for s in data.slices] == ["ct", "ct", "ct-2", "ct-2"]
     assert data.names == ["ct_000", "ct_001", "ct-2_000", "ct-2_001"]
 
@@ -163,7 +163,7 @@ def _write_dicom_series(folder, rows=16, cols=20, n=4) -> np.ndarray:
 
 def test_dicom_series(tmp_path):
     volume = _write_dicom_series(tmp_path / "series1")
-    data = io.load(tmp_path / "series1")
+    data = mvw_data.load(tmp_path / "series1")
     assert data.names == [f"series1_{k:03d}" for k in range(4)]
     for k in range(4):  # sorted along the slice normal, rescaled to Hounsfield units
         np.testing.assert_array_equal(data.images[k], volume[k].astype(np.float32) - 1024)
@@ -178,28 +178,28 @@ def test_unreadable_files_named_or_skipped(tmp_path, real):
     (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     np.save(tmp_path / "c.npy", np.full((8, 8), np.nan))
     Image.fromarray(real["images"][1]).save(tmp_path / "d.png")
-    with pytest.raises(io.UnreadableFileError, match="b.png"):
-        io.load(tmp_path)
+    with pytest.raises(mvw_data.UnreadableFileError, match="b.png"):
+        mvw_data.load(tmp_path)
     with pytest.warns(UserWarning, match="skipped 2 unreadable"):
-        data = io.load(tmp_path, skip_bad=True)
+        data = mvw_data.load(tmp_path, skip_bad=True)
     assert data.names == ["a", "d"]
     assert [f for f, _ in data.skipped] == [str(tmp_path / "b.png"), str(tmp_path / "c.npy")]
     assert "NaN" in data.skipped[1][1]
     assert data.files == [str(tmp_path / "a.png"), str(tmp_path / "d.png")]
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(io.UnreadableFileError, match="notes.txt: unsupported file type"):
-        io.load([tmp_path / "a.png", tmp_path / "notes.txt"])
+    with pytest.raises(mvw_data.UnreadableFileError, match="notes.txt: unsupported file type"):
+        mvw_data.load([tmp_path / "a.png", tmp_path / "notes.txt"])
     with pytest.raises(ValueError, match="no such file"):
-        io.load(tmp_path / "missing.png")
+        mvw_data.load(tmp_path / "missing.png")
 
 
 def test_arrays_of_different_sizes_and_stacks(real):
     small = real["images"][0][:100, :120]
-    data = io.load([real["images"][1], small], names=["first", "second"])
+    data = mvw_data.load([real["images"][1], small], names=["first", "second"])
     assert data.names == ["first", "second"] and data.images[1].shape == (100, 120)
-    stack = io.load(real["images"][:3])
+    stack = mvw_data.load(real["images"][:3])
     assert len(stack) == 3 and stack.slices[2].index == 2 and stack.files == []
-    single = io.load(real["images"][0])
+    single = mvw_data.load(real["images"][0])
     assert len(single) == 1
 
 
@@ -215,29 +215,29 @@ def test_arrays_of_different_sizes_and_stacks(real):
 )
 def test_bad_arrays(source, message):
     with pytest.raises(ValueError, match=message):
-        io.load(source)
+        mvw_data.load(source)
 
 
 @pytest.mark.parametrize("name", ["../escape", "/abs", "a/b", "..", "", ".hidden", "a\\b"])
 def test_hostile_names_rejected(name, real):
     with pytest.raises(ValueError, match="name"):
-        io.load([real["images"][0]], names=[name])
+        mvw_data.load([real["images"][0]], names=[name])
 
 
 def test_demo_dataset_is_inside_the_package(real):
-    data = io.demo_dataset("medscribble_HipXRay")
+    data = mvw_data.demo_dataset("medscribble_HipXRay")
     assert "shared" not in data.files[0]
-    assert data.files[0].endswith("multiverseg_widget/data/medscribble_HipXRay.npz")
+    assert data.files[0].endswith("multiverseg_widget/data/demo_files/medscribble_HipXRay.npz")
     assert data.names == [str(n) for n in real["names"]]
     np.testing.assert_array_equal(np.stack(data.images), real["images"])
     np.testing.assert_array_equal(np.stack(data.masks), real["masks"].astype(bool))
-    assert {len(io.demo_dataset(n)) for n in io.DEMO_NAMES} == {25, 5, 3}
+    assert {len(mvw_data.demo_dataset(n)) for n in mvw_data.DEMO_NAMES} == {25, 5, 3}
     with pytest.raises(ValueError, match="unknown demo dataset"):
-        io.demo_dataset("nope")
+        mvw_data.demo_dataset("nope")
 
 
 def test_missing_optional_reader_says_how_to_install(tmp_path, monkeypatch):
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 2), np.float32), np.eye(4)), tmp_path / "v.nii")
     monkeypatch.setitem(sys.modules, "nibabel", None)
     with pytest.raises(ImportError, match=r"multiverseg-widget\[io\]"):
-        io.load(tmp_path / "v.nii")
+        mvw_data.load(tmp_path / "v.nii")

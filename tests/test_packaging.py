@@ -29,9 +29,10 @@ def test_wheel_contains_weights_demo_data_and_front_end(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "multiverseg_widget/weights/default.pt" in names
     assert "multiverseg_widget/weights/MODEL_CARD.md" in names
-    assert "multiverseg_widget/data/ATTRIBUTION.md" in names
-    assert "multiverseg_widget/data/bbbc039_nuclei.npz" in names
-    assert any(n.startswith("multiverseg_widget/static/") and n.endswith(".js") for n in names)
+    assert "multiverseg_widget/data/demo_files/ATTRIBUTION.md" in names
+    assert "multiverseg_widget/data/demo_files/bbbc039_nuclei.npz" in names
+    static = "multiverseg_widget/widget/static/"
+    assert any(n.startswith(static) and n.endswith(".js") for n in names)
 
 
 def test_wheel_works_in_a_fresh_environment(wheel, tmp_path):
@@ -49,7 +50,7 @@ def test_wheel_works_in_a_fresh_environment(wheel, tmp_path):
     script = (
         "import multiverseg_widget as mvw\n"
         f"assert mvw.__file__.startswith({str(venv)!r}), mvw.__file__\n"
-        "from multiverseg_widget.io import demo_dataset\n"
+        "from multiverseg_widget.data import demo_dataset\n"
         "demo = demo_dataset('bbbc039_nuclei')\n"
         "pred = mvw.load_model().predict(demo.images[0], clicks=[(100, 100, True)])\n"
         "assert pred.mask.shape == demo.images[0].shape\n"

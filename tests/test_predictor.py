@@ -8,16 +8,17 @@ import torch
 
 from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model.preprocessing import to_gray_unit
+from multiverseg_widget.prompts import Box, Click, Prompts
 
 
 @pytest.fixture()
-def image(eval_task):
-    return eval_task["images"][0]
+def image(labelled_task):
+    return labelled_task["images"][0]
 
 
 @pytest.mark.parametrize("shape", [(37, 300), (1024, 1024), (128, 128), (256, 200)])
-def test_output_at_image_resolution(small_predictor, eval_task, shape):
-    src = torch.from_numpy(eval_task["images"][0].astype(np.float32))[None, None]
+def test_output_at_image_resolution(small_predictor, labelled_task, shape):
+    src = torch.from_numpy(labelled_task["images"][0].astype(np.float32))[None, None]
     img = torch.nn.functional.interpolate(src, size=shape, mode="bilinear")[0, 0].numpy()
     pred = small_predictor.predict(
         img, clicks=[(shape[1] // 2, shape[0] // 2, True)], box=(0, 0, shape[1], shape[0])
@@ -25,7 +26,7 @@ def test_output_at_image_resolution(small_predictor, eval_task, shape):
     assert pred.prob.shape == shape and pred.mask.shape == shape
     assert pred.prob.dtype == np.float32 and pred.mask.dtype == bool
     assert pred.logits.shape == (128, 128)
-    np.testing.assert_array_equal(pred.mask, pred.prob > 0.5)
+    assert (pred.prob[pred.mask] >= 0.5).all() and (pred.prob[~pred.mask] <= 0.5).all()
 
 
 def test_dtypes_and_channels_give_consistent_results(small_predictor, image):
@@ -94,8 +95,8 @@ def test_bad_images_are_rejected(small_predictor, bad, match):
         small_predictor.predict(bad)
 
 
-def test_scribbles_and_previous_logits_change_the_prediction(small_predictor, eval_task):
-    image, mask = eval_task["images"][0], eval_task["masks"][0].astype(bool)
+def test_scribbles_and_previous_logits_change_the_prediction(small_predictor, labelled_task):
+    image, mask = labelled_task["images"][0], labelled_task["masks"][0].astype(bool)
     first = small_predictor.predict(image, clicks=[(128, 128, True)])
     again = small_predictor.predict(image, clicks=[(128, 128, True)], prev_logits=first.logits)
     assert not np.array_equal(first.logits, again.logits)
@@ -103,25 +104,41 @@ def test_scribbles_and_previous_logits_change_the_prediction(small_predictor, ev
     assert not np.array_equal(scribbled.logits, small_predictor.predict(image).logits)
 
 
-def test_context_is_prepared_once_and_reused(small_predictor, eval_task):
-    context = [(eval_task["images"][i], eval_task["masks"][i]) for i in (1, 2, 3)]
-    image = eval_task["images"][0]
+def test_context_is_prepared_once_and_reused(small_predictor, labelled_task):
+    context = [(labelled_task["images"][i], labelled_task["masks"][i]) for i in (1, 2, 3)]
+    image = labelled_task["images"][0]
     first = small_predictor.predict(image, clicks=[(100, 100, True)], context=context)
     cache = small_predictor.context_cache
     assert cache.preparations == 3
-    stacked = cache.support([(k, it) for k, it in cache.prepare(context)])
     second = small_predictor.predict(image, clicks=[(101, 100, True)], context=context)
     assert cache.preparations == 3  # no item prepared again
-    assert cache.support(cache.prepare(context)) is stacked  # nor the stacked tensor rebuilt
     assert first.network == second.network == "multiverseg"
     small_predictor.predict(
-        image, context=context + [(eval_task["images"][4], eval_task["masks"][4])]
+        image, context=context + [(labelled_task["images"][4], labelled_task["masks"][4])]
     )
     assert cache.preparations == 4  # only the new item
 
 
-def test_max_context_keeps_the_most_similar_items(small_predictor, eval_task):
-    images, masks = eval_task["images"], eval_task["masks"]
+def test_prepared_image_and_context_give_the_same_prediction(small_predictor, labelled_task):
+    """What a session does: prepare once, then predict many times from prompts alone."""
+    context = [(labelled_task["images"][i], labelled_task["masks"][i]) for i in (1, 2, 3)]
+    image = labelled_task["images"][0].astype(np.uint16) * 40  # percentile-normalised
+    prompts = Prompts((Click(100, 100, True), Box(30, 40, 200, 220)))
+    direct = small_predictor.predict(image, prompts, context=context, max_context=2)
+    prepared = small_predictor.predict(
+        small_predictor.prepare_image(image),
+        prompts,
+        context=small_predictor.prepare_context(context),
+        max_context=2,
+    )
+    np.testing.assert_array_equal(prepared.logits, direct.logits)
+    assert prepared.context_used == direct.context_used and len(direct.context_used) == 2
+    with pytest.raises(ValueError, match="outside"):
+        small_predictor.predict(small_predictor.prepare_image(image), Prompts((Click(300, 1),)))
+
+
+def test_max_context_keeps_the_most_similar_items(small_predictor, labelled_task):
+    images, masks = labelled_task["images"], labelled_task["masks"]
     unrelated = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (256, 1))
     context = [(unrelated, masks[1]), (images[1], masks[1]), (unrelated.T.copy(), masks[2])]
     pred = small_predictor.predict(images[0], context=context, max_context=1)
@@ -140,8 +157,8 @@ def test_rejects_unknown_device_and_precision(small_nets):
             Predictor(*small_nets, device="cuda")
 
 
-def test_encode_inputs_places_prompts_on_the_model_grid(eval_task):
-    image = eval_task["images"][0]  # 256 x 256: model grid is half the size
+def test_encode_inputs_places_prompts_on_the_model_grid(labelled_task):
+    image = labelled_task["images"][0]  # 256 x 256: model grid is half the size
     x = encode_inputs(image, clicks=[(100, 50, True), (11, 201, False)], box=(20, 40, 60, 100))
     assert x.shape == (1, 5, 128, 128)
     assert x[0, 2, 25, 50] == 1 and x[0, 3, 25, 50] == 0  # positive click at (x=50, y=25)

@@ -12,9 +12,10 @@ import pytest
 import tifffile
 from PIL import Image
 
-from multiverseg_widget import Session, io
-from multiverseg_widget.simulate import deepest_point, tight_box
-from multiverseg_widget.store import png_to_mask
+from multiverseg_widget import Session
+from multiverseg_widget import data as mvw_data
+from multiverseg_widget.data.writers import png_mask
+from multiverseg_widget.evaluation.geometry import deepest_point, tight_box
 
 from .session_helpers import folder_snapshot, real_task, single_torch_thread
 
@@ -38,7 +39,7 @@ def _equal_predictions(a, b) -> None:
 def _on_disk(session: Session) -> tuple[dict, dict[int, np.ndarray]]:
     state = json.loads((session.workdir / "session.json").read_text())
     masks = {
-        int(i): png_to_mask((session.workdir / entry["file"]).read_bytes())
+        int(i): png_mask((session.workdir / entry["file"]).read_bytes())
         for i, entry in state["accepted"].items()
     }
     return state, masks
@@ -102,7 +103,7 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
     assert session.redo() is pos and session.redo() is neg and session.redo() is neg
     assert not session.can_redo
     start = session.clear()
-    assert session.interactions == [] and start is session._state().history[0].prediction
+    assert session.interactions == [] and start is session._history().first.prediction
     assert session.undo() is neg and len(session.interactions) == 2
     state, _ = _on_disk(session)
     assert len(state["logs"]["2"]) == 2
@@ -312,7 +313,7 @@ def test_session_from_a_folder_with_a_bad_file(tmp_path, nuclei, small_predictor
     with pytest.warns(UserWarning, match="skipped 1"):
         session = Session(tmp_path, model=small_predictor, skip_bad=True)
     assert session.names == ["0", "1", "2"]
-    assert isinstance(session.dataset, io.Dataset)
+    assert isinstance(session.dataset, mvw_data.Dataset)
 
 
 def test_add_is_one_step_and_remove_is_the_eraser(nuclei, small_predictor):

@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from multiverseg_widget.simulate import (
-    BoxUser,
-    CenterClickUser,
-    HumanScribbleUser,
-    Interaction,
-    Prompts,
-    RandomClickUser,
-    ScribbleUser,
+from multiverseg_widget.evaluation.geometry import (
     background_band,
     centerline_scribble,
     contour_scribble,
@@ -24,10 +17,28 @@ from multiverseg_widget.simulate import (
     scribble_pixel_cap,
     tight_box,
 )
+from multiverseg_widget.evaluation.users import (
+    BoxUser,
+    CenterClickUser,
+    HumanScribbleUser,
+    RandomClickUser,
+    ScribbleUser,
+)
+from multiverseg_widget.prompts import Box, Click, Prompts, Stroke, rasterise, scribble_masks
 
 from .conftest import DATA
 
 SCRIBBLE_SHAPES = [centerline_scribble, line_scribble, contour_scribble]
+
+
+def xyp(prompts: Prompts) -> list[tuple[int, int, bool]]:
+    """A user's clicks as (x, y, positive) pixel triples."""
+    return [(int(c.x), int(c.y), c.positive) for c in prompts.clicks]
+
+
+def scribble(prompts: Prompts, positive: bool, shape: tuple[int, int]) -> np.ndarray | None:
+    """The scribble mask of one polarity that a user gave (None when none)."""
+    return rasterise([s for s in prompts.strokes if s.positive == positive], shape)
 
 
 def disk(shape: tuple[int, int], cx: float, cy: float, r: float) -> np.ndarray:
@@ -69,13 +80,13 @@ def test_error_regions_and_largest_error():
 
 def test_center_click_first_is_positive_at_the_centre_of_the_largest_structure():
     gt = disk((96, 96), 20, 20, 5) | disk((96, 96), 60, 50, 15)
-    assert CenterClickUser().first(gt, rng()).clicks == ((60, 50, True),)
+    assert CenterClickUser().first(gt, rng()).clicks == [Click(60, 50, True)]
 
 
 def test_center_click_correction_lands_inside_the_missed_component():
     found, missed = disk((96, 96), 20, 20, 8), disk((96, 96), 65, 60, 12)
     interaction = CenterClickUser().correct(found | missed, found, rng())
-    ((x, y, positive),) = interaction.clicks
+    ((x, y, positive),) = xyp(interaction)
     assert positive and missed[y, x] and (x, y) == (65, 60)
 
 
@@ -83,7 +94,7 @@ def test_center_click_correction_is_negative_in_a_false_positive_region():
     gt = disk((96, 96), 30, 30, 12)
     spurious = np.zeros_like(gt)
     spurious[60:80, 55:90] = True
-    ((x, y, positive),) = CenterClickUser().correct(gt, gt | spurious, rng()).clicks
+    ((x, y, positive),) = xyp(CenterClickUser().correct(gt, gt | spurious, rng()))
     assert not positive and spurious[y, x]
     assert CenterClickUser().correct(gt, gt, rng()) is None
 
@@ -92,9 +103,9 @@ def test_random_clicks_land_in_the_truth_then_in_the_error_with_the_right_sign()
     gt, pred = disk((64, 64), 25, 25, 10), disk((64, 64), 35, 25, 10)
     user = RandomClickUser()
     for seed in range(20):
-        ((x, y, positive),) = user.first(gt, rng(seed)).clicks
+        ((x, y, positive),) = xyp(user.first(gt, rng(seed)))
         assert positive and gt[y, x]
-        ((x, y, positive),) = user.correct(gt, pred, rng(seed)).clicks
+        ((x, y, positive),) = xyp(user.correct(gt, pred, rng(seed)))
         assert gt[y, x] != pred[y, x] and positive == bool(gt[y, x])
     assert user.correct(gt, gt, rng()) is None
 
@@ -142,7 +153,10 @@ def test_centerline_scribble_follows_the_middle_of_a_bar():
 def test_scribble_user_first_marks_structure_and_the_band_around_it():
     gt = disk((128, 128), 64, 64, 25)
     interaction = ScribbleUser().first(gt, rng(1))
-    positive, negative = interaction.positive_scribble, interaction.negative_scribble
+    positive, negative = (
+        scribble(interaction, True, gt.shape),
+        scribble(interaction, False, gt.shape),
+    )
     assert positive.any() and not (positive & ~gt).any()
     assert negative.any() and not (negative & ~background_band(gt, 0.08 * 128)).any()
 
@@ -158,11 +172,12 @@ def test_scribble_correction_region_is_chosen_in_proportion_to_area():
     positives = 0
     for seed in range(300):
         interaction = user.correct(gt, pred, rng(seed))
-        if interaction.positive_scribble is not None:
+        drawn = scribble(interaction, True, gt.shape)
+        if drawn is not None:
             positives += 1
-            assert not (interaction.positive_scribble & ~missed).any()
+            assert not (drawn & ~missed).any()
         else:
-            assert not (interaction.negative_scribble & ~false).any()
+            assert not (scribble(interaction, False, gt.shape) & ~false).any()
     assert abs(positives / 300 - 0.75) < 0.08
     assert user.correct(gt, gt, rng()) is None
 
@@ -173,12 +188,8 @@ def test_users_are_deterministic_for_a_seed():
     for user in (CenterClickUser(), RandomClickUser(), ScribbleUser("centerline"),
                  ScribbleUser("line"), ScribbleUser("contour"), BoxUser(jitter=0.2)):  # fmt: skip
         for call in (lambda r, u=user: u.first(gt, r), lambda r, u=user: u.correct(gt, pred, r)):
-            a, b = call(rng(7)), call(rng(7))
-            assert a.clicks == b.clicks and a.box == b.box
-            for name in ("positive_scribble", "negative_scribble"):
-                x, y = getattr(a, name), getattr(b, name)
-                assert (x is None and y is None) or np.array_equal(x, y)
-    first = [ScribbleUser().first(gt, rng(s)).positive_scribble for s in range(3)]
+            assert call(rng(7)) == call(rng(7))
+    first = [scribble(ScribbleUser().first(gt, rng(s)), True, gt.shape) for s in range(3)]
     assert not (np.array_equal(first[0], first[1]) and np.array_equal(first[1], first[2]))
 
 
@@ -196,22 +207,23 @@ def test_tight_box_is_end_exclusive_and_jitter_only_grows_it():
 def test_box_user_draws_the_box_then_corrects_with_center_clicks():
     gt = disk((96, 96), 40, 50, 10)
     user = BoxUser()
-    assert user.first(gt, rng()).box == (30, 40, 51, 61)
-    ((x, y, positive),) = user.correct(gt, np.zeros_like(gt), rng()).clicks
+    assert user.first(gt, rng()).box == Box(30, 40, 51, 61)
+    ((x, y, positive),) = xyp(user.correct(gt, np.zeros_like(gt), rng()))
     assert (x, y, positive) == (40, 50, True)
 
 
 def test_empty_ground_truth_gives_negative_first_prompts():
     empty = np.zeros((40, 40), bool)
-    ((_, _, positive),) = CenterClickUser().first(empty, rng()).clicks
+    ((_, _, positive),) = xyp(CenterClickUser().first(empty, rng()))
     assert not positive
-    assert not BoxUser().first(empty, rng()).clicks[0][2]
+    assert not BoxUser().first(empty, rng()).clicks[0].positive
     interaction = ScribbleUser().first(empty, rng())
-    assert interaction.positive_scribble is None and interaction.negative_scribble.any()
+    assert scribble(interaction, True, empty.shape) is None
+    assert scribble(interaction, False, empty.shape).any()
 
 
 def test_human_scribbles_replay_annotator_by_annotator():
-    with np.load(DATA / "eval" / "medscribble_OASIS.npz") as f:
+    with np.load(DATA / "demo" / "medscribble_HipXRay.npz") as f:
         scribbles, gt = f["scribbles"][0], f["masks"][0] > 0
     user = HumanScribbleUser(scribbles)
     steps = [user.first(gt, rng())]
@@ -219,27 +231,24 @@ def test_human_scribbles_replay_annotator_by_annotator():
         steps.append(step)
     assert len(steps) == 3
     for annotator, step in enumerate(steps):
-        assert np.array_equal(step.positive_scribble, scribbles[annotator, 0] > 0)
-        assert np.array_equal(step.negative_scribble, scribbles[annotator, 1] > 0)
-    assert np.array_equal(user.first(gt, rng()).positive_scribble, scribbles[0, 0] > 0)
+        assert np.array_equal(scribble(step, True, gt.shape), scribbles[annotator, 0] > 0)
+        assert np.array_equal(scribble(step, False, gt.shape), scribbles[annotator, 1] > 0)
+    replayed = scribble(user.first(gt, rng()), True, gt.shape)
+    assert np.array_equal(replayed, scribbles[0, 0] > 0)
     with pytest.raises(ValueError, match="annotators"):
         HumanScribbleUser(scribbles[0])
 
 
 def test_prompts_accumulate_into_predictor_arguments(small_predictor):
-    with np.load(DATA / "eval" / "medscribble_OASIS.npz") as f:
+    with np.load(DATA / "demo" / "medscribble_HipXRay.npz") as f:
         image, gt = f["images"][0], f["masks"][0] > 0
-    prompts = Prompts()
-    assert prompts.kwargs() == {"clicks": None, "box": None, "scribbles": None}
     user = ScribbleUser()
-    prompts.add(user.first(gt, rng()))
-    prompts.add(Interaction(clicks=((3, 4, False),), box=(0, 0, 10, 10)))
-    prompts.add(Interaction(clicks=((5, 6, True),), box=(1, 1, 20, 20)))
-    first_positive = prompts.positive.copy()
-    prompts.add(Interaction(positive_scribble=disk(gt.shape, 200, 200, 3)))
-    kwargs = prompts.kwargs()
-    assert kwargs["clicks"] == [(3, 4, False), (5, 6, True)] and kwargs["box"] == (1, 1, 20, 20)
-    positive, negative = kwargs["scribbles"]
+    prompts = user.first(gt, rng()) + [Click(3, 4, False), Box(0, 0, 10, 10)]
+    prompts += [Click(5, 6, True), Box(1, 1, 20, 20)]
+    first_positive = scribble(prompts, True, gt.shape)
+    prompts += Prompts((Stroke(((200, 200),), True, 7),))
+    assert xyp(prompts) == [(3, 4, False), (5, 6, True)] and prompts.box == Box(1, 1, 20, 20)
+    positive, negative = scribble_masks(prompts, gt.shape)
     assert (positive >= first_positive).all() and positive[200, 200] and negative.any()
-    pred = small_predictor.predict(image, **kwargs)
+    pred = small_predictor.predict(image, prompts)
     assert pred.mask.shape == gt.shape

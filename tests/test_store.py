@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 
 from multiverseg_widget import Session
-from multiverseg_widget.simulate import deepest_point
-from multiverseg_widget.store import WorkFolderError, atomic_write, png_to_mask
+from multiverseg_widget.annotation.store import WorkFolderError
+from multiverseg_widget.common.atomic import atomic_write
+from multiverseg_widget.data.writers import png_mask
+from multiverseg_widget.evaluation.geometry import deepest_point
 
 from .session_helpers import folder_snapshot, real_task, single_torch_thread
 
@@ -155,7 +157,7 @@ def test_reaccept_replaces_the_mask_file(tmp_path, task, small_predictor):
     state = json.loads((work / "session.json").read_text())
     files = sorted(p.name for p in (work / "masks").iterdir())
     assert files == sorted(entry["file"][len("masks/") :] for entry in state["accepted"].values())
-    disk = png_to_mask((work / state["accepted"]["0"]["file"]).read_bytes())
+    disk = png_mask((work / state["accepted"]["0"]["file"]).read_bytes())
     np.testing.assert_array_equal(disk, task["masks"][0])
     assert state["context"] == [0, 1]
 

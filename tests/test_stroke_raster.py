@@ -1,5 +1,5 @@
 """The browser draws scribbles with js/strokes.js: the pixels must be the ones the session feeds
-the model (session._rasterise), or the user sees one stroke and the network gets another."""
+the model (``prompts.rasterise``), or the user sees one stroke and the network gets another."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from multiverseg_widget.session import _rasterise
+from multiverseg_widget.prompts import Stroke, rasterise
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,4 +36,6 @@ console.log(JSON.stringify(out));
     )
     for stroke, js in zip(strokes, json.loads(result.stdout)):
         got = np.array(js, dtype=bool).reshape(shape)
-        assert got.any() and np.array_equal(got, _rasterise([stroke], shape)), stroke
+        assert got.any() and np.array_equal(
+            got, rasterise([Stroke(stroke["points"], True, stroke["width"])], shape)
+        ), stroke

@@ -12,16 +12,16 @@ import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 
 import multiverseg_widget as mvw
-from multiverseg_widget import io
-from multiverseg_widget.codec import decode_array
-from multiverseg_widget.widget import STATIC, SegmentWidget, _displayable
+from multiverseg_widget import data as mvw_data
+from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.widget import STATIC, SegmentWidget, _displayable
 
 _requests = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def images() -> list[np.ndarray]:
-    return io.demo_dataset("bbbc039_nuclei").images[:4]
+    return mvw_data.demo_dataset("bbbc039_nuclei").images[:4]
 
 
 @pytest.fixture()
@@ -78,19 +78,26 @@ def test_bad_input_shows_in_the_status_line_and_changes_nothing(widget):
     send(widget, click(10, 10))
     before = widget.session.interactions
     request = send(widget, click(5000, 10), click(20, 20))  # the batch stops at the bad click
-    assert "outside image" in widget.error
+    assert "outside the image" in widget.error
     assert widget.session.interactions == before and widget.ack == request
     for bad in ({"kind": "teleport"}, {"kind": "click", "x": 1}, "click", {"kind": "box"}):
         send(widget, bad)
         assert widget.error, bad
+    send(widget, click(40, 40), {"kind": "navigate", "index": None, "by": "1"})
+    assert "navigate step must be an int" in widget.error  # a malformed batch changes nothing
+    assert widget.session.interactions == before
     send(widget, click(30, 30))
     assert widget.error == "" and len(widget.session.interactions) == 2
 
 
 def test_messages_of_other_types_are_ignored(widget):
     deliver(widget, {"type": "ping"})
-    deliver(widget, {"type": "actions", "actions": 3})
-    assert widget.ack == 0 and "must be a list" in widget.error
+    assert widget.ack == 0 and widget.error == ""
+    deliver(widget, {"type": "actions", "actions": [click(1, 1)]})
+    assert widget.ack == 0 and "request must be an int" in widget.error
+    deliver(widget, {"type": "actions", "request": 7, "actions": 3})
+    assert widget.ack == 7 and "must be a list" in widget.error  # answered: the browser waits
+    assert widget.session.interactions == []
 
 
 def test_undo_redo_clear(widget):
@@ -119,12 +126,17 @@ def test_a_burst_of_interactions_costs_one_prediction_and_one_undo_step(widget, 
     assert widget.interactions == []
 
 
+def erase(widget: SegmentWidget, *positions: int) -> dict:
+    """The eraser's action, as the front end sends it for the log it was sent last."""
+    return {"kind": "erase", "positions": list(positions), "version": widget.log_version}
+
+
 def test_eraser_removes_a_stroke_and_one_undo_brings_it_back(widget):
     send(widget, click(100, 120))
     send(widget, scribble([[10, 10], [30, 12]]))
     send(widget, click(200, 30, positive=False))
     stroke = widget.interactions[1]
-    send(widget, {"kind": "erase", "strokes": [stroke]})
+    send(widget, erase(widget, 1))
     assert [e["kind"] for e in widget.session.interactions] == ["click", "click"]
     send(widget, {"kind": "undo"})
     assert widget.session.interactions[1] == stroke and len(widget.interactions) == 3
@@ -132,8 +144,42 @@ def test_eraser_removes_a_stroke_and_one_undo_brings_it_back(widget):
     assert [e["kind"] for e in widget.interactions] == ["click", "click"]
     send(widget, {"kind": "undo"}, {"kind": "undo"})  # the erase, then the last click
     assert [e["kind"] for e in widget.interactions] == ["click", "scribble"]
-    send(widget, {"kind": "erase", "strokes": [scribble([[1, 1]])]})
-    assert "no longer there" in widget.error and len(widget.interactions) == 2
+    send(widget, erase(widget, 2))
+    assert "not in the log" in widget.error and len(widget.interactions) == 2
+
+
+def test_the_log_version_changes_with_the_log_the_browser_sees(widget):
+    versions = [widget.log_version]
+    send(widget, click(10, 10))
+    send(widget, {"kind": "undo"})
+    send(widget, {"kind": "redo"})
+    send(widget, {"kind": "navigate", "index": 1, "by": 0})  # another image, also with no log
+    versions += [widget.log_version]
+    send(widget, {"kind": "navigate", "index": 1, "by": 0})
+    send(widget, click(5000, 5000))  # refused: nothing changed
+    assert widget.error
+    assert versions == [versions[0], versions[0] + 4] and widget.log_version == versions[1]
+
+
+def test_an_erase_for_a_changed_log_is_refused_and_changes_nothing(widget):
+    send(widget, scribble([[10, 10], [30, 12]]), scribble([[50, 50], [60, 60]], positive=False))
+    stale = erase(widget, 0)
+    send(widget, {"kind": "undo"})
+    send(widget, scribble([[90, 90], [99, 99]]))  # the log at position 0 is another stroke now
+    before = widget.session.interactions
+    send(widget, stale)
+    assert "changed since the eraser saw them" in widget.error
+    assert widget.session.interactions == before
+    send(widget, erase(widget, 0), {"kind": "undo"}, {"kind": "redo"})
+    assert widget.error == "" and len(widget.session.interactions) == 0
+    send(widget, {"kind": "undo"})
+    send(widget, click(1, 1), erase(widget, 0))  # a click appended first: positions still hold
+    assert widget.error == "" and [e["kind"] for e in widget.interactions] == ["click"]
+    send(widget, {"kind": "undo"}, erase(widget, 0))  # the undo changed the log it names
+    assert "changed since the eraser saw them" in widget.error
+    widget.session.undo()  # from Python, not yet shown: the browser's positions are stale
+    send(widget, erase(widget, 0))
+    assert "changed since the eraser saw them" in widget.error
 
 
 def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):

@@ -1,10 +1,10 @@
 """Networks, prompt encoding, checkpoints and the Predictor."""
 
 from .checkpoint import CheckpointError, save_checkpoint
+from .encoding import encode_prompts, rescale_prompts
 from .load import load_model
 from .multiverseg_net import MultiverSegNet
 from .predictor import Prediction, Predictor, encode_inputs
-from .prompts import encode_prompts, rescale_prompts
 from .scribbleprompt_unet import ScribblePromptUNet
 
 __all__ = [

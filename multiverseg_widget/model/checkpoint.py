@@ -7,6 +7,7 @@ failure names the file and says what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..common.atomic import atomic_write
 from .multiverseg_net import MultiverSegNet
 from .scribbleprompt_unet import ScribblePromptUNet
 
@@ -180,8 +182,13 @@ def save_checkpoint(
         "min_context": min_context,
         "metadata": metadata or {},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(content, tmp)
-    tmp.replace(path)
+    write_torch_file(path, content)
     return path
+
+
+def write_torch_file(path: Path, content: dict) -> None:
+    """``torch.save`` that a crash cannot leave half written (see ``common.atomic``)."""
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, buffer.getvalue())

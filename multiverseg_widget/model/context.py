@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .digest import array_digest
+from ..common.digest import array_digest
 from .preprocessing import as_mask, resize_image, to_gray_unit
 
 DESCRIPTOR_SIZE = 16
@@ -42,7 +42,7 @@ def image_descriptor(image: torch.Tensor) -> torch.Tensor:
 
 
 class ContextCache:
-    """Prepared context items keyed by content, and the last stacked support tensor.
+    """Prepared context items keyed by content.
 
     Thread safe (propagate may share one Predictor between threads); it pickles as an empty
     cache, so a Predictor shipped to a worker process carries only its weights.
@@ -52,7 +52,6 @@ class ContextCache:
         self.max_items = max_items
         self.preparations = 0  # items prepared so far; lets tests check reuse
         self._items: OrderedDict[str, PreparedItem] = OrderedDict()
-        self._stacked: tuple[tuple[str, ...], torch.Tensor] | None = None
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
@@ -95,23 +94,11 @@ class ContextCache:
         small = resize_image(gray)
         return PreparedItem(small[0], resize_image(label)[0], image_descriptor(small))
 
-    def support(self, items: Sequence[tuple[str, PreparedItem]]) -> torch.Tensor:
-        """S x 2 x h x w support tensor (image, label per item), rebuilt only when items change."""
-        key = tuple(k for k, _ in items)
-        with self._lock:
-            if self._stacked is None or self._stacked[0] != key:
-                stacked = torch.stack([torch.cat([it.image, it.label]) for _, it in items])
-                self._stacked = (key, stacked)
-            return self._stacked[1]
 
-
-def most_similar(
-    items: list[tuple[str, PreparedItem]], target: torch.Tensor, k: int | None
-) -> list[tuple[str, PreparedItem]]:
-    """Keep the k items whose coarse layout correlates best with the target (all if k is None)."""
-    if k is None or len(items) <= k:
-        return items
-    target_descriptor = image_descriptor(target)
-    scores = torch.stack([it.descriptor for _, it in items]) @ target_descriptor
-    keep = sorted(torch.topk(scores, k).indices.tolist())
-    return [items[i] for i in keep]
+def most_similar(descriptors: list[torch.Tensor], target: torch.Tensor, k: int | None) -> list[int]:
+    """Positions of the k context items whose coarse layout correlates best with the target
+    (all of them if k is None or there are no more than k), in their original order."""
+    if k is None or len(descriptors) <= k:
+        return list(range(len(descriptors)))
+    scores = torch.stack(descriptors) @ image_descriptor(target)
+    return sorted(torch.topk(scores, k).indices.tolist())

@@ -8,7 +8,6 @@ in-context network and the interactive-only one. The networks stay pure.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +17,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .context import ContextCache, most_similar
+from ..prompts import Box, Click, Prompts, scribble_masks
+from .context import ContextCache, PreparedItem, most_similar
+from .encoding import encode_prompts
 from .multiverseg_net import MultiverSegNet
 from .preprocessing import MODEL_SIZE, as_mask, resize_image, resize_strokes, to_gray_unit
-from .prompts import encode_prompts
 from .scribbleprompt_unet import ScribblePromptUNet
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -29,17 +29,45 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 @dataclass
 class Prediction:
-    """A prediction at the image's own resolution, plus the logits to feed back next step."""
+    """A prediction at the image's own resolution, plus the logits to feed back next step.
 
-    prob: np.ndarray  # H x W float32 in [0, 1]
-    mask: np.ndarray  # H x W bool
+    ``prob`` is computed from the logits when first read: a session keeps a prediction per
+    undo step and rarely needs a full-size probability map of any of them."""
+
+    mask: np.ndarray  # H x W bool: where the upsampled logits are positive
     logits: np.ndarray  # 128 x 128 float32, model resolution: pass as prev_logits
     network: str  # "multiverseg" or "scribbleprompt"
     context_used: list[int] = field(default_factory=list)  # indices into the given context
     seconds: float = 0.0
+    known_prob: np.ndarray | None = field(default=None, repr=False)  # set by non-network models
+
+    @property
+    def prob(self) -> np.ndarray:
+        """H x W float32 in [0, 1]."""
+        if self.known_prob is None:
+            self.known_prob = _sigmoid(upsample_logits(self.logits, self.mask.shape))
+        return self.known_prob
 
 
-Click = tuple[float, float, bool]
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image normalised and resized to the model grid once (``Predictor.prepare_image``),
+    so that a click carries only its prompts."""
+
+    small: torch.Tensor  # 1 x 1 x 128 x 128, in [0, 1]
+    shape: tuple[int, int]  # the image's own height and width
+
+
+@dataclass(frozen=True)
+class PreparedContext:
+    """A context set at model resolution, stacked on the predictor's device once
+    (``Predictor.prepare_context``): what a click reuses until the set changes."""
+
+    items: tuple[PreparedItem, ...]
+    support: torch.Tensor | None  # S x 2 x 128 x 128 on the device; None when empty
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 class Predictor:
@@ -87,43 +115,60 @@ class Predictor:
 
     def predict(
         self,
-        image: np.ndarray,
-        clicks: Sequence[Click] | None = None,
+        image: np.ndarray | PreparedImage,
+        prompts: Prompts | None = None,
+        prev_logits: np.ndarray | None = None,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None = None,
+        max_context: int | None = None,
+        *,
+        clicks: Sequence[tuple[float, float, bool]] | None = None,
         box: Sequence[float] | None = None,
         scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
-        prev_logits: np.ndarray | None = None,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-        max_context: int | None = None,
     ) -> Prediction:
         """Segment ``image`` from its prompts and an optional context set.
 
+        prompts: every prompt so far (``multiverseg_widget.prompts``); or, the keyword form,
         clicks: (x, y, positive) in image pixel coordinates; box: (x0, y0, x1, y1), end
-        exclusive; scribbles: (positive, negative) H x W masks, either may be None;
+        exclusive; scribbles: (positive, negative) H x W masks, either may be None.
         prev_logits: the previous ``Prediction.logits``; context: (image, mask) pairs.
+        ``image`` and ``context`` may come prepared (``prepare_image``, ``prepare_context``):
+        a session prepares each once, and a click then costs little beside the network.
         Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
-        target = encode_inputs(image, clicks, box, scribbles, prev_logits)
-        height, width = np.shape(image)[:2]
-        items = self.context_cache.prepare(context or [])
-        small = target[:, :1]
+        keywords = {"clicks": clicks, "box": box, "scribbles": scribbles}
+        target = encode_inputs(image, prompts, prev_logits, **keywords)
+        height, width = image.shape if isinstance(image, PreparedImage) else np.shape(image)[:2]
+        if not isinstance(context, PreparedContext):
+            context = self.prepare_context(context or [])
         cap = max_context if max_context is not None else self.max_context
-        chosen = most_similar(items, small, cap)
-        support = self.context_cache.support(chosen) if chosen else None
+        used = most_similar([it.descriptor for it in context.items], target[:, :1], cap)
+        support = None
+        if used:
+            support = context.support if len(used) == len(context) else context.support[used]
         logits, network = self.forward_encoded(target, support)
-        full = F.interpolate(logits, size=(height, width), mode="bilinear", align_corners=False)
-        full = full[0, 0].float().cpu().numpy()
-        chosen_keys = [k for k, _ in chosen]
-        used = [i for i, (k, _) in enumerate(items) if k in chosen_keys]
-        prob = _sigmoid(full)
+        small = logits[0, 0].float().cpu().numpy()
         return Prediction(
-            prob=prob,
-            mask=prob > 0.5,
-            logits=logits[0, 0].float().cpu().numpy(),
+            mask=upsample_logits(small, (height, width)) > 0,
+            logits=small,
             network=network,
             context_used=used,
             seconds=time.perf_counter() - start,
         )
+
+    def prepare_image(self, image: np.ndarray) -> PreparedImage:
+        """``image`` normalised and on the model grid, for any number of predictions."""
+        gray = to_gray_unit(image, "image")
+        return PreparedImage(resize_image(gray), (int(gray.shape[0]), int(gray.shape[1])))
+
+    def prepare_context(self, context: Sequence[tuple[np.ndarray, np.ndarray]]) -> PreparedContext:
+        """Validate and prepare (image, mask) pairs once (items cached by content), stacked
+        on the device: reuse the result for every prediction with this context set."""
+        items = tuple(item for _, item in self.context_cache.prepare(context))
+        if not items:
+            return PreparedContext((), None)
+        stacked = torch.stack([torch.cat([it.image, it.label]) for it in items])
+        return PreparedContext(items, stacked.to(self.device))
 
     def forward_encoded(
         self, target: torch.Tensor, support: torch.Tensor | None
@@ -147,22 +192,42 @@ class Predictor:
 
 
 def encode_inputs(
-    image: np.ndarray,
-    clicks: Sequence[Click] | None = None,
+    image: np.ndarray | PreparedImage,
+    prompts: Prompts | None = None,
+    prev_logits: np.ndarray | None = None,
+    *,
+    clicks: Sequence[tuple[float, float, bool]] | None = None,
     box: Sequence[float] | None = None,
     scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
-    prev_logits: np.ndarray | None = None,
 ) -> torch.Tensor:
     """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
     normalised image, box, positive and negative clicks + scribbles, previous logits.
     Raises ValueError naming the argument when an input is unusable."""
-    gray = to_gray_unit(image, "image")
-    height, width = gray.shape
-    coords, labels = _scaled_clicks(clicks, height, width)
-    box_tensor = _scaled_box(box, height, width)
+    if isinstance(image, PreparedImage):
+        small, (height, width) = image.small, image.shape
+    else:
+        gray = to_gray_unit(image, "image")
+        small, (height, width) = resize_image(gray), gray.shape
+    if prompts is None:
+        prompts = _keyword_prompts(clicks, box)
+    elif clicks is not None or box is not None or scribbles is not None:
+        raise ValueError("pass prompts, or the keywords clicks, box and scribbles, not both")
+    elif not isinstance(prompts, Prompts):
+        raise ValueError(f"prompts must be a Prompts value, got {type(prompts).__name__}")
+    else:
+        prompts.check_inside(height, width)
+        scribbles = scribble_masks(prompts, (height, width))
+    coords, labels = _scaled_clicks(prompts.clicks, height, width)
+    box_tensor = _scaled_box(prompts.box, height, width)
     scribble_tensor = _scribble_tensor(scribbles, (height, width))
     previous = _previous_logits(prev_logits)
-    return encode_prompts(resize_image(gray), coords, labels, box_tensor, scribble_tensor, previous)
+    return encode_prompts(small, coords, labels, box_tensor, scribble_tensor, previous)
+
+
+def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """128 x 128 logits -> H x W, bilinear: thresholding after upsampling keeps edges smooth."""
+    x = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))[None, None]
+    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -179,46 +244,46 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(np.float32)
 
 
-def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value)
+def _keyword_prompts(
+    clicks: Sequence[tuple[float, float, bool]] | None, box: Sequence[float] | None
+) -> Prompts:
+    """The README's keyword form as prompts; errors name the keyword (``clicks[2]``, ``box``)."""
+    items: list[Click | Box] = []
+    for i, click in enumerate(clicks or ()):
+        if not isinstance(click, (tuple, list)) or len(click) != 3:
+            raise ValueError(f"clicks[{i}] must be (x, y, positive), got {click!r}")
+        try:
+            items.append(Click(*click))
+        except ValueError as error:
+            raise ValueError(f"clicks[{i}]: {error}") from None
+    if box is not None:
+        if not isinstance(box, (tuple, list, np.ndarray)) or len(box) != 4:
+            raise ValueError(f"box must be four finite numbers (x0, y0, x1, y1), got {box!r}")
+        items.append(Box(*box))
+    return Prompts(tuple(items))
 
 
 def _scaled_clicks(
-    clicks: Sequence[Click] | None, height: int, width: int
+    clicks: Sequence[Click], height: int, width: int
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     if not clicks:
         return None, None
-    coords, labels = [], []
     for i, click in enumerate(clicks):
-        if not isinstance(click, (tuple, list)) or len(click) != 3:
-            raise ValueError(f"clicks[{i}] must be (x, y, positive), got {click!r}")
-        x, y, positive = click
-        if not (_finite_number(x) and _finite_number(y)):
-            raise ValueError(f"clicks[{i}] has non-numeric or non-finite coordinates {click!r}")
-        if not (0 <= x < width and 0 <= y < height):
-            raise ValueError(
-                f"clicks[{i}] = ({x}, {y}) lies outside the image ({width} wide, {height} high)"
-            )
-        coords.append((int(x * MODEL_SIZE[1] / width), int(y * MODEL_SIZE[0] / height)))
-        labels.append(1 if positive else 0)
+        try:
+            click.check_inside(height, width)
+        except ValueError as error:
+            raise ValueError(f"clicks[{i}]: {error}") from None
+    coords = [(int(c.x * MODEL_SIZE[1] / width), int(c.y * MODEL_SIZE[0] / height)) for c in clicks]
+    labels = [1 if c.positive else 0 for c in clicks]
     return torch.tensor([coords]), torch.tensor([labels])
 
 
-def _scaled_box(box: Sequence[float] | None, height: int, width: int) -> torch.Tensor | None:
+def _scaled_box(box: Box | None, height: int, width: int) -> torch.Tensor | None:
     if box is None:
         return None
-    values = list(box) if isinstance(box, (tuple, list, np.ndarray)) else None
-    if values is None or len(values) != 4 or not all(_finite_number(v) for v in values):
-        raise ValueError(f"box must be four finite numbers (x0, y0, x1, y1), got {box!r}")
-    x0, y0, x1, y1 = values
-    if not (
-        min(x0, x1) >= 0 and max(x0, x1) <= width and min(y0, y1) >= 0 and max(y0, y1) <= height
-    ):
-        raise ValueError(f"box {tuple(values)} reaches outside the image ({width} x {height})")
-    if x0 == x1 or y0 == y1:
-        raise ValueError(f"box {tuple(values)} has zero area")
+    box.check_inside(height, width)
     sx, sy = MODEL_SIZE[1] / width, MODEL_SIZE[0] / height
-    return torch.tensor([[[x0 * sx, y0 * sy, x1 * sx, y1 * sy]]])
+    return torch.tensor([[[box.x0 * sx, box.y0 * sy, box.x1 * sx, box.y1 * sy]]])
 
 
 def _scribble_tensor(

@@ -22,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="without a last.pt: start from this checkpoint's weights "
         "and progress, e.g. multiverseg_widget/weights/default.pt",
     )
+    parser.add_argument(
+        "--data-dir",
+        help="folder of training tasks (*.npz: images, masks); a resumed run keeps its own",
+    )
     parser.add_argument("--max-steps", type=int, help="also stop after this many more steps")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
@@ -47,6 +51,8 @@ def base_settings(config_file: str | None, run_dir: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     values = base_settings(args.config, args.run_dir)
+    if args.data_dir:
+        values["data_dir"] = args.data_dir
     for item in args.set:
         key, _, value = item.partition("=")
         values[key] = json.loads(value)

@@ -32,7 +32,7 @@ class TrainConfig:
     validate_every: int = 150  # steps
     checkpoint_every_minutes: float = 10.0
     seed: int = 0
-    data_dir: str = "../shared/data/train"
+    data_dir: str = ""  # folder of training tasks (*.npz): --data-dir; kept in the run
     holdout_fraction: float = 0.1  # last part of each train file, used for validation only
 
     def network_config(self) -> dict[str, Any]:

@@ -8,16 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..model.prompts import encode_prompts
-from ..simulate import (
-    BoxUser,
-    CenterClickUser,
-    Interaction,
-    Prompts,
-    RandomClickUser,
-    ScribbleUser,
-    User,
-)
+from ..evaluation.users import BoxUser, CenterClickUser, RandomClickUser, ScribbleUser, User
+from ..model.encoding import encode_prompts
+from ..prompts import Prompts, scribble_masks
 
 FIRST_USERS: list[tuple[float, User]] = [
     (0.35, CenterClickUser()),
@@ -50,32 +43,28 @@ class SimulatedAnnotation:
             user = FIRST_USERS[rng.choice(len(FIRST_USERS), p=weights / weights.sum())][1]
         self.user = user if prompt_first else CORRECTING_USER
         if prompt_first:
-            self.prompts.add(self.user.first(gt, rng))
+            self.prompts += self.user.first(gt, rng)
 
     def correct(self, pred_mask: np.ndarray) -> None:
         """Add the user's correction of ``pred_mask`` (nothing when the prediction is perfect)."""
-        interaction: Interaction | None = self.user.correct(self.gt, pred_mask, self.rng)
-        if interaction is not None:
-            self.prompts.add(interaction)
+        correction = self.user.correct(self.gt, pred_mask, self.rng)
+        if correction is not None:
+            self.prompts += correction
 
     def clicked(self) -> list[tuple[int, int]]:
-        return [(int(x), int(y)) for x, y, _ in self.prompts.clicks]
+        return [(int(c.x), int(c.y)) for c in self.prompts.clicks]
 
     def encode(self, image: torch.Tensor, prev_logits: torch.Tensor | None) -> torch.Tensor:
         """1 x H x W image (+ 1 x H x W previous logits) -> 5 x H x W network input."""
-        kw = self.prompts.kwargs()
         coords = labels = box = scribbles = None
-        if kw["clicks"]:
-            coords = torch.tensor([[(x, y) for x, y, _ in kw["clicks"]]])
-            labels = torch.tensor([[int(p) for _, _, p in kw["clicks"]]])
-        if kw["box"] is not None:
-            box = torch.tensor([[kw["box"]]])
-        if kw["scribbles"] is not None:
-            shape = self.gt.shape
-            scribbles = torch.from_numpy(
-                np.stack([np.zeros(shape) if m is None else m for m in kw["scribbles"]]).astype(
-                    np.float32
-                )
-            )[None]
+        clicks, masks = self.prompts.clicks, scribble_masks(self.prompts, self.gt.shape)
+        if clicks:
+            coords = torch.tensor([[(c.x, c.y) for c in clicks]])
+            labels = torch.tensor([[int(c.positive) for c in clicks]])
+        if self.prompts.box is not None:
+            box = torch.tensor([[self.prompts.box.corners]])
+        if masks is not None:
+            channels = [np.zeros(self.gt.shape) if m is None else m for m in masks]
+            scribbles = torch.from_numpy(np.stack(channels).astype(np.float32))[None]
         prev = None if prev_logits is None else prev_logits[None]
         return encode_prompts(image[None], coords, labels, box, scribbles, prev)[0]

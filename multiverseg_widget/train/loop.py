@@ -17,7 +17,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..model.checkpoint import checkpoint_kind, load_into, read_checkpoint_file, save_checkpoint
+from ..model.checkpoint import (
+    checkpoint_kind,
+    load_into,
+    read_checkpoint_file,
+    save_checkpoint,
+    write_torch_file,
+)
 from ..model.multiverseg_net import MultiverSegNet
 from .batch import Batch, sample_batch
 from .config import TrainConfig
@@ -247,8 +253,8 @@ def save_last(
     rng: np.random.Generator,
     path: Path,
 ) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(
+    write_torch_file(
+        path,
         {
             "model": net.state_dict(),
             "optimizer": optimizer.state_dict(),
@@ -257,9 +263,7 @@ def save_last(
             "torch_rng": gen.get_state(),
             "numpy_seed": int(rng.integers(2**62)),
         },
-        tmp,
     )
-    tmp.replace(path)
 
 
 def save_best(

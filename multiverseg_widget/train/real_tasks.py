@@ -29,6 +29,8 @@ def load_tasks(
     data_dir: str | Path, holdout_fraction: float
 ) -> tuple[list[RealTask], list[RealTask]]:
     """(training tasks, held-out tasks) from every npz file in ``data_dir``."""
+    if not str(data_dir):
+        raise FileNotFoundError("no training data folder: pass --data-dir PATH (tasks as *.npz)")
     files = sorted(Path(data_dir).glob("*.npz"))
     if not files:
         raise FileNotFoundError(f"no training tasks (*.npz) in {data_dir}")

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from ..evaluate import dice
+from ..evaluation.tasks import dice
+from ..evaluation.users import CenterClickUser
 from ..model.multiverseg_net import MultiverSegNet
-from ..simulate import CenterClickUser
 from .interactions import SimulatedAnnotation
 from .real_tasks import RealTask
 from .synthetic import synthetic_task

@@ -27,7 +27,7 @@ from .lab import (
 if not Path(CHROMIUM).is_file():  # an error, not a skip: the suite must not go green without them
     raise RuntimeError(f"the browser tests need Debian's chromium at {CHROMIUM} (see .ci/run)")
 if not GOLDEN_FILE.is_file():
-    raise RuntimeError(f"the browser tests need {GOLDEN_FILE}")
+    raise RuntimeError(f"the browser tests need {GOLDEN_FILE} (committed: see tests/data)")
 
 
 @pytest.fixture(scope="session")

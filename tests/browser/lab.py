@@ -35,15 +35,17 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-GOLDEN = Path(os.environ.get("MVW_SHARED", ROOT.parent / "shared")) / "compat"
-GOLDEN_FILE = GOLDEN / "multiverseg_pipeline_small_golden.pt"
+GOLDEN = ROOT / "tests" / "data" / "compat"  # committed with the tests (tests/conftest.py COMPAT)
+GOLDEN_FILE = GOLDEN / "multiverseg_pipeline_small_golden.pt.xz"  # xz-compressed torch.save
 
 # The notebook's one cell: the built-in weights once they ship, else the golden small networks.
 WIDGET_CELL = """\
+import io
+import lzma
 import os
 import torch
 import multiverseg_widget as mvw
-from multiverseg_widget import io
+from multiverseg_widget import data as mvw_data
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 
@@ -51,7 +53,8 @@ from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 def small_model():
     if DEFAULT_CHECKPOINT.is_file():
         return mvw.load_model()
-    g = torch.load(os.environ["MVW_GOLDEN"], weights_only=True)
+    with open(os.environ["MVW_GOLDEN"], "rb") as f:
+        g = torch.load(io.BytesIO(lzma.decompress(f.read())), weights_only=True)
     mvs = MultiverSegNet(**g["mvs_config"])
     mvs.load_state_dict(g["mvs_state_dict"])
     sp = ScribblePromptUNet(**g["sp_config"])
@@ -59,7 +62,7 @@ def small_model():
     return Predictor(mvs, sp)
 
 
-images = io.demo_dataset("bbbc039_nuclei").images[:{count}]
+images = mvw_data.demo_dataset("bbbc039_nuclei").images[:{count}]
 w = mvw.annotate(images, model=small_model(), workdir={workdir!r})
 w
 """

@@ -1,6 +1,7 @@
-"""The widget in a real JupyterLab and a real Chromium: clicks, box, scribble, shortcuts, accept,
-gallery, then a burst of 200 clicks. Every step is checked on both sides: what the page draws and
-what the kernel's session holds (read through a second kernel client and the work folder)."""
+"""The widget in a real JupyterLab and a real Chromium: clicks, box, scribble, eraser, shortcuts,
+accept, gallery, then a burst of 200 clicks. Every step is checked on both sides: what the page
+draws and what the kernel's session holds (read through a second kernel client and the work
+folder)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,15 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert int(seen["maskPixels"]) == state["mask_pixels"]
     logged = json.loads((widget.workdir / "session.json").read_text())["logs"]["0"]
     assert logged == state["interactions"]  # the store has it too
+
+    # the eraser (4) across the scribble: it goes, by its log position and the log's version;
+    # undo (z) brings it back
+    page.locator(".mvw-canvas").press("4")
+    drag(widget, [(0.7, 0.18 + 0.005 * k) for k in range(29)])
+    wait_until_idle(page)
+    assert [e["kind"] for e in kernel_state(widget)["interactions"]] == ["click", "click", "box"]
+    press(widget, "z")
+    assert kernel_state(widget)["interactions"] == state["interactions"]
 
     press(widget, "z")
     assert len(kernel_state(widget)["interactions"]) == 3

@@ -65,3 +65,24 @@ test("optimistic interactions stop at the first action that changes the image sh
   q.push(click(3));
   assert.deepEqual(q.optimistic(), [click(1), click(2)]);
 });
+
+test("an erase leaves first in its batch: nothing before it may change the log it names", () => {
+  const q = new ActionQueue();
+  const erase = { kind: "erase", path: [[1, 1]], radius: 1 };
+  q.push(click(1), 1);
+  q.take();
+  q.push(click(2), 2);
+  q.push(erase, 3);
+  q.push(click(3), 4);
+  q.push(erase, 5);
+  q.ack(1);
+  assert.deepEqual(q.take().actions, [click(2)]);
+  q.ack(2);
+  const second = q.take();
+  assert.deepEqual(second.actions, [erase, click(3)]);
+  assert.equal(second.since, 2); // its actions waited at least since the first one left behind
+  q.ack(3);
+  assert.deepEqual(q.take().actions, [erase]);
+  assert.equal(q.size, 1);
+  assert.equal(q.pendingSince, null);
+});

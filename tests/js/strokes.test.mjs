@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { rasteriseStroke, smoothStroke, strokeHit } from "../../js/strokes.js";
+import { erasedPositions, rasteriseStroke, smoothStroke, strokeHit } from "../../js/strokes.js";
 
 test("smoothing drops jitter points and keeps both ends", () => {
   const raw = [[0, 0], [0.2, 0.1], [0.3, 0.2], [2, 0], [4, 2], [4.1, 2.05]];
@@ -30,4 +30,24 @@ test("the eraser hits strokes within its radius plus half their width", () => {
   const stroke = { points: [[0, 0], [10, 0]], width: 4 };
   assert.ok(strokeHit(stroke, [[5, 3.9]], 2));
   assert.ok(!strokeHit(stroke, [[5, 3.1], [13.5, 0]], 1));
+});
+
+test("the eraser names the log positions of the scribbles it touches, and only scribbles", () => {
+  const log = [
+    { kind: "click", x: 5, y: 0, positive: true },
+    { kind: "scribble", points: [[0, 0], [10, 0]], positive: true, width: 2 },
+    { kind: "box", box: [0, 0, 10, 10] },
+    { kind: "scribble", points: [[0, 9], [10, 9]], positive: false, width: 2 },
+  ];
+  assert.deepEqual(erasedPositions(log, [[5, 1]], 1), [1]);
+  assert.deepEqual(erasedPositions(log, [[5, 1], [5, 8]], 1), [1, 3]);
+  assert.deepEqual(erasedPositions(log, [[5, 5]], 1), []);
+});
+
+test("a stroke logged as dots (joined false) is drawn and hit as dots, not as a polyline", () => {
+  const dots = rasteriseStroke(new Uint8Array(5 * 10), 10, 5, [[1, 2], [8, 2]], 1, 1, false);
+  assert.deepEqual([...dots.slice(20, 30)], [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
+  const stroke = { points: [[1, 2], [8, 2]], width: 1, joined: false };
+  assert.ok(!strokeHit(stroke, [[4.5, 2]], 1));
+  assert.ok(strokeHit({ ...stroke, joined: true }, [[4.5, 2]], 1));
 });

@@ -6,19 +6,15 @@ absolute paths, separators), every file lands inside the target folder.
 
 from __future__ import annotations
 
-import gzip
-import io as bytes_io
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-import tifffile
 
-from .io import Dataset, VolumeSlice, safe_name
-from .store import atomic_write, mask_to_png
-
-FORMATS = ("png", "tiff", "nifti", "npz")
+from ..common.atomic import atomic_write
+from ..common.names import safe_name, unique_name
+from ..data import EXPORT_FORMATS, FORMATS, Dataset, VolumeSlice
 
 
 def export_masks(
@@ -28,8 +24,8 @@ def export_masks(
 
     npz writes one file: ``path`` itself if it ends in .npz, else ``path/masks.npz``.
     """
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}, got {format!r}")
     target = Path(path).expanduser()
     if format == "npz" and target.suffix.lower() == ".npz":
         folder, single = target.parent, target.name
@@ -43,7 +39,7 @@ def export_masks(
     for name in files:
         if Path(name).name != name or (folder / name).resolve().parent != folder.resolve():
             raise ValueError(f"export file name {name!r} would leave {folder}")
-    payloads = {name: _encode(content, format) for name, content in files.items()}
+    payloads = {name: FORMATS[format].write_mask(content) for name, content in files.items()}
     folder.mkdir(parents=True, exist_ok=True)
     for name, payload in payloads.items():
         atomic_write(folder / name, payload)
@@ -54,10 +50,10 @@ def _plan(masks: Mapping[int, np.ndarray], dataset: Dataset, format: str) -> dic
     """File name -> what goes in it; names are safe and unique before anything is written."""
     if format == "nifti":
         return _plan_volumes(masks, dataset)
-    suffix = {"png": ".png", "tiff": ".tif", "npz": ""}[format]
+    suffix = "" if format == "npz" else FORMATS[format].mask_suffix  # npz: keys, not files
     plan: dict = {}
     for i in sorted(masks):
-        name = _unique_name(safe_name(dataset.names[i]), suffix, plan)
+        name = unique_name(safe_name(dataset.names[i]), plan, suffix)
         plan[name] = np.asarray(masks[i], dtype=bool)
     return plan
 
@@ -70,7 +66,7 @@ def _plan_volumes(masks: Mapping[int, np.ndarray], dataset: Dataset) -> dict:
         where = dataset.slices[i]
         if where is None:
             mask = np.asarray(masks[i], dtype=np.uint8)
-            plan[_unique_name(safe_name(dataset.names[i]), ".nii.gz", plan)] = (mask, np.eye(4))
+            plan[unique_name(safe_name(dataset.names[i]), plan, ".nii.gz")] = (mask, np.eye(4))
         else:
             volumes[where.volume].append((where, np.asarray(masks[i])))
     for volume, parts in volumes.items():
@@ -78,36 +74,6 @@ def _plan_volumes(masks: Mapping[int, np.ndarray], dataset: Dataset) -> dict:
         data = np.zeros(first.shape, dtype=np.uint8)
         for where, mask in parts:
             np.moveaxis(data, where.axis, 0)[where.index] = mask
-        name = _unique_name(safe_name(volume, "volume"), ".nii.gz", plan)
+        name = unique_name(safe_name(volume, "volume"), plan, ".nii.gz")
         plan[name] = (data, np.asarray(first.affine, dtype=float))
     return plan
-
-
-def _unique_name(stem: str, suffix: str, taken: Mapping[str, object]) -> str:
-    name, n = f"{stem}{suffix}", 1
-    lowered = {k.lower() for k in taken}
-    while name.lower() in lowered:
-        n += 1
-        name = f"{stem}-{n}{suffix}"
-    return name
-
-
-def _encode(content: object, format: str) -> bytes:
-    buffer = bytes_io.BytesIO()
-    if format == "png":
-        return mask_to_png(content)
-    if format == "tiff":
-        tifffile.imwrite(buffer, np.asarray(content, dtype=np.uint8))
-        return buffer.getvalue()
-    if format == "npz":
-        np.savez_compressed(buffer, **{k: v for k, v in content.items()})
-        return buffer.getvalue()
-    try:
-        import nibabel
-    except ImportError as error:
-        raise ImportError(
-            "NIfTI export needs the optional package nibabel: pip install 'multiverseg-widget[io]'"
-        ) from error
-    data, affine = content
-    image = nibabel.Nifti1Image(data, affine)
-    return gzip.compress(image.to_bytes(), mtime=0)

@@ -17,17 +17,17 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from .model.digest import array_digest
+from ..common.atomic import atomic_write, make_dir
+from ..common.digest import array_digest
+from ..data import Dataset, load
+from ..data.writers import mask_png, png_mask
+from .record import SessionRecord, StoredMask
 
 STATE_FILE = "session.json"
 FORMAT = "multiverseg-widget session"
@@ -38,54 +38,6 @@ _RELATIVE = re.compile(r"^(masks|drafts|images)/[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
 class WorkFolderError(ValueError):
     """A work folder that cannot be used as asked: missing, damaged, or another dataset's."""
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable: on POSIX the directory entry lives in the folder's own inode."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _make_dir(path: Path) -> None:
-    """Create a folder (and its parents) durably: each new entry is fsynced in its parent."""
-    if path.is_dir():
-        return
-    _make_dir(path.parent)
-    path.mkdir(exist_ok=True)
-    _fsync_dir(path.parent)
-
-
-def mask_to_png(mask: np.ndarray) -> bytes:
-    """A boolean mask as a 0/255 8-bit grayscale PNG."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(mask, dtype=bool).astype(np.uint8) * 255).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def png_to_mask(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as image:
-        return np.asarray(image.convert("L")) > 127
 
 
 def fingerprint(images: Sequence[np.ndarray]) -> str:
@@ -118,8 +70,8 @@ class WorkFolder:
             raise WorkFolderError(f"{folder} holds no session ({STATE_FILE} is missing)")
         return cls(folder)
 
-    def read_state(self) -> dict[str, Any]:
-        """The committed session state; a damaged file is reported, never replaced."""
+    def load(self) -> SessionRecord:
+        """The committed session; a damaged file is reported, never replaced."""
         path = self.path / STATE_FILE
         try:
             state = json.loads(path.read_bytes().decode("utf-8"))
@@ -135,43 +87,54 @@ class WorkFolder:
                 f"{path} has session format version {state.get('version')!r}; this version of "
                 f"multiverseg-widget reads version {VERSION}"
             )
-        return state
+        try:
+            record = SessionRecord.from_json(state)
+            for name in record.named_files():
+                self._resolve(name)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise WorkFolderError(f"{path} is damaged: {error!r}") from error
+        return record
 
-    def write_state(self, state: dict[str, Any]) -> None:
-        """Commit ``state`` (after the files it names are written), then drop unnamed files."""
-        _make_dir(self.path)
-        payload = {"format": FORMAT, "version": VERSION, **state}
+    def commit(self, record: SessionRecord) -> None:
+        """Commit ``record`` (after the files it names are written), then drop unnamed files."""
+        make_dir(self.path)
+        payload = {"format": FORMAT, "version": VERSION, **record.to_json()}
         atomic_write(self.path / STATE_FILE, json.dumps(payload, indent=1).encode("utf-8"))
-        self._prune(_named_files(payload))
+        self._prune(record.named_files())
 
-    def write_mask(self, folder: str, stem: str, mask: np.ndarray) -> tuple[str, str]:
-        """Write a mask PNG named by its content; return (relative path, sha256)."""
-        data = mask_to_png(mask)
+    def write_mask(self, folder: str, stem: str, mask: np.ndarray) -> StoredMask:
+        """Write a mask PNG named by its content (``folder`` is "masks" for accepted masks,
+        "drafts" for hand edits)."""
+        data = mask_png(mask)
         sha = hashlib.sha256(data).hexdigest()
         relative = f"{folder}/{stem}_{sha[:16]}.png" if stem else f"{folder}/{sha[:16]}.png"
         target = self._resolve(relative)
         if not target.exists():
-            _make_dir(target.parent)
+            make_dir(target.parent)
             atomic_write(target, data)
-        return relative, sha
+        return StoredMask(relative, sha)
 
-    def read_mask(self, relative: str, sha: str, shape: tuple[int, ...]) -> np.ndarray:
+    def holds(self, relative: str) -> bool:
+        """Whether the file ``relative`` (as a record names it) is in the folder."""
+        return self._resolve(relative).is_file()
+
+    def read_mask(self, stored: StoredMask, shape: tuple[int, ...]) -> np.ndarray:
         """Read a mask written by ``write_mask``, checking its content and shape."""
-        path = self._resolve(relative)
+        path = self._resolve(stored.file)
         try:
             data = path.read_bytes()
         except OSError as error:
             raise WorkFolderError(f"mask file {path} cannot be read: {error}") from error
-        if hashlib.sha256(data).hexdigest() != sha:
+        if hashlib.sha256(data).hexdigest() != stored.sha256:
             raise WorkFolderError(f"mask file {path} is damaged (its checksum does not match)")
-        mask = png_to_mask(data)
+        mask = png_mask(data)
         if mask.shape != tuple(shape):
             raise WorkFolderError(f"mask file {path} has shape {mask.shape}, expected {shape}")
         return mask
 
     def save_images(self, images: Sequence[np.ndarray]) -> list[str]:
         """Copy in-memory images into the folder, so that resume does not depend on the caller."""
-        _make_dir(self.path / "images")
+        make_dir(self.path / "images")
         names = []
         for i, image in enumerate(images):
             relative = f"images/{i:05d}.npy"
@@ -180,6 +143,19 @@ class WorkFolder:
             atomic_write(self._resolve(relative), buffer.getvalue())
             names.append(relative)
         return names
+
+    def load_dataset(self, record: SessionRecord) -> Dataset:
+        """The images a work folder was made for: re-read from their files, or its own copies."""
+        source = record.dataset
+        try:
+            if "files" in source:
+                return load(list(source["files"]), axis=source["axis"])
+            images = self.load_images(source["arrays"])
+        except ValueError as error:
+            raise WorkFolderError(f"the session's images cannot be read: {error}") from error
+        except (KeyError, TypeError) as error:
+            raise WorkFolderError(f"{self.path} names no readable images: {error!r}") from error
+        return Dataset(images, list(record.names), list(record.slices))
 
     def load_images(self, relatives: Sequence[str]) -> list[np.ndarray]:
         images = []
@@ -215,10 +191,3 @@ class WorkFolder:
         for path in self.path.glob(f".{STATE_FILE}.*.tmp"):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-
-
-def _named_files(state: dict[str, Any]) -> set[str]:
-    named = {entry["file"] for entry in state.get("accepted", {}).values()}
-    for log in state.get("logs", {}).values():
-        named.update(step["file"] for step in log if step.get("kind") == "mask")
-    return named

@@ -1,7 +1,7 @@
 """Content digests of arrays: the same pixels give the same key, whatever object holds them.
 
-Used to cache prepared context items (``context.py``) and to tell datasets apart when a work
-folder is resumed (``store.py``).
+Used to cache prepared context items (``model/context.py``) and to tell datasets apart when a
+work folder is resumed (``annotation/store.py``).
 """
 
 from __future__ import annotations

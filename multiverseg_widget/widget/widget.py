@@ -2,10 +2,10 @@
 static/widget.js).
 
 The kernel owns every piece of state; the browser draws it and sends actions. One message from the
-browser carries a batch of actions (the front end keeps one request in flight and queues the rest),
-the widget applies them to the Session in order and answers with one synced state update: the mask
-and the image as binary buffers, the interaction log, the dataset's progress, the context gallery
-and ``ack``, the id of the request that is done.
+browser carries a batch of actions (the front end keeps one request in flight and queues the rest);
+protocol.py checks it, the widget applies the actions to the Session in order and answers with one
+synced state update: the mask and the image as binary buffers, the interaction log and its version,
+the dataset's progress, the context gallery and ``ack``, the id of the request that is done.
 """
 
 from __future__ import annotations
@@ -18,14 +18,24 @@ import numpy as np
 import traitlets
 from PIL import Image
 
+from ..annotation.editing import DEFAULT_BRUSH
+from ..annotation.session import Session
+from ..model.predictor import Predictor
+from ..model.preprocessing import to_gray_unit
 from .codec import DTYPES, encode_array
-from .model.predictor import Predictor
-from .model.preprocessing import to_gray_unit
-from .session import DEFAULT_BRUSH, Session
+from .protocol import (
+    Action,
+    Erase,
+    Interact,
+    Navigate,
+    RemoveContext,
+    Step,
+    parse_batch,
+    request_id,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
 THUMBNAIL = 64  # longest side of a context thumbnail, in pixels
-INTERACTIONS = ("click", "box", "scribble")
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -40,6 +50,9 @@ class SegmentWidget(anywidget.AnyWidget):
     image = traitlets.Dict(help="the current image, raw values (codec.encode_array)").tag(sync=True)
     mask = traitlets.Dict(help="the current mask, uint8 0/1 (codec.encode_array)").tag(sync=True)
     interactions = traitlets.List(help="the current image's interaction log").tag(sync=True)
+    log_version = traitlets.Int(
+        0, help="changes whenever the log sent changes: an erase names positions in one version"
+    ).tag(sync=True)
     index = traitlets.Int(0, help="the current image").tag(sync=True)
     name = traitlets.Unicode("", help="the current image's name").tag(sync=True)
     statuses = traitlets.List(traitlets.Unicode(), help="todo/in progress/accepted").tag(sync=True)
@@ -71,14 +84,18 @@ class SegmentWidget(anywidget.AnyWidget):
         self.refresh()
 
     def refresh(self, error: str = "") -> None:
-        """Send the session's state to the browser (after changing the session from Python)."""
+        """Send the session's state to the browser (after changing the session from Python); a
+        changed interaction log (or another image's) gets the next ``log_version``."""
         s = self.session
         with self.hold_sync():
             if self._shown_index != s.index:
                 self.image = encode_array(_displayable(s.image))
                 self._shown_index = s.index
             self.mask = encode_array(s.mask)
-            self.interactions = s.interactions
+            log = s.interactions
+            if s.index != self.index or log != self.interactions:
+                self.log_version += 1
+            self.interactions = log
             self.index = s.index
             self.name = s.names[s.index]
             self.statuses = [s.status(i) for i in range(len(s))]
@@ -89,16 +106,14 @@ class SegmentWidget(anywidget.AnyWidget):
     # ---- messages from the browser -----------------------------------------------------------
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Apply one batch of actions; bad input ends the batch and shows in the status line."""
+        """Apply one batch of actions. A malformed batch changes nothing; an action the session
+        refuses ends the batch; either way the status line says why."""
         if not isinstance(content, dict) or content.get("type") != "actions":
             return
         error = ""
         try:
-            actions = content.get("actions")
-            if not isinstance(actions, list):
-                raise ValueError(f"actions must be a list, got {actions!r}")
-            for run in _runs_of_interactions(actions):
-                self._apply(run)
+            for action in parse_batch(content).actions:
+                self._apply(action)
         except ValueError as e:
             error = str(e)
         except Exception as e:
@@ -106,43 +121,34 @@ class SegmentWidget(anywidget.AnyWidget):
             raise
         finally:
             self.refresh(error)
-            request = content.get("request")
-            if isinstance(request, int) and not isinstance(request, bool):
+            request = request_id(content)
+            if request is not None:
                 self.ack = request
 
-    def _apply(self, action: Any) -> None:
-        """One action, or a list of consecutive interactions: those are added to the session in
-        one forward pass (latest wins: no backlog of predictions)."""
-        if isinstance(action, list):
-            self.session.add(action)
-            return
-        kind = action.get("kind") if isinstance(action, dict) else None
-        handler = {
-            "erase": self._erase,
-            "undo": lambda _: self.session.undo(),
-            "redo": lambda _: self.session.redo(),
-            "clear": lambda _: self.session.clear(),
-            "accept": lambda _: self.session.accept(),
-            "navigate": self._navigate,
-            "suggest": lambda _: self._suggest(),
-            "remove_context": lambda a: self.session.remove_context(a["entry"]),
-        }.get(kind)
-        if handler is None:
-            raise ValueError(f"unknown action {action!r}")
-        try:
-            handler(action)
-        except KeyError as e:
-            raise ValueError(f"action {action!r} lacks {e}") from None
+    def _apply(self, action: Action) -> None:
+        """One checked action on the session; interactions must lie inside its current image."""
+        s = self.session
+        match action:
+            case Interact():
+                action.check_inside(*s.image.shape[:2])
+                s.add([prompt.to_json() for prompt in action.prompts])
+            case Erase():
+                self._erase(action)
+            case Navigate():
+                self._navigate(action)
+            case RemoveContext(entry):
+                s.remove_context(entry)
+            case Step("suggest"):
+                self._suggest()
+            case Step(kind):
+                {"undo": s.undo, "redo": s.redo, "clear": s.clear, "accept": s.accept}[kind]()
 
-    def _navigate(self, a: dict) -> None:
+    def _navigate(self, a: Navigate) -> None:
         """Go to ``index`` (None: the current image) plus ``by`` steps, kept inside the dataset."""
         s = self.session
-        target, by = (s.index if a["index"] is None else a["index"]), a["by"]
-        for value in (target, by):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"navigate needs int index and step, got {a!r}")
-        if by:
-            target = min(max(target + by, 0), len(s) - 1)
+        target = s.index if a.index is None else a.index
+        if a.by:
+            target = min(max(target + a.by, 0), len(s) - 1)
         s.goto(target)
 
     def _suggest(self) -> None:
@@ -151,19 +157,24 @@ class SegmentWidget(anywidget.AnyWidget):
             raise ValueError("every image is accepted: nothing left to suggest")
         self.session.goto(i)
 
-    def _erase(self, a: dict) -> None:
-        """Remove the erased strokes (as the browser got them from the log) in one undo step."""
-        logged = self.session.interactions
-        positions = []
-        for stroke in a["strokes"]:
-            same = [
-                k for k, e in enumerate(logged)
-                if e["kind"] == "scribble" and k not in positions and _same(e, stroke)
-            ]  # fmt: skip
-            if not same:
-                raise ValueError("a stroke to erase is no longer there; nothing was erased")
-            positions.append(same[0])
-        self.session.remove(positions)
+    def _erase(self, a: Erase) -> None:
+        """Remove the entries at ``a.positions`` of the log sent as version ``a.version``, in one
+        undo step. Refused once that log has changed: positions in another log name other
+        entries. (Entries added after it in the same batch leave the positions valid.)"""
+        s, sent = self.session, self.interactions
+        if (
+            a.version != self.log_version
+            or s.index != self.index
+            or s.interactions[: len(sent)] != sent
+        ):
+            raise ValueError(
+                f"the interactions changed since the eraser saw them (version {a.version}); "
+                "nothing was erased"
+            )
+        outside = [k for k in a.positions if k >= len(sent)]
+        if outside:
+            raise ValueError(f"erase positions {outside} are not in the log of {len(sent)} entries")
+        s.remove(list(a.positions))
 
     # ---- what the browser shows ------------------------------------------------------------
 
@@ -212,24 +223,3 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     if a.dtype.name in DTYPES:
         return a
     return a.astype(np.float32)
-
-
-def _runs_of_interactions(actions: list) -> list:
-    """Group consecutive click/box/scribble actions into lists; other actions stay single."""
-    runs: list = []
-    for action in actions:
-        if isinstance(action, dict) and action.get("kind") in INTERACTIONS:
-            if runs and isinstance(runs[-1], list):
-                runs[-1].append(action)
-            else:
-                runs.append([action])
-        else:
-            runs.append(action)
-    return runs
-
-
-def _same(logged: dict, stroke: Any) -> bool:
-    """Is ``stroke`` (as the browser got it from the log) this logged scribble?"""
-    return isinstance(stroke, dict) and all(
-        stroke.get(key) == logged[key] for key in ("points", "positive", "width")
-    )

@@ -1,7 +1,7 @@
 """The paper's sequential evaluation protocol: how many interactions does each new image need?
 
-DESIGN.md puts the protocol in ``simulate.py``; it lives here instead so that each file holds one
-concept: ``simulate.py`` the simulated users, this file the protocol and its bookkeeping.
+The simulated users are in ``users.py``, the tasks in ``tasks.py``, the per-image records and
+their summaries in ``results.py``; this file runs the protocol and keeps its JSON.
 
 For each task, several seeded orderings of its images are segmented one after another. Image n
 gets a context of the n-1 finished images: with the masks the simulated user accepted
@@ -36,30 +36,29 @@ averaged over orderings), ``total_steps`` (per ordering, averaged) and
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .model.predictor import Prediction
-from .simulate import (
+from ..common.atomic import atomic_write_json
+from ..model.predictor import Prediction
+from ..prompts import Prompts
+from .results import ImageResult, mean_summary, summarize
+from .tasks import Task, dice
+from .users import (
     BoxUser,
     CenterClickUser,
     HumanScribbleUser,
-    Prompts,
     ScribbleUser,
     User,
 )
 
 CONTEXT_MODES = ("none", "growing", "growing-gt")
-DICE_AT = (0, 1, 3, 5, 10, 20)
-DICE_THRESHOLDS = (0.8, 0.85, 0.9)
 
 
 class Model(Protocol):
@@ -68,42 +67,10 @@ class Model(Protocol):
     def predict(
         self,
         image: np.ndarray,
-        clicks: Any = None,
-        box: Any = None,
-        scribbles: Any = None,
+        prompts: Prompts | None = None,
         prev_logits: np.ndarray | None = None,
         context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> Prediction: ...
-
-
-@dataclass(frozen=True, eq=False)  # eq would compare arrays elementwise
-class Task:
-    """One segmentation task: the same structure in related images (one npz file)."""
-
-    name: str
-    images: np.ndarray  # N x H x W (x C)
-    masks: np.ndarray  # N x H x W, bool
-    scribbles: np.ndarray | None = None  # N x annotators x 2 x H x W (MedScribble)
-    path: str = ""
-
-
-def load_task(path: str | Path) -> Task:
-    """Read a task file: npz with ``images`` (N x H x W), ``masks`` and optional ``scribbles``."""
-    path = Path(path)
-    with np.load(path, allow_pickle=False) as data:
-        missing = {"images", "masks"} - set(data.files)
-        if missing:
-            raise ValueError(f"{path} lacks the key(s) {sorted(missing)}; it has {data.files}")
-        images, masks = data["images"], data["masks"]
-        scribbles = data["scribbles"] if "scribbles" in data.files else None
-    if masks.ndim != 3 or images.shape[:3] != masks.shape:
-        raise ValueError(
-            f"{path}: masks must be N x H x W matching images, got images {images.shape} and "
-            f"masks {masks.shape}"
-        )
-    if scribbles is not None and (scribbles.shape[0] != len(masks) or scribbles.ndim != 5):
-        raise ValueError(f"{path}: scribbles must be N x annotators x 2 x H x W")
-    return Task(path.stem, images, masks > 0, scribbles, str(path))
 
 
 @dataclass(frozen=True)
@@ -132,48 +99,6 @@ PROTOCOLS = {
         ProtocolSpec("human-scribbles", 3, _human_user, corrects_context=False),
     )
 }
-
-
-def dice(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Dice overlap of two boolean masks; 1.0 when both are empty (nothing to find, none found)."""
-    pred, gt = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
-    total = int(pred.sum()) + int(gt.sum())
-    return 1.0 if total == 0 else 2.0 * int((pred & gt).sum()) / total
-
-
-@dataclass
-class ImageResult:
-    """One image's interactive session within an ordering."""
-
-    image: int  # index in the task
-    context_size: int
-    dice: list[float] = field(default_factory=list)  # after each interaction
-    seconds: list[float] = field(default_factory=list)  # per prediction, context-only first
-    context_dice: float | None = None  # the context-only prediction (step 0), with context only
-    reached: bool = False
-
-    @property
-    def steps(self) -> int:
-        return len(self.dice)
-
-    def dice_after(self, k: int) -> float | None:
-        """Dice after k interactions; past the last step the user stopped, so the mask stays."""
-        if k == 0 or not self.dice:
-            return self.context_dice
-        return self.dice[min(k, len(self.dice)) - 1]
-
-    def interactions_to(self, threshold: float, cap: int) -> int:
-        """Interactions until Dice >= threshold (0 from context alone); ``cap`` if never."""
-        if self.context_dice is not None and self.context_dice >= threshold:
-            return 0
-        return next((k for k, d in enumerate(self.dice, 1) if d >= threshold), cap)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"steps": self.steps, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ImageResult:
-        return cls(**{k: v for k, v in data.items() if k != "steps"})
 
 
 def run_image(
@@ -207,12 +132,12 @@ def run_image(
             interaction = user.correct(gt, mask, rng)
         if interaction is None:
             break
-        prompts.add(interaction)
+        prompts = prompts + interaction
         pred = _timed_predict(
             model,
             result,
             image,
-            **prompts.kwargs(),
+            prompts,
             prev_logits=prev_logits,
             context=list(context) or None,
         )
@@ -222,9 +147,11 @@ def run_image(
     return result, mask
 
 
-def _timed_predict(model: Model, result: ImageResult, image: np.ndarray, **kwargs) -> Prediction:
+def _timed_predict(
+    model: Model, result: ImageResult, image: np.ndarray, *args: Any, **kwargs: Any
+) -> Prediction:
     start = time.perf_counter()
-    pred = model.predict(image, **kwargs)
+    pred = model.predict(image, *args, **kwargs)
     result.seconds.append(time.perf_counter() - start)
     return pred
 
@@ -341,7 +268,7 @@ def run_evaluation(
                     mode_entry["orderings"].sort(key=lambda o: o["ordering"])
                     _update_summaries(results, settings)
                     if json_path is not None:
-                        write_json_atomic(json_path, results)
+                        atomic_write_json(json_path, results)
     _update_summaries(results, settings)
     return results
 
@@ -367,50 +294,6 @@ def load_results(json_path: str | Path | None, settings: Settings) -> dict[str, 
     return results
 
 
-def write_json_atomic(path: str | Path, data: dict[str, Any]) -> None:
-    """Write JSON so that a crash leaves either the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def summarize(orderings: Sequence[Sequence[ImageResult]], cap: int, target_dice: float) -> dict:
-    """The figures the paper reports, from one task and context mode's orderings."""
-    images = [r for o in orderings for r in o]
-    if not images:
-        return {}
-    context = [r.context_dice for r in images if r.context_dice is not None]
-    longest = max(len(o) for o in orderings)
-    return {
-        "mean_steps": _mean([r.interactions_to(target_dice, cap) for r in images]),
-        "reached_fraction": _mean([r.reached for r in images]),
-        "mean_dice_after_1": _mean_present([r.dice_after(1) for r in images]),
-        "mean_context_only_dice": _mean(context) if context else None,
-        "dice_after": {str(k): _mean_present([r.dice_after(k) for r in images]) for k in DICE_AT},
-        "interactions_to": {
-            str(t): _mean([r.interactions_to(t, cap) for r in images]) for t in DICE_THRESHOLDS
-        },
-        "dice_curve": [_mean_present([r.dice_after(k) for r in images]) for k in range(cap + 1)],
-        "steps_by_position": [
-            _mean([o[n].interactions_to(target_dice, cap) for o in orderings if len(o) > n])
-            for n in range(longest)
-        ],
-        "total_steps": _mean(
-            [sum(r.interactions_to(target_dice, cap) for r in o) for o in orderings]
-        ),
-        "mean_seconds_per_prediction": _mean([s for r in images for s in r.seconds]),
-    }
-
-
 def _update_summaries(results: dict[str, Any], settings: Settings) -> None:
     """Recompute every task's and every mode's summary from the stored per-image records."""
     cap, target = settings.spec.max_steps, settings.target_dice
@@ -423,84 +306,4 @@ def _update_summaries(results: dict[str, Any], settings: Settings) -> None:
             mode_entry["summary"] = summarize(orderings, cap, target)
             if mode_entry["summary"]:
                 per_mode.setdefault(mode, []).append(mode_entry["summary"])
-    results["summary"] = {mode: _mean_summary(s) for mode, s in per_mode.items()}
-
-
-def _mean_summary(summaries: list[dict]) -> dict:
-    """Average task summaries key by key (lists position by position), skipping missing values."""
-    out: dict[str, Any] = {"n_tasks": len(summaries)}
-    for key, value in summaries[0].items():
-        values = [s[key] for s in summaries]
-        if isinstance(value, dict):
-            out[key] = {k: _mean_present([v[k] for v in values]) for k in value}
-        elif isinstance(value, list):
-            longest = max(len(v) for v in values)
-            out[key] = [_mean_present([v[n] for v in values if len(v) > n]) for n in range(longest)]
-        else:
-            out[key] = _mean_present(values)
-    return out
-
-
-def _mean(values: Sequence[float]) -> float:
-    return float(np.mean(values))
-
-
-def _mean_present(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return float(np.mean(present)) if present else None
-
-
-def format_summary(results: dict[str, Any]) -> str:
-    """One line per task and context mode: the main figures, for the terminal."""
-    header = (
-        f"{'task':<28} {'context':<11} {'steps/img':>9} {'reached':>8} {'dice@0':>7} "
-        f"{'dice@1':>7} {'dice@3':>7} {'to80%':>6} {'to85%':>6} {'to90%':>6} {'s/pred':>7}"
-    )
-    lines = [header]
-    rows = [(name, entry["modes"]) for name, entry in results["tasks"].items()]
-    if len(rows) > 1:
-        rows.append(("MEAN over tasks", {m: {"summary": s} for m, s in results["summary"].items()}))
-    for name, modes in rows:
-        for mode, entry in modes.items():
-            s = entry["summary"]
-            if not s:
-                continue
-            lines.append(
-                f"{name:<28} {mode:<11} {s['mean_steps']:>9.2f} {s['reached_fraction']:>8.0%} "
-                f"{_fmt(s['dice_after']['0']):>7} {_fmt(s['dice_after']['1']):>7} "
-                f"{_fmt(s['dice_after']['3']):>7} {s['interactions_to']['0.8']:>6.2f} "
-                f"{s['interactions_to']['0.85']:>6.2f} {s['interactions_to']['0.9']:>6.2f} "
-                f"{s['mean_seconds_per_prediction']:>7.3f}"
-            )
-    return "\n".join(lines)
-
-
-def format_comparison(
-    results: dict[str, Any], baseline: str = "none", ours: str = "growing"
-) -> str:
-    """The paper's headline: total interactions with a growing context against none, per task."""
-    lines = [
-        f"{'task':<28} {'total ' + baseline:>14} {'total ' + ours:>14} {'reduction':>10}",
-    ]
-    totals = {baseline: [], ours: []}
-    for name, entry in results["tasks"].items():
-        summaries = [entry["modes"].get(m, {}).get("summary") for m in (baseline, ours)]
-        if not all(summaries):
-            continue
-        a, b = (s["total_steps"] for s in summaries)
-        totals[baseline].append(a)
-        totals[ours].append(b)
-        lines.append(f"{name:<28} {a:>14.2f} {b:>14.2f} {_reduction(a, b):>10}")
-    if len(totals[ours]) > 1:
-        a, b = sum(totals[baseline]), sum(totals[ours])
-        lines.append(f"{'ALL TASKS':<28} {a:>14.2f} {b:>14.2f} {_reduction(a, b):>10}")
-    return "\n".join(lines)
-
-
-def _reduction(before: float, after: float) -> str:
-    """Relative reduction of total interactions, 1 - after / before."""
-    return "n/a" if before == 0 else f"{1 - after / before:.1%}"
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+    results["summary"] = {mode: mean_summary(s) for mode, s in per_mode.items()}

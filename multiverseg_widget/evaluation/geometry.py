@@ -1,21 +1,11 @@
-"""Simulated users: the clicks, boxes and scribbles a person would give, computed from the truth.
+"""Geometry of simulated users: where a person would click or scribble, from the truth.
 
-Why: the paper's evaluation protocol (``evaluate.py``) and the training loop (``train/``) both need
-many realistic interactions without a person. Everything here works on boolean numpy masks at any
-resolution, is deterministic for a ``numpy.random.Generator``, and costs about a millisecond at
-128 x 128, so training can call it per sample.
-
-Two layers:
-
-- geometry, usable on its own: ``largest_component``, ``deepest_point``, ``error_regions``,
-  ``largest_error``, ``background_band``, ``tight_box``, ``scribble_pixel_cap``, the scribble
-  shapes ``centerline_scribble``, ``line_scribble``, ``contour_scribble``, and what they share:
-  ``hand_drawn`` (warp, break, cap) and ``smooth_noise_at``;
-- users, one class per kind, all with ``first(gt, rng) -> Interaction`` and
-  ``correct(gt, pred_mask, rng) -> Interaction | None`` (None: the user has nothing more to give),
-  and ``Prompts``, which accumulates interactions into ``Predictor.predict`` keyword arguments.
-
-Coordinates follow the Predictor: clicks are (x, y, positive), boxes (x0, y0, x1, y1) end-exclusive.
+Everything here works on boolean numpy masks at any resolution, is deterministic for a
+``numpy.random.Generator``, and costs about a millisecond at 128 x 128, so training can call it
+per sample: ``largest_component``, ``deepest_point``, ``error_regions``, ``largest_error``,
+``background_band``, ``tight_box``, ``scribble_pixel_cap``, the scribble shapes
+``centerline_scribble``, ``line_scribble``, ``contour_scribble``, and what they share:
+``hand_drawn`` (warp, break, cap) and ``smooth_noise_at``.
 """
 
 from __future__ import annotations
@@ -23,15 +13,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 import numpy as np
 from scipy import ndimage
 from skimage.draw import line as draw_line
 from skimage.morphology import skeletonize
-
-from .model.predictor import Click
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 SCRIBBLE_PIXELS_AT_128 = 128  # the paper's cap on one scribble at 128 x 128
@@ -41,11 +27,6 @@ BREAK_CELLS = 8  # grid of the noise that breaks strokes: about 8 pieces across 
 CONTOUR_DEPTH = 0.05  # how far inside its region a contour scribble may run, fraction of the side
 
 ScribbleShape = Callable[..., np.ndarray]
-
-
-# --------------------------------------------------------------------------------------------
-# Geometry
-# --------------------------------------------------------------------------------------------
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
@@ -270,212 +251,7 @@ def _same_shape_masks(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.
     return gt, pred
 
 
-def _random_pixel(mask: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
+def random_pixel(mask: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
     ys, xs = np.nonzero(mask)
     i = rng.integers(len(ys))
     return int(xs[i]), int(ys[i])
-
-
-# --------------------------------------------------------------------------------------------
-# Interactions and users
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)  # eq would compare arrays elementwise
-class Interaction:
-    """What a user does in one step: clicks, a box, and/or scribble masks (image resolution)."""
-
-    clicks: tuple[Click, ...] = ()
-    box: tuple[int, int, int, int] | None = None
-    positive_scribble: np.ndarray | None = None
-    negative_scribble: np.ndarray | None = None
-
-
-class Prompts:
-    """All interactions so far, as ``Predictor.predict`` keyword arguments: clicks and scribbles
-    accumulate, a new box replaces the old one."""
-
-    def __init__(self) -> None:
-        self.clicks: list[Click] = []
-        self.box: tuple[int, int, int, int] | None = None
-        self.positive: np.ndarray | None = None
-        self.negative: np.ndarray | None = None
-
-    def add(self, interaction: Interaction) -> None:
-        self.clicks.extend(interaction.clicks)
-        if interaction.box is not None:
-            self.box = interaction.box
-        self.positive = _union(self.positive, interaction.positive_scribble)
-        self.negative = _union(self.negative, interaction.negative_scribble)
-
-    def kwargs(self) -> dict[str, Any]:
-        """``clicks``, ``box`` and ``scribbles`` for ``Predictor.predict`` (None when absent)."""
-        has_scribbles = self.positive is not None or self.negative is not None
-        return {
-            "clicks": list(self.clicks) or None,
-            "box": self.box,
-            "scribbles": (self.positive, self.negative) if has_scribbles else None,
-        }
-
-
-def _union(total: np.ndarray | None, new: np.ndarray | None) -> np.ndarray | None:
-    if new is None:
-        return total
-    new = np.asarray(new, dtype=bool)
-    return new.copy() if total is None else total | new
-
-
-class User(Protocol):
-    """A simulated user: a first interaction from the ground truth, then corrections."""
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction: ...
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None: ...
-
-
-class CenterClickUser:
-    """The paper's click user: always the middle of the biggest problem.
-
-    First a positive click at the deepest point of the largest ground-truth component (a negative
-    one in the deepest background when there is no structure); then one click at the deepest point
-    of the largest error component, positive in a missed region, negative in a false one.
-    """
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction:
-        gt = np.asarray(gt, dtype=bool)
-        target, positive = (gt, True) if gt.any() else (~gt, False)
-        x, y = deepest_point(largest_component(target))
-        return Interaction(clicks=((x, y, positive),))
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None:
-        error = largest_error(gt, pred_mask)
-        if error is None:
-            return None
-        region, positive = error
-        x, y = deepest_point(region)
-        return Interaction(clicks=((x, y, positive),))
-
-
-class RandomClickUser:
-    """Clicks uniformly at random: first in the ground truth, then in the whole error region
-    (positive where the structure was missed, negative where background was taken)."""
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction:
-        gt = np.asarray(gt, dtype=bool)
-        positive = bool(gt.any())
-        x, y = _random_pixel(gt if positive else ~gt, rng)
-        return Interaction(clicks=((x, y, positive),))
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None:
-        missed, false = error_regions(gt, pred_mask)
-        errors = missed | false
-        if not errors.any():
-            return None
-        x, y = _random_pixel(errors, rng)
-        return Interaction(clicks=((x, y, bool(missed[y, x])),))
-
-
-SCRIBBLE_SHAPES: dict[str, ScribbleShape] = {
-    "centerline": centerline_scribble,
-    "line": line_scribble,
-    "contour": contour_scribble,
-}
-
-
-class ScribbleUser:
-    """The paper's scribble user (``shape="centerline"``), or line / contour strokes.
-
-    First one positive scribble on the structure and one negative scribble in a background band
-    around it; then one scribble per step in the false-negative or the false-positive region,
-    picked with probability proportional to its area. Each scribble is capped at
-    ``scribble_pixel_cap``; ``Prompts`` accumulates them.
-    """
-
-    def __init__(self, shape: str = "centerline") -> None:
-        if shape not in SCRIBBLE_SHAPES:
-            raise ValueError(f"shape must be one of {sorted(SCRIBBLE_SHAPES)}, got {shape!r}")
-        self.shape = shape
-        self.draw = SCRIBBLE_SHAPES[shape]
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction:
-        gt = np.asarray(gt, dtype=bool)
-        positive = self.draw(gt, rng) if gt.any() else None
-        width = rng.uniform(*BAND_WIDTH) * max(gt.shape)
-        negative = self.draw(background_band(gt, max(width, 2.0)), rng)
-        return Interaction(positive_scribble=positive, negative_scribble=negative)
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None:
-        missed, false = error_regions(gt, pred_mask)
-        n_missed, n_false = int(missed.sum()), int(false.sum())
-        if n_missed + n_false == 0:
-            return None
-        if rng.uniform() < n_missed / (n_missed + n_false):
-            return Interaction(positive_scribble=self.draw(missed, rng))
-        return Interaction(negative_scribble=self.draw(false, rng))
-
-
-class BoxUser:
-    """A tight box around the structure (each side optionally jittered outward by up to
-    ``jitter`` of the box's extent), then center-click corrections."""
-
-    def __init__(self, jitter: float = 0.0) -> None:
-        self.jitter = jitter
-        self.clicks = CenterClickUser()
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction:
-        gt = np.asarray(gt, dtype=bool)
-        if not gt.any():
-            return self.clicks.first(gt, rng)
-        return Interaction(box=tight_box(gt, rng, self.jitter))
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None:
-        return self.clicks.correct(gt, pred_mask, rng)
-
-
-class HumanScribbleUser:
-    """Replays real scribbles (MedScribble's ``scribbles`` of one image: annotators x 2 (positive,
-    negative) x H x W), one annotator per step, in order; it runs out after the last annotator.
-
-    It ignores the prediction, as the recorded annotators did not see ours. One user per image:
-    ``first`` restarts the replay.
-    """
-
-    def __init__(self, scribbles: np.ndarray) -> None:
-        scribbles = np.asarray(scribbles)
-        if scribbles.ndim != 4 or scribbles.shape[1] != 2 or len(scribbles) == 0:
-            raise ValueError(
-                f"scribbles must be annotators x 2 (positive, negative) x H x W, "
-                f"got shape {scribbles.shape}"
-            )
-        self.scribbles = scribbles > 0
-        self.next_annotator = 0
-
-    def first(self, gt: np.ndarray, rng: np.random.Generator) -> Interaction:
-        self.next_annotator = 0
-        interaction = self._replay(gt)
-        assert interaction is not None  # the constructor checked there is an annotator
-        return interaction
-
-    def correct(
-        self, gt: np.ndarray, pred_mask: np.ndarray, rng: np.random.Generator
-    ) -> Interaction | None:
-        return self._replay(gt)
-
-    def _replay(self, gt: np.ndarray) -> Interaction | None:
-        if self.next_annotator >= len(self.scribbles):
-            return None
-        positive, negative = self.scribbles[self.next_annotator]
-        if positive.shape != np.shape(gt):
-            raise ValueError(f"scribbles are {positive.shape}, the image is {np.shape(gt)}")
-        self.next_annotator += 1
-        return Interaction(positive_scribble=positive, negative_scribble=negative)

@@ -1,8 +1,8 @@
 """Classical interactive segmenters to compare against, with the Predictor's ``predict`` signature.
 
 Why: a figure of "interactions to 90 % Dice" means little without a floor. The protocol in
-``evaluate.py`` takes any object with ``predict(image, clicks=, box=, scribbles=, prev_logits=,
-context=)``, so these need no special case there. Both ignore the context set and the previous
+``protocol.py`` takes any object with ``predict(image, prompts, prev_logits=, context=)``, so
+these need no special case there. Both ignore the context set and the previous
 logits: they are interactive-only by nature.
 
 - ``RandomWalkerModel``: skimage's random walker at 128 x 128, seeded by the clicks (positive and
@@ -23,8 +23,9 @@ import torch.nn.functional as F
 from scipy import ndimage
 from skimage.segmentation import random_walker
 
-from .model.predictor import Click, Prediction, encode_inputs
-from .model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
+from ..model.predictor import Prediction, encode_inputs
+from ..model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
+from ..prompts import Box, Prompts, scribble_masks
 
 LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before the logit
 
@@ -43,21 +44,20 @@ class RandomWalkerModel:
     def predict(
         self,
         image: np.ndarray,
-        clicks: Sequence[Click] | None = None,
-        box: Sequence[float] | None = None,
-        scribbles: Scribbles | None = None,
+        prompts: Prompts | None = None,
         prev_logits: np.ndarray | None = None,
         context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-        max_context: int | None = None,
     ) -> Prediction:
         start = time.perf_counter()
         # The 128 x 128 encoding the network gets (image, box, positive, negative seeds), with
         # clicks grown to 3 x 3 so that a single pixel carries some weight.
-        x = encode_inputs(image, box=box, scribbles=scribbles)[0]
+        prompts = prompts or Prompts()
+        box, strokes = prompts.box, tuple(prompts.strokes)
+        x = encode_inputs(image, Prompts(((box,) if box else ()) + strokes))[0]
         small = x[0].double().numpy()
         seeds = x[2:4] > 0
-        if clicks:
-            clicked = encode_inputs(image, clicks=clicks)[0, 2:4]
+        if prompts.clicks:
+            clicked = encode_inputs(image, Prompts(tuple(prompts.clicks)))[0, 2:4]
             seeds |= F.max_pool2d(clicked[None], 3, stride=1, padding=1)[0] > 0
         positive, negative = seeds[0].numpy(), seeds[1].numpy()
         if box is None:
@@ -92,22 +92,21 @@ class DiskModel:
     def predict(
         self,
         image: np.ndarray,
-        clicks: Sequence[Click] | None = None,
-        box: Sequence[float] | None = None,
-        scribbles: Scribbles | None = None,
+        prompts: Prompts | None = None,
         prev_logits: np.ndarray | None = None,
         context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-        max_context: int | None = None,
     ) -> Prediction:
         start = time.perf_counter()
         shape = to_gray_unit(image).shape
-        positive, negative = _stroke_masks(shape, scribbles)
-        for x, y, is_positive in clicks or ():
-            (positive if is_positive else negative)[int(y), int(x)] = True
+        prompts = prompts or Prompts()
+        prompts.check_inside(*shape)
+        positive, negative = _stroke_masks(shape, scribble_masks(prompts, shape))
+        for click in prompts.clicks:
+            (positive if click.positive else negative)[int(click.y), int(click.x)] = True
         radius = self.radius * min(shape)
         mask = _near(positive, radius) & ~_near(negative, radius)
-        if box is not None:
-            mask |= _ellipse_in_box(shape, box) & ~_near(negative, radius)
+        if prompts.box is not None:
+            mask |= _ellipse_in_box(shape, prompts.box) & ~_near(negative, radius)
         prob = mask.astype(np.float32)
         prob_small = resize_image(prob)[0, 0].numpy()
         return _prediction(prob, prob_small, self.name, start)
@@ -123,8 +122,8 @@ def _stroke_masks(
     )
 
 
-def _ellipse_in_box(shape: tuple[int, int], box: Sequence[float]) -> np.ndarray:
-    x0, y0, x1, y1 = box
+def _ellipse_in_box(shape: tuple[int, int], box: Box) -> np.ndarray:
+    x0, y0, x1, y1 = box.corners
     ys, xs = np.ogrid[: shape[0], : shape[1]]
     cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
     return ((xs + 0.5 - cx) / rx) ** 2 + ((ys + 0.5 - cy) / ry) ** 2 <= 1
@@ -151,9 +150,9 @@ def _upsample(prob_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _prediction(prob: np.ndarray, prob_small: np.ndarray, network: str, start: float) -> Prediction:
     p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
     return Prediction(
-        prob=prob.astype(np.float32),
         mask=prob > 0.5,
         logits=np.log(p / (1 - p)).astype(np.float32),
         network=network,
         seconds=time.perf_counter() - start,
+        known_prob=prob.astype(np.float32),
     )

@@ -1,0 +1,117 @@
+// @ts-check
+// The message protocol between this front end and the kernel (multiverseg_widget/widget/): every
+// action the browser sends, every trait the kernel syncs, and the anywidget model as the modules
+// use it. `npx tsc -p .` checks the modules against these types; the kernel checks every message
+// again where it arrives (multiverseg_widget/widget/protocol.py).
+
+import { erasedPositions } from "./strokes.js";
+
+/** (x, y) in image pixels; pixel (x, y) is the point (x, y). @typedef {[number, number]} Point */
+/** End exclusive: [x0, y0, x1, y1]. @typedef {[number, number, number, number]} Box */
+
+// ---- actions: what the browser sends --------------------------------------------------------
+
+/** @typedef {{kind: "click", x: number, y: number, positive: boolean}} ClickAction */
+/** @typedef {{kind: "box", box: Box}} BoxAction */
+/**
+ * A brush stroke `width` pixels wide along the polyline; `joined: false` (logged from Python,
+ * a scribble known only as pixels): a dot at each point instead.
+ * @typedef {{kind: "scribble", points: Point[], positive: boolean, width: number, joined?: boolean}} ScribbleAction
+ */
+/**
+ * What the user tells the model about the image shown.
+ * @typedef {ClickAction | BoxAction | ScribbleAction} Interaction
+ */
+/**
+ * Drop the log entries at these positions, as one undo step. The positions name entries of the
+ * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
+ * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
+ */
+/** @typedef {{kind: "undo" | "redo" | "clear" | "accept" | "suggest"}} StepAction */
+/**
+ * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
+ * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
+ */
+/**
+ * Drop entry `entry` of the context set (the image stays accepted).
+ * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
+ */
+/** @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction} Action */
+/**
+ * One request: what the user did since the last one, applied in order; the kernel answers with
+ * its state and `ack: request`.
+ * @typedef {{type: "actions", request: number, actions: Action[]}} ActionsMessage
+ */
+
+/**
+ * The eraser's path while it waits in the queue: it becomes an EraseAction when its request
+ * leaves, against the log the kernel sent last (see toWire).
+ * @typedef {{kind: "erase", path: Point[], radius: number}} EraseGesture
+ */
+/** What waits in the queue. @typedef {Exclude<Action, EraseAction> | EraseGesture} Queued */
+
+// ---- traits: what the kernel syncs ----------------------------------------------------------
+
+/**
+ * A mask set by hand from Python (the browser never sends one).
+ * @typedef {{kind: "mask", file?: string, sha256?: string}} MaskEntry
+ */
+/** An entry of the interaction log. @typedef {Interaction | MaskEntry} LogEntry */
+/**
+ * A binary array (multiverseg_widget/widget/codec.py).
+ * @typedef {{shape: number[], dtype: string, data: DataView | ArrayBuffer}} EncodedArray
+ */
+/**
+ * A context thumbnail.
+ * @typedef {{index: number, name: string, image: EncodedArray, mask: EncodedArray}} GalleryItem
+ */
+/** @typedef {"todo" | "in progress" | "accepted"} Status */
+
+/**
+ * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
+ * display options opacity, overlay_mode and brush.
+ * @typedef {{
+ *   image: EncodedArray,
+ *   mask: EncodedArray,
+ *   interactions: LogEntry[],
+ *   log_version: number,
+ *   index: number,
+ *   name: string,
+ *   statuses: Status[],
+ *   gallery: GalleryItem[],
+ *   seconds: number,
+ *   error: string,
+ *   ack: number,
+ *   opacity: number,
+ *   overlay_mode: "fill" | "contour",
+ *   brush: number,
+ * }} Traits
+ */
+
+/**
+ * The anywidget model, as far as this front end uses it.
+ * @typedef {{
+ *   get<K extends keyof Traits>(name: K): Traits[K],
+ *   set<K extends "opacity" | "overlay_mode" | "brush">(name: K, value: Traits[K]): void,
+ *   save_changes(): void,
+ *   send(message: ActionsMessage): void,
+ *   on(event: string, callback: () => void): void,
+ *   off(event: string, callback: () => void): void,
+ * }} Model
+ */
+
+/**
+ * The queued actions as the kernel reads them: an eraser path becomes the positions of the strokes
+ * it hits in `log` (the log of `version`), and is dropped when it hits none any more.
+ * @param {Queued[]} queued
+ * @param {LogEntry[]} log
+ * @param {number} version
+ * @returns {Action[]}
+ */
+export function toWire(queued, log, version) {
+  return queued.flatMap(/** @returns {Action[]} */ (a) => {
+    if (a.kind !== "erase") return [a];
+    const positions = erasedPositions(log, a.path, a.radius);
+    return positions.length ? [{ kind: "erase", positions, version }] : [];
+  });
+}

@@ -1,0 +1,238 @@
+"""Reading images and volumes into a flat list of 2D images.
+
+Why a flat list: the session annotates 2D images one at a time. Volumes (NIfTI, DICOM series,
+multi-page TIFF, 3D arrays) are cut into slices along a chosen axis, and every slice remembers its
+volume (name, axis, position, shape, affine) so that masks can be stacked back on export.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..common.names import safe_name, unique_names
+from ..model.preprocessing import to_gray_unit
+from .formats import FORMATS, format_of, is_image_file, supported_suffixes
+from .readers import Part, UnreadableFileError, is_rgb, read_dicom_series
+
+
+@dataclass(frozen=True)
+class VolumeSlice:
+    """Where a 2D image sits in its volume: enough to stack masks back into that volume."""
+
+    volume: str  # the volume's name, unique in the dataset
+    axis: int  # the axis the volume was sliced along
+    index: int  # the slice's position along that axis
+    shape: tuple[int, ...]  # the volume's spatial shape (3 values)
+    affine: tuple[tuple[float, ...], ...]  # 4 x 4 voxel -> world; identity when unknown
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "volume": self.volume,
+            "axis": self.axis,
+            "index": self.index,
+            "shape": list(self.shape),
+            "affine": [list(row) for row in self.affine],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> VolumeSlice:
+        affine = tuple(tuple(float(v) for v in row) for row in d["affine"])
+        return cls(str(d["volume"]), int(d["axis"]), int(d["index"]), tuple(d["shape"]), affine)
+
+
+@dataclass
+class Dataset:
+    """2D images with their source names; ``files`` and ``axis`` reload them (``load``)."""
+
+    images: list[np.ndarray]
+    names: list[str]
+    slices: list[VolumeSlice | None]
+    files: list[str] = field(default_factory=list)  # files read, in order; [] for arrays
+    axis: int | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) with skip_bad
+    masks: list[np.ndarray] | None = None  # ground truth, where known (demo datasets)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load(
+    source: str | Path | np.ndarray | Sequence[Any] | Dataset,
+    axis: int | None = None,
+    skip_bad: bool = False,
+    names: Sequence[str] | None = None,
+) -> Dataset:
+    """Read a folder, a file, a list of files, an N x H x W array or a list of arrays.
+
+    axis: the axis volumes are sliced along (default: NIfTI 2, everything else 0).
+    skip_bad: skip unreadable files with a warning instead of raising.
+    names: names for in-memory arrays (default image_0000, ...).
+    """
+    if isinstance(source, Dataset):
+        return source
+    if axis is not None and (isinstance(axis, bool) or not isinstance(axis, (int, np.integer))):
+        raise ValueError(f"axis must be an int or None, got {axis!r}")
+    if isinstance(source, np.ndarray) or (
+        isinstance(source, (list, tuple)) and source and isinstance(source[0], np.ndarray)
+    ):
+        return _from_arrays(source, names, axis)
+    if names is not None:
+        raise ValueError("names= applies to in-memory arrays; files are named after themselves")
+    paths = _expand(source)
+    return _from_files(paths, axis, skip_bad)
+
+
+def _from_arrays(
+    source: np.ndarray | Sequence[np.ndarray], names: Sequence[str] | None, axis: int | None
+) -> Dataset:
+    if isinstance(source, np.ndarray) and source.ndim in (3, 4) and not is_rgb(source):
+        part = Part("volume", source, is_volume=True)
+        images, slices, auto = _split(part, axis)
+    elif (isinstance(source, np.ndarray) and source.ndim == 2) or is_rgb(source):
+        images, slices, auto = [np.asarray(source)], [None], ["image_0000"]
+    elif isinstance(source, np.ndarray):
+        raise ValueError(f"an image array must be H x W or N x H x W, got shape {source.shape}")
+    else:
+        images = [np.asarray(a) for a in source]
+        slices = [None] * len(images)
+        auto = [f"image_{i:04d}" for i in range(len(images))]
+    if names is not None:
+        names = [_check_given_name(n) for n in names]
+        if len(names) != len(images):
+            raise ValueError(f"got {len(names)} names for {len(images)} images")
+    for i, image in enumerate(images):
+        to_gray_unit(image, f"image {i}")
+    if not images:
+        raise ValueError("the dataset is empty: no images were given")
+    return Dataset(images, unique_names(list(names or auto)), slices, axis=axis)
+
+
+def _expand(source: str | Path | Sequence[str | Path]) -> list[Path]:
+    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded."""
+    items = [source] if isinstance(source, (str, Path)) else list(source)
+    paths: list[Path] = []
+    for item in items:
+        if not isinstance(item, (str, Path)):
+            raise ValueError(f"expected a path or an array, got {type(item).__name__}")
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
+            if not found:
+                raise ValueError(f"the folder {path} holds no image files ({supported_suffixes()})")
+            paths.extend(found)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise ValueError(f"no such file or folder: {path}")
+    return paths
+
+
+def _from_files(paths: list[Path], axis: int | None, skip_bad: bool) -> Dataset:
+    dataset = Dataset([], [], [], axis=axis)
+    dicom = [p for p in paths if format_of(p) == "dicom"]
+    for path in paths:
+        if format_of(path) == "dicom":
+            if path == dicom[0]:
+                parts = _guard(read_dicom_series, dicom, dataset, skip_bad)
+                _add_parts(dataset, parts, axis, [str(p) for p in dicom], skip_bad)
+            continue
+        reader = FORMATS[format_of(path)].read if format_of(path) else None
+        if reader is None:
+            error = UnreadableFileError(f"{path}: unsupported file type ({supported_suffixes()})")
+            _fail(dataset, str(path), error, skip_bad)
+            continue
+        parts = _guard(reader, path, dataset, skip_bad)
+        _add_parts(dataset, parts, axis, [str(path)], skip_bad)
+    if dataset.skipped:
+        listing = "; ".join(f"{f}: {why}" for f, why in dataset.skipped)
+        warnings.warn(f"skipped {len(dataset.skipped)} unreadable file(s): {listing}", stacklevel=3)
+    if not dataset.images:
+        raise ValueError("the dataset is empty: no readable images were found")
+    dataset.names = unique_names(dataset.names)
+    return dataset
+
+
+def _guard(reader: Callable, arg: Any, dataset: Dataset, skip_bad: bool) -> list[Part] | None:
+    """Run a reader; turn any failure into an error naming the file (or a skip)."""
+    where = str(arg[0].parent) if isinstance(arg, list) else str(arg)
+    try:
+        return reader(arg)
+    except ImportError:
+        raise
+    except Exception as error:
+        if not isinstance(error, UnreadableFileError):
+            error = UnreadableFileError(f"cannot read {where}: {error}")
+        _fail(dataset, where, error, skip_bad)
+        return None
+
+
+def _add_parts(
+    dataset: Dataset, parts: list[Part] | None, axis: int | None, files: list[str], skip: bool
+) -> None:
+    if parts is None:
+        return
+    taken = list(dict.fromkeys(s.volume for s in dataset.slices if s is not None))
+    renamed = iter(unique_names(taken + [p.name for p in parts if p.is_volume])[len(taken) :])
+    parts = [p._replace(name=next(renamed)) if p.is_volume else p for p in parts]
+    try:
+        new = [_split(part, axis) for part in parts]
+        for images, _, names in new:
+            for image, name in zip(images, names):
+                to_gray_unit(image, name)
+    except ValueError as error:
+        _fail(dataset, files[0], UnreadableFileError(f"{files[0]}: {error}"), skip)
+        return
+    for images, slices, names in new:
+        dataset.images.extend(images)
+        dataset.slices.extend(slices)
+        dataset.names.extend(names)
+    dataset.files.extend(files)
+
+
+def _fail(dataset: Dataset, where: str, error: Exception, skip_bad: bool) -> None:
+    if not skip_bad:
+        raise error
+    dataset.skipped.append((where, str(error)))
+
+
+def _split(
+    part: Part, axis: int | None
+) -> tuple[list[np.ndarray], list[VolumeSlice | None], list[str]]:
+    """One part -> its 2D images, their volume positions and names."""
+    if not part.is_volume:
+        return [part.array], [None], [part.name]
+    volume = part.array
+    spatial = 3
+    if volume.ndim not in (3, 4) or (volume.ndim == 4 and not is_rgb(volume[0])):
+        raise ValueError(f"a volume must be 3D (or a stack of RGB images), got {volume.shape}")
+    axis = part.default_axis if axis is None else int(axis)
+    if not -spatial <= axis < spatial or (volume.ndim == 4 and axis % spatial != 0):
+        raise ValueError(f"axis {axis} does not fit the volume of shape {volume.shape}")
+    axis %= spatial
+    affine = np.eye(4) if part.affine is None else np.asarray(part.affine, dtype=float)
+    affine_t = tuple(tuple(float(v) for v in row) for row in affine)
+    count = volume.shape[axis]
+    width = max(3, len(str(count - 1)))
+    images, slices, names = [], [], []
+    for k in range(count):
+        images.append(np.ascontiguousarray(np.take(volume, k, axis=axis)))
+        slices.append(VolumeSlice(part.name, axis, k, tuple(volume.shape[:spatial]), affine_t))
+        names.append(f"{part.name}_{k:0{width}d}")
+    return images, slices, names
+
+
+def _check_given_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"image names must be non-empty strings, got {name!r}")
+    if safe_name(name) != name:
+        raise ValueError(
+            f"image name {name!r} is not a plain file name: use letters, digits, '.', '_' and "
+            "'-' only, not starting with '.' (names become export file names)"
+        )
+    return name

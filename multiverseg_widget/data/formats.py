@@ -1,0 +1,46 @@
+"""The one table of file formats: which suffixes each reads, its reader, and for masks its
+written suffix. Loading (``dataset.py``) and export (``annotation/export.py``) both use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import readers, writers
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    suffixes: tuple[str, ...]  # read from files with these suffixes (lower case)
+    read: Callable[[Path], list[readers.Part]] | None  # None: read as a series (DICOM)
+    mask_suffix: str | None = None  # suffix of exported mask files; None: not exported
+    write_mask: Callable | None = None
+
+
+FORMATS: dict[str, FileFormat] = {
+    "png": FileFormat(
+        (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"), readers.read_pillow, ".png",
+        writers.mask_png,
+    ),
+    "tiff": FileFormat((".tif", ".tiff"), readers.read_tiff, ".tif", writers.mask_tiff),
+    "npz": FileFormat((".npy", ".npz"), readers.read_numpy, ".npz", writers.masks_npz),
+    "nifti": FileFormat((".nii", ".nii.gz"), readers.read_nifti, ".nii.gz", writers.mask_nifti),
+    "dicom": FileFormat((".dcm", ".dicom"), None),
+}  # fmt: skip
+EXPORT_FORMATS = tuple(name for name, f in FORMATS.items() if f.write_mask is not None)
+
+
+def format_of(path: Path) -> str | None:
+    """The name of the format that reads ``path``, by its suffix; None if none does."""
+    suffix = readers.suffix_of(path)
+    return next((name for name, f in FORMATS.items() if suffix in f.suffixes), None)
+
+
+def supported_suffixes() -> str:
+    return ", ".join(s for f in FORMATS.values() for s in f.suffixes)
+
+
+def is_image_file(path: Path) -> bool:
+    """Folders are filtered by suffix; hidden files (.DS_Store, ._x.png) are not images."""
+    return not path.name.startswith(".") and format_of(path) is not None

@@ -1,0 +1,46 @@
+"""Segmentation tasks for evaluation: the same structure in related images, one npz file each,
+and the overlap measure the protocol reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)  # eq would compare arrays elementwise
+class Task:
+    """One segmentation task: the same structure in related images (one npz file)."""
+
+    name: str
+    images: np.ndarray  # N x H x W (x C)
+    masks: np.ndarray  # N x H x W, bool
+    scribbles: np.ndarray | None = None  # N x annotators x 2 x H x W (MedScribble)
+    path: str = ""
+
+
+def load_task(path: str | Path) -> Task:
+    """Read a task file: npz with ``images`` (N x H x W), ``masks`` and optional ``scribbles``."""
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as data:
+        missing = {"images", "masks"} - set(data.files)
+        if missing:
+            raise ValueError(f"{path} lacks the key(s) {sorted(missing)}; it has {data.files}")
+        images, masks = data["images"], data["masks"]
+        scribbles = data["scribbles"] if "scribbles" in data.files else None
+    if masks.ndim != 3 or images.shape[:3] != masks.shape:
+        raise ValueError(
+            f"{path}: masks must be N x H x W matching images, got images {images.shape} and "
+            f"masks {masks.shape}"
+        )
+    if scribbles is not None and (scribbles.shape[0] != len(masks) or scribbles.ndim != 5):
+        raise ValueError(f"{path}: scribbles must be N x annotators x 2 x H x W")
+    return Task(path.stem, images, masks > 0, scribbles, str(path))
+
+
+def dice(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Dice overlap of two boolean masks; 1.0 when both are empty (nothing to find, none found)."""
+    pred, gt = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
+    total = int(pred.sum()) + int(gt.sum())
+    return 1.0 if total == 0 else 2.0 * int((pred & gt).sum()) / total

@@ -1,0 +1,63 @@
+"""Strokes to pixels: the one rasteriser, used for the model's scribble channels, by the
+baselines and wherever a scribble must become a mask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .vocabulary import Prompts, Stroke
+
+
+def rasterise(strokes: Sequence[Stroke], shape: tuple[int, int]) -> np.ndarray | None:
+    """Strokes -> H x W mask at image resolution: every pixel within width / 2 of a stroke
+    (of its polyline, or of its dots). Pixel (x, y) is the point (x, y), as for clicks; a round
+    brush, so ends and joints are round. None when there are no strokes."""
+    if not strokes:
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    for stroke in strokes:
+        points = np.asarray(stroke.points, dtype=float)
+        if not stroke.joined and stroke.width <= 1:
+            _dots(mask, points)
+            continue
+        if stroke.joined and len(points) > 1:
+            segments = zip(points, points[1:])
+        else:
+            segments = ((p, p) for p in points)
+        for a, b in segments:
+            _segment(mask, a, b, stroke.width / 2.0)
+    return mask
+
+
+def scribble_masks(
+    prompts: Prompts, shape: tuple[int, int]
+) -> tuple[np.ndarray | None, np.ndarray | None] | None:
+    """(positive, negative) scribble masks of ``prompts``; None when it has no strokes."""
+    strokes = prompts.strokes
+    if not strokes:
+        return None
+    return (
+        rasterise([s for s in strokes if s.positive], shape),
+        rasterise([s for s in strokes if not s.positive], shape),
+    )
+
+
+def _dots(mask: np.ndarray, points: np.ndarray) -> None:
+    """One-pixel dots: the pixel each point falls in (the fast path for scribble masks)."""
+    cols, rows = np.rint(points[:, 0]).astype(int), np.rint(points[:, 1]).astype(int)
+    inside = (rows >= 0) & (rows < mask.shape[0]) & (cols >= 0) & (cols < mask.shape[1])
+    mask[rows[inside], cols[inside]] = True
+
+
+def _segment(mask: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> None:
+    """Pixels within ``radius`` of the segment a-b, in its bounding box only."""
+    lo = np.maximum(np.floor(np.minimum(a, b) - radius), 0).astype(int)
+    hi = np.minimum(np.ceil(np.maximum(a, b) + radius) + 1, mask.shape[::-1]).astype(int)
+    ys, xs = np.mgrid[lo[1] : hi[1], lo[0] : hi[0]]
+    d = b - a
+    length2 = float(d @ d)
+    t = 0.0 if length2 == 0 else np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length2, 0, 1)
+    near = (xs - a[0] - t * d[0]) ** 2 + (ys - a[1] - t * d[1]) ** 2 <= radius**2
+    mask[lo[1] : hi[1], lo[0] : hi[0]] |= near

@@ -1,0 +1,164 @@
+"""The widget's message protocol, checked where it arrives: a batch from the browser becomes typed
+actions, or a ValueError that says what is wrong, before anything reaches the session.
+
+A batch is ``{"type": "actions", "request": int, "actions": [...]}``. Clicks, boxes and scribbles
+are the prompt vocabulary's JSON (``prompt_from_json``); consecutive ones form one ``Interact``,
+which the session adds with one forward pass. Whether they lie inside the image is checked when
+they are applied (an earlier action of the batch may open another image). The front end's side
+of the protocol is js/protocol.js (JSDoc types, checked by tsc).
+"""
+
+from __future__ import annotations
+
+import reprlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from ..prompts import Box, Click, Stroke, prompt_from_json
+
+INTERACTIONS = ("click", "box", "scribble")
+STEPS = ("undo", "redo", "clear", "accept", "suggest")
+MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
+
+_REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
+_short = _REPR.repr
+
+
+@dataclass(frozen=True)
+class Interact:
+    """Consecutive clicks, boxes and scribbles: one forward pass and one undo step."""
+
+    prompts: tuple[Click | Box | Stroke, ...]
+
+    def check_inside(self, height: int, width: int) -> None:
+        for prompt in self.prompts:
+            prompt.check_inside(height, width)
+
+
+@dataclass(frozen=True)
+class Erase:
+    """Drop the entries at ``positions`` of the log the browser was sent as ``version``."""
+
+    positions: tuple[int, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """An action without arguments: undo, redo, clear, accept or suggest."""
+
+    kind: Literal["undo", "redo", "clear", "accept", "suggest"]
+
+
+@dataclass(frozen=True)
+class Navigate:
+    """Open image ``index`` (None: the current one) plus ``by`` steps."""
+
+    index: int | None
+    by: int
+
+
+@dataclass(frozen=True)
+class RemoveContext:
+    """Drop entry ``entry`` of the context set."""
+
+    entry: int
+
+
+Action = Interact | Erase | Step | Navigate | RemoveContext
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One message: its request id (``ack`` answers it) and its actions, in order."""
+
+    request: int
+    actions: tuple[Action, ...]
+
+
+# required fields of each action kind besides "kind"; interactions: the prompt vocabulary's
+_FIELDS: dict[str, set[str]] = {
+    "erase": {"positions", "version"},
+    "navigate": {"index", "by"},
+    "remove_context": {"entry"},
+    **{kind: set() for kind in STEPS},
+}
+
+
+def request_id(content: Mapping[str, Any]) -> int | None:
+    """The batch's request id, None when it has none that can be acknowledged."""
+    try:
+        return _int(content.get("request"), "request")
+    except ValueError:
+        return None
+
+
+def parse_batch(content: Mapping[str, Any]) -> Batch:
+    """A batch message -> typed actions (consecutive interactions grouped); ValueError when any
+    part is malformed, so that a malformed batch changes nothing."""
+    if content.get("type") != "actions":
+        raise ValueError(f"not a batch of actions: type {_short(content.get('type'))}")
+    unknown = sorted(map(str, set(content) - {"type", "request", "actions"}))
+    if unknown:
+        raise ValueError(f"a batch has unknown fields {unknown}")
+    request = _int(content.get("request"), "request")
+    raw = content.get("actions")
+    if not isinstance(raw, list):
+        raise ValueError(f"actions must be a list, got {_short(raw)}")
+    actions: list[Action] = []
+    for k, entry in enumerate(raw):
+        try:
+            action = _action(entry)
+        except ValueError as error:
+            raise ValueError(f"action {k}: {error}") from None
+        if isinstance(action, Interact) and actions and isinstance(actions[-1], Interact):
+            actions[-1] = Interact(actions[-1].prompts + action.prompts)
+        else:
+            actions.append(action)
+    return Batch(request, tuple(actions))
+
+
+def _action(entry: Any) -> Action:
+    kind = entry.get("kind") if isinstance(entry, Mapping) else None
+    if kind in INTERACTIONS:
+        return Interact((cast(Click | Box | Stroke, prompt_from_json(entry)),))
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        known = ", ".join((*INTERACTIONS, *_FIELDS))
+        raise ValueError(f"unknown action {_short(entry)}; the kinds are {known}")
+    required = _FIELDS[kind]
+    missing = sorted(required - entry.keys())
+    if missing:
+        raise ValueError(f"{kind} lacks {missing}")
+    unknown = sorted(map(str, set(entry) - required - {"kind"}))
+    if unknown:
+        raise ValueError(f"{kind} has unknown fields {unknown}")
+    if kind == "erase":
+        return Erase(_positions(entry["positions"]), _int(entry["version"], "erase version"))
+    if kind == "navigate":
+        index = entry["index"]
+        index = None if index is None else _int(index, "navigate index")
+        return Navigate(index, _int(entry["by"], "navigate step", signed=True))
+    if kind == "remove_context":
+        return RemoveContext(_int(entry["entry"], "context entry"))
+    return Step(kind)  # one of STEPS, the kinds left
+
+
+def _positions(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"erase positions must be a non-empty list, got {_short(value)}")
+    positions = tuple(_int(k, "erase position") for k in value)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"erase positions repeat: {_short(value)}")
+    return positions
+
+
+def _int(value: Any, what: str, signed: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be an int, got {_short(value)}")
+    if value < 0 and not signed:
+        raise ValueError(f"{what} must not be negative, got {value}")
+    if abs(value) > MAX_INT:
+        raise ValueError(f"{what} {_short(value)} is out of range")
+    return value

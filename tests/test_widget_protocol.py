@@ -1,0 +1,329 @@
+"""The widget's message boundary: protocol.py's parsing, and thousands of random, malformed and
+valid action batches sent to SegmentWidget's message handler on a small real session. Every batch
+ends with a clear error in the status line or a valid change of state, never an internal error,
+and the session stays consistent."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import multiverseg_widget as mvw
+from multiverseg_widget.model import Predictor
+from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
+from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.protocol import (
+    INTERACTIONS,
+    MAX_INT,
+    STEPS,
+    Erase,
+    Interact,
+    Navigate,
+    RemoveContext,
+    Step,
+    parse_batch,
+    request_id,
+)
+from multiverseg_widget.widget.widget import SegmentWidget
+
+from .session_helpers import single_torch_thread
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", *STEPS, "mask"]
+# logs that grow, and images that change: erase, undo and navigation meet states worth meeting
+WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
+_requests = itertools.count(1)
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=8,
+)
+
+
+def batch(*actions: Any, request: Any = 1) -> dict:
+    return {"type": "actions", "request": request, "actions": list(actions)}
+
+
+# ---- protocol.py ---------------------------------------------------------------------------------
+
+
+def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped():
+    parsed = parse_batch(
+        batch(
+            {"kind": "click", "x": 1, "y": 2, "positive": True},
+            {"kind": "box", "box": [5, 6, 1, 2]},
+            {"kind": "undo"},
+            {"kind": "scribble", "points": [[0, 0], [3, 4]], "positive": False, "width": 2},
+            {"kind": "erase", "positions": [2, 0], "version": 7},
+            {"kind": "navigate", "index": None, "by": -2},
+            {"kind": "navigate", "index": 3, "by": 0},
+            {"kind": "remove_context", "entry": 1},
+            {"kind": "suggest"},
+            request=42,
+        )
+    )
+    assert parsed.request == 42
+    assert parsed.actions == (
+        Interact((Click(1, 2, True), Box(1, 2, 5, 6))),
+        Step("undo"),
+        Interact((Stroke(((0, 0), (3, 4)), False, 2),)),
+        Erase((2, 0), 7),
+        Navigate(None, -2),
+        Navigate(3, 0),
+        RemoveContext(1),
+        Step("suggest"),
+    )
+    assert parse_batch(batch()).actions == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({**batch(), "type": "ping"}, "not a batch of actions: type 'ping'"),
+        (batch(request=None), "request must be an int"),
+        (batch(request=-1), "request must not be negative"),
+        (batch(request=MAX_INT + 1), "request 9007199254740992 is out of range"),
+        ({"type": "actions", "request": 1, "actions": {}}, "actions must be a list"),
+        ({**batch(), "extra": 1}, "unknown fields ['extra']"),
+        (batch("undo"), "action 0: unknown action 'undo'"),
+        (batch({"kind": "mask"}), "unknown action {'kind': 'mask'}"),
+        (batch({"kind": "undo"}, {"kind": "undo", "steps": 2}), "action 1: undo has unknown fie"),
+        (batch({"kind": "erase", "positions": [1]}), "erase lacks ['version']"),
+        (batch({"kind": "erase", "positions": [], "version": 1}), "must be a non-empty list"),
+        (batch({"kind": "erase", "positions": 3, "version": 1}), "must be a non-empty list"),
+        (batch({"kind": "erase", "positions": [1, 1], "version": 1}), "erase positions repeat"),
+        (batch({"kind": "erase", "positions": [1.0], "version": 1}), "position must be an int"),
+        (batch({"kind": "erase", "positions": [0], "version": True}), "version must be an int"),
+        (batch({"kind": "navigate", "index": -1, "by": 0}), "index must not be negative"),
+        (batch({"kind": "navigate", "index": None, "by": 2**60}), "step 1152921504606846976 is"),
+        (batch({"kind": "remove_context", "entry": "0"}), "context entry must be an int"),
+        (batch({"kind": "click", "x": 1, "y": 2}), "click lacks ['positive']"),
+        (batch({"kind": "click", "x": 10**400, "y": 2, "positive": True}), "out of range"),
+        (batch({"kind": "box", "box": [1, 1, 1, 5]}), "zero area"),
+        (batch({"kind": "scribble", "points": [], "positive": True, "width": 3}), "at least one"),
+    ],
+)
+def test_malformed_batches_are_refused_with_what_is_wrong(content, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_batch(content)
+
+
+def test_the_request_is_acknowledged_whenever_it_is_a_valid_id():
+    assert request_id({"request": 5, "actions": "not a list"}) == 5
+    assert [request_id({"request": r}) for r in (None, True, -1, 1.0, MAX_INT + 1)] == [None] * 5
+
+
+def test_interactions_are_checked_inside_the_image_they_land_on():
+    (run,) = parse_batch(batch({"kind": "click", "x": 31.5, "y": 0, "positive": True})).actions
+    run.check_inside(24, 32)
+    with pytest.raises(ValueError, match="outside the image"):
+        run.check_inside(24, 28)
+
+
+def test_the_js_protocol_names_the_same_action_kinds():
+    """js/protocol.js (the front end's types) and protocol.py describe one protocol."""
+    source = (ROOT / "js" / "protocol.js").read_text()
+    unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
+    kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
+    assert kinds == {*INTERACTIONS, *STEPS, "erase", "navigate", "remove_context", "mask"}
+
+
+# Actions of every kind with fields of any JSON type; and whole batches of anything.
+FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
+FIELDS += ["index", "by", "entry", "file", "sha256"]
+ACTION_LIKE = st.builds(
+    lambda kind, fields: {"kind": kind, **fields},
+    st.sampled_from(KINDS),
+    st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=4),
+)
+CONTENT = st.one_of(
+    JSON,
+    st.fixed_dictionaries(
+        {"type": st.just("actions"), "request": st.integers(-1, 9) | JSON},
+        optional={"actions": st.lists(ACTION_LIKE | JSON, max_size=4) | JSON, "more": JSON},
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(content=CONTENT)
+def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
+    if not isinstance(content, dict):
+        return
+    try:
+        parsed = parse_batch(content)
+    except ValueError as error:
+        assert str(error)
+        return
+    assert parsed.request == content["request"] == request_id(content)
+    for action in parsed.actions:
+        assert isinstance(action, (Interact, Erase, Step, Navigate, RemoveContext))
+
+
+# ---- the widget, batch after batch ---------------------------------------------------------------
+
+SHAPES = [(24, 32), (24, 32), (20, 28)]  # two sizes: opening another image moves the bounds
+IMAGES = [
+    np.random.default_rng(i).integers(0, 256, shape, np.uint8) for i, shape in enumerate(SHAPES)
+]
+
+
+def number(limit: int) -> st.SearchStrategy:
+    """A coordinate, mostly inside [0, limit), sometimes just outside."""
+    return st.integers(-1, limit) | st.floats(-1.5, limit + 0.5)
+
+
+def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
+    """The fields of a well-formed action of this kind for the widget as it is (some out of
+    range: past the image's border, the log's end, the dataset's end, or a stale version)."""
+    height, width = w.session.image.shape[:2]
+    point = st.tuples(number(width), number(height)).map(list)
+    version = w.log_version
+    fields = {
+        "click": {"x": number(width), "y": number(height), "positive": st.booleans()},
+        "box": {"box": st.tuples(number(width), number(height), number(width), number(height))},
+        "scribble": {
+            "points": st.lists(point, min_size=1, max_size=5),
+            "positive": st.booleans(),
+            "width": st.integers(1, 64) | st.floats(0.5, 300),
+        },
+        "erase": {
+            "positions": st.lists(st.integers(-1, len(w.interactions)), min_size=1, max_size=3),
+            "version": st.sampled_from([version, version, version, version - 1, version + 1]),
+        },
+        "navigate": {"index": st.none() | st.integers(-1, len(SHAPES)), "by": st.integers(-3, 3)},
+        "remove_context": {"entry": st.integers(-1, len(w.session.context_indices))},
+    }.get(kind, {})
+    return st.fixed_dictionaries(fields).map(lambda f: {k: _json(v) for k, v in f.items()})
+
+
+def _json(value: Any) -> Any:
+    """As the comm delivers it: JSON has lists, not tuples."""
+    return [_json(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+@st.composite
+def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool) -> Any:
+    """An action of any kind, well formed, or (``mutate``) perhaps with a field of a wrong type,
+    a field missing or an unknown field, or any JSON value at all."""
+    how = draw(st.sampled_from(["as is"] * 6 + ["wrong type", "missing", "unknown", "any"]))
+    if not mutate:
+        how = "as is"
+    if how == "any":
+        return draw(JSON)
+    kind = draw(st.sampled_from(WEIGHTED_KINDS))
+    fields = draw(well_formed(w, kind))
+    if how == "wrong type" and fields:
+        fields[draw(st.sampled_from(sorted(fields)))] = draw(JSON)
+    elif how == "missing" and fields:
+        del fields[draw(st.sampled_from(sorted(fields)))]
+    elif how == "unknown":
+        fields[draw(st.text(min_size=1, max_size=5))] = draw(JSON)
+    return {"kind": kind, **fields}
+
+
+@st.composite
+def messages(draw: st.DrawFn, w: SegmentWidget) -> Any:
+    """A batch of well-formed actions; of actions some of them malformed; or one with a broken
+    request, actions list or fields, or another message altogether."""
+    how = draw(st.sampled_from(["well formed"] * 5 + ["mixed"] * 3 + ["request", "actions"]
+                               + ["field", "type", "any"]))  # fmt: skip
+    mixed = how != "well formed"
+    content = batch(
+        *draw(st.lists(actions(w, mixed), min_size=1, max_size=5)), request=next(_requests)
+    )
+    if how in ("request", "actions", "type"):
+        content[how] = draw(JSON)
+    elif how == "field":
+        content[draw(st.text(min_size=1, max_size=5))] = draw(JSON)
+    elif how == "any":
+        content = draw(JSON)
+    return content
+
+
+@pytest.fixture(scope="module")
+def new_predictor(small_nets) -> Callable[[], Predictor]:
+    """A fresh Predictor (empty context cache) on the small networks, one per example."""
+    return lambda: Predictor(*small_nets)
+
+
+def state_of(w: SegmentWidget) -> tuple:
+    s = w.session
+    return s.index, s.interactions, sorted(s.accepted), s.context_indices, w.log_version
+
+
+def check_consistent(w: SegmentWidget) -> None:
+    s = w.session
+    assert 0 <= s.index < len(s) == len(SHAPES) and w.index == s.index
+    Prompts.from_json(s.interactions)  # a list of valid prompt JSON
+    assert w.interactions == s.interactions
+    assert s.mask.dtype == bool and s.mask.shape == SHAPES[s.index]
+    assert decode_array(w.mask).shape == SHAPES[s.index]
+    for i, mask in s.accepted.items():
+        assert mask.dtype == bool and mask.shape == SHAPES[i]
+    assert set(s.context_indices) <= set(s.accepted)
+    assert [item["index"] for item in w.gallery] == s.context_indices
+    assert w.statuses == [s.status(i) for i in range(len(s))]
+
+
+def deliver(w: SegmentWidget, content: Any) -> None:
+    """One message through the widget's handler; nothing may escape it."""
+    is_batch = isinstance(content, dict) and content.get("type") == "actions"
+    malformed = False
+    if is_batch:
+        try:
+            parse_batch(content)
+        except ValueError:
+            malformed = True
+    before, ack, error = state_of(w), w.ack, w.error
+    w._on_msg(w, content, [])
+    after = state_of(w)
+    assert "internal error" not in w.error
+    if not is_batch:  # not ours: ignored
+        assert (after, w.ack, w.error) == (before, ack, error)
+        return
+    event("malformed" if malformed else "refused" if w.error else "applied")
+    if malformed:
+        assert w.error and after == before
+    assert w.ack == (ack if request_id(content) is None else content["request"])
+    log_changed = after[:2] != before[:2]  # (image, log): what the version counts
+    assert (after[-1] != before[-1]) == log_changed
+    check_consistent(w)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_any_batch_ends_in_a_clear_error_or_a_valid_change(new_predictor, data):
+    with tempfile.TemporaryDirectory() as work, single_torch_thread():
+        # a work folder in some examples (every commit fsyncs: slow)
+        workdir = data.draw(st.sampled_from([None, None, None, work]), label="workdir")
+        w = mvw.annotate(IMAGES, model=new_predictor(), workdir=workdir)
+        for _ in range(data.draw(st.integers(0, 2), label="accepted first")):
+            deliver(
+                w, batch({"kind": "click", "x": 9, "y": 9, "positive": True}, {"kind": "accept"})
+            )
+        for _ in range(data.draw(st.integers(1, 8), label="batches")):
+            deliver(w, data.draw(messages(w)))
+        # whatever happened, undo and redo still work
+        log, mask = w.session.interactions, w.session.mask
+        deliver(w, batch({"kind": "undo"}, request=next(_requests)))
+        assert w.error == ""
+        if w.session.interactions != log:
+            deliver(w, batch({"kind": "redo"}, request=next(_requests)))
+            assert w.error == "" and w.session.interactions == log
+            assert np.array_equal(w.session.mask, mask)
