@@ -1,9 +1,13 @@
-"""Median time of one session step (model + session overhead, autosave included) and the
-throughput of ``Session.propagate``, on the bundled BBBC039 nuclei demo task.
+"""What a session step costs, on the bundled BBBC039 nuclei demo images (upsampled with --size):
+the median time of a click, box, scribble and undo + redo, the per-click overhead beside the
+network, and the throughput of ``Session.propagate``.
 
-Uses the built-in default weights when they exist, else a random-weight MultiverSegNet of 32
-features per level (said in the output).
-Usage: python benchmarks/session_step.py [--steps 30] [--context 4] [--threads N]
+The overhead is a session click minus the network's own forward pass on the same input, timed
+right after each click on tensors built beforehand, so that both see the same machine load; its
+median is what the session and the predictor add (validation, prompt encoding, context lookup,
+upsampling, autosave, history). Uses the built-in default weights.
+Usage: python benchmarks/session_step.py [--size 256] [--context 4] [--steps 30] [--threads N]
+  e.g. --size 1024 --context 20 (where preparing per click would hurt most)
 """
 
 from __future__ import annotations
@@ -16,21 +20,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 import multiverseg_widget as mvw
 from multiverseg_widget.data import demo_dataset
-from multiverseg_widget.model import MultiverSegNet, Predictor
-
-
-def build_model() -> tuple[Predictor, str]:
-    try:
-        return mvw.load_model(), "the built-in default weights"
-    except FileNotFoundError:
-        torch.manual_seed(0)
-        net = MultiverSegNet(
-            in_channels=[5, 2], encoder_blocks=[32] * 4, block_kws={"conv_kws": {"norm": "layer"}}
-        )
-        return Predictor(net), "RANDOM weights (no default checkpoint yet), 32 features per level"
+from multiverseg_widget.model import encode_inputs
 
 
 def median_ms(times: list[float]) -> float:
@@ -43,68 +37,79 @@ def timed(fn: Callable[..., object], *args: object, **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
+def resized(images: list[np.ndarray], size: int) -> list[np.ndarray]:
+    """uint8 images, bilinearly resized to size x size (unchanged at their own size)."""
+    out = []
+    for image in images:
+        if image.shape == (size, size):
+            out.append(image)
+            continue
+        x = torch.from_numpy(image.astype(np.float32))[None, None]
+        big = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+        out.append(big[0, 0].round().clamp(0, 255).numpy().astype(np.uint8))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=30, help="interactions per kind")
+    parser.add_argument("--size", type=int, default=256, help="image side (demo: 256)")
     parser.add_argument("--context", type=int, default=4, help="accepted images before timing")
+    parser.add_argument("--steps", type=int, default=30, help="interactions per kind")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model, which = build_model()
-    data = demo_dataset("bbbc039_nuclei")
-    print(f"model: {which}; torch threads: {torch.get_num_threads()}")
-    print(f"data: bbbc039_nuclei demo, {len(data)} images of {data.images[0].shape}")
+    model = mvw.load_model()
+    demo = demo_dataset("bbbc039_nuclei")
+    if args.context >= len(demo):
+        parser.error(f"--context must be below {len(demo)} (the demo images)")
+    images = resized(demo.images, args.size)
+    masks = [m > 127 for m in resized([m.astype(np.uint8) * 255 for m in demo.masks], args.size)]
+    print(f"built-in weights; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{len(images)} demo images of {args.size} x {args.size}, {args.context} in context")
 
     with tempfile.TemporaryDirectory() as workdir:
-        session = mvw.Session(data, model=model, workdir=workdir)
+        session = mvw.Session(images, model=model, workdir=workdir)
         for i in range(args.context):
-            session.set_mask(data.masks[i])
+            session.set_mask(masks[i])
             session.accept()
-        image, truth = session.image, data.masks[session.index]
+        truth = masks[session.index]
         ys, xs = np.nonzero(truth)
-        rng = np.random.default_rng(0)
-        picks = rng.integers(0, len(xs), size=args.steps)
-        context = session.context
-        model.predict(image, context=context)  # warm up the context cache and the allocator
-        # Each session click is paired with the same forward pass made directly (all clicks so
-        # far, the previous logits, the context), timed right after it: on a shared machine the
-        # two then see the same load, and their difference is the session's own cost.
+        picks = np.random.default_rng(0).integers(0, len(xs), size=args.steps)
+        support = model.prepare_context(session.context).support
         clicks: list[tuple[int, int, bool]] = []
-        session_times, model_times = [], []
+        click_times, forward_times = [], []
         for k in range(args.steps):
             x, y, positive = int(xs[picks[k]]), int(ys[picks[k]]), k % 3 != 2
-            previous = session.prediction
-            session_times.append(timed(session.click, x, y, positive=positive))
+            click_times.append(timed(session.click, x, y, positive=positive))
             clicks.append((x, y, positive))
-            logits = None if previous is None else previous.logits
-            model_times.append(
-                timed(model.predict, image, clicks=clicks, prev_logits=logits, context=context)
-            )
+            target = encode_inputs(session.image, clicks=clicks)
+            forward_times.append(timed(model.forward_encoded, target, support))
         session.clear()
-        box_times = [timed(session.box, 10 + k % 20, 12, 200, 210) for k in range(args.steps)]
+        side = args.size - 1
+        box_times = [
+            timed(session.box, 10 + k % 20, 12, side * 0.8, side * 0.8) for k in range(args.steps)
+        ]
         session.clear()
         scribble_times = []
         for k in range(args.steps):
             x, y = int(xs[picks[k]]), int(ys[picks[k]])
-            stroke = [(x, y), (min(x + 20, 255), min(y + 5, 255))]
+            stroke = [(x, y), (min(x + 20, side), min(y + 5, side))]
             scribble_times.append(timed(session.scribble, stroke, width=3))
-        undo_times = []
-        for _ in range(args.steps):
-            undo_times.append(timed(session.undo) + timed(session.redo))
+        undo_times = [timed(session.undo) + timed(session.redo) for _ in range(args.steps)]
 
-        print(f"\nsession step, context of {args.context} images (median of {args.steps}):")
+        print(f"\nsession step (median of {args.steps}):")
         rows = {
-            "click": session_times,
-            "  same model.predict": model_times,
+            "click": click_times,
+            "  network forward alone": forward_times,
             "box": box_times,
             "scribble": scribble_times,
             "undo + redo": undo_times,
         }
         for name, times in rows.items():
-            print(f"  {name:<22s} {median_ms(times):8.1f} ms")
-        overhead = median_ms([a - b for a, b in zip(session_times, model_times)])
-        print(f"  session overhead per click (autosave, history): {overhead:.1f} ms (median)")
+            print(f"  {name:<24s} {median_ms(times):8.1f} ms")
+        overhead = median_ms([c - f for c, f in zip(click_times, forward_times)])
+        print(f"  overhead per click beside the network: {overhead:.1f} ms (median)")
 
         todo = len(session) - len(session.accepted)
         start = time.perf_counter()

@@ -98,12 +98,13 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
 
     # undo / redo / clear restore exactly the stored predictions and interaction lists
     assert session.undo() is pos and len(session.interactions) == 1
-    assert session.undo() is session.prediction and session.interactions == []
-    assert session.undo() is session.prediction  # nothing left to undo: unchanged
+    first = session.undo()
+    assert first is session.prediction and session.interactions == []
+    assert session.undo() is first  # nothing left to undo: unchanged
     assert session.redo() is pos and session.redo() is neg and session.redo() is neg
     assert not session.can_redo
     start = session.clear()
-    assert session.interactions == [] and start is session._history().first.prediction
+    assert session.interactions == [] and start is first
     assert session.undo() is neg and len(session.interactions) == 2
     state, _ = _on_disk(session)
     assert len(state["logs"]["2"]) == 2

@@ -123,11 +123,10 @@ def test_the_request_is_acknowledged_whenever_it_is_a_valid_id():
     assert [request_id({"request": r}) for r in (None, True, -1, 1.0, MAX_INT + 1)] == [None] * 5
 
 
-def test_interactions_are_checked_inside_the_image_they_land_on():
-    (run,) = parse_batch(batch({"kind": "click", "x": 31.5, "y": 0, "positive": True})).actions
-    run.check_inside(24, 32)
-    with pytest.raises(ValueError, match="outside the image"):
-        run.check_inside(24, 28)
+def test_consecutive_interactions_form_one_run():
+    clicks = [{"kind": "click", "x": k, "y": 0, "positive": True} for k in range(3)]
+    (run,) = parse_batch(batch(*clicks)).actions
+    assert [p.x for p in run.prompts] == [0, 1, 2]
 
 
 def test_the_js_protocol_names_the_same_action_kinds():

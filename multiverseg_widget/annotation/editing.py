@@ -51,15 +51,16 @@ class ImageEditing:
         """Add a stroke through ``points`` (image pixels) with a round brush ``width`` wide."""
         return self._add(Prompts((Stroke(points, positive, width),)))
 
-    def add(self, interactions: Sequence[Mapping[str, Any]]) -> Prediction:
-        """Add several prompts, in their JSON form, with one forward pass and one undo step.
+    def add(self, interactions: Sequence[Mapping[str, Any]] | Prompts) -> Prediction:
+        """Add several prompts (a ``Prompts`` value, or their JSON forms) with one forward pass
+        and one undo step.
 
         This is what a front end sends when the user was faster than the model: the kernel
         predicts once for the latest state instead of working through a backlog. Each entry is
         ``{"kind": "click", "x", "y", "positive"}``, ``{"kind": "box", "box": [x0, y0, x1, y1]}``
         or ``{"kind": "scribble", "points", "positive", "width"}``; all are checked first.
         """
-        new = Prompts.from_json(interactions)
+        new = interactions if isinstance(interactions, Prompts) else Prompts.from_json(interactions)
         if not new:
             raise ValueError("add needs at least one interaction")
         if any(isinstance(p, MaskEdit) for p in new.items):

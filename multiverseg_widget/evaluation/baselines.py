@@ -32,14 +32,11 @@ LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] b
 Scribbles = tuple[np.ndarray | None, np.ndarray | None]
 
 
-class RandomWalkerModel:
-    """Random-walker segmentation (Grady 2006) from the prompts; ``mode="bf"`` (a direct sparse
-    solve) because the iterative ``cg_j`` took seconds per call at 128 x 128."""
+class ClassicalSegmenter:
+    """``Predictor.predict``'s signature over ``segment``: prompts -> (probabilities at the
+    image's size, at 128 x 128). The context and the previous logits are ignored."""
 
-    name = "random-walker"
-
-    def __init__(self, beta: float = 130.0) -> None:
-        self.beta = beta
+    name = "classical"
 
     def predict(
         self,
@@ -49,9 +46,32 @@ class RandomWalkerModel:
         context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> Prediction:
         start = time.perf_counter()
+        prob, prob_small = self.segment(image, prompts or Prompts())
+        p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
+        return Prediction(
+            mask=prob > 0.5,
+            logits=np.log(p / (1 - p)).astype(np.float32),
+            network=self.name,
+            seconds=time.perf_counter() - start,
+            known_prob=prob.astype(np.float32),
+        )
+
+    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class RandomWalkerModel(ClassicalSegmenter):
+    """Random-walker segmentation (Grady 2006) from the prompts; ``mode="bf"`` (a direct sparse
+    solve) because the iterative ``cg_j`` took seconds per call at 128 x 128."""
+
+    name = "random-walker"
+
+    def __init__(self, beta: float = 130.0) -> None:
+        self.beta = beta
+
+    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
         # The 128 x 128 encoding the network gets (image, box, positive, negative seeds), with
         # clicks grown to 3 x 3 so that a single pixel carries some weight.
-        prompts = prompts or Prompts()
         box, strokes = prompts.box, tuple(prompts.strokes)
         x = encode_inputs(image, Prompts(((box,) if box else ()) + strokes))[0]
         small = x[0].double().numpy()
@@ -76,11 +96,10 @@ class RandomWalkerModel:
             prob_small = random_walker(
                 small, labels, beta=self.beta, mode="bf", return_full_prob=True
             )[0]
-        prob = _upsample(prob_small, np.shape(image)[:2])
-        return _prediction(prob, prob_small, self.name, start)
+        return _upsample(prob_small, np.shape(image)[:2]), prob_small
 
 
-class DiskModel:
+class DiskModel(ClassicalSegmenter):
     """Disks of ``radius`` (a fraction of the image's shorter side) around positive prompts,
     minus disks around negative ones: what a click means with no image understanding at all."""
 
@@ -89,16 +108,8 @@ class DiskModel:
     def __init__(self, radius: float = 0.1) -> None:
         self.radius = radius
 
-    def predict(
-        self,
-        image: np.ndarray,
-        prompts: Prompts | None = None,
-        prev_logits: np.ndarray | None = None,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-    ) -> Prediction:
-        start = time.perf_counter()
+    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
         shape = to_gray_unit(image).shape
-        prompts = prompts or Prompts()
         prompts.check_inside(*shape)
         positive, negative = _stroke_masks(shape, scribble_masks(prompts, shape))
         for click in prompts.clicks:
@@ -108,8 +119,7 @@ class DiskModel:
         if prompts.box is not None:
             mask |= _ellipse_in_box(shape, prompts.box) & ~_near(negative, radius)
         prob = mask.astype(np.float32)
-        prob_small = resize_image(prob)[0, 0].numpy()
-        return _prediction(prob, prob_small, self.name, start)
+        return prob, resize_image(prob)[0, 0].numpy()
 
 
 def _stroke_masks(
@@ -145,14 +155,3 @@ def _border(shape: tuple[int, int]) -> np.ndarray:
 def _upsample(prob_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     x = torch.from_numpy(np.asarray(prob_small, dtype=np.float32))[None, None]
     return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
-
-
-def _prediction(prob: np.ndarray, prob_small: np.ndarray, network: str, start: float) -> Prediction:
-    p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
-    return Prediction(
-        mask=prob > 0.5,
-        logits=np.log(p / (1 - p)).astype(np.float32),
-        network=network,
-        seconds=time.perf_counter() - start,
-        known_prob=prob.astype(np.float32),
-    )

@@ -2,9 +2,19 @@
 NumPy only: the widget protocol and the session read it without importing torch's model code."""
 
 from .raster import rasterise, scribble_masks
-from .vocabulary import Box, Click, MaskEdit, Prompt, Prompts, Stroke, prompt_from_json
+from .vocabulary import (
+    INTERACTION_KINDS,
+    Box,
+    Click,
+    MaskEdit,
+    Prompt,
+    Prompts,
+    Stroke,
+    prompt_from_json,
+)
 
 __all__ = [
+    "INTERACTION_KINDS",
     "Box",
     "Click",
     "MaskEdit",

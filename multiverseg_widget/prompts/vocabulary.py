@@ -178,6 +178,8 @@ _FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "scribble": ({"points", "positive", "width"}, {"joined"}),
     "mask": (set(), {"file", "sha256"}),
 }
+# What a user sends (a mask edit is made by the session, from a mask, never sent as one).
+INTERACTION_KINDS = tuple(kind for kind in _FIELDS if kind != "mask")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from ..prompts import Box, Click, Stroke, prompt_from_json
+from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
 
-INTERACTIONS = ("click", "box", "scribble")
+INTERACTIONS = INTERACTION_KINDS
 STEPS = ("undo", "redo", "clear", "accept", "suggest")
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
 
@@ -31,10 +31,6 @@ class Interact:
     """Consecutive clicks, boxes and scribbles: one forward pass and one undo step."""
 
     prompts: tuple[Click | Box | Stroke, ...]
-
-    def check_inside(self, height: int, width: int) -> None:
-        for prompt in self.prompts:
-            prompt.check_inside(height, width)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ..annotation.editing import DEFAULT_BRUSH
 from ..annotation.session import Session
 from ..model.predictor import Predictor
 from ..model.preprocessing import to_gray_unit
+from ..prompts import Prompts
 from .codec import DTYPES, encode_array
 from .protocol import (
     Action,
@@ -130,8 +131,7 @@ class SegmentWidget(anywidget.AnyWidget):
         s = self.session
         match action:
             case Interact():
-                action.check_inside(*s.image.shape[:2])
-                s.add([prompt.to_json() for prompt in action.prompts])
+                s.add(Prompts(action.prompts))
             case Erase():
                 self._erase(action)
             case Navigate():
