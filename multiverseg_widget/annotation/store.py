@@ -99,7 +99,9 @@ class WorkFolder:
         """Commit ``record`` (after the files it names are written), then drop unnamed files."""
         make_dir(self.path)
         payload = {"format": FORMAT, "version": VERSION, **record.to_json()}
-        atomic_write(self.path / STATE_FILE, json.dumps(payload, indent=1).encode("utf-8"))
+        # compact: it is rewritten on every click, and no person needs to read it line by line
+        text = json.dumps(payload, separators=(",", ":"))
+        atomic_write(self.path / STATE_FILE, text.encode("utf-8"))
         self._prune(record.named_files())
 
     def write_mask(self, folder: str, stem: str, mask: np.ndarray) -> StoredMask:
