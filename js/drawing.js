@@ -1,19 +1,24 @@
 // @ts-check
-// Canvas rendering: the image through its window, the mask overlay, the strokes and the prompts,
-// at the view's zoom and pan, at most once per animation frame; and the context thumbnails.
+// Canvas rendering: the image through its window, the mask overlay, and each tool's prompts and
+// drag in progress (tools.js), at the view's zoom and pan, at most once per animation frame; and
+// the context thumbnails.
 
 import { decodeArray } from "./codec.js";
 import { context2d, layer } from "./dom.js";
 import { countMask, defaultWindow, maskToRGBA, windowToRGBA } from "./image.js";
-import { rasteriseStroke } from "./strokes.js";
-import { boxFromDrag, fitView, imageToScreen } from "./view.js";
+import { TOOLS } from "./tools.js";
+import { SIGN_COLORS } from "./tools/tool.js";
+import { fitView } from "./view.js";
 
 /** @import { RGB } from "./image.js" */
 /** @import { EncodedArray, GalleryItem, LogEntry, Model, Queued } from "./protocol.js" */
 /** @import { ViewState } from "./state.js" */
+/** @import { Painter } from "./tools/tool.js" */
 
-/** @type {{mask: RGB, positive: RGB, negative: RGB}} */
-const COLORS = { mask: [255, 170, 0], positive: [40, 220, 90], negative: [240, 60, 60] };
+/** @type {RGB} */
+const MASK_COLOR = [255, 170, 0];
+/** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
+const DRAW_ORDER = [...TOOLS].reverse();
 
 /**
  * The drawing of one view: it keeps the layers in `s` and redraws the canvas when asked.
@@ -60,21 +65,20 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
   function buildMaskLayer() {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, COLORS.mask, model.get("overlay_mode")));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, MASK_COLOR, model.get("overlay_mode")));
     schedule();
   }
 
+  /** The layer of the prompts drawn as image pixels (the scribbles), under the marks. */
   function redrawStrokes() {
     if (!s.image) return;
     const { w, h: height } = s.image;
     const labels = new Uint8Array(w * height);
-    for (const a of shown()) {
-      if (a.kind !== "scribble") continue;
-      rasteriseStroke(labels, w, height, a.points, a.width, a.positive ? 1 : 2, a.joined !== false);
-    }
+    const all = shown();
+    for (const tool of TOOLS) tool.paint(labels, w, height, all);
     const rgba = new Uint8ClampedArray(w * height * 4);
     labels.forEach((v, i) => {
-      if (v) rgba.set([...(v === 1 ? COLORS.positive : COLORS.negative), 255], i * 4);
+      if (v) rgba.set([...(v === 1 ? SIGN_COLORS.positive : SIGN_COLORS.negative), 255], i * 4);
     });
     s.strokeLayer = layer(w, height, rgba);
     schedule();
@@ -121,44 +125,16 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
   }
 
   /**
-   * The box (the one being dragged, else the latest), the clicks, and the path being drawn.
+   * Each tool's prompts on the canvas, then the drag in progress.
    * @param {number} w
-   * @param {number} height
+   * @param {number} h
    */
-  function drawPrompts(w, height) {
-    const v = s.view;
-    const d = s.drag;
+  function drawPrompts(w, h) {
+    /** @type {Painter} */
+    const painter = { ctx, view: s.view, w, h, brush: model.get("brush") };
     const all = shown();
-    const boxes = all.flatMap((a) => (a.kind === "box" ? [a.box] : []));
-    const box = d?.kind === "box" ? boxFromDrag(v, d.a, d.b, w, height) : boxes.at(-1);
-    if (box) {
-      ctx.strokeStyle = "#4af";
-      ctx.lineWidth = 2;
-      ctx.strokeRect(box[0] * v.scale + v.tx, box[1] * v.scale + v.ty, (box[2] - box[0]) * v.scale, (box[3] - box[1]) * v.scale);
-    }
-    for (const a of all) {
-      if (a.kind !== "click") continue;
-      const { sx, sy } = imageToScreen(v, a.x, a.y);
-      ctx.beginPath();
-      ctx.arc(sx, sy, 5, 0, 2 * Math.PI);
-      ctx.fillStyle = `rgb(${(a.positive ? COLORS.positive : COLORS.negative).join(",")})`;
-      ctx.fill();
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    }
-    if (d && (d.kind === "scribble" || d.kind === "erase") && d.points.length) {
-      ctx.beginPath();
-      for (const [x, y] of d.points) {
-        const p = imageToScreen(v, x, y);
-        ctx.lineTo(p.sx, p.sy);
-      }
-      ctx.lineCap = ctx.lineJoin = "round";
-      ctx.lineWidth = Math.max(model.get("brush") * v.scale, 1);
-      const color = d.kind === "erase" ? [200, 200, 200] : d.positive ? COLORS.positive : COLORS.negative;
-      ctx.strokeStyle = `rgba(${color.join(",")},0.7)`;
-      ctx.stroke();
-    }
+    for (const tool of DRAW_ORDER) tool.draw(painter, all, s.drag);
+    s.drag?.draw(painter);
   }
 
   const resize = new ResizeObserver(() => (s.userView ? schedule() : fit()));
@@ -182,7 +158,7 @@ export function thumbnail(item) {
   const [th, tw] = img.shape;
   const rgba = windowToRGBA(img.data, tw, th, 1, [0, 255]);
   mask.data.forEach((m, i) => {
-    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + COLORS.mask[c]) / 2;
+    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + MASK_COLOR[c]) / 2;
   });
   return layer(tw, th, rgba);
 }

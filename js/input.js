@@ -1,14 +1,14 @@
 // @ts-check
 // Input: pointer, wheel and key events on the canvas -> actions for the kernel, commands, and the
-// view's own changes (zoom, pan, the drag in progress).
+// view's own changes (zoom, pan). What a press and a drag make is the chosen tool's (tools.js).
 
 import { commandForKey } from "./shortcuts.js";
-import { erasedPositions, smoothStroke } from "./strokes.js";
-import { boxFromDrag, clamp, panBy, screenToImage, screenToPixel, zoomAt } from "./view.js";
+import { panBy, zoomAt } from "./view.js";
 
-/** @import { Model, Point, Queued } from "./protocol.js" */
+/** @import { Model, Queued } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage, ViewState } from "./state.js" */
+/** @import { Gesture, Scene } from "./tools/tool.js" */
 /** @import { ScreenPoint } from "./view.js" */
 
 /**
@@ -31,14 +31,31 @@ export function listen({ canvas, root, model, state: s, send, command, redraw })
   }
 
   /**
-   * The image pixel under a screen point, clamped to the image.
+   * What a tool's handlers read now.
    * @param {ShownImage} image
-   * @param {ScreenPoint} p
-   * @returns {Point}
+   * @returns {Scene}
    */
-  function pixel(image, p) {
-    const { u, v } = screenToImage(s.view, p.sx, p.sy);
-    return [clamp(u - 0.5, 0, image.w - 1), clamp(v - 0.5, 0, image.h - 1)];
+  function scene(image) {
+    return { view: s.view, image, brush: model.get("brush"), log: model.get("interactions") };
+  }
+
+  /**
+   * Space + drag or a middle drag: the view follows the pointer.
+   * @param {ScreenPoint} start
+   * @returns {Gesture}
+   */
+  function pan(start) {
+    let last = start;
+    return {
+      tool: "pan",
+      move: (at) => {
+        s.view = panBy(s.view, at.sx - last.sx, at.sy - last.sy);
+        s.userView = true;
+        last = at;
+      },
+      release: () => {},
+      draw: () => {},
+    };
   }
 
   /** @param {PointerEvent} e */
@@ -46,39 +63,23 @@ export function listen({ canvas, root, model, state: s, send, command, redraw })
     canvas.focus();
     const image = s.image;
     if (!image) return;
-    const p = local(e);
+    const at = local(e);
     e.preventDefault();
     canvas.setPointerCapture(e.pointerId);
     if (e.button === 1 || (e.button === 0 && s.space)) {
-      s.drag = { kind: "pan", last: p };
+      s.drag = pan(at);
       return;
     }
     if (e.button !== 0 && e.button !== 2) return;
     const positive = s.positive !== (e.button === 2 || e.shiftKey);
-    if (s.tool === "click") {
-      const px = screenToPixel(s.view, p.sx, p.sy, image.w, image.h);
-      if (px) send({ kind: "click", x: px.x, y: px.y, positive });
-    } else if (s.tool === "box") {
-      s.drag = { kind: "box", a: p, b: p };
-    } else {
-      s.drag = { kind: s.tool === "eraser" ? "erase" : "scribble", positive, points: [pixel(image, p)] };
-    }
+    s.drag = s.tool.press({ ...scene(image), at, positive, send });
   }
 
   /** @param {PointerEvent} e */
   function onPointerMove(e) {
     const d = s.drag;
     if (!d || !s.image) return;
-    const p = local(e);
-    if (d.kind === "pan") {
-      s.view = panBy(s.view, p.sx - d.last.sx, p.sy - d.last.sy);
-      s.userView = true;
-      d.last = p;
-    } else if (d.kind === "box") {
-      d.b = p;
-    } else {
-      d.points.push(pixel(s.image, p));
-    }
+    d.move(local(e), scene(s.image));
     redraw();
   }
 
@@ -86,17 +87,7 @@ export function listen({ canvas, root, model, state: s, send, command, redraw })
     const d = s.drag;
     s.drag = null;
     if (!d || !s.image) return;
-    if (d.kind === "box") {
-      const box = boxFromDrag(s.view, d.a, d.b, s.image.w, s.image.h);
-      if (box) send({ kind: "box", box });
-    } else if (d.kind === "scribble") {
-      send({ kind: "scribble", points: smoothStroke(d.points), positive: d.positive, width: model.get("brush") });
-    } else if (d.kind === "erase") {
-      const radius = model.get("brush") / 2;
-      if (erasedPositions(model.get("interactions"), d.points, radius).length) {
-        send({ kind: "erase", path: d.points, radius });
-      }
-    }
+    d.release(scene(s.image));
     redraw();
   }
 

@@ -7,15 +7,24 @@ import { h } from "./dom.js";
 import { thumbnail } from "./drawing.js";
 import { toLevelWidth } from "./image.js";
 import { HELP } from "./shortcuts.js";
+import { TOOLS, toolCommand } from "./tools.js";
 
 /** @import { Window } from "./image.js" */
 /** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
-/** @import { ShownImage, Tool } from "./state.js" */
+/** @import { ShownImage } from "./state.js" */
+/** @import { ToolInfo } from "./tools/tool.js" */
 
-/** @type {Record<Tool, string>} */
-const TOOLS = { click: "Click (1)", box: "Box (2)", scribble: "Scribble (3)", eraser: "Eraser (4)" };
 const STAGE_HEIGHT = 480;
+
+/**
+ * The toolbar's tool buttons, one per tool in the registry's order: its name, text ("label
+ * (key)"), tooltip and command.
+ * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "title">[]} tools
+ */
+export function toolButtons(tools) {
+  return tools.map((t) => ({ name: t.name, text: `${t.label} (${t.key})`, title: t.title, command: toolCommand(t) }));
+}
 
 /**
  * What the panels ask of the rest of the widget.
@@ -36,10 +45,10 @@ const STAGE_HEIGHT = 480;
 export function createPanels(model, on) {
   const canvas = h("canvas", { className: "mvw-canvas", tabIndex: 0 });
   canvas.style.height = `${STAGE_HEIGHT}px`;
-  const toolButtons = Object.fromEntries(
-    Object.entries(TOOLS).map(([tool, label]) => [
-      tool,
-      h("button", { className: "mvw-tool", textContent: label, onclick: () => on.command(`tool-${/** @type {Tool} */ (tool)}`) }),
+  const tools = new Map(
+    toolButtons(TOOLS).map(({ name, text, title, command }) => [
+      name,
+      h("button", { className: "mvw-tool", textContent: text, title, onclick: () => on.command(command) }),
     ]),
   );
   const sign = h("button", { onclick: () => on.command("toggle-sign") });
@@ -64,7 +73,7 @@ export function createPanels(model, on) {
   const acceptButton = button("Accept & next (enter)", "accept");
   acceptButton.classList.add("mvw-primary");
   const toolbar = h("div", { className: "mvw-toolbar" }, [
-    ...Object.values(toolButtons), sign, h("label", {}, [" brush ", brush, brushLabel]),
+    ...tools.values(), sign, h("label", {}, [" brush ", brush, brushLabel]),
     button("Undo", "undo", "z"), button("Redo", "redo", "shift + z"), button("Clear", "clear"),
     acceptButton, button("◀ Prev", "previous", "p"), button("Next ▶", "next", "n"),
     button("Fit", "fit", "f"), button("?", "help", "shortcuts"),
@@ -94,11 +103,11 @@ export function createPanels(model, on) {
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
 
-  /** @param {Tool} tool */
+  /** @param {ToolInfo} tool */
   function showTool(tool) {
-    for (const [t, b] of Object.entries(toolButtons)) b.classList.toggle("mvw-active", t === tool);
-    root.dataset.tool = tool;
-    canvas.style.cursor = tool === "click" ? "crosshair" : tool === "eraser" ? "cell" : "default";
+    for (const [name, b] of tools) b.classList.toggle("mvw-active", name === tool.name);
+    root.dataset.tool = tool.name;
+    canvas.style.cursor = tool.cursor;
   }
 
   /** @param {boolean} positive */

@@ -6,21 +6,22 @@
 
 import { erasedPositions } from "./strokes.js";
 
+/** @import { ToolAction } from "./tools.js" */
+
 /** (x, y) in image pixels; pixel (x, y) is the point (x, y). @typedef {[number, number]} Point */
 /** End exclusive: [x0, y0, x1, y1]. @typedef {[number, number, number, number]} Box */
 
 // ---- actions: what the browser sends --------------------------------------------------------
 
-/** @typedef {{kind: "click", x: number, y: number, positive: boolean}} ClickAction */
-/** @typedef {{kind: "box", box: Box}} BoxAction */
 /**
- * A brush stroke `width` pixels wide along the polyline; `joined: false` (logged from Python,
- * a scribble known only as pixels): a dot at each point instead.
- * @typedef {{kind: "scribble", points: Point[], positive: boolean, width: number, joined?: boolean}} ScribbleAction
+ * The kinds of prompt the tools send; each tool's module (js/tools/) declares its fields. The
+ * kernel's INTERACTIONS (widget/protocol.py) names the same kinds (tests/test_widget_protocol.py).
+ * A tool's action of a kind not named here does not type-check as an Action (toWire).
+ * @typedef {{kind: "click" | "box" | "scribble"}} PromptKind
  */
 /**
- * What the user tells the model about the image shown.
- * @typedef {ClickAction | BoxAction | ScribbleAction} Interaction
+ * What the user tells the model about the image shown: the prompts of the tools (js/tools.js).
+ * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
 /**
  * Drop the log entries at these positions, as one undo step. The positions name entries of the
@@ -48,7 +49,10 @@ import { erasedPositions } from "./strokes.js";
  * leaves, against the log the kernel sent last (see toWire).
  * @typedef {{kind: "erase", path: Point[], radius: number}} EraseGesture
  */
-/** What waits in the queue. @typedef {Exclude<Action, EraseAction> | EraseGesture} Queued */
+/**
+ * What waits in the queue: what the tools queue, and the other actions.
+ * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction} Queued
+ */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
 

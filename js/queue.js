@@ -3,6 +3,8 @@
 // leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
 // collapse into one, and undoing an action that has not left yet just drops it (no round trip).
 
+import { TOOLS } from "./tools.js";
+
 /** @import { Queued } from "./protocol.js" */
 
 /**
@@ -10,8 +12,8 @@
  * @typedef {{id: number, actions: Queued[], since: number | null}} Batch
  */
 
-/** Actions that add to the current image's interactions. */
-export const INTERACTIONS = new Set(["click", "box", "scribble", "erase"]);
+/** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
+export const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
 
 export class ActionQueue {
   /** @param {number} idBase request ids start above it, so that several views of one widget never collide */

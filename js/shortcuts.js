@@ -1,19 +1,22 @@
 // @ts-check
-// Keyboard shortcuts of the canvas: a key event -> a command name (or null: not ours).
+// Keyboard shortcuts of the canvas: a key event -> a command name (or null: not ours). Each tool's
+// key comes from its entry in tools.js.
+
+import { TOOLS, toolCommand } from "./tools.js";
+
+/** @import { ToolCommand } from "./tools.js" */
+/** @import { ToolInfo } from "./tools/tool.js" */
 
 /**
- * What a key or a button asks for (widget.js carries it out).
- * @typedef {"tool-click" | "tool-box" | "tool-scribble" | "tool-eraser" | "toggle-sign" | "undo"
- *   | "redo" | "clear" | "accept" | "suggest" | "next" | "previous" | "brush-down" | "brush-up"
- *   | "overlay" | "fit" | "auto-window" | "help" | "escape"} Command
+ * What a key or a button asks for (widget.js carries it out): a tool (`tool-<name>`), or one of
+ * the widget's own commands.
+ * @typedef {ToolCommand | "toggle-sign" | "undo" | "redo" | "clear" | "accept" | "suggest" | "next"
+ *   | "previous" | "brush-down" | "brush-up" | "overlay" | "fit" | "auto-window" | "help"
+ *   | "escape"} Command
  */
 
-/** @type {Record<string, Command>} */
+/** The keys that are not a tool's (z is undo / redo, below). @type {Record<string, Command>} */
 const KEYS = {
-  1: "tool-click",
-  2: "tool-box",
-  3: "tool-scribble",
-  4: "tool-eraser",
   x: "toggle-sign",
   enter: "accept",
   n: "next",
@@ -26,33 +29,58 @@ const KEYS = {
   escape: "escape",
 };
 
-/** For the help overlay: [keys, what they do]. */
-export const HELP = [
-  ["1 / 2 / 3 / 4", "click / box / scribble / eraser tool"],
-  ["x", "toggle positive / negative"],
-  ["left click", "positive (negative after x)"],
-  ["right click, shift + click", "the opposite sign"],
-  ["z, ctrl + z", "undo"],
-  ["shift + z, ctrl + shift + z", "redo"],
-  ["enter", "accept and go to the next image"],
-  ["n / p", "next / previous image"],
-  ["[ / ]", "smaller / larger brush"],
-  ["o", "overlay on / off"],
-  ["wheel", "zoom"],
-  ["space + drag, middle drag", "pan"],
-  ["f", "fit to view"],
-  ["?", "this help"],
-];
+/**
+ * Key (lower case) -> command: each tool's key, then the widget's own. A key taken twice throws.
+ * @param {readonly Pick<ToolInfo, "name" | "key">[]} tools
+ * @returns {Record<string, Command>}
+ */
+export function keyMap(tools) {
+  /** @type {Record<string, Command>} */
+  const keys = {};
+  for (const [key, cmd] of [...tools.map((t) => [t.key.toLowerCase(), toolCommand(t)]), ...Object.entries(KEYS)]) {
+    if (key in keys || key === "z") throw new Error(`the key ${key} is taken twice (${keys[key] ?? "undo"}, ${cmd})`);
+    keys[key] = /** @type {Command} */ (cmd);
+  }
+  return keys;
+}
+
+/**
+ * For the help overlay: [keys, what they do], the tools' first.
+ * @param {readonly Pick<ToolInfo, "name" | "key">[]} tools
+ * @returns {[string, string][]}
+ */
+export function helpRows(tools) {
+  return [
+    [tools.map((t) => t.key).join(" / "), `${tools.map((t) => t.name).join(" / ")} tool`],
+    ["x", "toggle positive / negative"],
+    ["left click", "positive (negative after x)"],
+    ["right click, shift + click", "the opposite sign"],
+    ["z, ctrl + z", "undo"],
+    ["shift + z, ctrl + shift + z", "redo"],
+    ["enter", "accept and go to the next image"],
+    ["n / p", "next / previous image"],
+    ["[ / ]", "smaller / larger brush"],
+    ["o", "overlay on / off"],
+    ["wheel", "zoom"],
+    ["space + drag, middle drag", "pan"],
+    ["f", "fit to view"],
+    ["?", "this help"],
+  ];
+}
+
+const KEY_MAP = keyMap(TOOLS);
+export const HELP = helpRows(TOOLS);
 
 /**
  * {key, shiftKey, ctrlKey, metaKey, altKey} -> command, or null for keys the widget leaves alone.
  * @param {Pick<KeyboardEvent, "key" | "shiftKey" | "ctrlKey" | "metaKey" | "altKey">} event
+ * @param {Record<string, Command>} keys
  * @returns {Command | null}
  */
-export function commandForKey(event) {
+export function commandForKey(event, keys = KEY_MAP) {
   const key = event.key.toLowerCase();
   if (event.altKey) return null;
   if (key === "z") return event.shiftKey ? "redo" : "undo";
   if (event.ctrlKey || event.metaKey) return null;
-  return KEYS[key] ?? null;
+  return Object.hasOwn(keys, key) ? keys[key] : null;
 }

@@ -2,30 +2,27 @@
 // The view's own state (what the kernel does not hold: tool, sign, zoom, window, layers, the drag
 // in progress), and what the canvas shows of the kernel's: its log, then the actions on their way.
 
+import { TOOLS } from "./tools.js";
+
 /** @import { Decoded } from "./codec.js" */
 /** @import { Window } from "./image.js" */
-/** @import { LogEntry, Model, Point, Queued } from "./protocol.js" */
+/** @import { LogEntry, Model, Queued } from "./protocol.js" */
 /** @import { ActionQueue, Batch } from "./queue.js" */
-/** @import { ScreenPoint, View } from "./view.js" */
+/** @import { AnyTool } from "./tools.js" */
+/** @import { Gesture } from "./tools/tool.js" */
+/** @import { View } from "./view.js" */
 
-/** @typedef {"click" | "box" | "scribble" | "eraser"} Tool */
 /**
  * The image shown: raw values, size, channels and default window.
  * @typedef {Decoded & {w: number, h: number, channels: number, range: Window}} ShownImage
  */
 /**
- * A drag in progress: panning, a box between two screen points, or a scribble or eraser path in
- * image pixels.
- * @typedef {{kind: "pan", last: ScreenPoint}
- *   | {kind: "box", a: ScreenPoint, b: ScreenPoint}
- *   | {kind: "scribble" | "erase", positive: boolean, points: Point[]}} Drag
- */
-/**
- * The view's state. userView: the user zoomed or panned (a new image keeps that view); space:
- * held down (drags pan); finished: requests answered and not yet drawn; frame: the animation
- * frame requested, or 0.
+ * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
+ * image keeps that view); strokeLayer: the prompts drawn as image pixels (the scribbles); drag:
+ * in progress (a tool's, or a pan); space: held down (drags pan); finished: requests answered
+ * and not yet drawn; frame: the animation frame requested, or 0.
  * @typedef {{
- *   tool: Tool,
+ *   tool: AnyTool,
  *   positive: boolean,
  *   overlay: boolean,
  *   help: boolean,
@@ -37,7 +34,7 @@
  *   mask: Decoded | null,
  *   maskLayer: HTMLCanvasElement | null,
  *   strokeLayer: HTMLCanvasElement | null,
- *   drag: Drag | null,
+ *   drag: Gesture | null,
  *   space: boolean,
  *   finished: Batch[],
  *   frame: number,
@@ -47,7 +44,7 @@
 /** @returns {ViewState} */
 export function createState() {
   return {
-    tool: "click",
+    tool: TOOLS[0],
     positive: true,
     overlay: true,
     help: false,

@@ -2,7 +2,7 @@
 // The SegmentWidget front end. State lives in the kernel; this view draws it and sends actions.
 // This module only wires the parts together: state.js (the view's own state), input.js (events ->
 // actions and commands), drawing.js (the canvas), panels.js (toolbar, status, strip, gallery),
-// queue.js (one request in flight) and protocol.js (the messages, typed).
+// queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 import { createDrawing } from "./drawing.js";
 import { fromLevelWidth } from "./image.js";
@@ -11,11 +11,12 @@ import { createPanels } from "./panels.js";
 import { toWire } from "./protocol.js";
 import { ActionQueue } from "./queue.js";
 import { createState, shownInteractions } from "./state.js";
+import { TOOLS, toolFor } from "./tools.js";
 import { clamp } from "./view.js";
 
 /** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
-/** @import { Tool } from "./state.js" */
+/** @import { AnyTool } from "./tools.js" */
 
 /** @param {{model: Model, el: HTMLElement}} view */
 function render({ model, el }) {
@@ -71,7 +72,7 @@ function render({ model, el }) {
   }
 
   // ---- commands -----------------------------------------------------------------------------
-  /** @param {Tool} tool */
+  /** @param {AnyTool} tool */
   function setTool(tool) {
     s.tool = tool;
     panels.showTool(tool);
@@ -84,9 +85,12 @@ function render({ model, el }) {
 
   /** @param {Command} cmd */
   function command(cmd) {
+    const tool = toolFor(cmd, TOOLS);
+    if (tool) {
+      setTool(tool);
+      return;
+    }
     switch (cmd) {
-      case "tool-click": case "tool-box": case "tool-scribble": case "tool-eraser":
-        setTool(/** @type {Tool} */ (cmd.slice(5))); break;
       case "toggle-sign":
         s.positive = !s.positive; panels.showSign(s.positive); break;
       case "undo": case "redo": case "clear": case "accept": case "suggest":
@@ -142,7 +146,7 @@ function render({ model, el }) {
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
 
-  setTool("click");
+  setTool(s.tool);
   panels.showSign(s.positive);
   panels.showOpacity();
   panels.showBrush();

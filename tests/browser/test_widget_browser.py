@@ -84,10 +84,16 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
 
     click(widget, 0.3, 0.3, button="right")  # negative
     wait_until_idle(page)
+    # the toolbar's tool buttons come from js/tools.js: each with its key and a tooltip
+    tools = page.locator(".mvw-tool")
+    assert tools.all_text_contents() == ["Click (1)", "Box (2)", "Scribble (3)", "Eraser (4)"]
+    assert all(tools.nth(k).get_attribute("title") for k in range(4))
     page.locator(".mvw-canvas").press("2")
+    assert widget.root.get_attribute("data-tool") == "box"
     drag(widget, [(0.2, 0.2), (0.7, 0.7)])
     wait_until_idle(page)
-    page.locator(".mvw-canvas").press("3")
+    page.get_by_role("button", name="Scribble (3)").click()  # the button picks it as 3 does
+    assert widget.root.get_attribute("data-tool") == "scribble"
     drag(widget, [(0.6, 0.2), (0.7, 0.25), (0.8, 0.3)])
     seen = wait_until_idle(page)
     shot(widget, artifacts, "3_prompts")
@@ -98,12 +104,16 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert np.allclose(state["interactions"][2]["box"], [51, 51, 180, 180], atol=2)
     assert len(state["interactions"][3]["points"]) >= 2
     assert int(seen["maskPixels"]) == state["mask_pixels"]
-    logged = json.loads((widget.workdir / "session.json").read_text())["logs"]["0"]
-    assert logged == state["interactions"]  # the store has it too
+    record = json.loads((widget.workdir / "session.json").read_text())
+    # the current structure's part (a record of version 1 has its parts at the top level)
+    parts = [p for p in record.get("structures", []) if p["name"] == record["structure"]]
+    part = parts[0] if parts else record
+    assert part["logs"]["0"] == state["interactions"]  # the store has it too
 
     # the eraser (4) across the scribble: it goes, by its log position and the log's version;
     # undo (z) brings it back
     page.locator(".mvw-canvas").press("4")
+    assert widget.root.get_attribute("data-tool") == "eraser"
     drag(widget, [(0.7, 0.18 + 0.005 * k) for k in range(29)])
     wait_until_idle(page)
     assert [e["kind"] for e in kernel_state(widget)["interactions"]] == ["click", "click", "box"]

@@ -230,6 +230,382 @@ function countMask(mask) {
 return { defaultWindow, toLevelWidth, fromLevelWidth, windowToRGBA, maskToRGBA, countMask };
 })();
 
+// ---- view.js
+const __view = (() => {
+// @ts-check
+// Screen <-> image coordinates under zoom and pan.
+// Image pixel (x, y) is the point (x, y), as for the session's clicks: displayed pixel i covers
+// [i, i + 1) in image units, so its centre is at i + 0.5 before the half-pixel shift.
+
+/** @import { Box } from "./protocol.js" */
+
+/** Screen = image units * scale + (tx, ty). @typedef {{scale: number, tx: number, ty: number}} View */
+/** A point on the canvas, in CSS pixels from its top left. @typedef {{sx: number, sy: number}} ScreenPoint */
+
+/**
+ * The transform that fits a w x h image into a cw x ch canvas, centred.
+ * @param {number} cw
+ * @param {number} ch
+ * @param {number} w
+ * @param {number} h
+ * @returns {View}
+ */
+function fitView(cw, ch, w, h) {
+  const scale = Math.min(cw / w, ch / h);
+  return { scale, tx: (cw - w * scale) / 2, ty: (ch - h * scale) / 2 };
+}
+
+/**
+ * Screen point -> continuous image units (pixel i spans [i, i + 1)).
+ * @param {View} view
+ * @param {number} sx
+ * @param {number} sy
+ */
+function screenToImage(view, sx, sy) {
+  return { u: (sx - view.tx) / view.scale, v: (sy - view.ty) / view.scale };
+}
+
+/**
+ * Image pixel coordinates (pixel centres) -> screen point.
+ * @param {View} view
+ * @param {number} x
+ * @param {number} y
+ * @returns {ScreenPoint}
+ */
+function imageToScreen(view, x, y) {
+  return { sx: (x + 0.5) * view.scale + view.tx, sy: (y + 0.5) * view.scale + view.ty };
+}
+
+/**
+ * Screen point -> image pixel coordinates for a click, or null outside the w x h image.
+ * @param {View} view
+ * @param {number} sx
+ * @param {number} sy
+ * @param {number} w
+ * @param {number} h
+ */
+function screenToPixel(view, sx, sy, w, h) {
+  const { u, v } = screenToImage(view, sx, sy);
+  if (!(u >= 0 && u < w && v >= 0 && v < h)) return null;
+  return { x: clamp(u - 0.5, 0, w - 1), y: clamp(v - 0.5, 0, h - 1) };
+}
+
+/**
+ * Zoom by factor about the screen point (sx, sy): the image point under it stays put.
+ * @param {View} view
+ * @param {number} sx
+ * @param {number} sy
+ * @param {number} factor
+ * @returns {View}
+ */
+function zoomAt(view, sx, sy, factor, minScale = 0.05, maxScale = 64) {
+  const scale = clamp(view.scale * factor, minScale, maxScale);
+  const k = scale / view.scale;
+  return { scale, tx: sx - (sx - view.tx) * k, ty: sy - (sy - view.ty) * k };
+}
+
+/**
+ * @param {View} view
+ * @param {number} dx
+ * @param {number} dy
+ * @returns {View}
+ */
+function panBy(view, dx, dy) {
+  return { scale: view.scale, tx: view.tx + dx, ty: view.ty + dy };
+}
+
+/**
+ * Two dragged screen points -> an end-exclusive box in image pixels, or null if empty.
+ * @param {View} view
+ * @param {ScreenPoint} a
+ * @param {ScreenPoint} b
+ * @param {number} w
+ * @param {number} h
+ * @returns {Box | null}
+ */
+function boxFromDrag(view, a, b, w, h) {
+  const p = screenToImage(view, a.sx, a.sy);
+  const q = screenToImage(view, b.sx, b.sy);
+  const x0 = clamp(Math.floor(Math.min(p.u, q.u)), 0, w);
+  const y0 = clamp(Math.floor(Math.min(p.v, q.v)), 0, h);
+  const x1 = clamp(Math.ceil(Math.max(p.u, q.u)), 0, w);
+  const y1 = clamp(Math.ceil(Math.max(p.v, q.v)), 0, h);
+  return x1 - x0 >= 2 && y1 - y0 >= 2 ? [x0, y0, x1, y1] : null;
+}
+
+/**
+ * @param {number} value
+ * @param {number} lo
+ * @param {number} hi
+ */
+function clamp(value, lo, hi) {
+  return Math.min(Math.max(value, lo), hi);
+}
+
+return { fitView, screenToImage, imageToScreen, screenToPixel, zoomAt, panBy, boxFromDrag, clamp };
+})();
+
+// ---- tools/tool.js
+const __tools_tool = (() => {
+const { clamp, imageToScreen, screenToImage } = __view;
+// @ts-check
+// What every tool of the toolbar is (js/tools.js lists them in order): how it shows itself (name,
+// key, button, tooltip, cursor), its pointer handlers (a press -> a gesture -> actions for the
+// kernel) and its drawing (its prompts on the canvas, and its drag in progress). And what tools
+// share: the colours of the two signs, the pixel under the pointer, the freehand drag.
+
+
+/** @import { RGB } from "../image.js" */
+/** @import { LogEntry, Point } from "../protocol.js" */
+/** @import { ShownImage } from "../state.js" */
+/** @import { ScreenPoint, View } from "../view.js" */
+
+/** Anything queued, logged or shown, told apart by its kind. @typedef {{kind: string}} Entry */
+
+/**
+ * How a tool shows itself: `name` (its command is `tool-<name>`), `key` (its shortcut),
+ * `label` (its button reads "label (key)"), `title` (the button's tooltip), `cursor` (the
+ * canvas's CSS cursor while it is chosen).
+ * @typedef {{name: string, key: string, label: string, title: string, cursor: string}} ToolInfo
+ */
+
+/**
+ * What a handler reads at the moment of an event: the view, the image shown, the brush (image
+ * pixels) and the kernel's log.
+ * @typedef {{view: View, image: ShownImage, brush: number, log: LogEntry[]}} Scene
+ */
+
+/**
+ * A press of the left or right button on the canvas: where, with which sign (the toolbar's,
+ * flipped by the right button or shift), and how to queue what the tool makes of it.
+ * @template {Entry} Q
+ * @typedef {Scene & {at: ScreenPoint, positive: boolean, send: (action: Q) => void}} Press
+ */
+
+/**
+ * A drag in progress until the pointer is released (escape or a cancel drops it): `tool` whose
+ * it is, `move` at each pointer move, `release` at the end (it sends what the drag made), `draw`
+ * in each frame after the prompts.
+ * @typedef {{
+ *   tool: string,
+ *   move(at: ScreenPoint, scene: Scene): void,
+ *   release(scene: Scene): void,
+ *   draw(painter: Painter): void,
+ * }} Gesture
+ */
+
+/**
+ * What tools draw with: the canvas's context in CSS pixels, the view, the image's size, the brush.
+ * @typedef {{ctx: CanvasRenderingContext2D, view: View, w: number, h: number, brush: number}} Painter
+ */
+
+/**
+ * A tool as its module writes it. Q: what it queues, its actions of kind `sends`; for a prompt
+ * tool these are also its log entries. `press` sends at once or returns the drag it starts.
+ * `paint` burns its prompts into the image-sized label layer (1 positive, 2 negative; drawn
+ * under the marks); `draw` draws them on the canvas (`drag`: the drag in progress, any tool's).
+ * Both get only this tool's entries: the log's, then those on their way to the kernel.
+ * @template {Entry} Q
+ * @typedef {ToolInfo & {
+ *   sends: Q["kind"],
+ *   press(press: Press<Q>): Gesture | null,
+ *   paint?: (labels: Uint8Array, w: number, h: number, mine: Q[]) => void,
+ *   draw?: (painter: Painter, mine: Q[], drag: Gesture | null) => void,
+ * }} ToolSpec
+ */
+
+/**
+ * A tool as the rest of the front end uses it: `paint` and `draw` take everything shown and pick
+ * the tool's own entries (`is`).
+ * @template {Entry} Q
+ * @typedef {ToolInfo & {
+ *   sends: Q["kind"],
+ *   is(entry: Entry): entry is Q,
+ *   press(press: Press<Q>): Gesture | null,
+ *   paint(labels: Uint8Array, w: number, h: number, shown: readonly Entry[]): void,
+ *   draw(painter: Painter, shown: readonly Entry[], drag: Gesture | null): void,
+ * }} Tool
+ */
+
+/**
+ * @template {Entry} Q
+ * @param {ToolSpec<Q>} spec
+ * @returns {Tool<Q>}
+ */
+function defineTool(spec) {
+  /** @type {(entry: Entry) => entry is Q} */
+  const is = (entry) => entry.kind === spec.sends;
+  return {
+    ...spec,
+    is,
+    paint: (labels, w, h, shown) => spec.paint?.(labels, w, h, shown.filter(is)),
+    draw: (painter, shown, drag) => spec.draw?.(painter, shown.filter(is), drag),
+  };
+}
+
+/** @type {{positive: RGB, negative: RGB}} */
+const SIGN_COLORS = { positive: [40, 220, 90], negative: [240, 60, 60] };
+
+/**
+ * A CSS colour.
+ * @param {RGB} rgb
+ * @param {number} [alpha]
+ */
+function css(rgb, alpha) {
+  return alpha === undefined ? `rgb(${rgb.join(",")})` : `rgba(${rgb.join(",")},${alpha})`;
+}
+
+/** @param {boolean} positive */
+function signColor(positive) {
+  return positive ? SIGN_COLORS.positive : SIGN_COLORS.negative;
+}
+
+/**
+ * The image pixel under a screen point, clamped to the image.
+ * @param {Scene} scene
+ * @param {ScreenPoint} at
+ * @returns {Point}
+ */
+function pixelAt({ view, image }, at) {
+  const { u, v } = screenToImage(view, at.sx, at.sy);
+  return [clamp(u - 0.5, 0, image.w - 1), clamp(v - 0.5, 0, image.h - 1)];
+}
+
+/**
+ * A freehand drag: the image pixels under the pointer, drawn as a path as wide as the brush;
+ * `done` gets them at the release.
+ * @param {string} tool
+ * @param {Scene & {at: ScreenPoint}} press
+ * @param {RGB} color
+ * @param {(points: Point[], scene: Scene) => void} done
+ * @returns {Gesture}
+ */
+function freehand(tool, press, color, done) {
+  /** @type {Point[]} */
+  const points = [pixelAt(press, press.at)];
+  return {
+    tool,
+    move: (at, scene) => {
+      points.push(pixelAt(scene, at));
+    },
+    release: (scene) => done(points, scene),
+    draw: ({ ctx, view, brush }) => {
+      ctx.beginPath();
+      for (const [x, y] of points) {
+        const p = imageToScreen(view, x, y);
+        ctx.lineTo(p.sx, p.sy);
+      }
+      ctx.lineCap = ctx.lineJoin = "round";
+      ctx.lineWidth = Math.max(brush * view.scale, 1);
+      ctx.strokeStyle = css(color, 0.7);
+      ctx.stroke();
+    },
+  };
+}
+
+return { defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand };
+})();
+
+// ---- tools/box.js
+const __tools_box = (() => {
+const { boxFromDrag } = __view;
+const { defineTool } = __tools_tool;
+// @ts-check
+// The box tool: drag a box around the object. The kernel keeps the latest box, so the canvas
+// shows that one, or the one being dragged.
+
+
+/** @import { Box } from "../protocol.js" */
+/** @import { Painter, Tool } from "./tool.js" */
+
+/** A box in image pixels, end exclusive. @typedef {{kind: "box", box: Box}} BoxAction */
+
+/** @type {Tool<BoxAction>} */
+const box = defineTool({
+  name: "box",
+  key: "2",
+  label: "Box",
+  title: "drag a box around the object (a new box replaces the last one)",
+  cursor: "default",
+  sends: "box",
+  press({ at: a, send }) {
+    let b = a;
+    return {
+      tool: "box",
+      move: (at) => {
+        b = at;
+      },
+      release: ({ view, image }) => {
+        const dragged = boxFromDrag(view, a, b, image.w, image.h);
+        if (dragged) send({ kind: "box", box: dragged });
+      },
+      draw: (painter) => {
+        const dragged = boxFromDrag(painter.view, a, b, painter.w, painter.h);
+        if (dragged) outline(painter, dragged);
+      },
+    };
+  },
+  draw(painter, boxes, drag) {
+    const latest = drag?.tool === "box" ? undefined : boxes.at(-1);
+    if (latest) outline(painter, latest.box);
+  },
+});
+
+/**
+ * @param {Painter} painter
+ * @param {Box} box
+ */
+function outline({ ctx, view: v }, box) {
+  ctx.strokeStyle = "#4af";
+  ctx.lineWidth = 2;
+  ctx.strokeRect(box[0] * v.scale + v.tx, box[1] * v.scale + v.ty, (box[2] - box[0]) * v.scale, (box[3] - box[1]) * v.scale);
+}
+
+return { box };
+})();
+
+// ---- tools/click.js
+const __tools_click = (() => {
+const { imageToScreen, screenToPixel } = __view;
+const { css, defineTool, signColor } = __tools_tool;
+// @ts-check
+// The click tool: a point inside the object (positive) or outside it (negative), sent at the press.
+
+
+/** @import { Tool } from "./tool.js" */
+
+/** A click at (x, y) in image pixels. @typedef {{kind: "click", x: number, y: number, positive: boolean}} ClickAction */
+
+/** @type {Tool<ClickAction>} */
+const click = defineTool({
+  name: "click",
+  key: "1",
+  label: "Click",
+  title: "a point inside the object (+) or outside it (−); right click or shift + click: the other sign",
+  cursor: "crosshair",
+  sends: "click",
+  press({ view, image, at, positive, send }) {
+    const px = screenToPixel(view, at.sx, at.sy, image.w, image.h);
+    if (px) send({ kind: "click", x: px.x, y: px.y, positive });
+    return null;
+  },
+  draw({ ctx, view }, clicks) {
+    for (const a of clicks) {
+      const { sx, sy } = imageToScreen(view, a.x, a.y);
+      ctx.beginPath();
+      ctx.arc(sx, sy, 5, 0, 2 * Math.PI);
+      ctx.fillStyle = css(signColor(a.positive));
+      ctx.fill();
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+    }
+  },
+});
+
+return { click };
+})();
+
 // ---- strokes.js
 const __strokes = (() => {
 // @ts-check
@@ -346,119 +722,118 @@ function erasedPositions(log, path, radius) {
 return { smoothStroke, rasteriseStroke, strokeHit, erasedPositions };
 })();
 
-// ---- view.js
-const __view = (() => {
+// ---- tools/eraser.js
+const __tools_eraser = (() => {
+const { erasedPositions } = __strokes;
+const { defineTool, freehand } = __tools_tool;
 // @ts-check
-// Screen <-> image coordinates under zoom and pan.
-// Image pixel (x, y) is the point (x, y), as for the session's clicks: displayed pixel i covers
-// [i, i + 1) in image units, so its centre is at i + 0.5 before the half-pixel shift.
+// The eraser tool: a path as wide as the brush; the scribbles it touches go, as one undo step.
 
-/** @import { Box } from "./protocol.js" */
 
-/** Screen = image units * scale + (tx, ty). @typedef {{scale: number, tx: number, ty: number}} View */
-/** A point on the canvas, in CSS pixels from its top left. @typedef {{sx: number, sy: number}} ScreenPoint */
+/** @import { EraseGesture } from "../protocol.js" */
+/** @import { Tool } from "./tool.js" */
+
+/** @type {Tool<EraseGesture>} */
+const eraser = defineTool({
+  name: "eraser",
+  key: "4",
+  label: "Eraser",
+  title: "drag across scribbles to remove them (z brings them back)",
+  cursor: "cell",
+  sends: "erase",
+  press: (press) =>
+    freehand("eraser", press, [200, 200, 200], (path, { brush, log }) => {
+      const radius = brush / 2;
+      if (erasedPositions(log, path, radius).length) press.send({ kind: "erase", path, radius });
+    }),
+});
+
+return { eraser };
+})();
+
+// ---- tools/scribble.js
+const __tools_scribble = (() => {
+const { rasteriseStroke, smoothStroke } = __strokes;
+const { defineTool, freehand, signColor } = __tools_tool;
+// @ts-check
+// The scribble tool: a freehand stroke as wide as the brush, smoothed before it leaves; drawn as
+// the pixels the kernel rasterises.
+
+
+/** @import { Point } from "../protocol.js" */
+/** @import { Tool } from "./tool.js" */
 
 /**
- * The transform that fits a w x h image into a cw x ch canvas, centred.
- * @param {number} cw
- * @param {number} ch
- * @param {number} w
- * @param {number} h
- * @returns {View}
+ * A brush stroke `width` pixels wide along the polyline; `joined: false` (logged from Python,
+ * a scribble known only as pixels): a dot at each point instead.
+ * @typedef {{kind: "scribble", points: Point[], positive: boolean, width: number, joined?: boolean}} ScribbleAction
  */
-function fitView(cw, ch, w, h) {
-  const scale = Math.min(cw / w, ch / h);
-  return { scale, tx: (cw - w * scale) / 2, ty: (ch - h * scale) / 2 };
+
+/** @type {Tool<ScribbleAction>} */
+const scribble = defineTool({
+  name: "scribble",
+  key: "3",
+  label: "Scribble",
+  title: "draw over the object (+) or the background (−) with the brush; [ / ]: brush size",
+  cursor: "default",
+  sends: "scribble",
+  press: (press) =>
+    freehand("scribble", press, signColor(press.positive), (points, { brush }) =>
+      press.send({ kind: "scribble", points: smoothStroke(points), positive: press.positive, width: brush }),
+    ),
+  paint(labels, w, h, strokes) {
+    for (const a of strokes) rasteriseStroke(labels, w, h, a.points, a.width, a.positive ? 1 : 2, a.joined !== false);
+  },
+});
+
+return { scribble };
+})();
+
+// ---- tools.js
+const __tools = (() => {
+const { box } = __tools_box;
+const { click } = __tools_click;
+const { eraser } = __tools_eraser;
+const { scribble } = __tools_scribble;
+// @ts-check
+// The tools, in the toolbar's order: one module each in js/tools/ (tool.js says what a tool is).
+// The toolbar (panels.js), the keys (shortcuts.js), the pointer (input.js), the canvas
+// (drawing.js), the queue (queue.js) and the protocol's types (protocol.js) all read this list:
+// a new tool is its module and one entry here.
+
+
+/** @import { Tool, ToolInfo } from "./tools/tool.js" */
+
+const TOOLS = [click, box, scribble, eraser];
+
+/** One of the tools. @typedef {(typeof TOOLS)[number]} AnyTool */
+/**
+ * What a tool queues.
+ * @template T
+ * @typedef {T extends Tool<infer Q> ? Q : never} QueuedBy
+ */
+/** What the tools queue (their prompts, and the eraser's path). @typedef {QueuedBy<AnyTool>} ToolAction */
+/** The command that picks a tool. @typedef {`tool-${string}`} ToolCommand */
+
+/**
+ * @param {Pick<ToolInfo, "name">} tool
+ * @returns {ToolCommand}
+ */
+function toolCommand(tool) {
+  return `tool-${tool.name}`;
 }
 
 /**
- * Screen point -> continuous image units (pixel i spans [i, i + 1)).
- * @param {View} view
- * @param {number} sx
- * @param {number} sy
+ * The tool a command picks, if it picks one.
+ * @template {Pick<ToolInfo, "name">} T
+ * @param {string} command
+ * @param {readonly T[]} tools
  */
-function screenToImage(view, sx, sy) {
-  return { u: (sx - view.tx) / view.scale, v: (sy - view.ty) / view.scale };
+function toolFor(command, tools) {
+  return tools.find((tool) => toolCommand(tool) === command);
 }
 
-/**
- * Image pixel coordinates (pixel centres) -> screen point.
- * @param {View} view
- * @param {number} x
- * @param {number} y
- * @returns {ScreenPoint}
- */
-function imageToScreen(view, x, y) {
-  return { sx: (x + 0.5) * view.scale + view.tx, sy: (y + 0.5) * view.scale + view.ty };
-}
-
-/**
- * Screen point -> image pixel coordinates for a click, or null outside the w x h image.
- * @param {View} view
- * @param {number} sx
- * @param {number} sy
- * @param {number} w
- * @param {number} h
- */
-function screenToPixel(view, sx, sy, w, h) {
-  const { u, v } = screenToImage(view, sx, sy);
-  if (!(u >= 0 && u < w && v >= 0 && v < h)) return null;
-  return { x: clamp(u - 0.5, 0, w - 1), y: clamp(v - 0.5, 0, h - 1) };
-}
-
-/**
- * Zoom by factor about the screen point (sx, sy): the image point under it stays put.
- * @param {View} view
- * @param {number} sx
- * @param {number} sy
- * @param {number} factor
- * @returns {View}
- */
-function zoomAt(view, sx, sy, factor, minScale = 0.05, maxScale = 64) {
-  const scale = clamp(view.scale * factor, minScale, maxScale);
-  const k = scale / view.scale;
-  return { scale, tx: sx - (sx - view.tx) * k, ty: sy - (sy - view.ty) * k };
-}
-
-/**
- * @param {View} view
- * @param {number} dx
- * @param {number} dy
- * @returns {View}
- */
-function panBy(view, dx, dy) {
-  return { scale: view.scale, tx: view.tx + dx, ty: view.ty + dy };
-}
-
-/**
- * Two dragged screen points -> an end-exclusive box in image pixels, or null if empty.
- * @param {View} view
- * @param {ScreenPoint} a
- * @param {ScreenPoint} b
- * @param {number} w
- * @param {number} h
- * @returns {Box | null}
- */
-function boxFromDrag(view, a, b, w, h) {
-  const p = screenToImage(view, a.sx, a.sy);
-  const q = screenToImage(view, b.sx, b.sy);
-  const x0 = clamp(Math.floor(Math.min(p.u, q.u)), 0, w);
-  const y0 = clamp(Math.floor(Math.min(p.v, q.v)), 0, h);
-  const x1 = clamp(Math.ceil(Math.max(p.u, q.u)), 0, w);
-  const y1 = clamp(Math.ceil(Math.max(p.v, q.v)), 0, h);
-  return x1 - x0 >= 2 && y1 - y0 >= 2 ? [x0, y0, x1, y1] : null;
-}
-
-/**
- * @param {number} value
- * @param {number} lo
- * @param {number} hi
- */
-function clamp(value, lo, hi) {
-  return Math.min(Math.max(value, lo), hi);
-}
-
-return { fitView, screenToImage, imageToScreen, screenToPixel, zoomAt, panBy, boxFromDrag, clamp };
+return { TOOLS, toolCommand, toolFor };
 })();
 
 // ---- drawing.js
@@ -466,19 +841,24 @@ const __drawing = (() => {
 const { decodeArray } = __codec;
 const { context2d, layer } = __dom;
 const { countMask, defaultWindow, maskToRGBA, windowToRGBA } = __image;
-const { rasteriseStroke } = __strokes;
-const { boxFromDrag, fitView, imageToScreen } = __view;
+const { TOOLS } = __tools;
+const { SIGN_COLORS } = __tools_tool;
+const { fitView } = __view;
 // @ts-check
-// Canvas rendering: the image through its window, the mask overlay, the strokes and the prompts,
-// at the view's zoom and pan, at most once per animation frame; and the context thumbnails.
+// Canvas rendering: the image through its window, the mask overlay, and each tool's prompts and
+// drag in progress (tools.js), at the view's zoom and pan, at most once per animation frame; and
+// the context thumbnails.
 
 
 /** @import { RGB } from "./image.js" */
 /** @import { EncodedArray, GalleryItem, LogEntry, Model, Queued } from "./protocol.js" */
 /** @import { ViewState } from "./state.js" */
+/** @import { Painter } from "./tools/tool.js" */
 
-/** @type {{mask: RGB, positive: RGB, negative: RGB}} */
-const COLORS = { mask: [255, 170, 0], positive: [40, 220, 90], negative: [240, 60, 60] };
+/** @type {RGB} */
+const MASK_COLOR = [255, 170, 0];
+/** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
+const DRAW_ORDER = [...TOOLS].reverse();
 
 /**
  * The drawing of one view: it keeps the layers in `s` and redraws the canvas when asked.
@@ -525,21 +905,20 @@ function createDrawing(canvas, model, s, shown, onFrame) {
   function buildMaskLayer() {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, COLORS.mask, model.get("overlay_mode")));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, MASK_COLOR, model.get("overlay_mode")));
     schedule();
   }
 
+  /** The layer of the prompts drawn as image pixels (the scribbles), under the marks. */
   function redrawStrokes() {
     if (!s.image) return;
     const { w, h: height } = s.image;
     const labels = new Uint8Array(w * height);
-    for (const a of shown()) {
-      if (a.kind !== "scribble") continue;
-      rasteriseStroke(labels, w, height, a.points, a.width, a.positive ? 1 : 2, a.joined !== false);
-    }
+    const all = shown();
+    for (const tool of TOOLS) tool.paint(labels, w, height, all);
     const rgba = new Uint8ClampedArray(w * height * 4);
     labels.forEach((v, i) => {
-      if (v) rgba.set([...(v === 1 ? COLORS.positive : COLORS.negative), 255], i * 4);
+      if (v) rgba.set([...(v === 1 ? SIGN_COLORS.positive : SIGN_COLORS.negative), 255], i * 4);
     });
     s.strokeLayer = layer(w, height, rgba);
     schedule();
@@ -586,44 +965,16 @@ function createDrawing(canvas, model, s, shown, onFrame) {
   }
 
   /**
-   * The box (the one being dragged, else the latest), the clicks, and the path being drawn.
+   * Each tool's prompts on the canvas, then the drag in progress.
    * @param {number} w
-   * @param {number} height
+   * @param {number} h
    */
-  function drawPrompts(w, height) {
-    const v = s.view;
-    const d = s.drag;
+  function drawPrompts(w, h) {
+    /** @type {Painter} */
+    const painter = { ctx, view: s.view, w, h, brush: model.get("brush") };
     const all = shown();
-    const boxes = all.flatMap((a) => (a.kind === "box" ? [a.box] : []));
-    const box = d?.kind === "box" ? boxFromDrag(v, d.a, d.b, w, height) : boxes.at(-1);
-    if (box) {
-      ctx.strokeStyle = "#4af";
-      ctx.lineWidth = 2;
-      ctx.strokeRect(box[0] * v.scale + v.tx, box[1] * v.scale + v.ty, (box[2] - box[0]) * v.scale, (box[3] - box[1]) * v.scale);
-    }
-    for (const a of all) {
-      if (a.kind !== "click") continue;
-      const { sx, sy } = imageToScreen(v, a.x, a.y);
-      ctx.beginPath();
-      ctx.arc(sx, sy, 5, 0, 2 * Math.PI);
-      ctx.fillStyle = `rgb(${(a.positive ? COLORS.positive : COLORS.negative).join(",")})`;
-      ctx.fill();
-      ctx.strokeStyle = "#fff";
-      ctx.lineWidth = 1.5;
-      ctx.stroke();
-    }
-    if (d && (d.kind === "scribble" || d.kind === "erase") && d.points.length) {
-      ctx.beginPath();
-      for (const [x, y] of d.points) {
-        const p = imageToScreen(v, x, y);
-        ctx.lineTo(p.sx, p.sy);
-      }
-      ctx.lineCap = ctx.lineJoin = "round";
-      ctx.lineWidth = Math.max(model.get("brush") * v.scale, 1);
-      const color = d.kind === "erase" ? [200, 200, 200] : d.positive ? COLORS.positive : COLORS.negative;
-      ctx.strokeStyle = `rgba(${color.join(",")},0.7)`;
-      ctx.stroke();
-    }
+    for (const tool of DRAW_ORDER) tool.draw(painter, all, s.drag);
+    s.drag?.draw(painter);
   }
 
   const resize = new ResizeObserver(() => (s.userView ? schedule() : fit()));
@@ -647,7 +998,7 @@ function thumbnail(item) {
   const [th, tw] = img.shape;
   const rgba = windowToRGBA(img.data, tw, th, 1, [0, 255]);
   mask.data.forEach((m, i) => {
-    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + COLORS.mask[c]) / 2;
+    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + MASK_COLOR[c]) / 2;
   });
   return layer(tw, th, rgba);
 }
@@ -657,22 +1008,25 @@ return { createDrawing, thumbnail };
 
 // ---- shortcuts.js
 const __shortcuts = (() => {
+const { TOOLS, toolCommand } = __tools;
 // @ts-check
-// Keyboard shortcuts of the canvas: a key event -> a command name (or null: not ours).
+// Keyboard shortcuts of the canvas: a key event -> a command name (or null: not ours). Each tool's
+// key comes from its entry in tools.js.
+
+
+/** @import { ToolCommand } from "./tools.js" */
+/** @import { ToolInfo } from "./tools/tool.js" */
 
 /**
- * What a key or a button asks for (widget.js carries it out).
- * @typedef {"tool-click" | "tool-box" | "tool-scribble" | "tool-eraser" | "toggle-sign" | "undo"
- *   | "redo" | "clear" | "accept" | "suggest" | "next" | "previous" | "brush-down" | "brush-up"
- *   | "overlay" | "fit" | "auto-window" | "help" | "escape"} Command
+ * What a key or a button asks for (widget.js carries it out): a tool (`tool-<name>`), or one of
+ * the widget's own commands.
+ * @typedef {ToolCommand | "toggle-sign" | "undo" | "redo" | "clear" | "accept" | "suggest" | "next"
+ *   | "previous" | "brush-down" | "brush-up" | "overlay" | "fit" | "auto-window" | "help"
+ *   | "escape"} Command
  */
 
-/** @type {Record<string, Command>} */
+/** The keys that are not a tool's (z is undo / redo, below). @type {Record<string, Command>} */
 const KEYS = {
-  1: "tool-click",
-  2: "tool-box",
-  3: "tool-scribble",
-  4: "tool-eraser",
   x: "toggle-sign",
   enter: "accept",
   n: "next",
@@ -685,53 +1039,78 @@ const KEYS = {
   escape: "escape",
 };
 
-/** For the help overlay: [keys, what they do]. */
-const HELP = [
-  ["1 / 2 / 3 / 4", "click / box / scribble / eraser tool"],
-  ["x", "toggle positive / negative"],
-  ["left click", "positive (negative after x)"],
-  ["right click, shift + click", "the opposite sign"],
-  ["z, ctrl + z", "undo"],
-  ["shift + z, ctrl + shift + z", "redo"],
-  ["enter", "accept and go to the next image"],
-  ["n / p", "next / previous image"],
-  ["[ / ]", "smaller / larger brush"],
-  ["o", "overlay on / off"],
-  ["wheel", "zoom"],
-  ["space + drag, middle drag", "pan"],
-  ["f", "fit to view"],
-  ["?", "this help"],
-];
+/**
+ * Key (lower case) -> command: each tool's key, then the widget's own. A key taken twice throws.
+ * @param {readonly Pick<ToolInfo, "name" | "key">[]} tools
+ * @returns {Record<string, Command>}
+ */
+function keyMap(tools) {
+  /** @type {Record<string, Command>} */
+  const keys = {};
+  for (const [key, cmd] of [...tools.map((t) => [t.key.toLowerCase(), toolCommand(t)]), ...Object.entries(KEYS)]) {
+    if (key in keys || key === "z") throw new Error(`the key ${key} is taken twice (${keys[key] ?? "undo"}, ${cmd})`);
+    keys[key] = /** @type {Command} */ (cmd);
+  }
+  return keys;
+}
+
+/**
+ * For the help overlay: [keys, what they do], the tools' first.
+ * @param {readonly Pick<ToolInfo, "name" | "key">[]} tools
+ * @returns {[string, string][]}
+ */
+function helpRows(tools) {
+  return [
+    [tools.map((t) => t.key).join(" / "), `${tools.map((t) => t.name).join(" / ")} tool`],
+    ["x", "toggle positive / negative"],
+    ["left click", "positive (negative after x)"],
+    ["right click, shift + click", "the opposite sign"],
+    ["z, ctrl + z", "undo"],
+    ["shift + z, ctrl + shift + z", "redo"],
+    ["enter", "accept and go to the next image"],
+    ["n / p", "next / previous image"],
+    ["[ / ]", "smaller / larger brush"],
+    ["o", "overlay on / off"],
+    ["wheel", "zoom"],
+    ["space + drag, middle drag", "pan"],
+    ["f", "fit to view"],
+    ["?", "this help"],
+  ];
+}
+
+const KEY_MAP = keyMap(TOOLS);
+const HELP = helpRows(TOOLS);
 
 /**
  * {key, shiftKey, ctrlKey, metaKey, altKey} -> command, or null for keys the widget leaves alone.
  * @param {Pick<KeyboardEvent, "key" | "shiftKey" | "ctrlKey" | "metaKey" | "altKey">} event
+ * @param {Record<string, Command>} keys
  * @returns {Command | null}
  */
-function commandForKey(event) {
+function commandForKey(event, keys = KEY_MAP) {
   const key = event.key.toLowerCase();
   if (event.altKey) return null;
   if (key === "z") return event.shiftKey ? "redo" : "undo";
   if (event.ctrlKey || event.metaKey) return null;
-  return KEYS[key] ?? null;
+  return Object.hasOwn(keys, key) ? keys[key] : null;
 }
 
-return { HELP, commandForKey };
+return { keyMap, helpRows, HELP, commandForKey };
 })();
 
 // ---- input.js
 const __input = (() => {
 const { commandForKey } = __shortcuts;
-const { erasedPositions, smoothStroke } = __strokes;
-const { boxFromDrag, clamp, panBy, screenToImage, screenToPixel, zoomAt } = __view;
+const { panBy, zoomAt } = __view;
 // @ts-check
 // Input: pointer, wheel and key events on the canvas -> actions for the kernel, commands, and the
-// view's own changes (zoom, pan, the drag in progress).
+// view's own changes (zoom, pan). What a press and a drag make is the chosen tool's (tools.js).
 
 
-/** @import { Model, Point, Queued } from "./protocol.js" */
+/** @import { Model, Queued } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage, ViewState } from "./state.js" */
+/** @import { Gesture, Scene } from "./tools/tool.js" */
 /** @import { ScreenPoint } from "./view.js" */
 
 /**
@@ -754,14 +1133,31 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
   }
 
   /**
-   * The image pixel under a screen point, clamped to the image.
+   * What a tool's handlers read now.
    * @param {ShownImage} image
-   * @param {ScreenPoint} p
-   * @returns {Point}
+   * @returns {Scene}
    */
-  function pixel(image, p) {
-    const { u, v } = screenToImage(s.view, p.sx, p.sy);
-    return [clamp(u - 0.5, 0, image.w - 1), clamp(v - 0.5, 0, image.h - 1)];
+  function scene(image) {
+    return { view: s.view, image, brush: model.get("brush"), log: model.get("interactions") };
+  }
+
+  /**
+   * Space + drag or a middle drag: the view follows the pointer.
+   * @param {ScreenPoint} start
+   * @returns {Gesture}
+   */
+  function pan(start) {
+    let last = start;
+    return {
+      tool: "pan",
+      move: (at) => {
+        s.view = panBy(s.view, at.sx - last.sx, at.sy - last.sy);
+        s.userView = true;
+        last = at;
+      },
+      release: () => {},
+      draw: () => {},
+    };
   }
 
   /** @param {PointerEvent} e */
@@ -769,39 +1165,23 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
     canvas.focus();
     const image = s.image;
     if (!image) return;
-    const p = local(e);
+    const at = local(e);
     e.preventDefault();
     canvas.setPointerCapture(e.pointerId);
     if (e.button === 1 || (e.button === 0 && s.space)) {
-      s.drag = { kind: "pan", last: p };
+      s.drag = pan(at);
       return;
     }
     if (e.button !== 0 && e.button !== 2) return;
     const positive = s.positive !== (e.button === 2 || e.shiftKey);
-    if (s.tool === "click") {
-      const px = screenToPixel(s.view, p.sx, p.sy, image.w, image.h);
-      if (px) send({ kind: "click", x: px.x, y: px.y, positive });
-    } else if (s.tool === "box") {
-      s.drag = { kind: "box", a: p, b: p };
-    } else {
-      s.drag = { kind: s.tool === "eraser" ? "erase" : "scribble", positive, points: [pixel(image, p)] };
-    }
+    s.drag = s.tool.press({ ...scene(image), at, positive, send });
   }
 
   /** @param {PointerEvent} e */
   function onPointerMove(e) {
     const d = s.drag;
     if (!d || !s.image) return;
-    const p = local(e);
-    if (d.kind === "pan") {
-      s.view = panBy(s.view, p.sx - d.last.sx, p.sy - d.last.sy);
-      s.userView = true;
-      d.last = p;
-    } else if (d.kind === "box") {
-      d.b = p;
-    } else {
-      d.points.push(pixel(s.image, p));
-    }
+    d.move(local(e), scene(s.image));
     redraw();
   }
 
@@ -809,17 +1189,7 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
     const d = s.drag;
     s.drag = null;
     if (!d || !s.image) return;
-    if (d.kind === "box") {
-      const box = boxFromDrag(s.view, d.a, d.b, s.image.w, s.image.h);
-      if (box) send({ kind: "box", box });
-    } else if (d.kind === "scribble") {
-      send({ kind: "scribble", points: smoothStroke(d.points), positive: d.positive, width: model.get("brush") });
-    } else if (d.kind === "erase") {
-      const radius = model.get("brush") / 2;
-      if (erasedPositions(model.get("interactions"), d.points, radius).length) {
-        send({ kind: "erase", path: d.points, radius });
-      }
-    }
+    d.release(scene(s.image));
     redraw();
   }
 
@@ -877,6 +1247,7 @@ const { h } = __dom;
 const { thumbnail } = __drawing;
 const { toLevelWidth } = __image;
 const { HELP } = __shortcuts;
+const { TOOLS, toolCommand } = __tools;
 // @ts-check
 // The panels around the canvas: toolbar, view bar, help, status line, progress strip and context
 // gallery. They show the kernel's traits and the view's settings, and turn button presses into
@@ -886,11 +1257,19 @@ const { HELP } = __shortcuts;
 /** @import { Window } from "./image.js" */
 /** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
-/** @import { ShownImage, Tool } from "./state.js" */
+/** @import { ShownImage } from "./state.js" */
+/** @import { ToolInfo } from "./tools/tool.js" */
 
-/** @type {Record<Tool, string>} */
-const TOOLS = { click: "Click (1)", box: "Box (2)", scribble: "Scribble (3)", eraser: "Eraser (4)" };
 const STAGE_HEIGHT = 480;
+
+/**
+ * The toolbar's tool buttons, one per tool in the registry's order: its name, text ("label
+ * (key)"), tooltip and command.
+ * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "title">[]} tools
+ */
+function toolButtons(tools) {
+  return tools.map((t) => ({ name: t.name, text: `${t.label} (${t.key})`, title: t.title, command: toolCommand(t) }));
+}
 
 /**
  * What the panels ask of the rest of the widget.
@@ -911,10 +1290,10 @@ const STAGE_HEIGHT = 480;
 function createPanels(model, on) {
   const canvas = h("canvas", { className: "mvw-canvas", tabIndex: 0 });
   canvas.style.height = `${STAGE_HEIGHT}px`;
-  const toolButtons = Object.fromEntries(
-    Object.entries(TOOLS).map(([tool, label]) => [
-      tool,
-      h("button", { className: "mvw-tool", textContent: label, onclick: () => on.command(`tool-${/** @type {Tool} */ (tool)}`) }),
+  const tools = new Map(
+    toolButtons(TOOLS).map(({ name, text, title, command }) => [
+      name,
+      h("button", { className: "mvw-tool", textContent: text, title, onclick: () => on.command(command) }),
     ]),
   );
   const sign = h("button", { onclick: () => on.command("toggle-sign") });
@@ -939,7 +1318,7 @@ function createPanels(model, on) {
   const acceptButton = button("Accept & next (enter)", "accept");
   acceptButton.classList.add("mvw-primary");
   const toolbar = h("div", { className: "mvw-toolbar" }, [
-    ...Object.values(toolButtons), sign, h("label", {}, [" brush ", brush, brushLabel]),
+    ...tools.values(), sign, h("label", {}, [" brush ", brush, brushLabel]),
     button("Undo", "undo", "z"), button("Redo", "redo", "shift + z"), button("Clear", "clear"),
     acceptButton, button("◀ Prev", "previous", "p"), button("Next ▶", "next", "n"),
     button("Fit", "fit", "f"), button("?", "help", "shortcuts"),
@@ -969,11 +1348,11 @@ function createPanels(model, on) {
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
 
-  /** @param {Tool} tool */
+  /** @param {ToolInfo} tool */
   function showTool(tool) {
-    for (const [t, b] of Object.entries(toolButtons)) b.classList.toggle("mvw-active", t === tool);
-    root.dataset.tool = tool;
-    canvas.style.cursor = tool === "click" ? "crosshair" : tool === "eraser" ? "cell" : "default";
+    for (const [name, b] of tools) b.classList.toggle("mvw-active", name === tool.name);
+    root.dataset.tool = tool.name;
+    canvas.style.cursor = tool.cursor;
   }
 
   /** @param {boolean} positive */
@@ -1087,7 +1466,7 @@ function createPanels(model, on) {
   };
 }
 
-return { createPanels };
+return { toolButtons, createPanels };
 })();
 
 // ---- protocol.js
@@ -1100,21 +1479,22 @@ const { erasedPositions } = __strokes;
 // again where it arrives (multiverseg_widget/widget/protocol.py).
 
 
+/** @import { ToolAction } from "./tools.js" */
+
 /** (x, y) in image pixels; pixel (x, y) is the point (x, y). @typedef {[number, number]} Point */
 /** End exclusive: [x0, y0, x1, y1]. @typedef {[number, number, number, number]} Box */
 
 // ---- actions: what the browser sends --------------------------------------------------------
 
-/** @typedef {{kind: "click", x: number, y: number, positive: boolean}} ClickAction */
-/** @typedef {{kind: "box", box: Box}} BoxAction */
 /**
- * A brush stroke `width` pixels wide along the polyline; `joined: false` (logged from Python,
- * a scribble known only as pixels): a dot at each point instead.
- * @typedef {{kind: "scribble", points: Point[], positive: boolean, width: number, joined?: boolean}} ScribbleAction
+ * The kinds of prompt the tools send; each tool's module (js/tools/) declares its fields. The
+ * kernel's INTERACTIONS (widget/protocol.py) names the same kinds (tests/test_widget_protocol.py).
+ * A tool's action of a kind not named here does not type-check as an Action (toWire).
+ * @typedef {{kind: "click" | "box" | "scribble"}} PromptKind
  */
 /**
- * What the user tells the model about the image shown.
- * @typedef {ClickAction | BoxAction | ScribbleAction} Interaction
+ * What the user tells the model about the image shown: the prompts of the tools (js/tools.js).
+ * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
 /**
  * Drop the log entries at these positions, as one undo step. The positions name entries of the
@@ -1142,7 +1522,10 @@ const { erasedPositions } = __strokes;
  * leaves, against the log the kernel sent last (see toWire).
  * @typedef {{kind: "erase", path: Point[], radius: number}} EraseGesture
  */
-/** What waits in the queue. @typedef {Exclude<Action, EraseAction> | EraseGesture} Queued */
+/**
+ * What waits in the queue: what the tools queue, and the other actions.
+ * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction} Queued
+ */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
 
@@ -1215,10 +1598,12 @@ return { toWire };
 
 // ---- queue.js
 const __queue = (() => {
+const { TOOLS } = __tools;
 // @ts-check
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
 // leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
 // collapse into one, and undoing an action that has not left yet just drops it (no round trip).
+
 
 /** @import { Queued } from "./protocol.js" */
 
@@ -1227,8 +1612,8 @@ const __queue = (() => {
  * @typedef {{id: number, actions: Queued[], since: number | null}} Batch
  */
 
-/** Actions that add to the current image's interactions. */
-const INTERACTIONS = new Set(["click", "box", "scribble", "erase"]);
+/** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
+const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
 
 class ActionQueue {
   /** @param {number} idBase request ids start above it, so that several views of one widget never collide */
@@ -1329,34 +1714,31 @@ return { INTERACTIONS, ActionQueue };
 
 // ---- state.js
 const __state = (() => {
+const { TOOLS } = __tools;
 // @ts-check
 // The view's own state (what the kernel does not hold: tool, sign, zoom, window, layers, the drag
 // in progress), and what the canvas shows of the kernel's: its log, then the actions on their way.
 
+
 /** @import { Decoded } from "./codec.js" */
 /** @import { Window } from "./image.js" */
-/** @import { LogEntry, Model, Point, Queued } from "./protocol.js" */
+/** @import { LogEntry, Model, Queued } from "./protocol.js" */
 /** @import { ActionQueue, Batch } from "./queue.js" */
-/** @import { ScreenPoint, View } from "./view.js" */
+/** @import { AnyTool } from "./tools.js" */
+/** @import { Gesture } from "./tools/tool.js" */
+/** @import { View } from "./view.js" */
 
-/** @typedef {"click" | "box" | "scribble" | "eraser"} Tool */
 /**
  * The image shown: raw values, size, channels and default window.
  * @typedef {Decoded & {w: number, h: number, channels: number, range: Window}} ShownImage
  */
 /**
- * A drag in progress: panning, a box between two screen points, or a scribble or eraser path in
- * image pixels.
- * @typedef {{kind: "pan", last: ScreenPoint}
- *   | {kind: "box", a: ScreenPoint, b: ScreenPoint}
- *   | {kind: "scribble" | "erase", positive: boolean, points: Point[]}} Drag
- */
-/**
- * The view's state. userView: the user zoomed or panned (a new image keeps that view); space:
- * held down (drags pan); finished: requests answered and not yet drawn; frame: the animation
- * frame requested, or 0.
+ * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
+ * image keeps that view); strokeLayer: the prompts drawn as image pixels (the scribbles); drag:
+ * in progress (a tool's, or a pan); space: held down (drags pan); finished: requests answered
+ * and not yet drawn; frame: the animation frame requested, or 0.
  * @typedef {{
- *   tool: Tool,
+ *   tool: AnyTool,
  *   positive: boolean,
  *   overlay: boolean,
  *   help: boolean,
@@ -1368,7 +1750,7 @@ const __state = (() => {
  *   mask: Decoded | null,
  *   maskLayer: HTMLCanvasElement | null,
  *   strokeLayer: HTMLCanvasElement | null,
- *   drag: Drag | null,
+ *   drag: Gesture | null,
  *   space: boolean,
  *   finished: Batch[],
  *   frame: number,
@@ -1378,7 +1760,7 @@ const __state = (() => {
 /** @returns {ViewState} */
 function createState() {
   return {
-    tool: "click",
+    tool: TOOLS[0],
     positive: true,
     overlay: true,
     help: false,
@@ -1419,17 +1801,18 @@ const { createPanels } = __panels;
 const { toWire } = __protocol;
 const { ActionQueue } = __queue;
 const { createState, shownInteractions } = __state;
+const { TOOLS, toolFor } = __tools;
 const { clamp } = __view;
 // @ts-check
 // The SegmentWidget front end. State lives in the kernel; this view draws it and sends actions.
 // This module only wires the parts together: state.js (the view's own state), input.js (events ->
 // actions and commands), drawing.js (the canvas), panels.js (toolbar, status, strip, gallery),
-// queue.js (one request in flight) and protocol.js (the messages, typed).
+// queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 
 /** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
-/** @import { Tool } from "./state.js" */
+/** @import { AnyTool } from "./tools.js" */
 
 /** @param {{model: Model, el: HTMLElement}} view */
 function render({ model, el }) {
@@ -1485,7 +1868,7 @@ function render({ model, el }) {
   }
 
   // ---- commands -----------------------------------------------------------------------------
-  /** @param {Tool} tool */
+  /** @param {AnyTool} tool */
   function setTool(tool) {
     s.tool = tool;
     panels.showTool(tool);
@@ -1498,9 +1881,12 @@ function render({ model, el }) {
 
   /** @param {Command} cmd */
   function command(cmd) {
+    const tool = toolFor(cmd, TOOLS);
+    if (tool) {
+      setTool(tool);
+      return;
+    }
     switch (cmd) {
-      case "tool-click": case "tool-box": case "tool-scribble": case "tool-eraser":
-        setTool(/** @type {Tool} */ (cmd.slice(5))); break;
       case "toggle-sign":
         s.positive = !s.positive; panels.showSign(s.positive); break;
       case "undo": case "redo": case "clear": case "accept": case "suggest":
@@ -1556,7 +1942,7 @@ function render({ model, el }) {
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
 
-  setTool("click");
+  setTool(s.tool);
   panels.showSign(s.positive);
   panels.showOpacity();
   panels.showBrush();
