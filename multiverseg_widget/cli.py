@@ -23,6 +23,9 @@ from .evaluation.protocol import (
 from .evaluation.results import format_comparison, format_summary
 from .evaluation.tasks import load_task
 from .model import load_model
+from .model.load import MODEL_NAMES
+from .model.official import BUNDLES as OFFICIAL_WEIGHTS
+from .weights_cli import add_weights_command
 
 BASELINE_MODELS = ("random-walker", "disk")
 COMPARED_MODES = ("none", "growing")
@@ -54,8 +57,8 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--plot", type=Path, help="figure file (png, pdf, svg)")
     parser.add_argument("--checkpoint", type=Path, help="weights for --model default")
     parser.add_argument(
-        "--model", choices=("default", *BASELINE_MODELS), default="default",
-        help="the MultiverSeg network, or a classical baseline",
+        "--model", choices=("default", *OFFICIAL_WEIGHTS, *BASELINE_MODELS), default="default",
+        help="the built-in network, the authors' weights (downloaded once), or a baseline",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate_command)
@@ -75,7 +78,8 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     try:
         model = _build_model(args.model, args.checkpoint)
     except (OSError, ValueError) as error:
-        hint = "; or pass --checkpoint PATH" if args.checkpoint is None else ""
+        built_in = args.model == "default" and args.checkpoint is None
+        hint = "; or pass --checkpoint PATH" if built_in else ""
         return _fail(f"{error}{hint}")
     settings = Settings(
         protocol=args.protocol,
@@ -104,12 +108,13 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
 
 
 def _build_model(name: str, checkpoint: Path | None) -> Model:
-    """The network (built-in weights unless ``checkpoint``) or a classical baseline."""
+    """The network (built-in weights unless ``checkpoint``, or the authors' weights by name) or a
+    classical baseline."""
     if name == "random-walker":
         return RandomWalkerModel()
     if name == "disk":
         return DiskModel()
-    return load_model(checkpoint)
+    return load_model(name if name in OFFICIAL_WEIGHTS else checkpoint)
 
 
 def _fail(message: str) -> int:
@@ -136,10 +141,16 @@ def add_bench_command(subparsers: argparse._SubParsersAction) -> None:
         description="Median time of Predictor.predict (one click on a demo image, context "
         "prepared once as in a session) for each context size.",
     )
-    parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
+    parser.add_argument(
+        "--checkpoint",
+        help=f"a weights file, or {', '.join(MODEL_NAMES)} (default: the built-in weights)",
+    )
     parser.add_argument("--context", type=int, nargs="+", default=[0, 1, 4, 8])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--device", help="cpu (default), cuda or mps")
+    parser.add_argument(
+        "--device", default="auto", help="auto (default: CUDA, then Apple MPS, else the CPU), "
+        "cpu, cuda or mps",
+    )  # fmt: skip
     parser.set_defaults(run=run_bench_command)
 
 
@@ -188,6 +199,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_evaluate_command,
     add_train_command,
     add_bench_command,
+    add_weights_command,
 ]
 
 

@@ -21,9 +21,10 @@ LAYERS: dict[str, set[str]] = {
     "widget": {"common", "prompts", "model", "data", "annotation"},
     # the entry points sit on top of everything
     "__init__": {"model", "annotation", "widget"},
-    "cli": {"model", "data", "evaluation", "train", "demo", "bench"},
+    "cli": {"model", "data", "evaluation", "train", "demo", "bench", "weights_cli"},
     "demo": set(),
     "bench": {"model", "data"},
+    "weights_cli": {"model"},
 }
 
 

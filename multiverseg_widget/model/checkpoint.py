@@ -32,8 +32,8 @@ def read_checkpoint_file(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"checkpoint not found: {path} (check the path; the official weights are downloaded "
-            "by hand from the MultiverSeg and ScribblePrompt GitHub releases)"
+            f"checkpoint not found: {path} (check the path; load_model('official') downloads "
+            "the authors' weights)"
         )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

@@ -1,4 +1,4 @@
-"""``load_model``: any supported checkpoint file -> a ready Predictor."""
+"""``load_model``: any supported checkpoint file, or named weights -> a ready Predictor."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from .checkpoint import (
     checkpoint_kind,
     read_checkpoint_file,
 )
+from .official import BUNDLES, fetch
 from .predictor import Predictor
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "weights" / "default.pt"
 OFFICIAL_MIN_CONTEXT = 1
+# what ``load_model(name)`` accepts besides a path: the built-in weights and the authors' ones
+MODEL_NAMES = ("default", *BUNDLES)
 
 
 def load_model(
@@ -26,9 +29,21 @@ def load_model(
     max_context: int | None = None,
     precision: str = "fp32",
 ) -> Predictor:
-    """Load the built-in weights (no path), an official MultiverSeg file (optionally with the
-    official ScribblePrompt file for the no-context case) or a checkpoint saved by this project.
+    """Load the built-in weights (no path, or "default"), an official MultiverSeg file (optionally
+    with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
+    project, or the authors' published weights by name: "official" (v1) or "official-v0",
+    downloaded once into a per-user cache and verified (``model/official.py``).
+
+    A name is a str; pass a Path to load a file that happens to be called "official".
+    device: None (the CPU), "auto" (CUDA, then Apple MPS, else the CPU), or a torch device;
+    precision: "fp32", "bf16", "fp16" or "auto" (bf16 on CUDA, fp32 elsewhere).
     """
+    if isinstance(path, str) and path in BUNDLES:
+        if scribbleprompt is not None:
+            raise ValueError(f"{path!r} names both files; drop scribbleprompt=")
+        path, scribbleprompt = fetch(path)
+    elif isinstance(path, str) and path == "default":
+        path = None
     if path is None:
         if not DEFAULT_CHECKPOINT.is_file():
             raise FileNotFoundError(

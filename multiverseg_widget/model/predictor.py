@@ -91,12 +91,13 @@ class Predictor:
         precision: str = "fp32",
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        if precision not in PRECISIONS and precision != "auto":
+            choices = ["auto", *sorted(PRECISIONS)]
+            raise ValueError(f"precision must be one of {choices}, got {precision!r}")
         if max_context is not None and max_context < 1:
             raise ValueError(f"max_context must be None or >= 1, got {max_context}")
         self.device = resolve_device(device)
-        self.precision = precision
+        self.precision = resolve_precision(precision, self.device)
         self.multiverseg = multiverseg.eval().to(self.device)
         self.scribbleprompt = (
             None if scribbleprompt is None else scribbleprompt.eval().to(self.device)
@@ -231,13 +232,26 @@ def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """None means the CPU; asking for an accelerator that is not there is an error."""
+    """None means the CPU (the tested default); "auto" takes CUDA, then Apple MPS, else the CPU;
+    asking for an accelerator that is not there is an error."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
     dev = torch.device(device or "cpu")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was requested but no CUDA GPU is available")
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError("device='mps' was requested but Apple MPS is not available")
     return dev
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """ "auto": bf16 autocast on a CUDA GPU that has it (fast, masks agree with fp32), fp32
+    elsewhere (bf16 speed on a CPU depends on the CPU; MPS autocast is partial)."""
+    if precision != "auto":
+        return precision
+    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
