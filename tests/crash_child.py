@@ -1,7 +1,8 @@
 """Child process of test_crash_resume: resume a session and accept masks until killed.
 
-Usage: python -m tests.crash_child WORKDIR GOLDEN_FILE SEED. Prints ``PENDING i mask`` before
-each accept() and ``DONE i mask`` once it returned (mask: base64 of its packed bits).
+Usage: python -m tests.crash_child WORKDIR GOLDEN_FILE SEED. Switches between the session's
+structures at random; prints ``PENDING structure i mask`` before each accept() and
+``DONE structure i mask`` once it returned (mask: base64 of its packed bits).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     rng = np.random.default_rng(seed)
     print("READY", flush=True)
     while True:
+        session.structure = session.structures[int(rng.integers(len(session.structures)))]
         i = int(rng.integers(len(session)))
         session.goto(i)
         height, width = session.image.shape[:2]
@@ -42,9 +44,9 @@ def main() -> None:
         mask = np.zeros((height, width), dtype=bool)
         mask[y0 : y0 + rng.integers(4, 80), x0 : x0 + rng.integers(4, 80)] = True
         session.set_mask(mask)
-        print("PENDING", i, encode(mask), flush=True)
+        print("PENDING", session.structure, i, encode(mask), flush=True)
         returned = session.accept()
-        print("DONE", i, encode(returned), flush=True)
+        print("DONE", session.structure, i, encode(returned), flush=True)
 
 
 if __name__ == "__main__":

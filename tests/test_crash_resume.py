@@ -1,4 +1,5 @@
-"""SIGKILL a session at random moments during accepts: every resume holds every returned mask."""
+"""SIGKILL a session of two structures at random moments during accepts and switches: every
+resume holds every returned mask, of every structure."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .crash_child import encode
 from .session_helpers import real_task, single_torch_thread
 
 TRIALS = 20
+STRUCTURES = ["femur", "pelvis"]
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -28,11 +30,11 @@ def test_kill_during_accepts_loses_nothing(tmp_path, small_predictor):
     task = real_task("medscribble_HipXRay")
     work = tmp_path / "work"
     with single_torch_thread():
-        Session(task["images"], model=small_predictor, workdir=work)
+        Session(task["images"], model=small_predictor, workdir=work, structures=STRUCTURES)
     golden = COMPAT / "multiverseg_pipeline_small_golden.pt.xz"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     rng = random.Random(0)
-    committed: dict[int, str] = {}  # image -> the mask the work folder must hold
+    committed: dict[tuple[str, int], str] = {}  # (structure, image) -> the mask it must hold
     mid_accept = 0
     start = time.monotonic()
     for trial in range(TRIALS):
@@ -52,27 +54,32 @@ def test_kill_during_accepts_loses_nothing(tmp_path, small_predictor):
         assert child.returncode == -signal.SIGKILL
         complete = out.split("\n")[:-1]  # a line cut by the kill has no newline: not printed
         lines = [line.split() for line in complete]
-        pending: tuple[int, str] | None = None
-        for kind, index, mask in lines:
+        pending: tuple[tuple[str, int], str] | None = None
+        assert all(len(line) == 4 for line in lines), [line[:3] for line in lines]
+        for kind, structure, index, mask in lines:
             if kind == "PENDING":
-                pending = (int(index), mask)
-            else:
-                assert pending == (int(index), mask)  # accept() returns the mask it was given
-                committed[int(index)] = mask
+                pending = ((structure, int(index)), mask)
+            else:  # accept() returns the mask it was given
+                assert pending == ((structure, int(index)), mask)
+                committed[(structure, int(index))] = mask
                 pending = None
         mid_accept += pending is not None
 
         with single_torch_thread():
             resumed = Session.resume(work, model=small_predictor)
-        held = {i: encode(m) for i, m in resumed.accepted.items()}
-        for i, mask in held.items():
-            allowed = {committed.get(i), pending[1] if pending and pending[0] == i else None}
-            assert mask in allowed, f"trial {trial}: image {i} holds a mask never accepted"
+        assert resumed.structures == STRUCTURES
+        held = {}
+        for structure in STRUCTURES:
+            resumed.structure = structure
+            assert sorted(resumed.context_indices) == sorted(resumed.accepted)
+            for i, mask in resumed.accepted.items():
+                assert mask.shape == task["images"][i].shape and mask.dtype == np.bool_
+                held[(structure, i)] = encode(mask)
+        for key, mask in held.items():
+            allowed = {committed.get(key), pending[1] if pending and pending[0] == key else None}
+            assert mask in allowed, f"trial {trial}: {key} holds a mask never accepted"
         assert set(committed) <= set(held), f"trial {trial}: an accepted mask was lost"
-        assert sorted(resumed.context_indices) == sorted(held)
         committed = held  # an interrupted accept may or may not have committed: both are fine
-        for i, mask in resumed.accepted.items():
-            assert mask.shape == task["images"][i].shape and mask.dtype == np.bool_
     elapsed = time.monotonic() - start
     assert mid_accept >= 1, "no kill landed inside accept(); the test did not test it"
     assert elapsed < 90, f"{TRIALS} trials took {elapsed:.0f} s"

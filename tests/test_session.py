@@ -40,7 +40,7 @@ def _on_disk(session: Session) -> tuple[dict, dict[int, np.ndarray]]:
     state = json.loads((session.workdir / "session.json").read_text())
     masks = {
         int(i): png_mask((session.workdir / entry["file"]).read_bytes())
-        for i, entry in state["accepted"].items()
+        for i, entry in state["structures"][0]["accepted"].items()
     }
     return state, masks
 
@@ -107,7 +107,7 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
     assert session.interactions == [] and start is first
     assert session.undo() is neg and len(session.interactions) == 2
     state, _ = _on_disk(session)
-    assert len(state["logs"]["2"]) == 2
+    assert len(state["structures"][0]["logs"]["2"]) == 2
     session.accept()
 
     # image 3: box then a click; image 4: a hand-edited mask
@@ -121,7 +121,7 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
     assert sorted(session.accepted) == [0, 1, 2, 3, 4]
     assert session.context_indices == [0, 1, 2, 3, 4]
     state, disk = _on_disk(session)
-    assert state["context"] == [0, 1, 2, 3, 4] and state["position"] == 5
+    assert state["structures"][0]["context"] == [0, 1, 2, 3, 4] and state["position"] == 5
     for i, (image, mask) in enumerate(session.context):
         assert image is session.dataset.images[i]
         np.testing.assert_array_equal(disk[i], mask)
@@ -129,7 +129,7 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
 
     # reopen image 1 and correct it: the context entry is replaced in place, not duplicated
     before = session.accepted[1].copy()
-    old_file = state["accepted"]["1"]["file"]
+    old_file = state["structures"][0]["accepted"]["1"]["file"]
     session.goto(1)
     np.testing.assert_array_equal(session.mask, before)
     corrected = before.copy()
@@ -220,7 +220,7 @@ def test_bad_inputs_change_nothing(tmp_path, nuclei, small_predictor):
         assert _state_of(session) == before, name
         assert folder_snapshot(work) == files, name
     assert not (tmp_path / "out").exists()
-    with pytest.raises(ValueError, match="already holds a session"):
+    with pytest.raises(ValueError, match="belongs to a different dataset"):
         Session(nuclei["images"][4:6], model=small_predictor, workdir=work)
     assert folder_snapshot(work) == files
     with pytest.raises(ValueError, match="empty"):

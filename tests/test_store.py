@@ -36,10 +36,14 @@ def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
+def _images(task) -> list:
+    """The task's images, the second one cropped: images of several sizes."""
+    return [task["images"][0], task["images"][1][:200, :180], *task["images"][2:]]
+
+
 def _annotated(task, model, workdir) -> Session:
     """Two accepted images, a third in progress with a click, a scribble and a hand edit."""
-    images = [task["images"][0], task["images"][1][:200, :180], *task["images"][2:]]
-    session = Session(images, model=model, workdir=workdir, structure="femur")
+    session = Session(_images(task), model=model, workdir=workdir, structure="femur")
     session.click(*deepest_point(task["masks"][0]))
     session.accept()
     session.set_mask(task["masks"][1][:200, :180])
@@ -110,15 +114,25 @@ def _damage(path, edit) -> None:
         (lambda p: p.write_bytes(b"\xff\xfe\x00garbage"), "damaged"),
         (lambda p: p.write_text("[1, 2]"), "not a multiverseg-widget session"),
         (lambda p: _damage(p, lambda s: s.update(version=99)), "version 99"),
-        (lambda p: _damage(p, lambda s: s.pop("context")), "damaged"),
+        (lambda p: _damage(p, lambda s: s["structures"][0].pop("context")), "damaged"),
         (lambda p: _damage(p, lambda s: s.update(position=17)), "damaged"),
-        (lambda p: _damage(p, lambda s: s.update(context=[0, 0])), "damaged"),
-        (lambda p: _damage(p, lambda s: s["logs"]["2"].append({"kind": "zap"})), "damaged"),
+        (lambda p: _damage(p, lambda s: s["structures"][0].update(context=[0, 0])), "damaged"),
         (
-            lambda p: _damage(p, lambda s: s["accepted"]["0"].update(file="../../etc/passwd")),
+            lambda p: _damage(p, lambda s: s["structures"][0]["logs"]["2"].append({"kind": "zap"})),
+            "damaged",
+        ),
+        (
+            lambda p: _damage(
+                p, lambda s: s["structures"][0]["accepted"]["0"].update(file="../../etc/passwd")
+            ),
             "unsafe file",
         ),
-        (lambda p: _damage(p, lambda s: s["accepted"]["0"].update(sha256="0" * 64)), "checksum"),
+        (
+            lambda p: _damage(
+                p, lambda s: s["structures"][0]["accepted"]["0"].update(sha256="0" * 64)
+            ),
+            "checksum",
+        ),
     ],
 )
 def test_damaged_session_file_is_reported_and_kept(
@@ -130,8 +144,8 @@ def test_damaged_session_file_is_reported_and_kept(
     before = folder_snapshot(work)
     with pytest.raises(WorkFolderError, match=message):
         Session.resume(work, model=small_predictor)
-    with pytest.raises(ValueError, match="already holds a session"):
-        Session(task["images"], model=small_predictor, workdir=work)
+    with pytest.raises(WorkFolderError, match=message):  # a notebook run again: same refusal
+        Session(_images(task), model=small_predictor, workdir=work)
     assert folder_snapshot(work) == before
 
 
@@ -139,7 +153,7 @@ def test_damaged_mask_file(tmp_path, task, small_predictor):
     work = tmp_path / "work"
     _annotated(task, small_predictor, work)
     state = json.loads((work / "session.json").read_text())
-    mask_file = work / state["accepted"]["1"]["file"]
+    mask_file = work / state["structures"][0]["accepted"]["1"]["file"]
     mask_file.write_bytes(mask_file.read_bytes()[:-10])
     with pytest.raises(WorkFolderError, match="damaged"):
         Session.resume(work, model=small_predictor)
@@ -156,10 +170,12 @@ def test_reaccept_replaces_the_mask_file(tmp_path, task, small_predictor):
     session.accept()
     state = json.loads((work / "session.json").read_text())
     files = sorted(p.name for p in (work / "masks").iterdir())
-    assert files == sorted(entry["file"][len("masks/") :] for entry in state["accepted"].values())
-    disk = png_mask((work / state["accepted"]["0"]["file"]).read_bytes())
+    assert files == sorted(
+        entry["file"][len("masks/") :] for entry in state["structures"][0]["accepted"].values()
+    )
+    disk = png_mask((work / state["structures"][0]["accepted"]["0"]["file"]).read_bytes())
     np.testing.assert_array_equal(disk, task["masks"][0])
-    assert state["context"] == [0, 1]
+    assert state["structures"][0]["context"] == [0, 1]
 
 
 def test_missing_folder_and_in_memory_sessions(tmp_path, task, small_predictor):

@@ -1,4 +1,5 @@
-"""Writing masks in the formats pipelines read: PNG, TIFF, NIfTI volumes, one NPZ file.
+"""Writing masks in the formats pipelines read: PNG, TIFF, NIfTI volumes, one NPZ file; binary
+masks, label maps of several structures, or instance ids.
 
 File names come from the images' source names, made safe: whatever a name holds (``../``,
 absolute paths, separators), every file lands inside the target folder.
@@ -20,7 +21,8 @@ from ..data import EXPORT_FORMATS, FORMATS, Dataset, VolumeSlice
 def export_masks(
     masks: Mapping[int, np.ndarray], dataset: Dataset, path: str | Path, format: str = "png"
 ) -> list[Path]:
-    """Write ``masks`` (image index -> H x W bool) under ``path``; return the files written.
+    """Write ``masks`` (image index -> H x W bool, or integer labels) under ``path``; return
+    the files written.
 
     npz writes one file: ``path`` itself if it ends in .npz, else ``path/masks.npz``.
     """
@@ -54,7 +56,7 @@ def _plan(masks: Mapping[int, np.ndarray], dataset: Dataset, format: str) -> dic
     plan: dict = {}
     for i in sorted(masks):
         name = unique_name(safe_name(dataset.names[i]), plan, suffix)
-        plan[name] = np.asarray(masks[i], dtype=bool)
+        plan[name] = np.asarray(masks[i])
     return plan
 
 
@@ -62,16 +64,18 @@ def _plan_volumes(masks: Mapping[int, np.ndarray], dataset: Dataset) -> dict:
     """Masks of one source volume go back into one volume; 2D images become 2D files."""
     volumes: dict[str, list[tuple[VolumeSlice, np.ndarray]]] = defaultdict(list)
     plan: dict = {}
+    wide = any(np.asarray(m).max(initial=0) > 255 for m in masks.values())
+    voxel = np.uint16 if wide else np.uint8  # labels above 255 need 16 bits
     for i in sorted(masks):
         where = dataset.slices[i]
         if where is None:
-            mask = np.asarray(masks[i], dtype=np.uint8)
+            mask = np.asarray(masks[i], dtype=voxel)
             plan[unique_name(safe_name(dataset.names[i]), plan, ".nii.gz")] = (mask, np.eye(4))
         else:
             volumes[where.volume].append((where, np.asarray(masks[i])))
     for volume, parts in volumes.items():
         first = parts[0][0]
-        data = np.zeros(first.shape, dtype=np.uint8)
+        data = np.zeros(first.shape, dtype=voxel)
         for where, mask in parts:
             np.moveaxis(data, where.axis, 0)[where.index] = mask
         name = unique_name(safe_name(volume, "volume"), plan, ".nii.gz")

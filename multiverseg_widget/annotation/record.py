@@ -3,6 +3,10 @@
 The session builds a record for every change and the store commits it atomically; resume reads
 it back and checks it whole before anything is used. Parsing raises ValueError/KeyError/
 TypeError on anything malformed; the store turns those into a WorkFolderError naming the file.
+
+Version 2 holds several structures, each with its own accepted masks, context set and prompt
+logs; version 1 (one structure, its parts at the top level) is read as a record of one
+structure, and the store migrates the file (``store.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from ..data import VolumeSlice
 from ..prompts import MaskEdit, Prompts
 from .checks import check_max_context, checked_index
 
+VERSION = 2
+
 
 @dataclass(frozen=True)
 class StoredMask:
@@ -24,53 +30,27 @@ class StoredMask:
 
 
 @dataclass(frozen=True)
-class SessionRecord:
-    structure: str
-    fingerprint: str  # digest of the images: resume refuses other images
-    dataset: dict[str, Any]  # {"files": [...], "axis": a} or {"arrays": [...]} (folder copies)
-    names: tuple[str, ...]
-    slices: tuple[VolumeSlice | None, ...]
-    max_context: int | None
-    position: int
+class StructureRecord:
+    """One structure's part of the record."""
+
     accepted: dict[int, StoredMask] = field(default_factory=dict)
     context: tuple[int, ...] = ()
     logs: dict[int, Prompts] = field(default_factory=dict)  # images with prompts only
-
-    def changed(self, **changes: Any) -> SessionRecord:
-        return replace(self, **changes)
-
-    def named_files(self) -> set[str]:
-        """Mask files this record needs; the store removes the others after a commit."""
-        named = {stored.file for stored in self.accepted.values()}
-        for prompts in self.logs.values():
-            named.update(p.file for p in prompts.items if isinstance(p, MaskEdit) and p.file)
-        return named
+    origins: dict[int, str] = field(default_factory=dict)  # imported masks: where from
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "structure": self.structure,
-            "fingerprint": self.fingerprint,
-            "dataset": self.dataset,
-            "names": list(self.names),
-            "slices": [None if s is None else s.to_json() for s in self.slices],
-            "max_context": self.max_context,
-            "position": self.position,
             "accepted": {
                 str(i): {"file": stored.file, "sha256": stored.sha256}
                 for i, stored in sorted(self.accepted.items())
             },
             "context": list(self.context),
             "logs": {str(i): p.to_json() for i, p in sorted(self.logs.items()) if p},
+            "origins": {str(i): origin for i, origin in sorted(self.origins.items())},
         }
 
     @classmethod
-    def from_json(cls, state: dict[str, Any]) -> SessionRecord:
-        names = tuple(str(n) for n in state["names"])
-        n = len(names)
-        slices = tuple(None if s is None else VolumeSlice.from_json(s) for s in state["slices"])
-        if len(slices) != n:
-            raise ValueError(f"{len(slices)} volume slices for {n} images")
-        check_max_context(state["max_context"])
+    def from_json(cls, state: dict[str, Any], n: int) -> StructureRecord:
         accepted = {
             checked_index(int(k), n): StoredMask(str(v["file"]), str(v["sha256"]))
             for k, v in state["accepted"].items()
@@ -79,7 +59,65 @@ class SessionRecord:
         if not set(context) <= set(accepted) or len(set(context)) != len(context):
             raise ValueError("the context names images that are not accepted, or repeats one")
         logs = {checked_index(int(k), n): Prompts.from_json(v) for k, v in state["logs"].items()}
+        origins = {checked_index(int(k), n): str(v) for k, v in state.get("origins", {}).items()}
+        return cls(accepted, context, logs, origins)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    structures: dict[str, StructureRecord]  # in the user's order: label k is the k-th
+    structure: str  # the current one
+    fingerprint: str  # digest of the images: resume refuses other images
+    dataset: dict[str, Any]  # {"files": [...], "axis": a} or {"arrays": [...]} (folder copies)
+    names: tuple[str, ...]
+    slices: tuple[VolumeSlice | None, ...]
+    max_context: int | None
+    position: int
+
+    def changed(self, **changes: Any) -> SessionRecord:
+        return replace(self, **changes)
+
+    def named_files(self) -> set[str]:
+        """Mask files this record needs; the store removes the others after a commit."""
+        named = set()
+        for part in self.structures.values():
+            named.update(stored.file for stored in part.accepted.values())
+            for prompts in part.logs.values():
+                named.update(p.file for p in prompts.items if isinstance(p, MaskEdit) and p.file)
+        return named
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "structures": [{"name": n, **p.to_json()} for n, p in self.structures.items()],
+            "structure": self.structure,
+            "fingerprint": self.fingerprint,
+            "dataset": self.dataset,
+            "names": list(self.names),
+            "slices": [None if s is None else s.to_json() for s in self.slices],
+            "max_context": self.max_context,
+            "position": self.position,
+        }
+
+    @classmethod
+    def from_json(cls, state: dict[str, Any], version: int = VERSION) -> SessionRecord:
+        """A record from ``session.json``'s content, of this version or of version 1."""
+        if version == 1:  # one structure, its parts at the top level
+            one = {key: state[key] for key in ("accepted", "context", "logs")}
+            state = {**state, "structures": [{"name": state["structure"], **one}]}
+        names = tuple(str(n) for n in state["names"])
+        n = len(names)
+        slices = tuple(None if s is None else VolumeSlice.from_json(s) for s in state["slices"])
+        if len(slices) != n:
+            raise ValueError(f"{len(slices)} volume slices for {n} images")
+        check_max_context(state["max_context"])
+        structures = {}
+        for part in state["structures"]:
+            name = check_structure_name(part["name"], structures)
+            structures[name] = StructureRecord.from_json(part, n)
+        if str(state["structure"]) not in structures:
+            raise ValueError(f"the current structure {state['structure']!r} is not listed")
         return cls(
+            structures=structures,
             structure=str(state["structure"]),
             fingerprint=str(state["fingerprint"]),
             dataset=dict(state["dataset"]),
@@ -87,7 +125,13 @@ class SessionRecord:
             slices=slices,
             max_context=state["max_context"],
             position=checked_index(state["position"], n),
-            accepted=accepted,
-            context=context,
-            logs=logs,
         )
+
+
+def check_structure_name(name: Any, taken: Any = ()) -> str:
+    """A structure's name: a non-empty string, not taken yet."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"a structure needs a non-empty name, got {name!r}")
+    if name in taken:
+        raise ValueError(f"there is already a structure named {name!r}")
+    return name

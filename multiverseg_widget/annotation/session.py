@@ -1,13 +1,13 @@
 """The annotation session: segmenting one dataset, one image at a time, as a thin front over
-parts with one job each: ``History`` (undo per image), ``ContextSet`` (which accepted images the
-network sees), ``SessionRecord`` + ``WorkFolder`` (what is on disk), ``propagation`` (the whole
-dataset at once). Every change is committed to the work folder before the call returns, so that
-killing the kernel loses nothing accepted.
+parts with one job each: ``Structure`` (one structure's context set, accepted masks and
+per-image ``ImageAnnotation`` with its undo ``History``), ``SessionRecord`` + ``WorkFolder``
+(what is on disk), ``propagation`` (the whole dataset at once). Every change is committed to the
+work folder before the call returns, so that killing the kernel loses nothing accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -16,43 +16,58 @@ import numpy as np
 
 from ..common.names import safe_name
 from ..data import Dataset, load
-from ..model.load import load_model
+from ..model.load import as_predictor
 from ..model.predictor import Prediction, Predictor, PreparedContext, PreparedImage
 from ..prompts import MaskEdit, Prompts
 from .checks import check_max_context, checked_index, frozen, image_shape
 from .context_set import ContextSet
 from .editing import ImageEditing
 from .image_annotation import ImageAnnotation
+from .labels import StructureLabels
+from .persistence import Persistence
 from .propagation import Propagation
-from .record import SessionRecord, StoredMask
-from .store import WorkFolder, WorkFolderError, fingerprint
+from .record import StoredMask, check_structure_name
+from .store import STATE_FILE, WorkFolder, WorkFolderError, fingerprint
+from .structure import Structure
 from .whole_dataset import WholeDataset
 
 
-class Session(ImageEditing, WholeDataset):
-    """Annotate ``images`` for one structure.
+class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
+    """Annotate ``images``, one structure at a time.
 
     images: anything ``data.load`` reads (folder, files, N x H x W array, list of arrays, Dataset).
-    model: a Predictor (default ``load_model()``). workdir: where every change is saved; None
-    keeps the session in memory only. max_context: cap on context items per prediction.
+    model: a Predictor, or a name or checkpoint path for ``load_model`` ("official": the
+    authors' weights; default: the built-in ones), loaded on ``device`` ("auto", "cpu",
+    "cuda", "mps"; default the CPU). workdir: where every change is saved; None
+    keeps the session in memory only; a folder that holds a session of the same images is
+    continued (of other images: refused). structures: the names of the structures to annotate
+    (each with its own context set); ``structure`` alone names the one structure.
+    max_context: cap on context items per prediction.
     """
 
     def __init__(
         self,
         images: Any,
-        model: Predictor | None = None,
+        model: Predictor | str | Path | None = None,
         workdir: str | Path | None = None,
-        structure: str = "structure",
+        structure: str | None = None,
         max_context: int | None = None,
         axis: int | None = None,
         skip_bad: bool = False,
+        structures: Sequence[str] | None = None,
+        device: str | None = None,
     ) -> None:
-        if not isinstance(structure, str) or not structure.strip():
-            raise ValueError(f"structure must be a non-empty name, got {structure!r}")
+        names = _structure_names(structure, structures)
         check_max_context(max_context)
         dataset = load(images, axis=axis, skip_bad=skip_bad)
+        model = as_predictor(model, device)
+        if workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file():
+            self._continue(WorkFolder.open(workdir), dataset, model, names)
+            return
         store = None if workdir is None else WorkFolder.create(workdir)
-        self._setup(dataset, model, store, structure, max_context)
+        self._setup(dataset, model, store, names, max_context)
+        if structure is not None and structures is not None:
+            self._current = structure
         if store is not None:
             if dataset.files:
                 files = [str(Path(f).resolve()) for f in dataset.files]
@@ -65,66 +80,52 @@ class Session(ImageEditing, WholeDataset):
     def _setup(
         self,
         dataset: Dataset,
-        model: Predictor | None,
+        model: Predictor,
         store: WorkFolder | None,
-        structure: str,
+        structures: Sequence[str],
         max_context: int | None,
     ) -> None:
         self.dataset = dataset
-        self.model = load_model() if model is None else model
-        self.structure = structure
+        self.model = model
         self.max_context = max_context
-        self.propagated: Propagation | None = None
         self._store = store
         self._source: dict[str, Any] = {}
         self._fingerprint = fingerprint(dataset.images)
         self._index = 0
-        self._annotations: dict[int, ImageAnnotation] = {}
-        self._saved_logs: dict[int, Prompts] = {}  # resumed, not yet replayed
+        self._structures = {name: Structure(name) for name in structures}
+        self._current = structures[0]
         self._drafts: dict[str, np.ndarray] = {}  # draft file -> mask set by hand
-        self._accepted: dict[int, np.ndarray] = {}
-        self._accepted_files: dict[int, StoredMask] = {}
-        self._context = ContextSet()
         self._image_ready: tuple[int, PreparedImage] | None = None
-        self._context_ready: tuple[tuple[int, int | None], PreparedContext] | None = None
+        self._context_ready: tuple[tuple[str, int, int | None], PreparedContext] | None = None
 
-    @classmethod
-    def resume(cls, workdir: str | Path, model: Predictor | None = None) -> Session:
-        """Reopen a work folder: images, accepted masks, context, interaction logs, position.
+    @property
+    def _part(self) -> Structure:
+        return self._structures[self._current]
 
-        A damaged session file or a folder made for other images raises WorkFolderError and
-        nothing is written; the undo history of the current image is rebuilt from its log.
-        """
-        store = WorkFolder.open(workdir)
-        record = store.load()
-        dataset = store.load_dataset(record)
-        if fingerprint(dataset.images) != record.fingerprint:
-            raise WorkFolderError(
-                f"{store.path} belongs to a different dataset: the images it was made for "
-                "have changed or are not the ones found now; it was left as it is"
-            )
-        if len(dataset) != len(record.names):
-            raise WorkFolderError(f"{store.path}: the session names {len(record.names)} images")
-        session = cls.__new__(cls)
-        session._setup(dataset, model, store, record.structure, record.max_context)
-        session._source = record.dataset
-        session._accepted = {
-            i: frozen(store.read_mask(stored, image_shape(dataset.images[i])))
-            for i, stored in record.accepted.items()
-        }
-        session._accepted_files = dict(record.accepted)
-        session._context.set(list(record.context))
-        session._saved_logs = dict(record.logs)
-        session._index = record.position
-        session._ensure_annotation(record.position)
-        return session
+    @property
+    def _accepted(self) -> dict[int, np.ndarray]:
+        return self._part.accepted
+
+    @property
+    def _context(self) -> ContextSet:
+        return self._part.context
+
+    @property
+    def propagated(self) -> Propagation | None:  # type: ignore[override]
+        """The current structure's last propagation (see ``propagate``)."""
+        return self._part.propagated
+
+    @propagated.setter
+    def propagated(self, result: Propagation | None) -> None:
+        self._part.propagated = result
 
     # ---- what the session holds -----------------------------------------------------------
 
     def __repr__(self) -> str:
         return (
-            f"Session({len(self)} images, {len(self._accepted)} accepted, "
-            f"{len(self._context)} in context, at image {self._index}, "
+            f"Session({len(self)} images, structure {self._current!r} of {self.structures}: "
+            f"{len(self._accepted)} accepted, {len(self._context)} in context, "
+            f"at image {self._index}, "
             f"workdir={None if self._store is None else str(self._store.path)!r})"
         )
 
@@ -192,8 +193,8 @@ class Session(ImageEditing, WholeDataset):
         i = checked_index(i, len(self))
         if i in self._accepted:
             return "accepted"
-        annotation = self._annotations.get(i)
-        log = annotation.current.prompts if annotation else self._saved_logs.get(i)
+        annotation = self._part.annotations.get(i)
+        log = annotation.current.prompts if annotation else self._part.saved_logs.get(i)
         return "in progress" if log else "todo"
 
     # ---- accepting and moving ----------------------------------------------------------------
@@ -204,23 +205,41 @@ class Session(ImageEditing, WholeDataset):
         Returns the accepted mask once it is on disk. Re-accepting an image replaces its mask and
         its context entry.
         """
-        i = self._index
+        i, part = self._index, self._part
         mask = self._history().current.mask
-        files = dict(self._accepted_files)
-        if self._store is not None:
-            files[i] = self._store.write_mask("masks", safe_name(f"{i:05d}_{self.names[i]}"), mask)
-        context = self._context.with_image(i)
-        done = set(self._accepted) | {i}
+        self._accept_masks({i: mask}, origin=None)
+        done = set(part.accepted)
         following = [j for j in range(i + 1, len(self)) if j not in done]
         earlier = [j for j in range(i) if j not in done]
         position = (following + earlier + [i])[0]
-        self._commit(position=position, accepted=files, context=tuple(context))
-        self._accepted[i] = mask
-        self._accepted_files = files
-        self._context.set(context)
+        self._commit(position=position)
         self._index = position
         self._ensure_annotation(position)
-        return mask
+        return part.accepted[i]
+
+    def _accept_masks(self, masks: Mapping[int, np.ndarray], origin: str | None) -> None:
+        """Accept ``masks`` (image index -> checked H x W bool) for the current structure: on
+        disk first, then into the context set. ``origin``: where imported masks came from."""
+        part = self._part
+        files, origins = dict(part.accepted_files), dict(part.origins)
+        for i, mask in masks.items():
+            if self._store is not None:
+                stem = safe_name(f"{i:05d}_{self.names[i]}_{self._current}")
+                files[i] = self._store.write_mask("masks", stem, mask)
+            if origin is None:
+                origins.pop(i, None)
+            else:
+                origins[i] = origin
+        context = part.context.members
+        context += [i for i in masks if i not in context]
+        self._commit(part=part.record(accepted=files, context=tuple(context), origins=origins))
+        for i, mask in masks.items():
+            part.accepted[i] = frozen(mask)
+            annotation = part.annotations.get(i)
+            if annotation is not None:
+                annotation.history.replace_current_mask(part.accepted[i])
+        part.accepted_files, part.origins = files, origins
+        part.context.set(context)
 
     def goto(self, i: int) -> Prediction | None:
         """Open image i (accepted ones can be reopened and corrected); returns its prediction."""
@@ -241,27 +260,28 @@ class Session(ImageEditing, WholeDataset):
     def remove_context(self, i: int) -> None:
         """Drop entry i of ``context`` from the context set; its image stays accepted."""
         context = self._context.without_entry(i)
-        self._commit(context=tuple(context))
+        self._commit(part=self._part.record(context=tuple(context)))
         self._context.set(context)
 
     # ---- internals -----------------------------------------------------------------------------
 
     def _annotation(self) -> ImageAnnotation:
-        return self._annotations[self._index]
+        return self._part.annotations[self._index]
 
     def _ensure_annotation(self, i: int) -> None:
         """Image i's annotation, replayed from its saved log the first time it is opened."""
-        if i in self._annotations:
+        part = self._part
+        if i in part.annotations:
             return
         shape = image_shape(self.dataset.images[i])
         first = self._predict(i, Prompts(), None) if self._context_for(i) else None
-        log = self._saved_logs.get(i, Prompts())
+        log = part.saved_logs.get(i, Prompts())
         read_edit = lambda edit: self._draft(edit, shape)  # noqa: E731
         annotation = ImageAnnotation.replayed(shape, first, log, self._predictor(i), read_edit)
-        if i in self._accepted:
-            annotation.history.replace_current_mask(self._accepted[i])
-        self._annotations[i] = annotation
-        self._saved_logs.pop(i, None)
+        if i in part.accepted:
+            annotation.history.replace_current_mask(part.accepted[i])
+        part.annotations[i] = annotation
+        part.saved_logs.pop(i, None)
 
     def _draft(self, edit: MaskEdit, shape: tuple[int, int]) -> np.ndarray:
         """A logged mask edit, read back from the work folder."""
@@ -292,7 +312,7 @@ class Session(ImageEditing, WholeDataset):
     def _prepared_context(self, i: int) -> PreparedContext:
         """The context set for image i, prepared once per version of the set (and per image
         left out of it: a reopened image is not its own example)."""
-        key = (self._context.version, i if i in self._context else None)
+        key = (self._current, self._context.version, i if i in self._context else None)
         if self._context_ready is None or self._context_ready[0] != key:
             self._context_ready = (key, self.model.prepare_context(self._context_for(i)))
         return self._context_ready[1]
@@ -302,31 +322,16 @@ class Session(ImageEditing, WholeDataset):
         members = self._context.members
         return [(self.dataset.images[j], self._accepted[j]) for j in members if j != i]
 
-    def _commit(self, log: Prompts | None = None, **changes: Any) -> None:
-        """Commit the session as it will be after the caller's change (before applying it):
-        ``log`` is the current image's new prompts, ``changes`` other record fields."""
-        if self._store is None:
-            return
-        logs = dict(self._saved_logs)
-        logs.update({i: a.current.prompts for i, a in self._annotations.items()})
-        if log is not None:
-            logs[self._index] = log
-        for prompts in logs.values():
-            for entry in prompts.items:
-                # a draft pruned by an undo and back by a redo is written again
-                drafted = isinstance(entry, MaskEdit) and entry.file in self._drafts
-                if drafted and not self._store.holds(entry.file):
-                    self._store.write_mask("drafts", "", self._drafts[entry.file])
-        record = SessionRecord(
-            structure=self.structure,
-            fingerprint=self._fingerprint,
-            dataset=self._source,
-            names=tuple(self.dataset.names),
-            slices=tuple(self.dataset.slices),
-            max_context=self.max_context,
-            position=self._index,
-            accepted=self._accepted_files,
-            context=tuple(self._context.members),
-            logs={i: p for i, p in logs.items() if p},
-        )
-        self._store.commit(record.changed(**changes))
+
+def _structure_names(structure: str | None, structures: Sequence[str] | None) -> list[str]:
+    """The structures a new session starts with (``structure`` alone: that one)."""
+    if structures is None:
+        return [check_structure_name("structure" if structure is None else structure)]
+    if isinstance(structures, str) or not isinstance(structures, Sequence) or not structures:
+        raise ValueError(f"structures must be a non-empty list of names, got {structures!r}")
+    names: list[str] = []
+    for name in structures:
+        names.append(check_structure_name(name, names))
+    if structure is not None and structure not in names:
+        raise ValueError(f"structure {structure!r} is not one of the structures {names}")
+    return names

@@ -27,11 +27,11 @@ from ..common.atomic import atomic_write, make_dir
 from ..common.digest import array_digest
 from ..data import Dataset, load
 from ..data.writers import mask_png, png_mask
-from .record import SessionRecord, StoredMask
+from .record import VERSION, SessionRecord, StoredMask
 
 STATE_FILE = "session.json"
 FORMAT = "multiverseg-widget session"
-VERSION = 1
+READABLE_VERSIONS = (1, VERSION)  # version 1 (one structure) is migrated on the next commit
 MANAGED = ("masks", "drafts", "images")
 _RELATIVE = re.compile(r"^(masks|drafts|images)/[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
@@ -50,6 +50,7 @@ class WorkFolder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.loaded_version: int | None = None  # of the session file read by ``load``
 
     @classmethod
     def create(cls, path: str | Path) -> WorkFolder:
@@ -71,7 +72,8 @@ class WorkFolder:
         return cls(folder)
 
     def load(self) -> SessionRecord:
-        """The committed session; a damaged file is reported, never replaced."""
+        """The committed session; a damaged file is reported, never replaced. A file of an older
+        version is read as it is; ``migrate`` then keeps a backup and rewrites it."""
         path = self.path / STATE_FILE
         try:
             state = json.loads(path.read_bytes().decode("utf-8"))
@@ -82,18 +84,30 @@ class WorkFolder:
             ) from error
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise WorkFolderError(f"{path} is not a multiverseg-widget session file")
-        if state.get("version") != VERSION:
+        version = state.get("version")
+        if version not in READABLE_VERSIONS:
             raise WorkFolderError(
-                f"{path} has session format version {state.get('version')!r}; this version of "
-                f"multiverseg-widget reads version {VERSION}"
+                f"{path} has session format version {version!r}; this version of "
+                f"multiverseg-widget reads versions {list(READABLE_VERSIONS)}"
             )
+        self.loaded_version = version
         try:
-            record = SessionRecord.from_json(state)
+            record = SessionRecord.from_json(state, version)
             for name in record.named_files():
                 self._resolve(name)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise WorkFolderError(f"{path} is damaged: {error!r}") from error
         return record
+
+    def migrate(self, record: SessionRecord) -> None:
+        """Rewrite a session file of an older version in this version, keeping the old one as
+        ``session.v<N>.json`` (both writes atomic: a crash leaves a readable folder)."""
+        if self.loaded_version in (None, VERSION):
+            return
+        old = self.path / STATE_FILE
+        atomic_write(self.path / f"session.v{self.loaded_version}.json", old.read_bytes())
+        self.commit(record)
+        self.loaded_version = VERSION
 
     def commit(self, record: SessionRecord) -> None:
         """Commit ``record`` (after the files it names are written), then drop unnamed files."""

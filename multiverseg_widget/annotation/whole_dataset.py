@@ -5,11 +5,13 @@ base class), kept apart so that each file has one concern."""
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
+from ..common.atomic import atomic_write_json
 from ..data import Dataset
 from ..model.predictor import Predictor
 from .checks import checked_index
@@ -17,6 +19,9 @@ from .context_set import ContextSet
 from .export import export_masks
 from .propagation import Propagation, least_confident, propagate
 from .store import WorkFolder
+from .structure import Structure
+
+LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
 
 
 class WholeDataset:
@@ -31,6 +36,8 @@ class WholeDataset:
     _accepted: dict[int, np.ndarray]
     _context: ContextSet
     _store: WorkFolder | None
+    _structures: dict[str, Structure]
+    label_map: Callable[[int], np.ndarray]
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -81,21 +88,45 @@ class WholeDataset:
         return least_confident(result, todo)
 
     def export(
-        self, path: str | Path, format: str = "png", include_propagated: bool = False
+        self,
+        path: str | Path,
+        format: str = "png",
+        include_propagated: bool = False,
+        instances: bool = False,
     ) -> list[Path]:
-        """Write the accepted masks (and, if asked, the last propagated ones) to ``path``.
+        """Write the current structure's accepted masks (and, if asked, the last propagated
+        ones) to ``path``; returns the files written.
 
         png: one 0/255 file per image; tiff: one 0/1 file per image; nifti: one 0/1 volume per
-        source volume with its affine (2D images: one file each); npz: one file. File names come
-        from the source names, made safe. Returns the files written.
+        source volume with its affine (2D images: one file each); npz: one file.
+        ``instances``: connected components numbered 1, 2, ... instead of 0/255 (nuclei).
+        labelmap (PNG; NIfTI for volumes) and labelmap-tiff: every structure in one integer
+        image per image (``label_map``), with ``labels.json`` naming the values. File names come
+        from the source names, made safe.
         """
+        target = Path(path)
+        if self._store is not None and self._store.contains(target):
+            raise ValueError(f"export to {target} would write into the session's work folder")
+        if format in LABEL_MAP_FORMATS:
+            return self._export_label_maps(target, format)
         masks = dict(self._accepted)
         if include_propagated and self.propagated is not None:
             for i, mask in self.propagated.masks.items():
                 masks.setdefault(i, mask)
         if not masks:
             raise ValueError("nothing to export: no image has been accepted yet")
-        target = Path(path)
-        if self._store is not None and self._store.contains(target):
-            raise ValueError(f"export to {target} would write into the session's work folder")
+        if instances:
+            masks = {i: ndimage.label(m)[0].astype(np.uint16) for i, m in masks.items()}
         return export_masks(masks, self.dataset, target, format)
+
+    def _export_label_maps(self, target: Path, format: str) -> list[Path]:
+        images = sorted(set().union(*(s.accepted for s in self._structures.values())))
+        if not images:
+            raise ValueError("nothing to export: no image has been accepted yet")
+        volumes = any(self.dataset.slices[i] is not None for i in images)
+        image_format = "nifti" if volumes and format == "labelmap" else LABEL_MAP_FORMATS[format]
+        maps = {i: self.label_map(i) for i in images}
+        files = export_masks(maps, self.dataset, target, image_format)
+        labels = {"0": "background"} | {str(k): n for k, n in enumerate(self._structures, 1)}
+        atomic_write_json(target / "labels.json", labels)
+        return [*files, target / "labels.json"]

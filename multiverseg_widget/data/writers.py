@@ -14,9 +14,19 @@ from .readers import optional_module
 
 
 def mask_png(mask: np.ndarray) -> bytes:
-    """A boolean mask as a 0/255 8-bit grayscale PNG."""
+    """A mask as a grayscale PNG: boolean -> 0/255 8-bit; integer labels (label maps, instance
+    ids) -> their values, 8-bit up to 255, else 16-bit."""
+    mask = np.asarray(mask)
+    if mask.dtype == bool:
+        image = Image.fromarray(mask.astype(np.uint8) * 255)
+    elif mask.size and (mask.min() < 0 or mask.max() > np.iinfo(np.uint16).max):
+        raise ValueError(f"labels must lie in [0, 65535] for PNG, got {mask.min()}..{mask.max()}")
+    elif mask.size and mask.max() > 255:
+        image = Image.fromarray(mask.astype(np.uint16))
+    else:
+        image = Image.fromarray(mask.astype(np.uint8))
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(mask, dtype=bool).astype(np.uint8) * 255).save(buffer, "PNG")
+    image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -27,8 +37,10 @@ def png_mask(data: bytes) -> np.ndarray:
 
 
 def mask_tiff(mask: np.ndarray) -> bytes:
+    """A mask as TIFF: boolean -> 0/1 8-bit; integer labels keep their dtype."""
+    mask = np.asarray(mask)
     buffer = io.BytesIO()
-    tifffile.imwrite(buffer, np.asarray(mask, dtype=np.uint8))
+    tifffile.imwrite(buffer, mask.astype(np.uint8) if mask.dtype == bool else mask)
     return buffer.getvalue()
 
 

@@ -1,0 +1,144 @@
+"""What is on disk: the session as a ``SessionRecord``, committed before every change takes
+effect, and read back on resume (or when a notebook is run again on the same work folder). A
+facet of ``Session`` (its base class), kept apart so that each file has one concern."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ..data import Dataset
+from ..model.load import as_predictor
+from ..model.predictor import Predictor
+from ..prompts import MaskEdit, Prompts
+from .checks import frozen, image_shape
+from .record import SessionRecord, StructureRecord
+from .store import WorkFolder, WorkFolderError, fingerprint
+from .structure import Structure
+
+S = TypeVar("S", bound="Persistence")
+
+
+class Persistence:
+    """The work-folder side of ``Session``; see there."""
+
+    # Parts: provided by Session.
+    dataset: Dataset
+    names: list[str]
+    structure: str
+    max_context: int | None
+    _store: WorkFolder | None
+    _source: dict[str, Any]
+    _fingerprint: str
+    _index: int
+    _structures: dict[str, Structure]
+    _current: str
+    _drafts: dict[str, np.ndarray]
+    _setup: Callable[..., None]
+    _ensure_annotation: Callable[[int], None]
+    add_structure: Callable[[str], None]
+
+    @classmethod
+    def resume(
+        cls: type[S],
+        workdir: str | Path,
+        model: Predictor | str | Path | None = None,
+        device: str | None = None,
+    ) -> S:
+        """Reopen a work folder: images, every structure's accepted masks, context and logs,
+        position. A damaged session file or a folder made for other images raises
+        WorkFolderError and nothing is written; the undo history of the current image is
+        rebuilt from its log. A folder of the one-structure format is migrated (backup kept)."""
+        store = WorkFolder.open(workdir)
+        record = store.load()
+        session = cls.__new__(cls)  # type: ignore[call-arg]
+        dataset = store.load_dataset(record)
+        session._restore(store, record, dataset, as_predictor(model, device))
+        return session
+
+    def _continue(
+        self, store: WorkFolder, dataset: Dataset, model: Predictor, names: list[str]
+    ) -> None:
+        """``Session(images, workdir=...)`` on a folder that holds a session: continue it if
+        it was made for these images (a notebook run again), else refuse and change nothing."""
+        record = store.load()
+        self._restore(store, record, dataset, model)
+        added = [name for name in names if name not in self._structures and name != "structure"]
+        for name in added:
+            self.add_structure(name)
+        print(
+            f"Continuing the session in {store.path}: "
+            f"{sum(len(s.accepted) for s in self._structures.values())} masks accepted, "
+            f"at image {self._index} ({self.names[self._index]}), structure {self.structure!r}"
+            + (f"; added structures {added}" if added else "")
+        )
+
+    def _restore(
+        self, store: WorkFolder, record: SessionRecord, dataset: Dataset, model: Predictor
+    ) -> None:
+        if fingerprint(dataset.images) != record.fingerprint or len(dataset) != len(record.names):
+            raise WorkFolderError(
+                f"{store.path} belongs to a different dataset: the images it was made for "
+                "have changed or are not the ones found now; it was left as it is (choose "
+                "another work folder for these images)"
+            )
+        self._setup(dataset, model, store, list(record.structures), record.max_context)
+        self._source = record.dataset
+        for name, part in record.structures.items():
+            structure = self._structures[name]
+            structure.accepted = {
+                i: frozen(store.read_mask(stored, image_shape(dataset.images[i])))
+                for i, stored in part.accepted.items()
+            }
+            structure.accepted_files = dict(part.accepted)
+            structure.origins = dict(part.origins)
+            structure.context.set(list(part.context))
+            structure.saved_logs = dict(part.logs)
+        self._current = record.structure
+        self._index = record.position
+        self._ensure_annotation(record.position)
+        store.migrate(self._record())
+
+    def _record(
+        self, log: Prompts | None = None, part: StructureRecord | None = None, **changes: Any
+    ) -> SessionRecord:
+        """The session as a record: ``log`` is the current image's new prompts, ``part`` the
+        current structure's new part, ``changes`` other record fields."""
+        parts = {name: s.record() for name, s in self._structures.items()}
+        if part is not None:
+            parts[self._current] = part
+        if log is not None:
+            logs = {**parts[self._current].logs, self._index: log}
+            parts[self._current] = StructureRecord(**{
+                **parts[self._current].__dict__, "logs": {i: p for i, p in logs.items() if p}
+            })  # fmt: skip
+        record = SessionRecord(
+            structures=parts,
+            structure=self._current,
+            fingerprint=self._fingerprint,
+            dataset=self._source,
+            names=tuple(self.dataset.names),
+            slices=tuple(self.dataset.slices),
+            max_context=self.max_context,
+            position=self._index,
+        )
+        return record.changed(**changes)
+
+    def _commit(
+        self, log: Prompts | None = None, part: StructureRecord | None = None, **changes: Any
+    ) -> None:
+        """Commit the session as it will be after the caller's change (before applying it)."""
+        if self._store is None:
+            return
+        record = self._record(log, part, **changes)
+        for structure in record.structures.values():
+            for prompts in structure.logs.values():
+                for entry in prompts.items:
+                    # a draft pruned by an undo and back by a redo is written again
+                    drafted = isinstance(entry, MaskEdit) and entry.file in self._drafts
+                    if drafted and not self._store.holds(entry.file):
+                        self._store.write_mask("drafts", "", self._drafts[entry.file])
+        self._store.commit(record)
