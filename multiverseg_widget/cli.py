@@ -60,6 +60,7 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
         "--model", choices=("default", *OFFICIAL_WEIGHTS, *BASELINE_MODELS), default="default",
         help="the built-in network, the authors' weights (downloaded once), or a baseline",
     )  # fmt: skip
+    parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, else the CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate_command)
 
@@ -76,7 +77,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         return _fail(str(error))
     try:
-        model = _build_model(args.model, args.checkpoint)
+        model = _build_model(args.model, args.checkpoint, args.device)
     except (OSError, ValueError) as error:
         built_in = args.model == "default" and args.checkpoint is None
         hint = "; or pass --checkpoint PATH" if built_in else ""
@@ -107,14 +108,14 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_model(name: str, checkpoint: Path | None) -> Model:
+def _build_model(name: str, checkpoint: Path | None, device: str) -> Model:
     """The network (built-in weights unless ``checkpoint``, or the authors' weights by name) or a
     classical baseline."""
     if name == "random-walker":
         return RandomWalkerModel()
     if name == "disk":
         return DiskModel()
-    return load_model(name if name in OFFICIAL_WEIGHTS else checkpoint)
+    return load_model(name if name in OFFICIAL_WEIGHTS else checkpoint, device=device)
 
 
 def _fail(message: str) -> int:

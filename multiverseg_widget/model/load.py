@@ -99,3 +99,18 @@ def load_model(
         precision=precision,
         metadata=metadata,
     )
+
+
+def as_predictor(
+    model: Predictor | str | Path | None, device: str | torch.device | None = None
+) -> Predictor:
+    """A Predictor as given, or loaded by name ("default", "official", ...) or path (None: the
+    built-in weights) on ``device``. What Session, annotate and the command line accept."""
+    if isinstance(model, Predictor):
+        if device is not None:
+            raise ValueError(
+                "device applies to a model loaded by name or path; for a Predictor, choose its "
+                "device with load_model(..., device=...)"
+            )
+        return model
+    return load_model(model, device=device)
