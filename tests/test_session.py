@@ -341,3 +341,24 @@ def test_add_is_one_step_and_remove_is_the_eraser(nuclei, small_predictor):
     assert session.interactions == []
     with pytest.raises(ValueError, match="interaction position"):
         session.remove([0])
+
+
+def test_an_empty_mask_is_accepted_only_when_asked(tmp_path, small_predictor):
+    nuclei = real_task()
+    work = tmp_path / "work"
+    session = Session(nuclei["images"][:3], model=small_predictor, workdir=work)
+    files = folder_snapshot(work)
+    with pytest.raises(ValueError, match="allow_empty=True"):
+        session.accept()
+    assert session.accepted == {} and session.index == 0 and folder_snapshot(work) == files
+    session.accept(allow_empty=True)
+    assert not session.accepted[0].any() and session.context_indices == [0]
+
+
+def test_boxes_with_inverted_corners_are_normalised(small_predictor):
+    session = Session(real_task()["images"][:2], model=small_predictor)
+    session.box(50, 60, 10, 20)
+    assert session.interactions == [{"kind": "box", "box": [10.0, 20.0, 50.0, 60.0]}]
+    with pytest.raises(ValueError, match="zero area"):
+        session.box(10, 20, 10, 60)
+    assert len(session.interactions) == 1

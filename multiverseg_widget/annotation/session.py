@@ -199,14 +199,20 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
 
     # ---- accepting and moving ----------------------------------------------------------------
 
-    def accept(self) -> np.ndarray:
+    def accept(self, allow_empty: bool = False) -> np.ndarray:
         """Save the current mask, put it in the context set and move to the next open image.
 
         Returns the accepted mask once it is on disk. Re-accepting an image replaces its mask and
-        its context entry.
+        its context entry. An empty mask (the structure is absent) is accepted only with
+        ``allow_empty=True``: it is rarely meant, and it joins the context set as an example.
         """
         i, part = self._index, self._part
         mask = self._history().current.mask
+        if not allow_empty and not mask.any():
+            raise ValueError(
+                f"the mask of image {i} is empty; if the structure is absent from it, accept it "
+                "with accept(allow_empty=True)"
+            )
         self._accept_masks({i: mask}, origin=None)
         done = set(part.accepted)
         following = [j for j in range(i + 1, len(self)) if j not in done]
