@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .evaluation.baselines import DiskModel, RandomWalkerModel
+from .evaluation.context_forest import ContextForest
 from .evaluation.protocol import (
     CONTEXT_MODES,
     PROTOCOLS,
@@ -27,7 +28,7 @@ from .model.load import MODEL_NAMES
 from .model.official import BUNDLES as OFFICIAL_WEIGHTS
 from .weights_cli import add_weights_command
 
-BASELINE_MODELS = ("random-walker", "disk")
+BASELINE_MODELS = ("random-walker", "disk", "context-forest")
 COMPARED_MODES = ("none", "growing")
 
 
@@ -115,6 +116,8 @@ def _build_model(name: str, checkpoint: Path | None, device: str) -> Model:
         return RandomWalkerModel()
     if name == "disk":
         return DiskModel()
+    if name == "context-forest":
+        return ContextForest()
     return load_model(name if name in OFFICIAL_WEIGHTS else checkpoint, device=device)
 
 

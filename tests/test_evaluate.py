@@ -10,6 +10,7 @@ import pytest
 
 from multiverseg_widget.cli import main
 from multiverseg_widget.evaluation.baselines import DiskModel, RandomWalkerModel
+from multiverseg_widget.evaluation.context_forest import ContextForest
 from multiverseg_widget.evaluation.protocol import (
     PROTOCOLS,
     Settings,
@@ -21,6 +22,7 @@ from multiverseg_widget.evaluation.results import ImageResult, format_comparison
 from multiverseg_widget.evaluation.tasks import Task, dice, load_task
 from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import save_checkpoint
+from multiverseg_widget.prompts import Click, Prompts
 
 from .conftest import DATA
 
@@ -206,3 +208,17 @@ def test_first_interaction_after_a_context_prediction(small_predictor, hip3, cor
     user = RecordingUser()
     run_image(small_predictor, hip3.images[0], hip3.masks[0], 0, user, rng, [], 0.99, 2)
     assert user.calls[0] == "first"  # no prediction yet: start from the ground truth
+
+
+def test_context_forest_learns_the_structure_from_the_context():
+    """The in-context yardstick: a random forest on multi-scale features of the context."""
+    task = load_task(HIPXRAY)
+    forest = ContextForest()
+    context = [(task.images[i], task.masks[i]) for i in range(4)]
+    pred = forest.predict(task.images[4], context=context)
+    assert pred.mask.shape == task.masks[4].shape and pred.network == "context-forest"
+    assert dice(pred.mask, task.masks[4]) > 0.5  # 0.62 when written
+    assert not forest.predict(task.images[4]).mask.any()  # nothing to learn from: background
+    y, x = np.argwhere(task.masks[4])[len(np.argwhere(task.masks[4])) // 2]
+    clicked = forest.predict(task.images[4], Prompts((Click(x, y, True), Click(5, 5, False))))
+    assert clicked.mask[y, x] and not clicked.mask[5, 5]

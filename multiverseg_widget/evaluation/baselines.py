@@ -18,12 +18,11 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 from scipy import ndimage
 from skimage.segmentation import random_walker
 
-from ..model.predictor import Prediction, encode_inputs
+from ..model.predictor import Prediction, encode_inputs, upsample_logits
 from ..model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from ..prompts import Box, Prompts, scribble_masks
 
@@ -33,8 +32,8 @@ Scribbles = tuple[np.ndarray | None, np.ndarray | None]
 
 
 class ClassicalSegmenter:
-    """``Predictor.predict``'s signature over ``segment``: prompts -> (probabilities at the
-    image's size, at 128 x 128). The context and the previous logits are ignored."""
+    """``Predictor.predict``'s signature over ``segment``: image, prompts and context ->
+    (probabilities at the image's size, at 128 x 128). The previous logits are ignored."""
 
     name = "classical"
 
@@ -46,7 +45,7 @@ class ClassicalSegmenter:
         context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> Prediction:
         start = time.perf_counter()
-        prob, prob_small = self.segment(image, prompts or Prompts())
+        prob, prob_small = self.segment(image, prompts or Prompts(), list(context or []))
         p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
         return Prediction(
             mask=prob > 0.5,
@@ -56,7 +55,9 @@ class ClassicalSegmenter:
             known_prob=prob.astype(np.float32),
         )
 
-    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
+    def segment(
+        self, image: np.ndarray, prompts: Prompts, context: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
 
@@ -69,7 +70,10 @@ class RandomWalkerModel(ClassicalSegmenter):
     def __init__(self, beta: float = 130.0) -> None:
         self.beta = beta
 
-    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
+    def segment(
+        self, image: np.ndarray, prompts: Prompts, context: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interactive only: the context is ignored."""
         # The 128 x 128 encoding the network gets (image, box, positive, negative seeds), with
         # clicks grown to 3 x 3 so that a single pixel carries some weight.
         box, strokes = prompts.box, tuple(prompts.strokes)
@@ -96,7 +100,7 @@ class RandomWalkerModel(ClassicalSegmenter):
             prob_small = random_walker(
                 small, labels, beta=self.beta, mode="bf", return_full_prob=True
             )[0]
-        return _upsample(prob_small, np.shape(image)[:2]), prob_small
+        return upsample_logits(prob_small, np.shape(image)[:2]), prob_small
 
 
 class DiskModel(ClassicalSegmenter):
@@ -108,7 +112,10 @@ class DiskModel(ClassicalSegmenter):
     def __init__(self, radius: float = 0.1) -> None:
         self.radius = radius
 
-    def segment(self, image: np.ndarray, prompts: Prompts) -> tuple[np.ndarray, np.ndarray]:
+    def segment(
+        self, image: np.ndarray, prompts: Prompts, context: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interactive only: the context is ignored."""
         shape = to_gray_unit(image).shape
         prompts.check_inside(*shape)
         positive, negative = _stroke_masks(shape, scribble_masks(prompts, shape))
@@ -150,8 +157,3 @@ def _border(shape: tuple[int, int]) -> np.ndarray:
     frame = np.ones(shape, bool)
     frame[1:-1, 1:-1] = False
     return frame
-
-
-def _upsample(prob_small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    x = torch.from_numpy(np.asarray(prob_small, dtype=np.float32))[None, None]
-    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()

@@ -1,0 +1,94 @@
+"""The context path against a classical yardstick, and what one negative click does.
+
+Per task in --eval-dir: the first --context images of a seeded ordering are the context set with
+their ground truth; every further image (up to --max-images) is predicted from that context
+alone by
+- the network (built-in weights, or --checkpoint),
+- the context forest (a random forest on multi-scale features, trained on the context),
+- the network given the forest's probabilities as its first guess (prev_logits),
+and the network's context-only prediction then gets one negative click at the deepest point of
+its largest false-positive component: the share of that component removed, and the change of
+Dice outside it (the component's pixels excluded), are reported.
+Prints one row per task and the macro mean.
+Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import numpy as np
+from eval_data import add_eval_dir, eval_files
+from scipy import ndimage
+
+from multiverseg_widget.evaluation.context_forest import ContextForest
+from multiverseg_widget.evaluation.geometry import deepest_point
+from multiverseg_widget.evaluation.protocol import ordering
+from multiverseg_widget.evaluation.tasks import dice, load_task
+from multiverseg_widget.model import load_model
+from multiverseg_widget.prompts import Click, Prompts
+
+COLUMNS = ("network", "forest", "net+forest guess", "FP removed", "dDice outside")
+
+
+def negative_click(model, image, truth, context, pred) -> tuple[float, float] | None:
+    """(share of the largest false-positive component removed, Dice change outside it) after a
+    negative click at its deepest point; None when the prediction has no false positive."""
+    components, count = ndimage.label(pred.mask & ~truth)
+    if count == 0:
+        return None
+    sizes = np.bincount(components.ravel())[1:]
+    component = components == 1 + int(np.argmax(sizes))
+    x, y = deepest_point(component)
+    after = model.predict(image, Prompts((Click(x, y, False),)), pred.logits, context)
+    removed = 1.0 - (after.mask & component).sum() / component.sum()
+    outside = ~component
+    change = dice(after.mask & outside, truth & outside) - dice(
+        pred.mask & outside, truth & outside
+    )
+    return float(removed), float(change)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
+    parser.add_argument("--context", type=int, default=4, help="ground-truth context images")
+    parser.add_argument("--max-images", type=int, default=10)
+    add_eval_dir(parser)
+    args = parser.parse_args()
+    model, forest = load_model(args.checkpoint), ContextForest()
+    rows = {}
+    for path in eval_files(parser, args.eval_dir):
+        task = load_task(path)
+        order = ordering(len(task.masks), args.max_images, 0, 0)
+        context = [(task.images[i], task.masks[i]) for i in order[: args.context]]
+        scores: dict[str, list[float]] = {column: [] for column in COLUMNS}
+        for i in order[args.context :]:
+            image, truth = task.images[i], task.masks[i]
+            net = model.predict(image, context=context)
+            wood = forest.predict(image, context=context)
+            guided = model.predict(image, prev_logits=wood.logits, context=context)
+            scores["network"].append(dice(net.mask, truth))
+            scores["forest"].append(dice(wood.mask, truth))
+            scores["net+forest guess"].append(dice(guided.mask, truth))
+            clicked = negative_click(model, image, truth, context, net)
+            if clicked is not None:
+                scores["FP removed"].append(clicked[0])
+                scores["dDice outside"].append(clicked[1])
+        if not scores["network"]:
+            print(f"{task.name}: {len(task.masks)} images, none left beside the context: skipped")
+            continue
+        rows[task.name] = {c: statistics.fmean(v) if v else float("nan") for c, v in scores.items()}
+    print(f"{len(rows)} tasks, {args.context} ground-truth context images, "
+          f"weights: {args.checkpoint or 'built-in'}")  # fmt: skip
+    print(f"{'task':<28}" + "".join(f"{c:>18}" for c in COLUMNS))
+    for name, row in rows.items():
+        print(f"{name:<28}" + "".join(f"{row[c]:>18.3f}" for c in COLUMNS))
+    mean = {c: float(np.nanmean([row[c] for row in rows.values()])) for c in COLUMNS}
+    print(f"{'MEAN over tasks':<28}" + "".join(f"{mean[c]:>18.3f}" for c in COLUMNS))
+
+
+if __name__ == "__main__":
+    main()
