@@ -1,6 +1,7 @@
 """What a session step costs, on the bundled BBBC039 nuclei demo images (upsampled with --size):
 the median time of a click, box, scribble and undo + redo, the per-click overhead beside the
-network, and the throughput of ``Session.propagate``.
+network, the throughput of ``Session.propagate``, and ``suggest_next`` once the context-only
+predictions of the current context set exist.
 
 The overhead is a session click minus the network's own forward pass on the same input, timed
 right after each click on tensors built beforehand, so that both see the same machine load; its
@@ -116,6 +117,8 @@ def main() -> None:
         session.propagate(progress=False)
         seconds = time.perf_counter() - start
         print(f"\npropagate: {todo} images in {seconds:.2f} s = {todo / seconds:.1f} images/s")
+        again = [timed(session.suggest_next) for _ in range(5)]
+        print(f"suggest_next once propagated (same context set): {median_ms(again):.1f} ms")
 
 
 if __name__ == "__main__":
