@@ -8,7 +8,9 @@ right after each click on tensors built beforehand, so that both see the same ma
 median is what the session and the predictor add (validation, prompt encoding, context lookup,
 upsampling, autosave, history). Uses the built-in default weights.
 Usage: python benchmarks/session_step.py [--size 256] [--context 4] [--steps 30] [--threads N]
-  e.g. --size 1024 --context 20 (where preparing per click would hurt most)
+  [--official-size]
+  e.g. --size 1024 --context 20 (where preparing per click would hurt most); --official-size
+  times the authors' network size (random weights: no download) instead of the built-in one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import torch.nn.functional as F
 
 import multiverseg_widget as mvw
 from multiverseg_widget.data import demo_dataset
-from multiverseg_widget.model import encode_inputs
+from multiverseg_widget.model import Predictor, encode_inputs
+from multiverseg_widget.model.official_check import OFFICIAL_NETWORKS
 
 
 def median_ms(times: list[float]) -> float:
@@ -36,6 +39,13 @@ def timed(fn: Callable[..., object], *args: object, **kwargs: object) -> float:
     start = time.perf_counter()
     fn(*args, **kwargs)
     return time.perf_counter() - start
+
+
+def official_size() -> Predictor:
+    """The authors' MultiverSeg and ScribblePrompt networks, random weights (same cost)."""
+    torch.manual_seed(0)
+    nets = [cls(**config) for cls, config in OFFICIAL_NETWORKS.values()]
+    return Predictor(*nets)
 
 
 def resized(images: list[np.ndarray], size: int) -> list[np.ndarray]:
@@ -57,16 +67,18 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=4, help="accepted images before timing")
     parser.add_argument("--steps", type=int, default=30, help="interactions per kind")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--official-size", action="store_true", help="official v1 nets, random")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = mvw.load_model()
+    model = official_size() if args.official_size else mvw.load_model()
     demo = demo_dataset("bbbc039_nuclei")
     if args.context >= len(demo):
         parser.error(f"--context must be below {len(demo)} (the demo images)")
     images = resized(demo.images, args.size)
     masks = [m > 127 for m in resized([m.astype(np.uint8) * 255 for m in demo.masks], args.size)]
-    print(f"built-in weights; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    which = "official v1 size, random weights" if args.official_size else "built-in weights"
+    print(f"{which}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"{len(images)} demo images of {args.size} x {args.size}, {args.context} in context")
 
     with tempfile.TemporaryDirectory() as workdir:
