@@ -1,11 +1,13 @@
 // @ts-check
-// Canvas rendering: the image through its window, the mask overlay, and each tool's prompts and
-// drag in progress (tools.js), at the view's zoom and pan, at most once per animation frame; and
-// the context thumbnails.
+// Canvas rendering: the image through its window, the other structures' faint contours, the mask
+// overlay in the current structure's colour, and each tool's prompts and drag in progress
+// (tools.js), at the view's zoom and pan, at most once per animation frame; and the context
+// thumbnails.
 
 import { decodeArray } from "./codec.js";
 import { context2d, layer } from "./dom.js";
 import { countMask, defaultWindow, maskToRGBA, windowToRGBA } from "./image.js";
+import { colorOf, hexToRGB } from "./structures.js";
 import { TOOLS } from "./tools.js";
 import { SIGN_COLORS } from "./tools/tool.js";
 import { fitView } from "./view.js";
@@ -15,8 +17,8 @@ import { fitView } from "./view.js";
 /** @import { ViewState } from "./state.js" */
 /** @import { Painter } from "./tools/tool.js" */
 
-/** @type {RGB} */
-const MASK_COLOR = [255, 170, 0];
+/** The other structures' contours: faint, so that the current one stands out. */
+const OTHERS_ALPHA = 0.55;
 /** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
 const DRAW_ORDER = [...TOOLS].reverse();
 
@@ -62,11 +64,31 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
     return countMask(s.mask.data);
   }
 
+  /**
+   * Structure `name`'s colour.
+   * @param {string} name
+   * @returns {RGB}
+   */
+  function colorFor(name) {
+    return hexToRGB(colorOf(model.get("structures"), model.get("colors"), name));
+  }
+
   function buildMaskLayer() {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, MASK_COLOR, model.get("overlay_mode")));
+    const color = colorFor(model.get("structure"));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color, model.get("overlay_mode")));
     schedule();
+  }
+
+  /** The other structures' accepted masks of the image as contour layers; returns how many. */
+  function buildOtherLayers() {
+    s.otherLayers = model.get("others").map(({ name, mask }) => {
+      const { shape, data } = decodeArray(mask);
+      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name), "contour"));
+    });
+    schedule();
+    return s.otherLayers.length;
   }
 
   /** The layer of the prompts drawn as image pixels (the scribbles), under the marks. */
@@ -112,6 +134,10 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
       ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(s.imageLayer, 0, 0);
+      if (s.overlay) {
+        ctx.globalAlpha = OTHERS_ALPHA;
+        for (const other of s.otherLayers) ctx.drawImage(other, 0, 0);
+      }
       if (s.overlay && s.maskLayer) {
         ctx.globalAlpha = model.get("opacity");
         ctx.drawImage(s.maskLayer, 0, 0);
@@ -145,20 +171,23 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
     if (s.frame) cancelAnimationFrame(s.frame);
   }
 
-  return { setImage, buildImageLayer, setMask, buildMaskLayer, redrawStrokes, fit, schedule, dispose };
+  return {
+    setImage, buildImageLayer, setMask, buildMaskLayer, buildOtherLayers, redrawStrokes, fit, schedule, dispose,
+  };
 }
 
 /**
- * A context thumbnail: the gray image with its mask blended in.
+ * A context thumbnail: the gray image with its mask blended in, in the structure's colour.
  * @param {GalleryItem} item
+ * @param {RGB} color
  */
-export function thumbnail(item) {
+export function thumbnail(item, color) {
   const img = decodeArray(item.image);
   const mask = decodeArray(item.mask);
   const [th, tw] = img.shape;
   const rgba = windowToRGBA(img.data, tw, th, 1, [0, 255]);
   mask.data.forEach((m, i) => {
-    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + MASK_COLOR[c]) / 2;
+    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + color[c]) / 2;
   });
   return layer(tw, th, rgba);
 }

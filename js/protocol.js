@@ -37,7 +37,20 @@ import { erasedPositions } from "./strokes.js";
  * Drop entry `entry` of the context set (the image stays accepted).
  * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
  */
-/** @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction} Action */
+/**
+ * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
+ * @typedef {{kind: "structure", name: string}} StructureAction
+ */
+/**
+ * A new structure, with an empty context set; it does not become the current one by itself.
+ * @typedef {{kind: "add_structure", name: string}} AddStructureAction
+ */
+/** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
+/** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
+/**
+ * @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction
+ *   | StructuresAction} Action
+ */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
  * its state and `ack: request`.
@@ -51,7 +64,7 @@ import { erasedPositions } from "./strokes.js";
  */
 /**
  * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction} Queued
+ * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction | StructuresAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -70,10 +83,16 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{index: number, name: string, image: EncodedArray, mask: EncodedArray}} GalleryItem
  */
 /** @typedef {"todo" | "in progress" | "accepted"} Status */
+/**
+ * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
+ * @typedef {{name: string, mask: EncodedArray}} OtherMask
+ */
+/** The model in use. @typedef {{name: string, device: string, parameters: number}} ModelInfo */
+/** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options opacity, overlay_mode and brush.
+ * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k].
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -89,6 +108,11 @@ import { erasedPositions } from "./strokes.js";
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",
  *   brush: number,
+ *   structures: string[],
+ *   structure: string,
+ *   colors: string[],
+ *   others: OtherMask[],
+ *   model_info: ModelInfo,
  * }} Traits
  */
 
@@ -96,7 +120,7 @@ import { erasedPositions } from "./strokes.js";
  * The anywidget model, as far as this front end uses it.
  * @typedef {{
  *   get<K extends keyof Traits>(name: K): Traits[K],
- *   set<K extends "opacity" | "overlay_mode" | "brush">(name: K, value: Traits[K]): void,
+ *   set<K extends DisplayTrait>(name: K, value: Traits[K]): void,
  *   save_changes(): void,
  *   send(message: ActionsMessage): void,
  *   on(event: string, callback: () => void): void,

@@ -1,7 +1,8 @@
 // @ts-check
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
-// leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
-// collapse into one, and undoing an action that has not left yet just drops it (no round trip).
+// leaves as one batch when the kernel answers. Latest wins: consecutive navigations, structure
+// switches and boxes collapse into one, and undoing an action that has not left yet just drops it
+// (no round trip).
 
 import { TOOLS } from "./tools.js";
 
@@ -56,7 +57,7 @@ export class ActionQueue {
       this.pending[this.pending.length - 1] = { kind: "navigate", index, by };
       return;
     }
-    if (action.kind === "box" && last?.kind === "box") {
+    if ((action.kind === "box" || action.kind === "structure") && last?.kind === action.kind) {
       this.pending[this.pending.length - 1] = action;
       return;
     }
@@ -96,6 +97,16 @@ export class ActionQueue {
     const done = this.inFlight;
     this.inFlight = null;
     return done;
+  }
+
+  /**
+   * The last action of this kind in flight or waiting: what the kernel will have done last.
+   * @template {Queued["kind"]} K
+   * @param {K} kind
+   */
+  latest(kind) {
+    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending];
+    return /** @type {Extract<Queued, {kind: K}> | undefined} */ (all.findLast((a) => a.kind === kind));
   }
 
   /**

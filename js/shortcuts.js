@@ -12,7 +12,7 @@ import { TOOLS, toolCommand } from "./tools.js";
  * the widget's own commands.
  * @typedef {ToolCommand | "toggle-sign" | "undo" | "redo" | "clear" | "accept" | "suggest" | "next"
  *   | "previous" | "brush-down" | "brush-up" | "overlay" | "fit" | "auto-window" | "help"
- *   | "escape"} Command
+ *   | "escape" | "next-structure"} Command
  */
 
 /** The keys that are not a tool's (z is undo / redo, below). @type {Record<string, Command>} */
@@ -21,6 +21,7 @@ const KEYS = {
   enter: "accept",
   n: "next",
   p: "previous",
+  s: "next-structure",
   "[": "brush-down",
   "]": "brush-up",
   o: "overlay",
@@ -59,6 +60,7 @@ export function helpRows(tools) {
     ["shift + z, ctrl + shift + z", "redo"],
     ["enter", "accept and go to the next image"],
     ["n / p", "next / previous image"],
+    ["s", "next structure"],
     ["[ / ]", "smaller / larger brush"],
     ["o", "overlay on / off"],
     ["wheel", "zoom"],

@@ -18,9 +18,10 @@ import { TOOLS } from "./tools.js";
  */
 /**
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
- * image keeps that view); strokeLayer: the prompts drawn as image pixels (the scribbles); drag:
- * in progress (a tool's, or a pan); space: held down (drags pan); finished: requests answered
- * and not yet drawn; frame: the animation frame requested, or 0.
+ * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
+ * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
+ * down (drags pan); finished: requests answered and not yet drawn; frame: the animation frame
+ * requested, or 0.
  * @typedef {{
  *   tool: AnyTool,
  *   positive: boolean,
@@ -33,6 +34,7 @@ import { TOOLS } from "./tools.js";
  *   imageLayer: HTMLCanvasElement | null,
  *   mask: Decoded | null,
  *   maskLayer: HTMLCanvasElement | null,
+ *   otherLayers: HTMLCanvasElement[],
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,
@@ -55,6 +57,7 @@ export function createState() {
     imageLayer: null,
     mask: null,
     maskLayer: null,
+    otherLayers: [],
     strokeLayer: null,
     drag: null,
     space: false,

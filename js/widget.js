@@ -11,10 +11,11 @@ import { createPanels } from "./panels.js";
 import { toWire } from "./protocol.js";
 import { ActionQueue } from "./queue.js";
 import { createState, shownInteractions } from "./state.js";
+import { nextStructure } from "./structures.js";
 import { TOOLS, toolFor } from "./tools.js";
 import { clamp } from "./view.js";
 
-/** @import { Model, Queued, Traits } from "./protocol.js" */
+/** @import { DisplayTrait, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { AnyTool } from "./tools.js" */
 
@@ -62,7 +63,7 @@ function render({ model, el }) {
   }
 
   /**
-   * @template {"opacity" | "overlay_mode" | "brush"} K
+   * @template {DisplayTrait} K
    * @param {K} name
    * @param {Traits[K]} value
    */
@@ -96,6 +97,13 @@ function render({ model, el }) {
       case "undo": case "redo": case "clear": case "accept": case "suggest":
         enqueue({ kind: cmd }); break;
       case "next": enqueue({ kind: "navigate", index: null, by: 1 }); break;
+      case "next-structure": {
+        // after the switch still on its way, if there is one: s s goes two structures on
+        const from = queue.latest("structure")?.name ?? model.get("structure");
+        const name = nextStructure(model.get("structures"), from);
+        if (name !== from) enqueue({ kind: "structure", name });
+        break;
+      }
       case "previous": enqueue({ kind: "navigate", index: null, by: -1 }); break;
       case "brush-down": setBrush(model.get("brush") - 1); break;
       case "brush-up": setBrush(model.get("brush") + 1); break;
@@ -121,6 +129,16 @@ function render({ model, el }) {
     root.dataset.maskPixels = String(drawing.setMask(model.get("mask")));
   }
 
+  function onOthers() {
+    root.dataset.others = String(drawing.buildOtherLayers());
+  }
+
+  function onStructure() {
+    drawing.buildMaskLayer();
+    onOthers();
+    panels.renderGallery();
+  }
+
   function onAck() {
     const done = queue.ack(model.get("ack"));
     if (done) {
@@ -142,6 +160,10 @@ function render({ model, el }) {
     "change:ack": onAck,
     "change:statuses change:index": () => { panels.renderStrip(); panels.renderGallery(); },
     "change:gallery": panels.renderGallery,
+    "change:structures change:structure change:colors": panels.renderStructures,
+    "change:structure change:colors": onStructure,
+    "change:others": onOthers,
+    "change:model_info": panels.showModel,
     change: () => panels.showStatus(queue.size),
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
@@ -154,9 +176,12 @@ function render({ model, el }) {
   root.dataset.ack = root.dataset.drawn = "0";
   onImage();
   onMask();
+  onOthers();
   drawing.redrawStrokes();
   panels.renderStrip();
   panels.renderGallery();
+  panels.renderStructures();
+  panels.showModel();
   panels.showStatus(queue.size);
 
   return () => {

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import traitlets
 from ipywidgets.widgets.widget import _remove_buffers
 
 import multiverseg_widget as mvw
 from multiverseg_widget import data as mvw_data
+from multiverseg_widget.model import Predictor, load_model
+from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
-from multiverseg_widget.widget.widget import STATIC, SegmentWidget, _displayable
+from multiverseg_widget.widget.model_info import describe_model
+from multiverseg_widget.widget.widget import PALETTE, STATIC, SegmentWidget, _displayable
 
 _requests = itertools.count(1)
 
@@ -225,6 +229,90 @@ def test_refresh_shows_changes_made_from_python(widget):
     widget.session.click(40, 40)
     widget.refresh()
     assert widget.index == 2 and len(widget.interactions) == 1
+
+
+def structure(name: str) -> dict:
+    return {"kind": "structure", "name": name}
+
+
+def test_structures_are_added_switched_and_renamed_from_the_browser(widget):
+    s = widget.session
+    assert widget.structures == ["structure"] and widget.structure == "structure"
+    assert widget.colors == [PALETTE[0]] and widget.others == []
+    send(widget, click(50, 60))
+    version = widget.log_version
+    send(widget, {"kind": "add_structure", "name": "nucleus"}, structure("nucleus"))
+    assert s.structures == widget.structures == ["structure", "nucleus"]
+    assert s.structure == widget.structure == "nucleus" and widget.colors == list(PALETTE[:2])
+    assert widget.interactions == [] and widget.log_version == version + 1  # the new one's log
+    assert widget.statuses[0] == "todo"  # the progress strip follows the structure
+    send(widget, click(100, 120))
+    nucleus = s.mask
+    send(widget, {"kind": "accept"})
+    assert widget.index == 1 and [g["index"] for g in widget.gallery] == [0]
+    send(widget, {"kind": "navigate", "index": 0, "by": 0}, structure("structure"))
+    assert widget.structure == "structure" and widget.gallery == []  # the gallery follows too
+    assert widget.statuses[0] == "in progress" and len(widget.interactions) == 1
+    # the other structure's accepted mask of this image, as a binary buffer
+    (other,) = widget.others
+    assert other["name"] == "nucleus"
+    assert np.array_equal(decode_array(other["mask"]).astype(bool), nucleus)
+    state, _, _ = _remove_buffers(widget.get_state())
+    assert len(json.dumps(state["others"])) < 200
+    send(widget, {"kind": "rename_structure", "old": "nucleus", "new": "nuclei"})
+    assert s.structures == widget.structures == ["structure", "nuclei"]
+    assert widget.others[0]["name"] == "nuclei" and widget.colors == list(PALETTE[:2])
+    send(widget, structure("nuclei"))
+    assert widget.others == [] and [g["index"] for g in widget.gallery] == [0]
+
+
+def test_structure_colours_are_the_widgets_and_kept(widget):
+    widget.set_state({"colors": ["#12AB34"]})  # as the browser's colour input sets it
+    assert widget.colors == ["#12ab34"]
+    widget.session.add_structure("cell")
+    widget.session.rename_structure("structure", "tissue")
+    widget.refresh()
+    assert widget.colors == ["#12ab34", PALETTE[1]]  # the renamed one keeps its colour
+    with pytest.raises(traitlets.TraitError, match="structure colours are #rrggbb"):
+        widget.set_state({"colors": ["red", "#000000"]})
+    assert widget.colors == ["#12ab34", PALETTE[1]]
+
+
+def test_structure_actions_with_bad_names_change_nothing(widget):
+    send(widget, {"kind": "add_structure", "name": "a"}, structure("b"))
+    assert "action 1: no structure named 'b'" in widget.error
+    for bad, message in [
+        ({"kind": "add_structure", "name": " "}, "a structure needs a non-empty name"),
+        ({"kind": "add_structure", "name": "structure"}, "already a structure named 'structure'"),
+        ({"kind": "rename_structure", "old": "nope", "new": "x"}, "no structure named 'nope'"),
+        ({"kind": "rename_structure", "old": "structure", "new": ""}, "non-empty name"),
+        (structure(None), "a structure name must be a string, got None"),
+    ]:
+        send(widget, bad)
+        assert message in widget.error, bad
+    assert widget.session.structures == widget.structures == ["structure"]
+
+
+def test_an_erase_after_a_switch_is_refused_even_where_the_logs_look_alike(widget):
+    stroke = scribble([[10, 10], [30, 12]])
+    send(widget, stroke, {"kind": "add_structure", "name": "b"}, structure("b"), stroke)
+    send(widget, structure("structure"), erase(widget, 0))
+    assert "changed since the eraser saw them" in widget.error
+    assert widget.structure == "structure" and len(widget.session.interactions) == 1  # kept
+
+
+def test_the_model_in_use_is_named_with_its_device_and_size(widget, small_nets):
+    parameters = sum(p.numel() for p in widget.session.model.parameters())
+    assert widget.model_info == {"name": "custom", "device": "cpu", "parameters": parameters}
+    assert describe_model(load_model())["name"] == "built-in"
+    named = {
+        str(DEFAULT_CHECKPOINT): "built-in",
+        "/cache/MultiverSeg_v1_nf256_res128.pt": "official v1",
+        "/cache/MultiverSeg_v0_nf256_res128.pt": "official v0",
+        "runs/mine/best.pt": "best.pt",
+    }
+    for source, name in named.items():
+        assert describe_model(Predictor(*small_nets, metadata={"source": source}))["name"] == name
 
 
 def test_annotate_takes_a_session_and_rejects_unknown_options(images, small_predictor):

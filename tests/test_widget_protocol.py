@@ -1,7 +1,8 @@
 """The widget's message boundary: protocol.py's parsing, and thousands of random, malformed and
-valid action batches sent to SegmentWidget's message handler on a small real session. Every batch
-ends with a clear error in the status line or a valid change of state, never an internal error,
-and the session stays consistent."""
+valid action batches (prompts, steps, navigation, and adding, renaming and switching structures)
+sent to SegmentWidget's message handler on a small real session. Every batch ends with a clear
+error in the status line or a valid change of state, never an internal error, and the session
+and the widget's traits stay consistent."""
 
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ from multiverseg_widget.widget.protocol import (
     INTERACTIONS,
     MAX_INT,
     STEPS,
+    STRUCTURE_ACTIONS,
+    AddStructure,
     Erase,
     Interact,
     Navigate,
     RemoveContext,
+    RenameStructure,
     Step,
+    SwitchStructure,
     parse_batch,
     request_id,
 )
@@ -38,9 +43,12 @@ from multiverseg_widget.widget.widget import SegmentWidget
 from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", *STEPS, "mask"]
-# logs that grow, and images that change: erase, undo and navigation meet states worth meeting
+KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", *STEPS, *STRUCTURE_ACTIONS, "mask"]
+# logs that grow, images and structures that change: erase, undo, navigation and the other
+# structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
+WEIGHTED_KINDS += ["structure", "structure"]
+NAMES = ["liver"]  # the structures of the session the parsing tests check names against
 _requests = itertools.count(1)
 
 JSON = st.recursive(
@@ -69,8 +77,13 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "navigate", "index": 3, "by": 0},
             {"kind": "remove_context", "entry": 1},
             {"kind": "suggest"},
+            {"kind": "add_structure", "name": "kidney"},
+            {"kind": "structure", "name": "kidney"},
+            {"kind": "rename_structure", "old": "liver", "new": "liver 2"},
+            {"kind": "structure", "name": "liver 2"},
             request=42,
-        )
+        ),
+        NAMES,
     )
     assert parsed.request == 42
     assert parsed.actions == (
@@ -82,8 +95,12 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         Navigate(3, 0),
         RemoveContext(1),
         Step("suggest"),
+        AddStructure("kidney"),
+        SwitchStructure("kidney"),
+        RenameStructure("liver", "liver 2"),
+        SwitchStructure("liver 2"),
     )
-    assert parse_batch(batch()).actions == ()
+    assert parse_batch(batch(), []).actions == ()
 
 
 @pytest.mark.parametrize(
@@ -111,11 +128,31 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "click", "x": 10**400, "y": 2, "positive": True}), "out of range"),
         (batch({"kind": "box", "box": [1, 1, 1, 5]}), "zero area"),
         (batch({"kind": "scribble", "points": [], "positive": True, "width": 3}), "at least one"),
+        (batch({"kind": "structure"}), "structure lacks ['name']"),
+        (batch({"kind": "structure", "name": "lung"}), "no structure named 'lung'; the struct"),
+        (batch({"kind": "structure", "name": 3}), "a structure name must be a string, got 3"),
+        (batch({"kind": "add_structure", "name": " "}), "a structure needs a non-empty name"),
+        (batch({"kind": "add_structure", "name": "x" * 101}), "at most 100 characters, got 101"),
+        (batch({"kind": "add_structure", "name": "liver"}), "already a structure named 'liver'"),
+        (
+            batch(*[{"kind": "add_structure", "name": "kidney"}] * 2),
+            "action 1: there is already a structure named 'kidney'",
+        ),
+        (batch({"kind": "rename_structure", "old": "liver"}), "rename_structure lacks ['new']"),
+        (batch({"kind": "rename_structure", "old": "lung", "new": "x"}), "no structure named 'l"),
+        (batch({"kind": "rename_structure", "old": "liver", "new": ""}), "a non-empty name"),
+        (
+            batch(
+                {"kind": "rename_structure", "old": "liver", "new": "x"},
+                {"kind": "structure", "name": "liver"},
+            ),
+            "action 1: no structure named 'liver'; the structures are ['x']",
+        ),
     ],
 )
 def test_malformed_batches_are_refused_with_what_is_wrong(content, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        parse_batch(content)
+        parse_batch(content, NAMES)
 
 
 def test_the_request_is_acknowledged_whenever_it_is_a_valid_id():
@@ -125,7 +162,7 @@ def test_the_request_is_acknowledged_whenever_it_is_a_valid_id():
 
 def test_consecutive_interactions_form_one_run():
     clicks = [{"kind": "click", "x": k, "y": 0, "positive": True} for k in range(3)]
-    (run,) = parse_batch(batch(*clicks)).actions
+    (run,) = parse_batch(batch(*clicks), NAMES).actions
     assert [p.x for p in run.prompts] == [0, 1, 2]
 
 
@@ -134,12 +171,13 @@ def test_the_js_protocol_names_the_same_action_kinds():
     source = (ROOT / "js" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
-    assert kinds == {*INTERACTIONS, *STEPS, "erase", "navigate", "remove_context", "mask"}
+    others = {"erase", "navigate", "remove_context", "mask"}
+    assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
-FIELDS += ["index", "by", "entry", "file", "sha256"]
+FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -160,13 +198,14 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
     if not isinstance(content, dict):
         return
     try:
-        parsed = parse_batch(content)
+        parsed = parse_batch(content, NAMES)
     except ValueError as error:
         assert str(error)
         return
     assert parsed.request == content["request"] == request_id(content)
+    kinds = (Interact, Erase, Step, Navigate, RemoveContext)
     for action in parsed.actions:
-        assert isinstance(action, (Interact, Erase, Step, Navigate, RemoveContext))
+        assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
 
 # ---- the widget, batch after batch ---------------------------------------------------------------
@@ -188,6 +227,10 @@ def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
     height, width = w.session.image.shape[:2]
     point = st.tuples(number(width), number(height)).map(list)
     version = w.log_version
+    # structure names: mostly the session's (to switch to, rename) or new ones (to add)
+    names = w.session.structures
+    known = st.sampled_from([*names, *names, *names, "cell", " "])
+    new = st.sampled_from(["cell", "nucleus", "cell 2", names[0], ""])
     fields = {
         "click": {"x": number(width), "y": number(height), "positive": st.booleans()},
         "box": {"box": st.tuples(number(width), number(height), number(width), number(height))},
@@ -202,6 +245,9 @@ def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
         },
         "navigate": {"index": st.none() | st.integers(-1, len(SHAPES)), "by": st.integers(-3, 3)},
         "remove_context": {"entry": st.integers(-1, len(w.session.context_indices))},
+        "structure": {"name": known},
+        "add_structure": {"name": new},
+        "rename_structure": {"old": known, "new": new},
     }.get(kind, {})
     return st.fixed_dictionaries(fields).map(lambda f: {k: _json(v) for k, v in f.items()})
 
@@ -257,8 +303,12 @@ def new_predictor(small_nets) -> Callable[[], Predictor]:
 
 
 def state_of(w: SegmentWidget) -> tuple:
+    """The session's state: first what the log version counts (image, structure, log)."""
     s = w.session
-    return s.index, s.interactions, sorted(s.accepted), s.context_indices, w.log_version
+    return (
+        s.index, s.structure, s.interactions, s.structures, sorted(s.accepted),
+        s.context_indices, w.log_version,
+    )  # fmt: skip
 
 
 def check_consistent(w: SegmentWidget) -> None:
@@ -273,6 +323,19 @@ def check_consistent(w: SegmentWidget) -> None:
     assert set(s.context_indices) <= set(s.accepted)
     assert [item["index"] for item in w.gallery] == s.context_indices
     assert w.statuses == [s.status(i) for i in range(len(s))]
+    assert w.structures == s.structures and len(set(s.structures)) == len(s.structures)
+    assert w.structure == s.structure and s.structure in s.structures
+    assert len(w.colors) >= len(s.structures)
+    # the others: every other structure with an accepted mask of this image, as it is accepted
+    others = {item["name"]: decode_array(item["mask"]) for item in w.others}
+    expected = {
+        name: mask
+        for name, mask in s.accepted_masks(s.index).items()
+        if name != s.structure and mask.any()
+    }
+    assert others.keys() == expected.keys()
+    for name, mask in others.items():
+        assert np.array_equal(mask.astype(bool), expected[name])
 
 
 def deliver(w: SegmentWidget, content: Any) -> None:
@@ -281,10 +344,10 @@ def deliver(w: SegmentWidget, content: Any) -> None:
     malformed = False
     if is_batch:
         try:
-            parse_batch(content)
+            parse_batch(content, w.session.structures)
         except ValueError:
             malformed = True
-    before, ack, error = state_of(w), w.ack, w.error
+    before, ack, error, colors = state_of(w), w.ack, w.error, w.colors
     w._on_msg(w, content, [])
     after = state_of(w)
     assert "internal error" not in w.error
@@ -295,8 +358,9 @@ def deliver(w: SegmentWidget, content: Any) -> None:
     if malformed:
         assert w.error and after == before
     assert w.ack == (ack if request_id(content) is None else content["request"])
-    log_changed = after[:2] != before[:2]  # (image, log): what the version counts
+    log_changed = after[:3] != before[:3]  # (image, structure, log): what the version counts
     assert (after[-1] != before[-1]) == log_changed
+    assert w.colors[: len(colors)] == colors  # a structure keeps its colour (renamed: too)
     check_consistent(w)
 
 
@@ -311,11 +375,15 @@ def test_any_batch_ends_in_a_clear_error_or_a_valid_change(new_predictor, data):
     with tempfile.TemporaryDirectory() as work, single_torch_thread():
         # a work folder in some examples (every commit fsyncs: slow)
         workdir = data.draw(st.sampled_from([None, None, None, work]), label="workdir")
-        w = mvw.annotate(IMAGES, model=new_predictor(), workdir=workdir)
+        structures = data.draw(st.sampled_from([None, ["a", "b"]]), label="structures")
+        w = mvw.annotate(IMAGES, model=new_predictor(), workdir=workdir, structures=structures)
         for _ in range(data.draw(st.integers(0, 2), label="accepted first")):
             deliver(
                 w, batch({"kind": "click", "x": 9, "y": 9, "positive": True}, {"kind": "accept"})
             )
+        if structures and data.draw(st.booleans(), label="the other structure, on image 0"):
+            other = {"kind": "structure", "name": "b"}
+            deliver(w, batch(other, {"kind": "navigate", "index": 0, "by": 0}, request=0))
         for _ in range(data.draw(st.integers(1, 8), label="batches")):
             deliver(w, data.draw(messages(w)))
         # whatever happened, undo and redo still work

@@ -69,6 +69,11 @@ class StructureLabels:
             raise
         renamed[new].name = new
 
+    def accepted_masks(self, i: int) -> dict[str, np.ndarray]:
+        """Image i's accepted mask of each structure that has one (overlaps kept)."""
+        i = checked_index(i, len(self.dataset))
+        return {n: s.accepted[i] for n, s in self._structures.items() if i in s.accepted}
+
     def label_map(self, i: int) -> np.ndarray:
         """Image i's accepted masks as one H x W integer map: 0 background, k the k-th
         structure of ``structures``. Where accepted masks overlap, the later structure wins

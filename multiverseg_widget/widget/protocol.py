@@ -4,22 +4,27 @@ actions, or a ValueError that says what is wrong, before anything reaches the se
 A batch is ``{"type": "actions", "request": int, "actions": [...]}``. Clicks, boxes and scribbles
 are the prompt vocabulary's JSON (``prompt_from_json``); consecutive ones form one ``Interact``,
 which the session adds with one forward pass. Whether they lie inside the image is checked when
-they are applied (an earlier action of the batch may open another image). The front end's side
-of the protocol is js/protocol.js (JSDoc types, checked by tsc).
+they are applied (an earlier action of the batch may open another image). Structure names are
+checked here against the session's structures as the batch's earlier actions leave them, so that
+a batch naming an unknown structure, or taking a name twice, changes nothing. The front end's
+side of the protocol is js/protocol.js (JSDoc types, checked by tsc).
 """
 
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from ..annotation.record import check_structure_name
 from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
 
 INTERACTIONS = INTERACTION_KINDS
 STEPS = ("undo", "redo", "clear", "accept", "suggest")
+STRUCTURE_ACTIONS = ("structure", "add_structure", "rename_structure")
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
+MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
 
 _REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -63,7 +68,28 @@ class RemoveContext:
     entry: int
 
 
-Action = Interact | Erase | Step | Navigate | RemoveContext
+@dataclass(frozen=True)
+class SwitchStructure:
+    """Annotate structure ``name`` from now on."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AddStructure:
+    """A new structure ``name`` with an empty context set (it does not become the current one)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class RenameStructure:
+    old: str
+    new: str
+
+
+StructureAction = SwitchStructure | AddStructure | RenameStructure
+Action = Interact | Erase | Step | Navigate | RemoveContext | StructureAction
 
 
 @dataclass(frozen=True)
@@ -79,6 +105,9 @@ _FIELDS: dict[str, set[str]] = {
     "erase": {"positions", "version"},
     "navigate": {"index", "by"},
     "remove_context": {"entry"},
+    "structure": {"name"},
+    "add_structure": {"name"},
+    "rename_structure": {"old", "new"},
     **{kind: set() for kind in STEPS},
 }
 
@@ -91,9 +120,10 @@ def request_id(content: Mapping[str, Any]) -> int | None:
         return None
 
 
-def parse_batch(content: Mapping[str, Any]) -> Batch:
+def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
     """A batch message -> typed actions (consecutive interactions grouped); ValueError when any
-    part is malformed, so that a malformed batch changes nothing."""
+    part is malformed, so that a malformed batch changes nothing. ``structures``: the session's
+    structure names, which the batch's structure actions must fit."""
     if content.get("type") != "actions":
         raise ValueError(f"not a batch of actions: type {_short(content.get('type'))}")
     unknown = sorted(map(str, set(content) - {"type", "request", "actions"}))
@@ -104,9 +134,11 @@ def parse_batch(content: Mapping[str, Any]) -> Batch:
     if not isinstance(raw, list):
         raise ValueError(f"actions must be a list, got {_short(raw)}")
     actions: list[Action] = []
+    names = list(structures)
     for k, entry in enumerate(raw):
         try:
             action = _action(entry)
+            _follow_names(action, names)
         except ValueError as error:
             raise ValueError(f"action {k}: {error}") from None
         if isinstance(action, Interact) and actions and isinstance(actions[-1], Interact):
@@ -138,7 +170,39 @@ def _action(entry: Any) -> Action:
         return Navigate(index, _int(entry["by"], "navigate step", signed=True))
     if kind == "remove_context":
         return RemoveContext(_int(entry["entry"], "context entry"))
+    if kind == "structure":
+        return SwitchStructure(_name(entry["name"]))
+    if kind == "add_structure":
+        return AddStructure(_name(entry["name"]))
+    if kind == "rename_structure":
+        return RenameStructure(_name(entry["old"]), _name(entry["new"]))
     return Step(kind)  # one of STEPS, the kinds left
+
+
+def _follow_names(action: Action, names: list[str]) -> None:
+    """Check a structure action against ``names`` (the structures as the batch's earlier actions
+    leave them) and apply it to them."""
+    match action:
+        case SwitchStructure(name):
+            _known(name, names)
+        case AddStructure(name):
+            names.append(check_structure_name(name, names))
+        case RenameStructure(old, new):
+            _known(old, names)
+            names[names.index(old)] = check_structure_name(new, names)
+
+
+def _known(name: str, names: list[str]) -> None:
+    if name not in names:
+        raise ValueError(f"no structure named {name!r}; the structures are {_short(names)}")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a structure name must be a string, got {_short(value)}")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"a structure name has at most {MAX_NAME} characters, got {len(value)}")
+    return value
 
 
 def _positions(value: Any) -> tuple[int, ...]:

@@ -6,10 +6,14 @@ browser carries a batch of actions (the front end keeps one request in flight an
 protocol.py checks it, the widget applies the actions to the Session in order and answers with one
 synced state update: the mask and the image as binary buffers, the interaction log and its version,
 the dataset's progress, the context gallery and ``ack``, the id of the request that is done.
+The current structure is the one annotated (its mask, log, progress and gallery); the other
+structures' accepted masks of the image are sent to be drawn as faint contours, each structure in
+its colour. Colours are the widget's (``colors``), not the session's.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +28,26 @@ from ..model.predictor import Predictor
 from ..model.preprocessing import to_gray_unit
 from ..prompts import Prompts
 from .codec import DTYPES, encode_array
+from .model_info import describe_model
 from .protocol import (
     Action,
+    AddStructure,
     Erase,
     Interact,
     Navigate,
     RemoveContext,
+    RenameStructure,
     Step,
+    SwitchStructure,
     parse_batch,
     request_id,
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
 THUMBNAIL = 64  # longest side of a context thumbnail, in pixels
+# structure k's default colour is PALETTE[k % 8]; no green or red: those are the prompts' signs
+PALETTE = ("#ffaa00", "#00bfff", "#ff4fa3", "#b388ff", "#ffe04d", "#26c6da", "#a1887f", "#f5f5f5")
+COLOR = re.compile(r"#[0-9a-f]{6}")
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -68,6 +79,16 @@ class SegmentWidget(anywidget.AnyWidget):
     brush = traitlets.Int(int(DEFAULT_BRUSH), min=1, max=64, help="scribble width, pixels").tag(
         sync=True
     )
+    structures = traitlets.List(traitlets.Unicode(), help="the structures' names").tag(sync=True)
+    structure = traitlets.Unicode("", help="the structure being annotated").tag(sync=True)
+    colors = traitlets.List(
+        traitlets.Unicode(),
+        help="structure k's colour (#rrggbb) is colors[k]; set by the browser's colour inputs",
+    ).tag(sync=True)
+    others = traitlets.List(
+        help="the other structures' accepted masks of the image: name, mask (uint8 0/1)"
+    ).tag(sync=True)
+    model_info = traitlets.Dict(help="the model's name, device and parameter count").tag(sync=True)
 
     def __init__(
         self,
@@ -80,13 +101,22 @@ class SegmentWidget(anywidget.AnyWidget):
         super().__init__(opacity=opacity, overlay_mode=overlay_mode, brush=brush)
         self.session = session
         self._shown_index: int | None = None
-        self._thumbnails: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
+        self._thumbnails: dict[tuple[str, int], tuple[np.ndarray, dict[str, Any]]] = {}
         self.on_msg(self._on_msg)
         self.refresh()
 
+    @traitlets.validate("colors")
+    def _check_colors(self, proposal: Any) -> list[str]:
+        colors = [c.lower() for c in proposal["value"]]
+        bad = [c for c in colors if not COLOR.fullmatch(c)]
+        if bad:
+            raise traitlets.TraitError(f"structure colours are #rrggbb, got {bad[:3]}")
+        return colors
+
     def refresh(self, error: str = "") -> None:
         """Send the session's state to the browser (after changing the session from Python); a
-        changed interaction log (or another image's) gets the next ``log_version``."""
+        changed interaction log (or another image's, or another structure's) gets the next
+        ``log_version``. A new structure gets its default colour; the others keep theirs."""
         s = self.session
         with self.hold_sync():
             if self._shown_index != s.index:
@@ -94,14 +124,19 @@ class SegmentWidget(anywidget.AnyWidget):
                 self._shown_index = s.index
             self.mask = encode_array(s.mask)
             log = s.interactions
-            if s.index != self.index or log != self.interactions:
+            if s.index != self.index or s.structure != self.structure or log != self.interactions:
                 self.log_version += 1
             self.interactions = log
             self.index = s.index
             self.name = s.names[s.index]
+            self.structures = s.structures
+            self.structure = s.structure
+            self.colors = self.colors + _palette(len(self.colors), len(s.structures))
+            self.others = self._others()
             self.statuses = [s.status(i) for i in range(len(s))]
             self.gallery = [self._thumbnail(i) for i in s.context_indices]
             self.seconds = 0.0 if s.prediction is None else float(s.prediction.seconds)
+            self.model_info = describe_model(s.model)
             self.error = error
 
     # ---- messages from the browser -----------------------------------------------------------
@@ -113,7 +148,7 @@ class SegmentWidget(anywidget.AnyWidget):
             return
         error = ""
         try:
-            for action in parse_batch(content).actions:
+            for action in parse_batch(content, self.session.structures).actions:
                 self._apply(action)
         except ValueError as e:
             error = str(e)
@@ -138,6 +173,12 @@ class SegmentWidget(anywidget.AnyWidget):
                 self._navigate(action)
             case RemoveContext(entry):
                 s.remove_context(entry)
+            case SwitchStructure(name):
+                s.structure = name
+            case AddStructure(name):
+                s.add_structure(name)
+            case RenameStructure(old, new):
+                s.rename_structure(old, new)
             case Step("suggest"):
                 self._suggest()
             case Step(kind):
@@ -165,6 +206,7 @@ class SegmentWidget(anywidget.AnyWidget):
         if (
             a.version != self.log_version
             or s.index != self.index
+            or s.structure != self.structure
             or s.interactions[: len(sent)] != sent
         ):
             raise ValueError(
@@ -178,10 +220,21 @@ class SegmentWidget(anywidget.AnyWidget):
 
     # ---- what the browser shows ------------------------------------------------------------
 
+    def _others(self) -> list[dict[str, Any]]:
+        """The other structures' accepted masks of the current image, those not empty."""
+        s = self.session
+        return [
+            {"name": name, "mask": encode_array(mask)}
+            for name, mask in s.accepted_masks(s.index).items()
+            if name != s.structure and mask.any()
+        ]
+
     def _thumbnail(self, i: int) -> dict[str, Any]:
-        """A context item's thumbnail (gray uint8 and mask, longest side THUMBNAIL), cached."""
+        """A context item's thumbnail (gray uint8 and mask, longest side THUMBNAIL), cached per
+        structure."""
         mask = self.session.accepted[i]
-        cached = self._thumbnails.get(i)
+        key = (self.session.structure, i)
+        cached = self._thumbnails.get(key)
         if cached is None or cached[0] is not mask:
             gray = (to_gray_unit(self.session.dataset.images[i]) * 255).astype(np.uint8)
             height, width = gray.shape
@@ -197,7 +250,7 @@ class SegmentWidget(anywidget.AnyWidget):
                 "image": encode_array(small),
                 "mask": encode_array(np.asarray(small_mask)),
             }
-            self._thumbnails[i] = cached = (mask, item)
+            self._thumbnails[key] = cached = (mask, item)
         return cached[1]
 
 
@@ -215,6 +268,11 @@ def annotate(
             raise ValueError("a Session has its model and work folder: pass the Session alone")
         return SegmentWidget(images_or_folder)
     return SegmentWidget(Session(images_or_folder, model=model, workdir=workdir, **options))
+
+
+def _palette(start: int, stop: int) -> list[str]:
+    """The default colours of structures start .. stop - 1."""
+    return [PALETTE[k % len(PALETTE)] for k in range(start, stop)]
 
 
 def _displayable(image: np.ndarray) -> np.ndarray:

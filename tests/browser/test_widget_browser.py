@@ -1,12 +1,13 @@
 """The widget in a real JupyterLab and a real Chromium: clicks, box, scribble, eraser, shortcuts,
-accept, gallery, then a burst of 200 clicks. Every step is checked on both sides: what the page
-draws and what the kernel's session holds (read through a second kernel client and the work
-folder)."""
+accept, gallery; a second structure from the structure picker; then a burst of 200 clicks. Every
+step is checked on both sides: what the page draws and what the kernel's session holds (read
+through a second kernel client and the work folder)."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -22,6 +23,22 @@ print(json.dumps({
     "interactions": s.interactions, "index": s.index, "accepted": sorted(s.accepted),
     "context": s.context_indices, "mask_pixels": int(s.mask.sum()), "brush": w.brush,
     "accepted_pixels": {str(i): int(m.sum()) for i, m in s.accepted.items()},
+}))
+"""
+STRUCTURES = """
+import json
+s = w.session
+current, parts = s.structure, {}
+for name in s.structures:  # each structure's accepted masks, and its prompts of the image shown
+    s.structure = name
+    parts[name] = {
+        "accepted": {str(i): int(m.sum()) for i, m in s.accepted.items()},
+        "interactions": s.interactions,
+    }
+s.structure = current
+print(json.dumps({
+    "structures": s.structures, "current": current, "index": s.index, "parts": parts,
+    "colors": w.colors, "labels": sorted(set(s.label_map(0).ravel().tolist())),
 }))
 """
 RSS = """
@@ -164,6 +181,60 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     page.wait_for_function(
         f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length > {n_cells}"
     )
+
+
+def test_a_second_structure_from_the_picker(widget, artifacts):
+    page, root = widget.page, widget.root
+    model_line = page.locator(".mvw-model")
+    assert model_line.is_visible()
+    assert re.fullmatch(r"built-in · cpu · 0\.3 M parameters", model_line.inner_text())
+    assert "next structure" in page.locator(".mvw-help").text_content()
+
+    click(widget, 0.5, 0.5)  # the first structure ("structure")
+    first = wait_until_idle(page)
+    page.get_by_role("button", name="+ Add").click()
+    field = page.locator(".mvw-name")
+    field.fill("nucleus")
+    field.press("Enter")  # the picker's own name field: added, and annotated from now on
+    assert wait_until_idle(page)["structure"] == "nucleus" and not field.is_visible()
+    assert page.locator(".mvw-structure").all_text_contents() == ["structure", "nucleus"]
+    click(widget, 0.3, 0.3)
+    second = wait_until_idle(page)
+    shot(widget, artifacts, "5_second_structure")
+    assert press(widget, "s")["structure"] == "structure"  # back to the first, by its shortcut
+    assert press(widget, "Enter")["index"] == "1"
+
+    assert press(widget, "p")["index"] == "0"
+    seen = press(widget, "s")
+    assert seen["structure"] == "nucleus" and seen["others"] == "1"  # the first's faint contour
+    shot(widget, artifacts, "6_other_structure_contour")
+    assert press(widget, "Enter")["index"] == "1"
+    seen = press(widget, "p")
+    assert seen["index"] == "0" and seen["structure"] == "nucleus" and seen["others"] == "1"
+    assert page.locator(".mvw-thumb").count() == 1  # the gallery of the structure shown
+    assert page.locator(".mvw-root > .mvw-label").inner_text() == "Context set of nucleus (1)"
+
+    page.locator(".mvw-structure.mvw-active input[type=color]").fill("#00ff00")
+    page.get_by_role("button", name="Rename").click()
+    assert field.input_value() == "nucleus"
+    field.fill("nuclei")
+    field.press("Enter")
+    assert wait_until_idle(page)["structure"] == "nuclei"
+    deadline = time.monotonic() + 30
+    while (state := kernel_json(widget.kernel, STRUCTURES))["colors"][1] != "#00ff00":
+        assert time.monotonic() < deadline, state["colors"]
+        time.sleep(0.2)
+    widget.root.screenshot(path=str(artifacts / "structures.png"))
+
+    assert state["structures"] == ["structure", "nuclei"] and state["current"] == "nuclei"
+    assert state["index"] == 0 and state["labels"][1:] == [1, 2]
+    parts = state["parts"]
+    assert parts["structure"]["accepted"] == {"0": int(first["maskPixels"])}
+    assert parts["nuclei"]["accepted"] == {"0": int(second["maskPixels"])}
+    for part in parts.values():  # one positive click each, at its own point
+        assert [(e["kind"], e["positive"]) for e in part["interactions"]] == [("click", True)]
+    assert parts["structure"]["interactions"] != parts["nuclei"]["interactions"]
+    assert root.get_attribute("data-structure") == "nuclei"
 
 
 def test_200_fast_clicks_leave_no_backlog(widget, artifacts):

@@ -12,6 +12,8 @@ test("the documented keys map to their commands", () => {
   assert.equal(key("Enter"), "accept");
   assert.equal(key("n"), "next");
   assert.equal(key("p"), "previous");
+  assert.equal(key("s"), "next-structure");
+  assert.equal(key("S"), "next-structure");
   assert.equal(key("["), "brush-down");
   assert.equal(key("]"), "brush-up");
   assert.equal(key("o"), "overlay");
@@ -31,4 +33,5 @@ test("other keys and modified letters are left alone", () => {
   assert.equal(key("c", { ctrlKey: true }), null);
   assert.equal(key("n", { altKey: true }), null);
   assert.ok(HELP.length >= 10);
+  assert.ok(HELP.some(([k, what]) => k === "s" && what === "next structure"));
 });

@@ -230,6 +230,70 @@ function countMask(mask) {
 return { defaultWindow, toLevelWidth, fromLevelWidth, windowToRGBA, maskToRGBA, countMask };
 })();
 
+// ---- structures.js
+const __structures = (() => {
+// @ts-check
+// Several structures in one dataset: the one after the current (the s key), each structure's
+// colour (the kernel's `colors`, by position), and whether a typed name can name a structure
+// (the kernel checks it again: widget/protocol.py).
+
+/** @import { RGB } from "./image.js" */
+
+/** A structure's colour until the kernel has sent one (it gives every structure one). */
+const FALLBACK = "#ffaa00";
+
+/**
+ * The structure after `current` in `names`, wrapping around (the first if `current` is not one).
+ * @param {readonly string[]} names
+ * @param {string} current
+ */
+function nextStructure(names, current) {
+  return names[(names.indexOf(current) + 1) % names.length];
+}
+
+/**
+ * The colour of structure `name`: the one at its position in `colors`.
+ * @param {readonly string[]} names
+ * @param {readonly string[]} colors
+ * @param {string} name
+ */
+function colorOf(names, colors, name) {
+  return colors[names.indexOf(name)] ?? FALLBACK;
+}
+
+/**
+ * `colors` with structure k's colour set to `color` (positions up to k filled in).
+ * @param {readonly string[]} colors
+ * @param {number} k
+ * @param {string} color
+ */
+function recolor(colors, k, color) {
+  return Array.from({ length: Math.max(colors.length, k + 1) }, (_, j) => (j === k ? color : colors[j] ?? FALLBACK));
+}
+
+/**
+ * "#rrggbb" -> [r, g, b].
+ * @param {string} hex
+ * @returns {RGB}
+ */
+function hexToRGB(hex) {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * Why `name` (trimmed) cannot be a new structure's name, or "" when it can.
+ * @param {string} name
+ * @param {readonly string[]} names
+ */
+function nameProblem(name, names) {
+  if (!name) return "type a name";
+  return names.includes(name) ? `there is already a structure named ${name}` : "";
+}
+
+return { nextStructure, colorOf, recolor, hexToRGB, nameProblem };
+})();
+
 // ---- view.js
 const __view = (() => {
 // @ts-check
@@ -841,13 +905,15 @@ const __drawing = (() => {
 const { decodeArray } = __codec;
 const { context2d, layer } = __dom;
 const { countMask, defaultWindow, maskToRGBA, windowToRGBA } = __image;
+const { colorOf, hexToRGB } = __structures;
 const { TOOLS } = __tools;
 const { SIGN_COLORS } = __tools_tool;
 const { fitView } = __view;
 // @ts-check
-// Canvas rendering: the image through its window, the mask overlay, and each tool's prompts and
-// drag in progress (tools.js), at the view's zoom and pan, at most once per animation frame; and
-// the context thumbnails.
+// Canvas rendering: the image through its window, the other structures' faint contours, the mask
+// overlay in the current structure's colour, and each tool's prompts and drag in progress
+// (tools.js), at the view's zoom and pan, at most once per animation frame; and the context
+// thumbnails.
 
 
 /** @import { RGB } from "./image.js" */
@@ -855,8 +921,8 @@ const { fitView } = __view;
 /** @import { ViewState } from "./state.js" */
 /** @import { Painter } from "./tools/tool.js" */
 
-/** @type {RGB} */
-const MASK_COLOR = [255, 170, 0];
+/** The other structures' contours: faint, so that the current one stands out. */
+const OTHERS_ALPHA = 0.55;
 /** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
 const DRAW_ORDER = [...TOOLS].reverse();
 
@@ -902,11 +968,31 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     return countMask(s.mask.data);
   }
 
+  /**
+   * Structure `name`'s colour.
+   * @param {string} name
+   * @returns {RGB}
+   */
+  function colorFor(name) {
+    return hexToRGB(colorOf(model.get("structures"), model.get("colors"), name));
+  }
+
   function buildMaskLayer() {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, MASK_COLOR, model.get("overlay_mode")));
+    const color = colorFor(model.get("structure"));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color, model.get("overlay_mode")));
     schedule();
+  }
+
+  /** The other structures' accepted masks of the image as contour layers; returns how many. */
+  function buildOtherLayers() {
+    s.otherLayers = model.get("others").map(({ name, mask }) => {
+      const { shape, data } = decodeArray(mask);
+      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name), "contour"));
+    });
+    schedule();
+    return s.otherLayers.length;
   }
 
   /** The layer of the prompts drawn as image pixels (the scribbles), under the marks. */
@@ -952,6 +1038,10 @@ function createDrawing(canvas, model, s, shown, onFrame) {
       ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(s.imageLayer, 0, 0);
+      if (s.overlay) {
+        ctx.globalAlpha = OTHERS_ALPHA;
+        for (const other of s.otherLayers) ctx.drawImage(other, 0, 0);
+      }
       if (s.overlay && s.maskLayer) {
         ctx.globalAlpha = model.get("opacity");
         ctx.drawImage(s.maskLayer, 0, 0);
@@ -985,20 +1075,23 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     if (s.frame) cancelAnimationFrame(s.frame);
   }
 
-  return { setImage, buildImageLayer, setMask, buildMaskLayer, redrawStrokes, fit, schedule, dispose };
+  return {
+    setImage, buildImageLayer, setMask, buildMaskLayer, buildOtherLayers, redrawStrokes, fit, schedule, dispose,
+  };
 }
 
 /**
- * A context thumbnail: the gray image with its mask blended in.
+ * A context thumbnail: the gray image with its mask blended in, in the structure's colour.
  * @param {GalleryItem} item
+ * @param {RGB} color
  */
-function thumbnail(item) {
+function thumbnail(item, color) {
   const img = decodeArray(item.image);
   const mask = decodeArray(item.mask);
   const [th, tw] = img.shape;
   const rgba = windowToRGBA(img.data, tw, th, 1, [0, 255]);
   mask.data.forEach((m, i) => {
-    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + MASK_COLOR[c]) / 2;
+    if (m) for (let c = 0; c < 3; c++) rgba[i * 4 + c] = (rgba[i * 4 + c] + color[c]) / 2;
   });
   return layer(tw, th, rgba);
 }
@@ -1022,7 +1115,7 @@ const { TOOLS, toolCommand } = __tools;
  * the widget's own commands.
  * @typedef {ToolCommand | "toggle-sign" | "undo" | "redo" | "clear" | "accept" | "suggest" | "next"
  *   | "previous" | "brush-down" | "brush-up" | "overlay" | "fit" | "auto-window" | "help"
- *   | "escape"} Command
+ *   | "escape" | "next-structure"} Command
  */
 
 /** The keys that are not a tool's (z is undo / redo, below). @type {Record<string, Command>} */
@@ -1031,6 +1124,7 @@ const KEYS = {
   enter: "accept",
   n: "next",
   p: "previous",
+  s: "next-structure",
   "[": "brush-down",
   "]": "brush-up",
   o: "overlay",
@@ -1069,6 +1163,7 @@ function helpRows(tools) {
     ["shift + z, ctrl + shift + z", "redo"],
     ["enter", "accept and go to the next image"],
     ["n / p", "next / previous image"],
+    ["s", "next structure"],
     ["[ / ]", "smaller / larger brush"],
     ["o", "overlay on / off"],
     ["wheel", "zoom"],
@@ -1247,20 +1342,32 @@ const { h } = __dom;
 const { thumbnail } = __drawing;
 const { toLevelWidth } = __image;
 const { HELP } = __shortcuts;
+const { colorOf, hexToRGB, nameProblem, recolor } = __structures;
 const { TOOLS, toolCommand } = __tools;
 // @ts-check
-// The panels around the canvas: toolbar, view bar, help, status line, progress strip and context
-// gallery. They show the kernel's traits and the view's settings, and turn button presses into
-// commands, display settings and actions (through the callbacks they are given).
+// The panels around the canvas: structure picker, toolbar, view bar, help, status line (with the
+// model in use), progress strip and context gallery. They show the kernel's traits and the view's
+// settings, and turn button presses into commands, display settings and actions (through the
+// callbacks they are given).
 
 
 /** @import { Window } from "./image.js" */
-/** @import { Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
 
 const STAGE_HEIGHT = 480;
+const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
+
+/**
+ * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters".
+ * @param {ModelInfo} info
+ */
+function modelLine({ name, device, parameters }) {
+  const size = parameters >= 1e5 ? `${(parameters / 1e6).toFixed(1)} M` : `${(parameters / 1e3).toFixed(1)} k`;
+  return `${name} · ${device} · ${size} parameters`;
+}
 
 /**
  * The toolbar's tool buttons, one per tool in the registry's order: its name, text ("label
@@ -1277,7 +1384,7 @@ function toolButtons(tools) {
  *   command: (command: Command) => void,
  *   brush: (pixels: number) => void,
  *   window: (level: number, width: number) => void,
- *   save: <K extends "opacity" | "overlay_mode">(name: K, value: Traits[K]) => void,
+ *   save: <K extends "opacity" | "overlay_mode" | "colors">(name: K, value: Traits[K]) => void,
  *   send: (action: Queued) => void,
  * }} PanelCallbacks
  */
@@ -1323,6 +1430,27 @@ function createPanels(model, on) {
     acceptButton, button("◀ Prev", "previous", "p"), button("Next ▶", "next", "n"),
     button("Fit", "fit", "f"), button("?", "help", "shortcuts"),
   ]);
+  const chips = h("span", { className: "mvw-chips" });
+  const nameField = h("input", {
+    type: "text", className: "mvw-name", maxLength: MAX_NAME, placeholder: "structure name",
+    onkeydown: (/** @type {KeyboardEvent} */ e) => {
+      if (e.key === "Enter") submitName();
+      else if (e.key === "Escape") closeName();
+    },
+  });
+  const nameProblemText = h("span", { className: "mvw-error" });
+  const nameForm = h("span", { className: "mvw-name-form", hidden: true }, [
+    nameField, h("button", { textContent: "OK", onclick: submitName }),
+    h("button", { textContent: "Cancel", onclick: closeName }), nameProblemText,
+  ]);
+  /** What the name field is for while it is open. @type {"add" | "rename"} */
+  let naming = "add";
+  const structureBar = h("div", { className: "mvw-toolbar" }, [
+    h("span", { className: "mvw-label", textContent: "structure" }), chips,
+    h("button", { textContent: "+ Add", title: "a new structure, annotated next", onclick: () => openName("add") }),
+    h("button", { textContent: "Rename", title: "rename the current structure", onclick: () => openName("rename") }),
+    nameForm,
+  ]);
   const viewbar = h("div", { className: "mvw-toolbar" }, [
     h("label", {}, [overlayBox, " overlay (o) "]), display,
     h("label", {}, [" opacity ", opacity]), h("label", {}, [" level ", level]),
@@ -1335,18 +1463,70 @@ function createPanels(model, on) {
   const spinner = h("span", { className: "mvw-busy" });
   const statusText = h("span", { className: "mvw-status-text" });
   const errorText = h("span", { className: "mvw-error" });
+  const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
   const strip = h("div", { className: "mvw-strip" });
   const progressText = h("span", { className: "mvw-label" });
   const gallery = h("div", { className: "mvw-gallery" });
   const galleryTitle = h("div", { className: "mvw-label" });
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
-    toolbar, viewbar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, errorText]),
+    structureBar, toolbar, viewbar, stage,
+    h("div", { className: "mvw-status" }, [spinner, statusText, errorText, modelText]),
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
     galleryTitle, gallery,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
+
+  /** @param {"add" | "rename"} mode */
+  function openName(mode) {
+    naming = mode;
+    nameField.value = mode === "rename" ? model.get("structure") : "";
+    nameProblemText.textContent = "";
+    nameForm.hidden = false;
+    nameField.focus();
+    nameField.select();
+  }
+
+  function closeName() {
+    nameForm.hidden = true;
+    canvas.focus();
+  }
+
+  /** Add (and switch to) or rename a structure, once the name can be one. */
+  function submitName() {
+    const name = nameField.value.trim();
+    const problem = nameProblem(name, model.get("structures"));
+    nameProblemText.textContent = problem;
+    if (problem) return;
+    if (naming === "add") {
+      on.send({ kind: "add_structure", name });
+      on.send({ kind: "structure", name });
+    } else {
+      on.send({ kind: "rename_structure", old: model.get("structure"), new: name });
+    }
+    closeName();
+  }
+
+  /** The structures, each with its colour input; a click on a name annotates that structure. */
+  function renderStructures() {
+    const names = model.get("structures");
+    const current = model.get("structure");
+    chips.replaceChildren(
+      ...names.map((name, k) => {
+        const color = h("input", {
+          type: "color", value: colorOf(names, model.get("colors"), name), title: `${name}: colour`,
+          onchange: () => on.save("colors", recolor(model.get("colors"), k, color.value)),
+        });
+        const pick = h("button", { textContent: name, title: `annotate ${name} (s: the next structure)`, onclick: () => on.send({ kind: "structure", name }) });
+        return h("span", { className: `mvw-structure${name === current ? " mvw-active" : ""}` }, [color, pick]);
+      }),
+    );
+    root.dataset.structure = current;
+  }
+
+  function showModel() {
+    modelText.textContent = modelLine(model.get("model_info"));
+  }
 
   /** @param {ToolInfo} tool */
   function showTool(tool) {
@@ -1413,7 +1593,7 @@ function createPanels(model, on) {
     const seconds = model.get("seconds");
     statusText.textContent =
       `image ${model.get("index") + 1} of ${statuses.length} · ${model.get("name")} · ` +
-      `accepted ${accepted} · context ${model.get("gallery").length} · ` +
+      `${model.get("structure")}: accepted ${accepted} · context ${model.get("gallery").length} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}`;
     errorText.textContent = model.get("error");
     const busy = pending > 0;
@@ -1421,7 +1601,7 @@ function createPanels(model, on) {
     root.dataset.busy = String(busy);
     root.dataset.pending = String(pending);
     root.dataset.index = String(model.get("index"));
-    progressText.textContent = `${accepted} / ${statuses.length} accepted`;
+    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted`;
   }
 
   /** @param {number} index */
@@ -1445,11 +1625,14 @@ function createPanels(model, on) {
   function renderGallery() {
     const current = model.get("index");
     const items = model.get("gallery");
-    galleryTitle.textContent = `Context set (${items.length})${items.length ? "" : ": accept an image to add it"}`;
+    const structure = model.get("structure");
+    const color = hexToRGB(colorOf(model.get("structures"), model.get("colors"), structure));
+    galleryTitle.textContent =
+      `Context set of ${structure} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
     gallery.replaceChildren(
       ...items.map((item, k) =>
         h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
-          h("div", { onclick: () => navigateTo(item.index) }, [thumbnail(item)]),
+          h("div", { onclick: () => navigateTo(item.index) }, [thumbnail(item, color)]),
           h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
           h("button", {
             className: "mvw-remove", textContent: "×", title: "remove from the context set",
@@ -1462,11 +1645,11 @@ function createPanels(model, on) {
 
   return {
     root, canvas, showTool, showSign, showOverlay, showHelp, showBrush, showOpacity,
-    showWindowRange, showWindow, showStatus, renderStrip, renderGallery,
+    showWindowRange, showWindow, showStatus, renderStrip, renderGallery, renderStructures, showModel,
   };
 }
 
-return { toolButtons, createPanels };
+return { modelLine, toolButtons, createPanels };
 })();
 
 // ---- protocol.js
@@ -1510,7 +1693,20 @@ const { erasedPositions } = __strokes;
  * Drop entry `entry` of the context set (the image stays accepted).
  * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
  */
-/** @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction} Action */
+/**
+ * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
+ * @typedef {{kind: "structure", name: string}} StructureAction
+ */
+/**
+ * A new structure, with an empty context set; it does not become the current one by itself.
+ * @typedef {{kind: "add_structure", name: string}} AddStructureAction
+ */
+/** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
+/** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
+/**
+ * @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction
+ *   | StructuresAction} Action
+ */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
  * its state and `ack: request`.
@@ -1524,7 +1720,7 @@ const { erasedPositions } = __strokes;
  */
 /**
  * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction} Queued
+ * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction | StructuresAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -1543,10 +1739,16 @@ const { erasedPositions } = __strokes;
  * @typedef {{index: number, name: string, image: EncodedArray, mask: EncodedArray}} GalleryItem
  */
 /** @typedef {"todo" | "in progress" | "accepted"} Status */
+/**
+ * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
+ * @typedef {{name: string, mask: EncodedArray}} OtherMask
+ */
+/** The model in use. @typedef {{name: string, device: string, parameters: number}} ModelInfo */
+/** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options opacity, overlay_mode and brush.
+ * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k].
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -1562,6 +1764,11 @@ const { erasedPositions } = __strokes;
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",
  *   brush: number,
+ *   structures: string[],
+ *   structure: string,
+ *   colors: string[],
+ *   others: OtherMask[],
+ *   model_info: ModelInfo,
  * }} Traits
  */
 
@@ -1569,7 +1776,7 @@ const { erasedPositions } = __strokes;
  * The anywidget model, as far as this front end uses it.
  * @typedef {{
  *   get<K extends keyof Traits>(name: K): Traits[K],
- *   set<K extends "opacity" | "overlay_mode" | "brush">(name: K, value: Traits[K]): void,
+ *   set<K extends DisplayTrait>(name: K, value: Traits[K]): void,
  *   save_changes(): void,
  *   send(message: ActionsMessage): void,
  *   on(event: string, callback: () => void): void,
@@ -1601,8 +1808,9 @@ const __queue = (() => {
 const { TOOLS } = __tools;
 // @ts-check
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
-// leaves as one batch when the kernel answers. Latest wins: consecutive navigations and boxes
-// collapse into one, and undoing an action that has not left yet just drops it (no round trip).
+// leaves as one batch when the kernel answers. Latest wins: consecutive navigations, structure
+// switches and boxes collapse into one, and undoing an action that has not left yet just drops it
+// (no round trip).
 
 
 /** @import { Queued } from "./protocol.js" */
@@ -1656,7 +1864,7 @@ class ActionQueue {
       this.pending[this.pending.length - 1] = { kind: "navigate", index, by };
       return;
     }
-    if (action.kind === "box" && last?.kind === "box") {
+    if ((action.kind === "box" || action.kind === "structure") && last?.kind === action.kind) {
       this.pending[this.pending.length - 1] = action;
       return;
     }
@@ -1699,6 +1907,16 @@ class ActionQueue {
   }
 
   /**
+   * The last action of this kind in flight or waiting: what the kernel will have done last.
+   * @template {Queued["kind"]} K
+   * @param {K} kind
+   */
+  latest(kind) {
+    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending];
+    return /** @type {Extract<Queued, {kind: K}> | undefined} */ (all.findLast((a) => a.kind === kind));
+  }
+
+  /**
    * Interactions sent or waiting that will land on the image shown now (those before the first
    * navigation, accept, undo or clear): drawn at once, before the kernel confirms them.
    */
@@ -1734,9 +1952,10 @@ const { TOOLS } = __tools;
  */
 /**
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
- * image keeps that view); strokeLayer: the prompts drawn as image pixels (the scribbles); drag:
- * in progress (a tool's, or a pan); space: held down (drags pan); finished: requests answered
- * and not yet drawn; frame: the animation frame requested, or 0.
+ * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
+ * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
+ * down (drags pan); finished: requests answered and not yet drawn; frame: the animation frame
+ * requested, or 0.
  * @typedef {{
  *   tool: AnyTool,
  *   positive: boolean,
@@ -1749,6 +1968,7 @@ const { TOOLS } = __tools;
  *   imageLayer: HTMLCanvasElement | null,
  *   mask: Decoded | null,
  *   maskLayer: HTMLCanvasElement | null,
+ *   otherLayers: HTMLCanvasElement[],
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,
@@ -1771,6 +1991,7 @@ function createState() {
     imageLayer: null,
     mask: null,
     maskLayer: null,
+    otherLayers: [],
     strokeLayer: null,
     drag: null,
     space: false,
@@ -1801,6 +2022,7 @@ const { createPanels } = __panels;
 const { toWire } = __protocol;
 const { ActionQueue } = __queue;
 const { createState, shownInteractions } = __state;
+const { nextStructure } = __structures;
 const { TOOLS, toolFor } = __tools;
 const { clamp } = __view;
 // @ts-check
@@ -1810,7 +2032,7 @@ const { clamp } = __view;
 // queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 
-/** @import { Model, Queued, Traits } from "./protocol.js" */
+/** @import { DisplayTrait, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { AnyTool } from "./tools.js" */
 
@@ -1858,7 +2080,7 @@ function render({ model, el }) {
   }
 
   /**
-   * @template {"opacity" | "overlay_mode" | "brush"} K
+   * @template {DisplayTrait} K
    * @param {K} name
    * @param {Traits[K]} value
    */
@@ -1892,6 +2114,13 @@ function render({ model, el }) {
       case "undo": case "redo": case "clear": case "accept": case "suggest":
         enqueue({ kind: cmd }); break;
       case "next": enqueue({ kind: "navigate", index: null, by: 1 }); break;
+      case "next-structure": {
+        // after the switch still on its way, if there is one: s s goes two structures on
+        const from = queue.latest("structure")?.name ?? model.get("structure");
+        const name = nextStructure(model.get("structures"), from);
+        if (name !== from) enqueue({ kind: "structure", name });
+        break;
+      }
       case "previous": enqueue({ kind: "navigate", index: null, by: -1 }); break;
       case "brush-down": setBrush(model.get("brush") - 1); break;
       case "brush-up": setBrush(model.get("brush") + 1); break;
@@ -1917,6 +2146,16 @@ function render({ model, el }) {
     root.dataset.maskPixels = String(drawing.setMask(model.get("mask")));
   }
 
+  function onOthers() {
+    root.dataset.others = String(drawing.buildOtherLayers());
+  }
+
+  function onStructure() {
+    drawing.buildMaskLayer();
+    onOthers();
+    panels.renderGallery();
+  }
+
   function onAck() {
     const done = queue.ack(model.get("ack"));
     if (done) {
@@ -1938,6 +2177,10 @@ function render({ model, el }) {
     "change:ack": onAck,
     "change:statuses change:index": () => { panels.renderStrip(); panels.renderGallery(); },
     "change:gallery": panels.renderGallery,
+    "change:structures change:structure change:colors": panels.renderStructures,
+    "change:structure change:colors": onStructure,
+    "change:others": onOthers,
+    "change:model_info": panels.showModel,
     change: () => panels.showStatus(queue.size),
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
@@ -1950,9 +2193,12 @@ function render({ model, el }) {
   root.dataset.ack = root.dataset.drawn = "0";
   onImage();
   onMask();
+  onOthers();
   drawing.redrawStrokes();
   panels.renderStrip();
   panels.renderGallery();
+  panels.renderStructures();
+  panels.showModel();
   panels.showStatus(queue.size);
 
   return () => {
