@@ -124,6 +124,9 @@ def main() -> None:
         overhead = median_ms([c - f for c, f in zip(click_times, forward_times)])
         print(f"  overhead per click beside the network: {overhead:.1f} ms (median)")
 
+        if not session.context:
+            print("\npropagate: needs a context set (--context 0): not timed")
+            return
         todo = len(session) - len(session.accepted)
         start = time.perf_counter()
         session.propagate(progress=False)
