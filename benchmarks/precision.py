@@ -4,7 +4,9 @@ For each eval task: predict every image with a few center clicks and 0 or 4 grou
 images, in fp32 and in each reduced precision; print the Dice between the fp32 and the reduced
 masks and the median time per predict. Runs on CUDA when available (bf16 and fp16), else on the
 CPU (bf16 only: the CPU has no fast fp16 convolutions).
-Usage: python benchmarks/precision.py --eval-dir PATH [--checkpoint PATH] [--device cuda]
+Usage: python benchmarks/precision.py --eval-dir PATH [--checkpoint PATH | --official-size]
+  [--device cuda]   (--official-size: the authors' network size with random weights: the Dice
+  then measures numerical agreement only, for machines that cannot download the weights)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from eval_data import add_eval_dir, eval_files
+from session_step import official_size
 
 from multiverseg_widget.evaluation.tasks import dice, load_task
 from multiverseg_widget.evaluation.users import CenterClickUser
@@ -40,13 +43,17 @@ def masks_and_times(model, task, context_size: int) -> tuple[list[np.ndarray], l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", type=Path)
+    parser.add_argument("--official-size", action="store_true", help="official v1 nets, random")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     add_eval_dir(parser)
     args = parser.parse_args()
     files = eval_files(parser, args.eval_dir)
     precisions = ["bf16", "fp16"] if args.device == "cuda" else ["bf16"]
-    models = {p: load_model(args.checkpoint, device=args.device, precision=p)
-              for p in ["fp32", *precisions]}  # fmt: skip
+    if args.official_size:
+        models = {p: official_size(args.device, p) for p in ["fp32", *precisions]}
+    else:
+        models = {p: load_model(args.checkpoint, device=args.device, precision=p)
+                  for p in ["fp32", *precisions]}  # fmt: skip
     print(f"device {args.device}; Dice of reduced-precision masks against fp32, median ms")
     print(f"{'task':<28}{'context':>8}{'fp32 ms':>9}" + "".join(f"{p + ' Dice':>11}{p + ' ms':>9}"
                                                            for p in precisions))  # fmt: skip

@@ -41,11 +41,11 @@ def timed(fn: Callable[..., object], *args: object, **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
-def official_size() -> Predictor:
+def official_size(device: str, precision: str) -> Predictor:
     """The authors' MultiverSeg and ScribblePrompt networks, random weights (same cost)."""
     torch.manual_seed(0)
     nets = [cls(**config) for cls, config in OFFICIAL_NETWORKS.values()]
-    return Predictor(*nets)
+    return Predictor(*nets, device=device, precision=precision)
 
 
 def resized(images: list[np.ndarray], size: int) -> list[np.ndarray]:
@@ -68,17 +68,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="interactions per kind")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--official-size", action="store_true", help="official v1 nets, random")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    parser.add_argument("--precision", default="fp32", help="fp32, bf16, fp16 or auto")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = official_size() if args.official_size else mvw.load_model()
+    options = {"device": args.device, "precision": args.precision}
+    model = official_size(**options) if args.official_size else mvw.load_model(**options)
     demo = demo_dataset("bbbc039_nuclei")
     if args.context >= len(demo):
         parser.error(f"--context must be below {len(demo)} (the demo images)")
     images = resized(demo.images, args.size)
     masks = [m > 127 for m in resized([m.astype(np.uint8) * 255 for m in demo.masks], args.size)]
     which = "official v1 size, random weights" if args.official_size else "built-in weights"
-    print(f"{which}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{which} on {model.device}, {model.precision}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")  # fmt: skip
     print(f"{len(images)} demo images of {args.size} x {args.size}, {args.context} in context")
 
     with tempfile.TemporaryDirectory() as workdir:
