@@ -1,11 +1,12 @@
 // @ts-check
 // Canvas rendering: the image through its window, the other structures' faint contours, the mask
-// overlay in the current structure's colour, and each tool's prompts and drag in progress
-// (tools.js), at the view's zoom and pan, at most once per animation frame; and the context
-// thumbnails.
+// overlay in the current structure's colour (its fill at the chosen opacity, and its outline:
+// OUTLINE screen pixels wide at any zoom, on a dark halo, so that it reads on bright and dark
+// images alike), and each tool's prompts and drag in progress (tools.js), at the view's zoom and
+// pan, at most once per animation frame; and the context thumbnails.
 
 import { decodeArray } from "./codec.js";
-import { context2d, layer } from "./dom.js";
+import { context2d, h, layer } from "./dom.js";
 import { countMask, defaultWindow, maskToRGBA, windowToRGBA } from "./image.js";
 import { colorOf, hexToRGB } from "./structures.js";
 import { TOOLS } from "./tools.js";
@@ -19,6 +20,11 @@ import { fitView } from "./view.js";
 
 /** The other structures' contours: faint, so that the current one stands out. */
 const OTHERS_ALPHA = 0.55;
+/** The outline's width and its halo's, in CSS pixels, at any zoom. */
+const OUTLINE = 2;
+const HALO = 1;
+/** The directions a layer is shifted in to grow it by a radius (a disc, near enough). */
+const RING = Array.from({ length: 12 }, (_, k) => [Math.cos((k * Math.PI) / 6), Math.sin((k * Math.PI) / 6)]);
 /** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
 const DRAW_ORDER = [...TOOLS].reverse();
 
@@ -32,6 +38,12 @@ const DRAW_ORDER = [...TOOLS].reverse();
  */
 export function createDrawing(canvas, model, s, shown, onFrame) {
   const ctx = context2d(canvas);
+  const band = h("canvas"); // where an outline is made, at the canvas's size
+  const bandCtx = context2d(band);
+  const outlines = h("canvas"); // the outlines of the frame, kept while the view and the layers stay
+  const outlinesCtx = context2d(outlines);
+  /** What `outlines` shows: its layers, then the view and the canvas's size. @type {unknown[]} */
+  let outlined = [];
 
   /**
    * A new image: its default window, its layer, the view fitted (unless the user zoomed).
@@ -77,15 +89,15 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
     const color = colorFor(model.get("structure"));
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color, model.get("overlay_mode")));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color));
     schedule();
   }
 
-  /** The other structures' accepted masks of the image as contour layers; returns how many. */
+  /** The other structures' accepted masks of the image as layers (drawn as outlines); returns how many. */
   function buildOtherLayers() {
     s.otherLayers = model.get("others").map(({ name, mask }) => {
       const { shape, data } = decodeArray(mask);
-      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name), "contour"));
+      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name)));
     });
     schedule();
     return s.otherLayers.length;
@@ -134,20 +146,85 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
       ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(s.imageLayer, 0, 0);
-      if (s.overlay) {
-        ctx.globalAlpha = OTHERS_ALPHA;
-        for (const other of s.otherLayers) ctx.drawImage(other, 0, 0);
-      }
-      if (s.overlay && s.maskLayer) {
+      if (s.overlay && s.maskLayer && model.get("overlay_mode") === "fill") {
         ctx.globalAlpha = model.get("opacity");
         ctx.drawImage(s.maskLayer, 0, 0);
       }
+      ctx.restore();
+      if (s.overlay && canvas.width && canvas.height) drawOutlines(dpr);
+      ctx.save();
+      ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
+      ctx.imageSmoothingEnabled = false;
       ctx.globalAlpha = 0.8;
       if (s.strokeLayer) ctx.drawImage(s.strokeLayer, 0, 0);
       ctx.restore();
       drawPrompts(s.image.w, s.image.h);
     }
     onFrame(performance.now());
+  }
+
+  /**
+   * The other structures' outlines (faint) and the mask's, made again only when a layer, the
+   * view or the canvas's size changed.
+   * @param {number} dpr
+   */
+  function drawOutlines(dpr) {
+    const layers = [...s.otherLayers, ...(s.maskLayer ? [s.maskLayer] : [])];
+    const key = [...layers, s.view.scale, s.view.tx, s.view.ty, canvas.width, canvas.height];
+    if (key.length !== outlined.length || key.some((x, k) => x !== outlined[k])) {
+      [outlines.width, outlines.height] = [canvas.width, canvas.height];
+      layers.forEach((mask, k) => outline(mask, dpr, k < s.otherLayers.length ? OTHERS_ALPHA : 1));
+      outlined = key;
+    }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(outlines, 0, 0);
+    ctx.restore();
+  }
+
+  /**
+   * A mask layer's outline: a band OUTLINE screen pixels wide in its colour just outside the
+   * mask, then HALO more in black, whatever the zoom.
+   * @param {HTMLCanvasElement} mask
+   * @param {number} dpr
+   * @param {number} alpha
+   */
+  function outline(mask, dpr, alpha) {
+    outlinesCtx.globalAlpha = 0.7 * alpha;
+    outlinesCtx.drawImage(grown(mask, dpr, (OUTLINE + HALO) * dpr, "#000"), 0, 0);
+    outlinesCtx.globalAlpha = alpha;
+    outlinesCtx.drawImage(grown(mask, dpr, OUTLINE * dpr, null), 0, 0);
+  }
+
+  /**
+   * The band `radius` device pixels wide around the mask at the view (in `color`, or the mask's).
+   * @param {HTMLCanvasElement} mask
+   * @param {number} dpr
+   * @param {number} radius
+   * @param {string | null} color
+   */
+  function grown(mask, dpr, radius, color) {
+    const v = s.view;
+    if (band.width !== canvas.width || band.height !== canvas.height) [band.width, band.height] = [canvas.width, canvas.height];
+    const b = bandCtx;
+    b.setTransform(1, 0, 0, 1, 0, 0);
+    b.globalCompositeOperation = "source-over";
+    b.clearRect(0, 0, band.width, band.height);
+    b.imageSmoothingEnabled = false;
+    for (const [dx, dy] of RING) {
+      b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx + dx * radius, dpr * v.ty + dy * radius);
+      b.drawImage(mask, 0, 0);
+    }
+    if (color) {
+      b.setTransform(1, 0, 0, 1, 0, 0);
+      b.globalCompositeOperation = "source-in";
+      b.fillStyle = color;
+      b.fillRect(0, 0, band.width, band.height);
+    }
+    b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
+    b.globalCompositeOperation = "destination-out";
+    b.drawImage(mask, 0, 0);
+    return band;
   }
 
   /**

@@ -73,29 +73,18 @@ export function windowToRGBA(data, w, h, channels, [lo, hi]) {
 }
 
 /**
- * A 0/1 mask -> RGBA in color: every mask pixel ("fill"), or only those with a 4-neighbour
- * outside the mask or on the image border ("contour").
+ * A 0/1 mask -> RGBA: every mask pixel in color, opaque (drawing.js draws its fill at the chosen
+ * opacity and its outline in screen pixels).
  * @param {TypedArray} mask
  * @param {number} w
  * @param {number} h
  * @param {RGB} color
- * @param {"fill" | "contour"} mode
  */
-export function maskToRGBA(mask, w, h, color, mode = "fill") {
+export function maskToRGBA(mask, w, h, color) {
   const out = new Uint8ClampedArray(w * h * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      if (!mask[i]) continue;
-      if (mode === "contour") {
-        const inside =
-          x > 0 && x < w - 1 && y > 0 && y < h - 1 &&
-          mask[i - 1] && mask[i + 1] && mask[i - w] && mask[i + w];
-        if (inside) continue;
-      }
-      out.set([color[0], color[1], color[2], 255], i * 4);
-    }
-  }
+  mask.forEach((v, i) => {
+    if (v) out.set([color[0], color[1], color[2], 255], i * 4);
+  });
   return out;
 }
 

@@ -91,9 +91,13 @@ export function listen({ canvas, root, model, state: s, send, command, redraw })
     redraw();
   }
 
-  /** @param {WheelEvent} e */
+  /**
+   * The wheel zooms with ctrl / cmd held, or once the canvas has the focus (a click on it);
+   * otherwise it scrolls the page.
+   * @param {WheelEvent} e
+   */
   function onWheel(e) {
-    if (!s.image) return;
+    if (!s.image || !(e.ctrlKey || e.metaKey || document.activeElement === canvas)) return;
     e.preventDefault();
     const p = local(e);
     s.view = zoomAt(s.view, p.sx, p.sy, Math.exp(-e.deltaY * 0.0015));

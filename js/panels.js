@@ -1,23 +1,28 @@
 // @ts-check
-// The panels around the canvas: structure picker, toolbar, view bar, help, status line (with the
-// model in use), progress strip and context gallery. They show the kernel's traits and the view's
+// The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
+// brush, history, navigation, view), window bar, help, the empty-accept question, status line
+// (with the model in use), error line, progress strip and context gallery; and the layout that
+// fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 import { h } from "./dom.js";
 import { thumbnail } from "./drawing.js";
+import { ICONS, icon } from "./icons.js";
 import { toLevelWidth } from "./image.js";
 import { HELP } from "./shortcuts.js";
 import { colorOf, hexToRGB, nameProblem, recolor } from "./structures.js";
 import { TOOLS, toolCommand } from "./tools.js";
+import { stageSize } from "./view.js";
 
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
 
-const STAGE_HEIGHT = 480;
+const MIN_STAGE = 160; // px: the canvas's least height, however small the window
+const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
 
 /**
@@ -30,12 +35,36 @@ export function modelLine({ name, device, parameters }) {
 }
 
 /**
- * The toolbar's tool buttons, one per tool in the registry's order: its name, text ("label
- * (key)"), tooltip and command.
- * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "title">[]} tools
+ * The toolbar's tool buttons, one per tool in the registry's order: its name, picture, name for
+ * assistive technology ("label (key)"), tooltip (that name, then what the tool does) and command.
+ * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "icon" | "title">[]} tools
  */
 export function toolButtons(tools) {
-  return tools.map((t) => ({ name: t.name, text: `${t.label} (${t.key})`, title: t.title, command: toolCommand(t) }));
+  return tools.map((t) => {
+    const text = `${t.label} (${t.key})`;
+    return { name: t.name, icon: t.icon, text, title: `${text}: ${t.title}`, command: toolCommand(t) };
+  });
+}
+
+/**
+ * What the status line says of an image: new, in progress, accepted, or in context (accepted
+ * and in the structure's context set); then the last propagation's confidence, if it has one.
+ * @param {Status} status
+ * @param {boolean} inContext
+ * @param {number | null} confidence
+ */
+export function imageState(status, inContext, confidence) {
+  const base = status === "todo" ? "new" : status === "accepted" && inContext ? "in context" : status;
+  return confidence === null ? base : `${base} · propagated, confidence ${Math.round(confidence * 100)}%`;
+}
+
+/**
+ * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
+ * @param {Status} status
+ * @param {boolean} inContext
+ */
+export function cellKind(status, inContext) {
+  return status === "accepted" && inContext ? "in-context" : status.replace(" ", "-");
 }
 
 /**
@@ -56,39 +85,76 @@ export function toolButtons(tools) {
  */
 export function createPanels(model, on) {
   const canvas = h("canvas", { className: "mvw-canvas", tabIndex: 0 });
-  canvas.style.height = `${STAGE_HEIGHT}px`;
-  const tools = new Map(
-    toolButtons(TOOLS).map(({ name, text, title, command }) => [
-      name,
-      h("button", { className: "mvw-tool", textContent: text, title, onclick: () => on.command(command) }),
-    ]),
-  );
-  const sign = h("button", { onclick: () => on.command("toggle-sign") });
-  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, oninput: () => on.brush(+brush.value) });
-  const brushLabel = h("span", { className: "mvw-label" });
-  const opacity = h("input", {
-    type: "range", min: 0, max: 1, step: 0.05,
-    oninput: () => on.save("opacity", +opacity.value),
-  });
-  const display = h("select", { onchange: () => on.save("overlay_mode", /** @type {"fill" | "contour"} */ (display.value)) }, [
-    h("option", { value: "fill", textContent: "fill" }),
-    h("option", { value: "contour", textContent: "contour" }),
-  ]);
-  const overlayBox = h("input", { type: "checkbox", checked: true, onchange: () => on.command("overlay") });
-  const level = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
-  const width = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  /**
+   * A button with a picture; its name (for assistive technology and tests) and tooltip name
+   * the shortcut.
+   * @param {string} path
+   * @param {string} name
+   * @param {Command} cmd
+   */
+  const iconButton = (path, name, cmd, text = "") => {
+    const b = h("button", { className: "mvw-icon-button", title: name, "aria-label": name, onclick: () => on.command(cmd) }, [icon(path)]);
+    if (text) b.append(h("span", { textContent: text }));
+    return b;
+  };
   /**
    * @param {string} text
    * @param {Command} cmd
    */
   const button = (text, cmd, title = "") => h("button", { textContent: text, title, onclick: () => on.command(cmd) });
-  const acceptButton = button("Accept & next (enter)", "accept");
+  /**
+   * @param {string} label
+   * @param {(Node | string)[]} children
+   */
+  const group = (label, children) => h("div", { className: "mvw-group", role: "group", "aria-label": label }, children);
+  const tools = new Map(
+    toolButtons(TOOLS).map(({ name, icon: path, text, title, command }) => {
+      const b = iconButton(path, text, command);
+      b.classList.add("mvw-tool");
+      b.title = title;
+      return [name, b];
+    }),
+  );
+  const sign = h("button", { className: "mvw-sign", onclick: () => on.command("toggle-sign") });
+  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
+  const brushLabel = h("span", { className: "mvw-label mvw-number" });
+  const opacity = h("input", {
+    type: "range", min: 0, max: 1, step: 0.05, title: "overlay opacity",
+    oninput: () => on.save("opacity", +opacity.value),
+  });
+  const display = h("select", { title: "overlay: fill or contour", onchange: () => on.save("overlay_mode", /** @type {"fill" | "contour"} */ (display.value)) }, [
+    h("option", { value: "fill", textContent: "fill" }),
+    h("option", { value: "contour", textContent: "contour" }),
+  ]);
+  const overlayButton = iconButton(ICONS.overlay, "Overlay on / off (o)", "overlay");
+  const level = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  const width = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  const windowButton = h("button", {
+    className: "mvw-icon-button", title: "Window / level", "aria-label": "Window / level",
+    onclick: () => { windowBar.hidden = !windowBar.hidden; windowButton.classList.toggle("mvw-active", !windowBar.hidden); },
+  }, [icon(ICONS.window)]);
+  const acceptButton = iconButton(ICONS.accept, "Accept & next (enter)", "accept", "Accept");
   acceptButton.classList.add("mvw-primary");
   const toolbar = h("div", { className: "mvw-toolbar" }, [
-    ...tools.values(), sign, h("label", {}, [" brush ", brush, brushLabel]),
-    button("Undo", "undo", "z"), button("Redo", "redo", "shift + z"), button("Clear", "clear"),
-    acceptButton, button("◀ Prev", "previous", "p"), button("Next ▶", "next", "n"),
-    button("Fit", "fit", "f"), button("?", "help", "shortcuts"),
+    group("tools", [...tools.values()]),
+    group("polarity", [sign]),
+    group("brush", [brush, brushLabel]),
+    group("history", [
+      iconButton(ICONS.undo, "Undo (z, ctrl + z)", "undo"),
+      iconButton(ICONS.redo, "Redo (shift + z, ctrl + shift + z)", "redo"),
+      iconButton(ICONS.clear, "Clear the image's prompts", "clear"),
+    ]),
+    group("navigation", [
+      iconButton(ICONS.previous, "Previous image (p)", "previous"), acceptButton,
+      iconButton(ICONS.next, "Next image (n)", "next"),
+    ]),
+    group("view", [
+      overlayButton, display, opacity, iconButton(ICONS.fit, "Fit to view (f)", "fit"), windowButton,
+      button("?", "help", "Shortcuts and mouse (?)"),
+    ]),
+  ]);
+  const windowBar = h("div", { className: "mvw-toolbar", hidden: true }, [
+    h("label", {}, [" level ", level]), h("label", {}, [" window ", width]), button("Auto W/L", "auto-window"),
   ]);
   const chips = h("span", { className: "mvw-chips" });
   const nameField = h("input", {
@@ -111,26 +177,32 @@ export function createPanels(model, on) {
     h("button", { textContent: "Rename", title: "rename the current structure", onclick: () => openName("rename") }),
     nameForm,
   ]);
-  const viewbar = h("div", { className: "mvw-toolbar" }, [
-    h("label", {}, [overlayBox, " overlay (o) "]), display,
-    h("label", {}, [" opacity ", opacity]), h("label", {}, [" level ", level]),
-    h("label", {}, [" window ", width]), button("Auto W/L", "auto-window"),
-  ]);
   const helpBox = h("div", { className: "mvw-help", hidden: true }, [
     h("table", {}, HELP.map(([k, v]) => h("tr", {}, [h("td", { textContent: k }), h("td", { textContent: v })]))),
   ]);
-  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox]);
+  const confirmText = h("span");
+  const confirmButton = h("button", { className: "mvw-primary", textContent: "Accept empty (enter)", onclick: () => on.command("accept") });
+  const confirmBox = h("div", { className: "mvw-confirm", hidden: true, role: "alertdialog" }, [
+    confirmText, confirmButton, h("button", { textContent: "Cancel (esc)", onclick: () => on.command("escape") }),
+  ]);
+  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox, confirmBox]);
   const spinner = h("span", { className: "mvw-busy" });
   const statusText = h("span", { className: "mvw-status-text" });
   const errorText = h("span", { className: "mvw-error" });
+  const errorLine = h("div", { className: "mvw-error-line", hidden: true, role: "alert" }, [
+    errorText, h("button", { textContent: "×", title: "dismiss", "aria-label": "dismiss the error", onclick: dismissError }),
+  ]);
+  /** The error the user dismissed: hidden until the kernel answers another request. */
+  let dismissed = false;
   const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
   const strip = h("div", { className: "mvw-strip" });
   const progressText = h("span", { className: "mvw-label" });
   const gallery = h("div", { className: "mvw-gallery" });
   const galleryTitle = h("div", { className: "mvw-label" });
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
-    structureBar, toolbar, viewbar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, errorText, modelText]),
+    structureBar, toolbar, windowBar, stage,
+    h("div", { className: "mvw-status" }, [spinner, statusText, modelText]),
+    errorLine,
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
     galleryTitle, gallery,
   ]);
@@ -167,6 +239,21 @@ export function createPanels(model, on) {
     closeName();
   }
 
+  /**
+   * The canvas as large as the image's aspect, the cell's width and the viewport's height allow,
+   * with every other panel still in view.
+   * @param {{w: number, h: number} | null} image
+   */
+  function layout(image) {
+    if (!image || !root.isConnected) return;
+    const room = root.offsetHeight - canvas.offsetHeight;
+    const scroller = root.closest(".jp-WindowedPanel-outer");
+    const viewport = Math.min(window.innerHeight, scroller?.clientHeight || Infinity);
+    const size = stageSize(stage.clientWidth, Math.max(MIN_STAGE, viewport - room - MARGIN), image.w, image.h);
+    const [cw, ch] = [`${size.width}px`, `${size.height}px`];
+    if (canvas.style.width !== cw || canvas.style.height !== ch) Object.assign(canvas.style, { width: cw, height: ch });
+  }
+
   /** The structures, each with its colour input; a click on a name annotates that structure. */
   function renderStructures() {
     const names = model.get("structures");
@@ -197,14 +284,17 @@ export function createPanels(model, on) {
 
   /** @param {boolean} positive */
   function showSign(positive) {
-    sign.textContent = positive ? "+ positive (x)" : "− negative (x)";
-    sign.className = positive ? "mvw-positive" : "mvw-negative";
+    sign.textContent = positive ? "+" : "−";
+    sign.title = positive ? "Positive: the next prompt marks the object (x: negative)" : "Negative: the next prompt marks the background (x: positive)";
+    sign.setAttribute("aria-label", positive ? "positive (x)" : "negative (x)");
+    sign.classList.toggle("mvw-positive", positive);
+    sign.classList.toggle("mvw-negative", !positive);
     root.dataset.positive = String(positive);
   }
 
   /** @param {boolean} shown */
   function showOverlay(shown) {
-    overlayBox.checked = shown;
+    overlayButton.classList.toggle("mvw-active", shown);
     root.dataset.overlay = shown ? "on" : "off";
   }
 
@@ -213,9 +303,20 @@ export function createPanels(model, on) {
     helpBox.hidden = !shown;
   }
 
+  /**
+   * The question before an empty mask is accepted (open: whether it is asked now).
+   * @param {boolean} open
+   */
+  function showConfirm(open) {
+    confirmText.textContent = `The mask is empty: accept image ${model.get("index") + 1} as having no ${model.get("structure")}?`;
+    confirmBox.hidden = !open;
+    root.dataset.confirm = String(open);
+    if (open) confirmButton.focus();
+  }
+
   function showBrush() {
     brush.value = String(model.get("brush"));
-    brushLabel.textContent = ` ${model.get("brush")} px`;
+    brushLabel.textContent = `${model.get("brush")} px`;
   }
 
   function showOpacity() {
@@ -243,25 +344,48 @@ export function createPanels(model, on) {
     width.value = String(lw.width);
   }
 
+  /** The indices of the current structure's context set. */
+  function contextSet() {
+    return new Set(model.get("gallery").map((item) => item.index));
+  }
+
   /**
-   * The status line and the progress count; `pending`: actions not yet answered by the kernel.
+   * The status line, the error line and the progress count; `pending`: actions not yet answered
+   * by the kernel.
    * @param {number} pending
    */
   function showStatus(pending) {
     const statuses = model.get("statuses");
+    const index = model.get("index");
     const accepted = statuses.filter((x) => x === "accepted").length;
+    const inContext = contextSet();
     const seconds = model.get("seconds");
+    const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
     statusText.textContent =
-      `image ${model.get("index") + 1} of ${statuses.length} · ${model.get("name")} · ` +
-      `${model.get("structure")}: accepted ${accepted} · context ${model.get("gallery").length} · ` +
+      `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
+      `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}`;
-    errorText.textContent = model.get("error");
+    const error = model.get("error");
+    errorText.textContent = error;
+    errorLine.hidden = !error || dismissed;
     const busy = pending > 0;
     spinner.classList.toggle("mvw-on", busy);
     root.dataset.busy = String(busy);
     root.dataset.pending = String(pending);
-    root.dataset.index = String(model.get("index"));
-    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted`;
+    root.dataset.index = String(index);
+    root.dataset.state = state;
+    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;
+  }
+
+  function dismissError() {
+    dismissed = true;
+    errorLine.hidden = true;
+    canvas.focus();
+  }
+
+  /** The kernel answered a request: its error, if any, is shown again. */
+  function answered() {
+    dismissed = false;
   }
 
   /** @param {number} index */
@@ -271,11 +395,12 @@ export function createPanels(model, on) {
 
   function renderStrip() {
     const current = model.get("index");
+    const inContext = contextSet();
     strip.replaceChildren(
       ...model.get("statuses").map((status, i) =>
         h("span", {
-          className: `mvw-cell mvw-${status.replace(" ", "-")}${i === current ? " mvw-current" : ""}`,
-          title: `image ${i + 1}: ${status}`,
+          className: `mvw-cell mvw-${cellKind(status, inContext.has(i))}${i === current ? " mvw-current" : ""}`,
+          title: `image ${i + 1}: ${imageState(status, inContext.has(i), null)}`,
           onclick: () => navigateTo(i),
         }),
       ),
@@ -304,7 +429,7 @@ export function createPanels(model, on) {
   }
 
   return {
-    root, canvas, showTool, showSign, showOverlay, showHelp, showBrush, showOpacity,
-    showWindowRange, showWindow, showStatus, renderStrip, renderGallery, renderStructures, showModel,
+    root, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
+    showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
   };
 }

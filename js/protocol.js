@@ -28,7 +28,11 @@ import { erasedPositions } from "./strokes.js";
  * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
  * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
  */
-/** @typedef {{kind: "undo" | "redo" | "clear" | "accept" | "suggest"}} StepAction */
+/** @typedef {{kind: "undo" | "redo" | "clear" | "suggest"}} StepAction */
+/**
+ * Accept the mask shown; an empty one only with `allow_empty` (the user confirmed it in the widget).
+ * @typedef {{kind: "accept", allow_empty?: boolean}} AcceptAction
+ */
 /**
  * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
  * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
@@ -48,8 +52,8 @@ import { erasedPositions } from "./strokes.js";
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction
- *   | StructuresAction} Action
+ * @typedef {Interaction | EraseAction | StepAction | AcceptAction | NavigateAction
+ *   | RemoveContextAction | StructuresAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -64,7 +68,8 @@ import { erasedPositions } from "./strokes.js";
  */
 /**
  * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction | StructuresAction} Queued
+ * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
+ *   | StructuresAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -92,7 +97,8 @@ import { erasedPositions } from "./strokes.js";
 
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k].
+ * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
+ * confidence[i] is image i's confidence in the session's last propagation (null: none).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -113,6 +119,7 @@ import { erasedPositions } from "./strokes.js";
  *   colors: string[],
  *   others: OtherMask[],
  *   model_info: ModelInfo,
+ *   confidence: (number | null)[],
  * }} Traits
  */
 

@@ -20,8 +20,8 @@ import { TOOLS } from "./tools.js";
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
  * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
  * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
- * down (drags pan); finished: requests answered and not yet drawn; frame: the animation frame
- * requested, or 0.
+ * down (drags pan); confirming: the widget asks whether to accept an empty mask; finished:
+ * requests answered and not yet drawn; frame: the animation frame requested, or 0.
  * @typedef {{
  *   tool: AnyTool,
  *   positive: boolean,
@@ -38,6 +38,7 @@ import { TOOLS } from "./tools.js";
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,
+ *   confirming: boolean,
  *   finished: Batch[],
  *   frame: number,
  * }} ViewState
@@ -61,6 +62,7 @@ export function createState() {
     strokeLayer: null,
     drag: null,
     space: false,
+    confirming: false,
     finished: [],
     frame: 0,
   };

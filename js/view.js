@@ -107,3 +107,15 @@ export function boxFromDrag(view, a, b, w, h) {
 export function clamp(value, lo, hi) {
   return Math.min(Math.max(value, lo), hi);
 }
+
+/**
+ * The canvas's size for a w x h image: its aspect, at most `width` wide and `maxHeight` high.
+ * @param {number} width
+ * @param {number} maxHeight
+ * @param {number} w
+ * @param {number} h
+ */
+export function stageSize(width, maxHeight, w, h) {
+  const scale = Math.min(width / w, maxHeight / h);
+  return { width: Math.max(1, Math.floor(w * scale)), height: Math.max(1, Math.floor(h * scale)) };
+}

@@ -5,7 +5,7 @@
 // queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 import { createDrawing } from "./drawing.js";
-import { fromLevelWidth } from "./image.js";
+import { countMask, fromLevelWidth } from "./image.js";
 import { listen } from "./input.js";
 import { createPanels } from "./panels.js";
 import { toWire } from "./protocol.js";
@@ -43,6 +43,14 @@ function render({ model, el }) {
   });
   listen({ canvas, root, model, state: s, send: enqueue, command, redraw: drawing.schedule });
   el.append(root);
+  // the canvas follows the cell's width and the viewport's height (laid out after the resize)
+  let laying = 0;
+  const relayout = () => {
+    if (!laying) laying = requestAnimationFrame(() => { laying = 0; panels.layout(s.image); });
+  };
+  const resized = new ResizeObserver(relayout);
+  resized.observe(root);
+  window.addEventListener("resize", relayout);
 
   // ---- sending ------------------------------------------------------------------------------
   /** @param {Queued} action */
@@ -94,8 +102,9 @@ function render({ model, el }) {
     switch (cmd) {
       case "toggle-sign":
         s.positive = !s.positive; panels.showSign(s.positive); break;
-      case "undo": case "redo": case "clear": case "accept": case "suggest":
+      case "undo": case "redo": case "clear": case "suggest":
         enqueue({ kind: cmd }); break;
+      case "accept": accept(); break;
       case "next": enqueue({ kind: "navigate", index: null, by: 1 }); break;
       case "next-structure": {
         // after the switch still on its way, if there is one: s s goes two structures on
@@ -114,13 +123,37 @@ function render({ model, el }) {
         if (s.image) { s.window = s.image.range; panels.showWindow(s.window); drawing.buildImageLayer(); }
         break;
       case "help": s.help = !s.help; panels.showHelp(s.help); break;
-      case "escape": s.drag = null; s.help = false; panels.showHelp(false); drawing.schedule(); break;
+      case "escape":
+        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); drawing.schedule(); break;
     }
+  }
+
+  /**
+   * Accept the mask shown. An empty one (nothing on its way that may change it) is accepted
+   * only once the user confirms it: the question, then accept again (enter or its button).
+   */
+  function accept() {
+    if (s.confirming) {
+      setConfirm(false);
+      enqueue({ kind: "accept", allow_empty: true });
+    } else if (queue.size === 0 && s.mask && countMask(s.mask.data) === 0) {
+      setConfirm(true);
+    } else {
+      enqueue({ kind: "accept" });
+    }
+  }
+
+  /** @param {boolean} open */
+  function setConfirm(open) {
+    s.confirming = open;
+    panels.showConfirm(open);
+    if (!open && root.contains(document.activeElement)) canvas.focus();
   }
 
   // ---- kernel state -> view -----------------------------------------------------------------
   function onImage() {
     drawing.setImage(model.get("image"));
+    relayout();
     if (s.image) panels.showWindowRange(s.image);
     panels.showWindow(s.window);
   }
@@ -140,6 +173,7 @@ function render({ model, el }) {
   }
 
   function onAck() {
+    panels.answered();
     const done = queue.ack(model.get("ack"));
     if (done) {
       s.finished.push(done);
@@ -158,8 +192,12 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:statuses change:index": () => { panels.renderStrip(); panels.renderGallery(); },
-    "change:gallery": panels.renderGallery,
+    "change:statuses change:index change:structure": () => {
+      if (s.confirming) setConfirm(false);
+      panels.renderStrip();
+      panels.renderGallery();
+    },
+    "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
@@ -170,6 +208,7 @@ function render({ model, el }) {
 
   setTool(s.tool);
   panels.showSign(s.positive);
+  panels.showConfirm(false);
   panels.showOpacity();
   panels.showBrush();
   root.dataset.overlay = "on";
@@ -186,6 +225,9 @@ function render({ model, el }) {
 
   return () => {
     for (const [event, fn] of Object.entries(listeners)) model.off(event, fn);
+    resized.disconnect();
+    window.removeEventListener("resize", relayout);
+    if (laying) cancelAnimationFrame(laying);
     drawing.dispose();
   };
 }

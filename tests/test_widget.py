@@ -206,6 +206,23 @@ def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
     assert widget.gallery == [] and session.context_indices == [] and 0 in session.accepted
 
 
+def test_an_empty_mask_is_accepted_only_once_the_user_confirmed_it(widget):
+    assert not widget.session.mask.any()  # no prompt, no context: nothing predicted
+    send(widget, {"kind": "accept"})
+    assert "is empty" in widget.error and widget.session.accepted == {}
+    send(widget, {"kind": "accept", "allow_empty": True})  # the widget asked, the user confirmed
+    assert widget.error == "" and not widget.session.accepted[0].any() and widget.index == 1
+
+
+def test_the_last_propagation_confidence_is_sent_per_image(widget):
+    assert widget.confidence == [None] * 4
+    send(widget, click(100, 120), {"kind": "accept"})
+    result = widget.session.propagate(progress=False)
+    widget.refresh()
+    assert widget.confidence[0] is None  # accepted: not propagated
+    assert widget.confidence[1:] == [pytest.approx(result.confidence[i]) for i in (1, 2, 3)]
+
+
 def test_navigation_steps_stay_inside_the_dataset(widget):
     send(widget, {"kind": "navigate", "index": None, "by": 10})
     assert widget.index == 3

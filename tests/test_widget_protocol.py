@@ -27,6 +27,7 @@ from multiverseg_widget.widget.protocol import (
     MAX_INT,
     STEPS,
     STRUCTURE_ACTIONS,
+    Accept,
     AddStructure,
     Erase,
     Interact,
@@ -43,7 +44,8 @@ from multiverseg_widget.widget.widget import SegmentWidget
 from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", *STEPS, *STRUCTURE_ACTIONS, "mask"]
+KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", "accept", *STEPS, *STRUCTURE_ACTIONS]
+KINDS += ["mask"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
 # structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
@@ -77,6 +79,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "navigate", "index": 3, "by": 0},
             {"kind": "remove_context", "entry": 1},
             {"kind": "suggest"},
+            {"kind": "accept"},
+            {"kind": "accept", "allow_empty": True},
             {"kind": "add_structure", "name": "kidney"},
             {"kind": "structure", "name": "kidney"},
             {"kind": "rename_structure", "old": "liver", "new": "liver 2"},
@@ -95,6 +99,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         Navigate(3, 0),
         RemoveContext(1),
         Step("suggest"),
+        Accept(False),
+        Accept(True),
         AddStructure("kidney"),
         SwitchStructure("kidney"),
         RenameStructure("liver", "liver 2"),
@@ -116,6 +122,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "mask"}), "unknown action {'kind': 'mask'}"),
         (batch({"kind": "undo"}, {"kind": "undo", "steps": 2}), "action 1: undo has unknown fie"),
         (batch({"kind": "erase", "positions": [1]}), "erase lacks ['version']"),
+        (batch({"kind": "accept", "allow_empty": 1}), "accept allow_empty must be a bool, got 1"),
+        (batch({"kind": "undo", "allow_empty": True}), "undo has unknown fields ['allow_empty']"),
         (batch({"kind": "erase", "positions": [], "version": 1}), "must be a non-empty list"),
         (batch({"kind": "erase", "positions": 3, "version": 1}), "must be a non-empty list"),
         (batch({"kind": "erase", "positions": [1, 1], "version": 1}), "erase positions repeat"),
@@ -171,13 +179,13 @@ def test_the_js_protocol_names_the_same_action_kinds():
     source = (ROOT / "js" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
-    others = {"erase", "navigate", "remove_context", "mask"}
+    others = {"erase", "navigate", "remove_context", "accept", "mask"}
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
-FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new"]
+FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new", "allow_empty"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -249,7 +257,10 @@ def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
         "add_structure": {"name": new},
         "rename_structure": {"old": known, "new": new},
     }.get(kind, {})
-    return st.fixed_dictionaries(fields).map(lambda f: {k: _json(v) for k, v in f.items()})
+    optional = {"accept": {"allow_empty": st.booleans()}}.get(kind, {})  # confirmed in the browser
+    return st.fixed_dictionaries(fields, optional=optional).map(
+        lambda f: {k: _json(v) for k, v in f.items()}
+    )
 
 
 def _json(value: Any) -> Any:

@@ -15,6 +15,7 @@ export const box = defineTool({
   name: "box",
   key: "2",
   label: "Box",
+  icon: "M4 5h16v14H4z",
   title: "drag a box around the object (a new box replaces the last one)",
   cursor: "default",
   sends: "box",

@@ -13,6 +13,7 @@ export const click = defineTool({
   name: "click",
   key: "1",
   label: "Click",
+  icon: "M12 2v6M12 16v6M2 12h6M16 12h6M10 12a2 2 0 1 0 4 0a2 2 0 1 0 -4 0",
   title: "a point inside the object (+) or outside it (−); right click or shift + click: the other sign",
   cursor: "crosshair",
   sends: "click",

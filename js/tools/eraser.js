@@ -12,6 +12,7 @@ export const eraser = defineTool({
   name: "eraser",
   key: "4",
   label: "Eraser",
+  icon: "M3 15l9-9 7 7-8 8H8zM8 21h13M7.5 10.5l7 7",
   title: "drag across scribbles to remove them (z brings them back)",
   cursor: "cell",
   sends: "erase",

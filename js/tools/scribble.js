@@ -19,6 +19,7 @@ export const scribble = defineTool({
   name: "scribble",
   key: "3",
   label: "Scribble",
+  icon: "M3 17c3-7 5-11 7-7s2 9 5 5 3-10 6-8",
   title: "draw over the object (+) or the background (−) with the brush; [ / ]: brush size",
   cursor: "default",
   sends: "scribble",

@@ -15,9 +15,10 @@ import { clamp, imageToScreen, screenToImage } from "../view.js";
 
 /**
  * How a tool shows itself: `name` (its command is `tool-<name>`), `key` (its shortcut),
- * `label` (its button reads "label (key)"), `title` (the button's tooltip), `cursor` (the
- * canvas's CSS cursor while it is chosen).
- * @typedef {{name: string, key: string, label: string, title: string, cursor: string}} ToolInfo
+ * `label` (its button's name, "label (key)"), `icon` (the button's picture: SVG path data on a
+ * 24 x 24 grid, stroked, icons.js), `title` (what the tooltip says after the name), `cursor`
+ * (the canvas's CSS cursor while it is chosen).
+ * @typedef {{name: string, key: string, label: string, icon: string, title: string, cursor: string}} ToolInfo
  */
 
 /**

@@ -21,7 +21,7 @@ from ..annotation.record import check_structure_name
 from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
 
 INTERACTIONS = INTERACTION_KINDS
-STEPS = ("undo", "redo", "clear", "accept", "suggest")
+STEPS = ("undo", "redo", "clear", "suggest")
 STRUCTURE_ACTIONS = ("structure", "add_structure", "rename_structure")
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
 MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
@@ -48,9 +48,16 @@ class Erase:
 
 @dataclass(frozen=True)
 class Step:
-    """An action without arguments: undo, redo, clear, accept or suggest."""
+    """An action without arguments: undo, redo, clear or suggest."""
 
-    kind: Literal["undo", "redo", "clear", "accept", "suggest"]
+    kind: Literal["undo", "redo", "clear", "suggest"]
+
+
+@dataclass(frozen=True)
+class Accept:
+    """Accept the current mask; an empty one only with ``allow_empty`` (the user confirmed it)."""
+
+    allow_empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ class RenameStructure:
 
 
 StructureAction = SwitchStructure | AddStructure | RenameStructure
-Action = Interact | Erase | Step | Navigate | RemoveContext | StructureAction
+Action = Interact | Erase | Step | Accept | Navigate | RemoveContext | StructureAction
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Batch:
 
 # required fields of each action kind besides "kind"; interactions: the prompt vocabulary's
 _FIELDS: dict[str, set[str]] = {
+    "accept": set(),
     "erase": {"positions", "version"},
     "navigate": {"index", "by"},
     "remove_context": {"entry"},
@@ -110,6 +118,7 @@ _FIELDS: dict[str, set[str]] = {
     "rename_structure": {"old", "new"},
     **{kind: set() for kind in STEPS},
 }
+_OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}}
 
 
 def request_id(content: Mapping[str, Any]) -> int | None:
@@ -159,11 +168,16 @@ def _action(entry: Any) -> Action:
     missing = sorted(required - entry.keys())
     if missing:
         raise ValueError(f"{kind} lacks {missing}")
-    unknown = sorted(map(str, set(entry) - required - {"kind"}))
+    unknown = sorted(map(str, set(entry) - required - _OPTIONAL.get(kind, set()) - {"kind"}))
     if unknown:
         raise ValueError(f"{kind} has unknown fields {unknown}")
     if kind == "erase":
         return Erase(_positions(entry["positions"]), _int(entry["version"], "erase version"))
+    if kind == "accept":
+        allow_empty = entry.get("allow_empty", False)
+        if not isinstance(allow_empty, bool):
+            raise ValueError(f"accept allow_empty must be a bool, got {_short(allow_empty)}")
+        return Accept(allow_empty)
     if kind == "navigate":
         index = entry["index"]
         index = None if index is None else _int(index, "navigate index")

@@ -30,6 +30,7 @@ from ..prompts import Prompts
 from .codec import DTYPES, encode_array
 from .model_info import describe_model
 from .protocol import (
+    Accept,
     Action,
     AddStructure,
     Erase,
@@ -89,6 +90,9 @@ class SegmentWidget(anywidget.AnyWidget):
         help="the other structures' accepted masks of the image: name, mask (uint8 0/1)"
     ).tag(sync=True)
     model_info = traitlets.Dict(help="the model's name, device and parameter count").tag(sync=True)
+    confidence = traitlets.List(
+        help="per image: the confidence of the session's last propagation, None where it has none"
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -137,6 +141,8 @@ class SegmentWidget(anywidget.AnyWidget):
             self.gallery = [self._thumbnail(i) for i in s.context_indices]
             self.seconds = 0.0 if s.prediction is None else float(s.prediction.seconds)
             self.model_info = describe_model(s.model)
+            known = {} if s.propagated is None else s.propagated.confidence
+            self.confidence = [None if i not in known else float(known[i]) for i in range(len(s))]
             self.error = error
 
     # ---- messages from the browser -----------------------------------------------------------
@@ -179,10 +185,12 @@ class SegmentWidget(anywidget.AnyWidget):
                 s.add_structure(name)
             case RenameStructure(old, new):
                 s.rename_structure(old, new)
+            case Accept(allow_empty):
+                s.accept(allow_empty=allow_empty)
             case Step("suggest"):
                 self._suggest()
             case Step(kind):
-                {"undo": s.undo, "redo": s.redo, "clear": s.clear, "accept": s.accept}[kind]()
+                {"undo": s.undo, "redo": s.redo, "clear": s.clear}[kind]()
 
     def _navigate(self, a: Navigate) -> None:
         """Go to ``index`` (None: the current image) plus ``by`` steps, kept inside the dataset."""

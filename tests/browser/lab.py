@@ -114,7 +114,7 @@ def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--allow-root",
+        "--allow-root", "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the theme
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
     log = open(base / "jupyter.log", "w")  # noqa: SIM115 (closed below)

@@ -28,13 +28,12 @@ test("windowing maps lo..hi to 0..255 and clips, gray or RGB", () => {
   assert.deepEqual([...rgb], [255, 0, 10, 255]);
 });
 
-test("fill colours every mask pixel; contour only its border", () => {
+test("a mask layer colours every mask pixel, opaque, and nothing else", () => {
   const mask = new Uint8Array(25);
   for (let y = 1; y < 4; y++) for (let x = 1; x < 4; x++) mask[y * 5 + x] = 1;
-  const alpha = (rgba) => [...rgba].filter((_, i) => i % 4 === 3);
-  assert.equal(alpha(maskToRGBA(mask, 5, 5, [1, 2, 3], "fill")).filter(Boolean).length, 9);
-  const contour = alpha(maskToRGBA(mask, 5, 5, [1, 2, 3], "contour"));
-  assert.equal(contour.filter(Boolean).length, 8);
-  assert.equal(contour[12], 0);
+  const rgba = maskToRGBA(mask, 5, 5, [1, 2, 3]);
+  assert.deepEqual([...rgba.slice(12 * 4, 13 * 4)], [1, 2, 3, 255]);
+  assert.deepEqual([...rgba.slice(0, 4)], [0, 0, 0, 0]);
+  assert.equal([...rgba].filter((v, i) => i % 4 === 3 && v).length, 9);
   assert.equal(countMask(mask), 9);
 });

@@ -13,6 +13,7 @@ const polygon = defineTool({
   name: "polygon",
   key: "5",
   label: "Polygon",
+  icon: "M4 4L20 8L12 20z",
   title: "click the corners of the object",
   cursor: "crosshair",
   sends: "polygon",
@@ -28,6 +29,7 @@ test("every tool has its own name, key and kind, and shows itself", () => {
   for (const t of TOOLS) {
     assert.equal(t.key.length, 1, t.name);
     assert.ok(t.label && t.title && t.cursor, t.name);
+    assert.match(t.icon, /^M[-\d .,a-zA-Z]+$/, `${t.name}.icon: SVG path data`);
     for (const handler of ["press", "paint", "draw", "is"]) assert.equal(typeof t[handler], "function", `${t.name}.${handler}`);
   }
   assert.deepEqual([...INTERACTIONS], TOOLS.map((t) => t.sends)); // the queue's, from the registry
@@ -40,7 +42,9 @@ test("the toolbar and the shortcuts are the registry's", () => {
     ["Scribble (3)", "tool-scribble"],
     ["Eraser (4)", "tool-eraser"],
   ]);
-  assert.deepEqual(toolButtons(TOOLS).map((b) => b.title), TOOLS.map((t) => t.title));
+  // the tooltip names the shortcut, then says what the tool does; the picture is the tool's
+  assert.deepEqual(toolButtons(TOOLS).map((b) => b.title), TOOLS.map((t) => `${t.label} (${t.key}): ${t.title}`));
+  assert.deepEqual(toolButtons(TOOLS).map((b) => b.icon), TOOLS.map((t) => t.icon));
   for (const t of TOOLS) {
     assert.equal(press(t.key), `tool-${t.name}`);
     assert.equal(toolFor(toolCommand(t), TOOLS), t);
@@ -55,7 +59,8 @@ test("a new tool in a copy of the registry is in the toolbar, the key map and th
   const buttons = toolButtons(tools);
   assert.equal(buttons.length, 5);
   assert.deepEqual(buttons.at(-1), {
-    name: "polygon", text: "Polygon (5)", title: "click the corners of the object", command: "tool-polygon",
+    name: "polygon", icon: "M4 4L20 8L12 20z", text: "Polygon (5)", title: "Polygon (5): click the corners of the object",
+    command: "tool-polygon",
   });
   const keys = keyMap(tools);
   assert.equal(keys["5"], "tool-polygon");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { boxFromDrag, fitView, imageToScreen, panBy, screenToImage, screenToPixel, zoomAt } from "../../js/view.js";
+import { boxFromDrag, fitView, imageToScreen, panBy, screenToImage, screenToPixel, stageSize, zoomAt } from "../../js/view.js";
 
 test("fit centres the image at the largest scale that fits", () => {
   assert.deepEqual(fitView(400, 200, 100, 100), { scale: 2, tx: 100, ty: 0 });
@@ -35,4 +35,10 @@ test("a drag gives an end-exclusive box in either direction, clamped; tiny drags
   assert.deepEqual(boxFromDrag(view, { sx: 30, sy: 41 }, { sx: 10.5, sy: 3 }, 100, 100), [5, 1, 15, 21]);
   assert.deepEqual(boxFromDrag(view, { sx: -50, sy: -50 }, { sx: 500, sy: 10 }, 100, 100), [0, 0, 100, 5]);
   assert.equal(boxFromDrag(view, { sx: 10, sy: 10 }, { sx: 11, sy: 30 }, 100, 100), null);
+});
+
+test("the stage keeps the image's aspect inside the width and the height it may take", () => {
+  assert.deepEqual(stageSize(800, 400, 256, 256), { width: 400, height: 400 }); // the height limits
+  assert.deepEqual(stageSize(300, 900, 200, 100), { width: 300, height: 150 }); // the width limits
+  assert.deepEqual(stageSize(1000, 500, 100, 300), { width: 166, height: 500 });
 });

@@ -191,29 +191,18 @@ function windowToRGBA(data, w, h, channels, [lo, hi]) {
 }
 
 /**
- * A 0/1 mask -> RGBA in color: every mask pixel ("fill"), or only those with a 4-neighbour
- * outside the mask or on the image border ("contour").
+ * A 0/1 mask -> RGBA: every mask pixel in color, opaque (drawing.js draws its fill at the chosen
+ * opacity and its outline in screen pixels).
  * @param {TypedArray} mask
  * @param {number} w
  * @param {number} h
  * @param {RGB} color
- * @param {"fill" | "contour"} mode
  */
-function maskToRGBA(mask, w, h, color, mode = "fill") {
+function maskToRGBA(mask, w, h, color) {
   const out = new Uint8ClampedArray(w * h * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      if (!mask[i]) continue;
-      if (mode === "contour") {
-        const inside =
-          x > 0 && x < w - 1 && y > 0 && y < h - 1 &&
-          mask[i - 1] && mask[i + 1] && mask[i - w] && mask[i + w];
-        if (inside) continue;
-      }
-      out.set([color[0], color[1], color[2], 255], i * 4);
-    }
-  }
+  mask.forEach((v, i) => {
+    if (v) out.set([color[0], color[1], color[2], 255], i * 4);
+  });
   return out;
 }
 
@@ -406,7 +395,19 @@ function clamp(value, lo, hi) {
   return Math.min(Math.max(value, lo), hi);
 }
 
-return { fitView, screenToImage, imageToScreen, screenToPixel, zoomAt, panBy, boxFromDrag, clamp };
+/**
+ * The canvas's size for a w x h image: its aspect, at most `width` wide and `maxHeight` high.
+ * @param {number} width
+ * @param {number} maxHeight
+ * @param {number} w
+ * @param {number} h
+ */
+function stageSize(width, maxHeight, w, h) {
+  const scale = Math.min(width / w, maxHeight / h);
+  return { width: Math.max(1, Math.floor(w * scale)), height: Math.max(1, Math.floor(h * scale)) };
+}
+
+return { fitView, screenToImage, imageToScreen, screenToPixel, zoomAt, panBy, boxFromDrag, clamp, stageSize };
 })();
 
 // ---- tools/tool.js
@@ -428,9 +429,10 @@ const { clamp, imageToScreen, screenToImage } = __view;
 
 /**
  * How a tool shows itself: `name` (its command is `tool-<name>`), `key` (its shortcut),
- * `label` (its button reads "label (key)"), `title` (the button's tooltip), `cursor` (the
- * canvas's CSS cursor while it is chosen).
- * @typedef {{name: string, key: string, label: string, title: string, cursor: string}} ToolInfo
+ * `label` (its button's name, "label (key)"), `icon` (the button's picture: SVG path data on a
+ * 24 x 24 grid, stroked, icons.js), `title` (what the tooltip says after the name), `cursor`
+ * (the canvas's CSS cursor while it is chosen).
+ * @typedef {{name: string, key: string, label: string, icon: string, title: string, cursor: string}} ToolInfo
  */
 
 /**
@@ -589,6 +591,7 @@ const box = defineTool({
   name: "box",
   key: "2",
   label: "Box",
+  icon: "M4 5h16v14H4z",
   title: "drag a box around the object (a new box replaces the last one)",
   cursor: "default",
   sends: "box",
@@ -645,6 +648,7 @@ const click = defineTool({
   name: "click",
   key: "1",
   label: "Click",
+  icon: "M12 2v6M12 16v6M2 12h6M16 12h6M10 12a2 2 0 1 0 4 0a2 2 0 1 0 -4 0",
   title: "a point inside the object (+) or outside it (−); right click or shift + click: the other sign",
   cursor: "crosshair",
   sends: "click",
@@ -802,6 +806,7 @@ const eraser = defineTool({
   name: "eraser",
   key: "4",
   label: "Eraser",
+  icon: "M3 15l9-9 7 7-8 8H8zM8 21h13M7.5 10.5l7 7",
   title: "drag across scribbles to remove them (z brings them back)",
   cursor: "cell",
   sends: "erase",
@@ -838,6 +843,7 @@ const scribble = defineTool({
   name: "scribble",
   key: "3",
   label: "Scribble",
+  icon: "M3 17c3-7 5-11 7-7s2 9 5 5 3-10 6-8",
   title: "draw over the object (+) or the background (−) with the brush; [ / ]: brush size",
   cursor: "default",
   sends: "scribble",
@@ -903,7 +909,7 @@ return { TOOLS, toolCommand, toolFor };
 // ---- drawing.js
 const __drawing = (() => {
 const { decodeArray } = __codec;
-const { context2d, layer } = __dom;
+const { context2d, h, layer } = __dom;
 const { countMask, defaultWindow, maskToRGBA, windowToRGBA } = __image;
 const { colorOf, hexToRGB } = __structures;
 const { TOOLS } = __tools;
@@ -911,9 +917,10 @@ const { SIGN_COLORS } = __tools_tool;
 const { fitView } = __view;
 // @ts-check
 // Canvas rendering: the image through its window, the other structures' faint contours, the mask
-// overlay in the current structure's colour, and each tool's prompts and drag in progress
-// (tools.js), at the view's zoom and pan, at most once per animation frame; and the context
-// thumbnails.
+// overlay in the current structure's colour (its fill at the chosen opacity, and its outline:
+// OUTLINE screen pixels wide at any zoom, on a dark halo, so that it reads on bright and dark
+// images alike), and each tool's prompts and drag in progress (tools.js), at the view's zoom and
+// pan, at most once per animation frame; and the context thumbnails.
 
 
 /** @import { RGB } from "./image.js" */
@@ -923,6 +930,11 @@ const { fitView } = __view;
 
 /** The other structures' contours: faint, so that the current one stands out. */
 const OTHERS_ALPHA = 0.55;
+/** The outline's width and its halo's, in CSS pixels, at any zoom. */
+const OUTLINE = 2;
+const HALO = 1;
+/** The directions a layer is shifted in to grow it by a radius (a disc, near enough). */
+const RING = Array.from({ length: 12 }, (_, k) => [Math.cos((k * Math.PI) / 6), Math.sin((k * Math.PI) / 6)]);
 /** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
 const DRAW_ORDER = [...TOOLS].reverse();
 
@@ -936,6 +948,12 @@ const DRAW_ORDER = [...TOOLS].reverse();
  */
 function createDrawing(canvas, model, s, shown, onFrame) {
   const ctx = context2d(canvas);
+  const band = h("canvas"); // where an outline is made, at the canvas's size
+  const bandCtx = context2d(band);
+  const outlines = h("canvas"); // the outlines of the frame, kept while the view and the layers stay
+  const outlinesCtx = context2d(outlines);
+  /** What `outlines` shows: its layers, then the view and the canvas's size. @type {unknown[]} */
+  let outlined = [];
 
   /**
    * A new image: its default window, its layer, the view fitted (unless the user zoomed).
@@ -981,15 +999,15 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
     const color = colorFor(model.get("structure"));
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color, model.get("overlay_mode")));
+    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color));
     schedule();
   }
 
-  /** The other structures' accepted masks of the image as contour layers; returns how many. */
+  /** The other structures' accepted masks of the image as layers (drawn as outlines); returns how many. */
   function buildOtherLayers() {
     s.otherLayers = model.get("others").map(({ name, mask }) => {
       const { shape, data } = decodeArray(mask);
-      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name), "contour"));
+      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name)));
     });
     schedule();
     return s.otherLayers.length;
@@ -1038,20 +1056,85 @@ function createDrawing(canvas, model, s, shown, onFrame) {
       ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(s.imageLayer, 0, 0);
-      if (s.overlay) {
-        ctx.globalAlpha = OTHERS_ALPHA;
-        for (const other of s.otherLayers) ctx.drawImage(other, 0, 0);
-      }
-      if (s.overlay && s.maskLayer) {
+      if (s.overlay && s.maskLayer && model.get("overlay_mode") === "fill") {
         ctx.globalAlpha = model.get("opacity");
         ctx.drawImage(s.maskLayer, 0, 0);
       }
+      ctx.restore();
+      if (s.overlay && canvas.width && canvas.height) drawOutlines(dpr);
+      ctx.save();
+      ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
+      ctx.imageSmoothingEnabled = false;
       ctx.globalAlpha = 0.8;
       if (s.strokeLayer) ctx.drawImage(s.strokeLayer, 0, 0);
       ctx.restore();
       drawPrompts(s.image.w, s.image.h);
     }
     onFrame(performance.now());
+  }
+
+  /**
+   * The other structures' outlines (faint) and the mask's, made again only when a layer, the
+   * view or the canvas's size changed.
+   * @param {number} dpr
+   */
+  function drawOutlines(dpr) {
+    const layers = [...s.otherLayers, ...(s.maskLayer ? [s.maskLayer] : [])];
+    const key = [...layers, s.view.scale, s.view.tx, s.view.ty, canvas.width, canvas.height];
+    if (key.length !== outlined.length || key.some((x, k) => x !== outlined[k])) {
+      [outlines.width, outlines.height] = [canvas.width, canvas.height];
+      layers.forEach((mask, k) => outline(mask, dpr, k < s.otherLayers.length ? OTHERS_ALPHA : 1));
+      outlined = key;
+    }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(outlines, 0, 0);
+    ctx.restore();
+  }
+
+  /**
+   * A mask layer's outline: a band OUTLINE screen pixels wide in its colour just outside the
+   * mask, then HALO more in black, whatever the zoom.
+   * @param {HTMLCanvasElement} mask
+   * @param {number} dpr
+   * @param {number} alpha
+   */
+  function outline(mask, dpr, alpha) {
+    outlinesCtx.globalAlpha = 0.7 * alpha;
+    outlinesCtx.drawImage(grown(mask, dpr, (OUTLINE + HALO) * dpr, "#000"), 0, 0);
+    outlinesCtx.globalAlpha = alpha;
+    outlinesCtx.drawImage(grown(mask, dpr, OUTLINE * dpr, null), 0, 0);
+  }
+
+  /**
+   * The band `radius` device pixels wide around the mask at the view (in `color`, or the mask's).
+   * @param {HTMLCanvasElement} mask
+   * @param {number} dpr
+   * @param {number} radius
+   * @param {string | null} color
+   */
+  function grown(mask, dpr, radius, color) {
+    const v = s.view;
+    if (band.width !== canvas.width || band.height !== canvas.height) [band.width, band.height] = [canvas.width, canvas.height];
+    const b = bandCtx;
+    b.setTransform(1, 0, 0, 1, 0, 0);
+    b.globalCompositeOperation = "source-over";
+    b.clearRect(0, 0, band.width, band.height);
+    b.imageSmoothingEnabled = false;
+    for (const [dx, dy] of RING) {
+      b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx + dx * radius, dpr * v.ty + dy * radius);
+      b.drawImage(mask, 0, 0);
+    }
+    if (color) {
+      b.setTransform(1, 0, 0, 1, 0, 0);
+      b.globalCompositeOperation = "source-in";
+      b.fillStyle = color;
+      b.fillRect(0, 0, band.width, band.height);
+    }
+    b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
+    b.globalCompositeOperation = "destination-out";
+    b.drawImage(mask, 0, 0);
+    return band;
   }
 
   /**
@@ -1161,12 +1244,13 @@ function helpRows(tools) {
     ["right click, shift + click", "the opposite sign"],
     ["z, ctrl + z", "undo"],
     ["shift + z, ctrl + shift + z", "redo"],
-    ["enter", "accept and go to the next image"],
+    ["enter", "accept and go to the next image (an empty mask: asked first)"],
     ["n / p", "next / previous image"],
     ["s", "next structure"],
     ["[ / ]", "smaller / larger brush"],
     ["o", "overlay on / off"],
-    ["wheel", "zoom"],
+    ["ctrl / cmd + wheel", "zoom"],
+    ["wheel", "zoom once the image was clicked, else scroll the page"],
     ["space + drag, middle drag", "pan"],
     ["f", "fit to view"],
     ["?", "this help"],
@@ -1288,9 +1372,13 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
     redraw();
   }
 
-  /** @param {WheelEvent} e */
+  /**
+   * The wheel zooms with ctrl / cmd held, or once the canvas has the focus (a click on it);
+   * otherwise it scrolls the page.
+   * @param {WheelEvent} e
+   */
   function onWheel(e) {
-    if (!s.image) return;
+    if (!s.image || !(e.ctrlKey || e.metaKey || document.activeElement === canvas)) return;
     e.preventDefault();
     const p = local(e);
     s.view = zoomAt(s.view, p.sx, p.sy, Math.exp(-e.deltaY * 0.0015));
@@ -1336,28 +1424,69 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
 return { listen };
 })();
 
+// ---- icons.js
+const __icons = (() => {
+// @ts-check
+// The toolbar's pictures: SVG path data on a 24 x 24 grid, stroked in the text's colour (so they
+// follow JupyterLab's light and dark themes). Inline: no font, no file, no CDN. The tools' own
+// pictures are in their modules (js/tools/, `icon`).
+
+/** The widget's own buttons' pictures. */
+const ICONS = {
+  undo: "M9 14L4 9l5-5M4 9h11a5 5 0 0 1 0 10h-4",
+  redo: "M15 14l5-5-5-5M20 9H9a5 5 0 0 0 0 10h4",
+  clear: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13",
+  previous: "M15 5l-7 7 7 7",
+  next: "M9 5l7 7-7 7",
+  accept: "M4 12l5 5L20 6",
+  overlay: "M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zM9 12a3 3 0 1 0 6 0a3 3 0 1 0 -6 0",
+  fit: "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5",
+  window: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 3v18M12 8h9M12 13h9M12 17h7",
+};
+
+/**
+ * A 16-px picture of this path, in the text's colour.
+ * @param {string} path SVG path data on a 24 x 24 grid
+ */
+function icon(path) {
+  // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
+  const parse = document.createElement("template");
+  parse.innerHTML = '<svg class="mvw-icon" viewBox="0 0 24 24" aria-hidden="true"><path/></svg>';
+  const svg = /** @type {SVGSVGElement} */ (parse.content.firstElementChild);
+  svg.firstElementChild?.setAttribute("d", path);
+  return svg;
+}
+
+return { ICONS, icon };
+})();
+
 // ---- panels.js
 const __panels = (() => {
 const { h } = __dom;
 const { thumbnail } = __drawing;
+const { ICONS, icon } = __icons;
 const { toLevelWidth } = __image;
 const { HELP } = __shortcuts;
 const { colorOf, hexToRGB, nameProblem, recolor } = __structures;
 const { TOOLS, toolCommand } = __tools;
+const { stageSize } = __view;
 // @ts-check
-// The panels around the canvas: structure picker, toolbar, view bar, help, status line (with the
-// model in use), progress strip and context gallery. They show the kernel's traits and the view's
+// The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
+// brush, history, navigation, view), window bar, help, the empty-accept question, status line
+// (with the model in use), error line, progress strip and context gallery; and the layout that
+// fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
 
-const STAGE_HEIGHT = 480;
+const MIN_STAGE = 160; // px: the canvas's least height, however small the window
+const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
 
 /**
@@ -1370,12 +1499,36 @@ function modelLine({ name, device, parameters }) {
 }
 
 /**
- * The toolbar's tool buttons, one per tool in the registry's order: its name, text ("label
- * (key)"), tooltip and command.
- * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "title">[]} tools
+ * The toolbar's tool buttons, one per tool in the registry's order: its name, picture, name for
+ * assistive technology ("label (key)"), tooltip (that name, then what the tool does) and command.
+ * @param {readonly Pick<ToolInfo, "name" | "key" | "label" | "icon" | "title">[]} tools
  */
 function toolButtons(tools) {
-  return tools.map((t) => ({ name: t.name, text: `${t.label} (${t.key})`, title: t.title, command: toolCommand(t) }));
+  return tools.map((t) => {
+    const text = `${t.label} (${t.key})`;
+    return { name: t.name, icon: t.icon, text, title: `${text}: ${t.title}`, command: toolCommand(t) };
+  });
+}
+
+/**
+ * What the status line says of an image: new, in progress, accepted, or in context (accepted
+ * and in the structure's context set); then the last propagation's confidence, if it has one.
+ * @param {Status} status
+ * @param {boolean} inContext
+ * @param {number | null} confidence
+ */
+function imageState(status, inContext, confidence) {
+  const base = status === "todo" ? "new" : status === "accepted" && inContext ? "in context" : status;
+  return confidence === null ? base : `${base} · propagated, confidence ${Math.round(confidence * 100)}%`;
+}
+
+/**
+ * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
+ * @param {Status} status
+ * @param {boolean} inContext
+ */
+function cellKind(status, inContext) {
+  return status === "accepted" && inContext ? "in-context" : status.replace(" ", "-");
 }
 
 /**
@@ -1396,39 +1549,76 @@ function toolButtons(tools) {
  */
 function createPanels(model, on) {
   const canvas = h("canvas", { className: "mvw-canvas", tabIndex: 0 });
-  canvas.style.height = `${STAGE_HEIGHT}px`;
-  const tools = new Map(
-    toolButtons(TOOLS).map(({ name, text, title, command }) => [
-      name,
-      h("button", { className: "mvw-tool", textContent: text, title, onclick: () => on.command(command) }),
-    ]),
-  );
-  const sign = h("button", { onclick: () => on.command("toggle-sign") });
-  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, oninput: () => on.brush(+brush.value) });
-  const brushLabel = h("span", { className: "mvw-label" });
-  const opacity = h("input", {
-    type: "range", min: 0, max: 1, step: 0.05,
-    oninput: () => on.save("opacity", +opacity.value),
-  });
-  const display = h("select", { onchange: () => on.save("overlay_mode", /** @type {"fill" | "contour"} */ (display.value)) }, [
-    h("option", { value: "fill", textContent: "fill" }),
-    h("option", { value: "contour", textContent: "contour" }),
-  ]);
-  const overlayBox = h("input", { type: "checkbox", checked: true, onchange: () => on.command("overlay") });
-  const level = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
-  const width = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  /**
+   * A button with a picture; its name (for assistive technology and tests) and tooltip name
+   * the shortcut.
+   * @param {string} path
+   * @param {string} name
+   * @param {Command} cmd
+   */
+  const iconButton = (path, name, cmd, text = "") => {
+    const b = h("button", { className: "mvw-icon-button", title: name, "aria-label": name, onclick: () => on.command(cmd) }, [icon(path)]);
+    if (text) b.append(h("span", { textContent: text }));
+    return b;
+  };
   /**
    * @param {string} text
    * @param {Command} cmd
    */
   const button = (text, cmd, title = "") => h("button", { textContent: text, title, onclick: () => on.command(cmd) });
-  const acceptButton = button("Accept & next (enter)", "accept");
+  /**
+   * @param {string} label
+   * @param {(Node | string)[]} children
+   */
+  const group = (label, children) => h("div", { className: "mvw-group", role: "group", "aria-label": label }, children);
+  const tools = new Map(
+    toolButtons(TOOLS).map(({ name, icon: path, text, title, command }) => {
+      const b = iconButton(path, text, command);
+      b.classList.add("mvw-tool");
+      b.title = title;
+      return [name, b];
+    }),
+  );
+  const sign = h("button", { className: "mvw-sign", onclick: () => on.command("toggle-sign") });
+  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
+  const brushLabel = h("span", { className: "mvw-label mvw-number" });
+  const opacity = h("input", {
+    type: "range", min: 0, max: 1, step: 0.05, title: "overlay opacity",
+    oninput: () => on.save("opacity", +opacity.value),
+  });
+  const display = h("select", { title: "overlay: fill or contour", onchange: () => on.save("overlay_mode", /** @type {"fill" | "contour"} */ (display.value)) }, [
+    h("option", { value: "fill", textContent: "fill" }),
+    h("option", { value: "contour", textContent: "contour" }),
+  ]);
+  const overlayButton = iconButton(ICONS.overlay, "Overlay on / off (o)", "overlay");
+  const level = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  const width = h("input", { type: "range", oninput: () => on.window(+level.value, +width.value) });
+  const windowButton = h("button", {
+    className: "mvw-icon-button", title: "Window / level", "aria-label": "Window / level",
+    onclick: () => { windowBar.hidden = !windowBar.hidden; windowButton.classList.toggle("mvw-active", !windowBar.hidden); },
+  }, [icon(ICONS.window)]);
+  const acceptButton = iconButton(ICONS.accept, "Accept & next (enter)", "accept", "Accept");
   acceptButton.classList.add("mvw-primary");
   const toolbar = h("div", { className: "mvw-toolbar" }, [
-    ...tools.values(), sign, h("label", {}, [" brush ", brush, brushLabel]),
-    button("Undo", "undo", "z"), button("Redo", "redo", "shift + z"), button("Clear", "clear"),
-    acceptButton, button("◀ Prev", "previous", "p"), button("Next ▶", "next", "n"),
-    button("Fit", "fit", "f"), button("?", "help", "shortcuts"),
+    group("tools", [...tools.values()]),
+    group("polarity", [sign]),
+    group("brush", [brush, brushLabel]),
+    group("history", [
+      iconButton(ICONS.undo, "Undo (z, ctrl + z)", "undo"),
+      iconButton(ICONS.redo, "Redo (shift + z, ctrl + shift + z)", "redo"),
+      iconButton(ICONS.clear, "Clear the image's prompts", "clear"),
+    ]),
+    group("navigation", [
+      iconButton(ICONS.previous, "Previous image (p)", "previous"), acceptButton,
+      iconButton(ICONS.next, "Next image (n)", "next"),
+    ]),
+    group("view", [
+      overlayButton, display, opacity, iconButton(ICONS.fit, "Fit to view (f)", "fit"), windowButton,
+      button("?", "help", "Shortcuts and mouse (?)"),
+    ]),
+  ]);
+  const windowBar = h("div", { className: "mvw-toolbar", hidden: true }, [
+    h("label", {}, [" level ", level]), h("label", {}, [" window ", width]), button("Auto W/L", "auto-window"),
   ]);
   const chips = h("span", { className: "mvw-chips" });
   const nameField = h("input", {
@@ -1451,26 +1641,32 @@ function createPanels(model, on) {
     h("button", { textContent: "Rename", title: "rename the current structure", onclick: () => openName("rename") }),
     nameForm,
   ]);
-  const viewbar = h("div", { className: "mvw-toolbar" }, [
-    h("label", {}, [overlayBox, " overlay (o) "]), display,
-    h("label", {}, [" opacity ", opacity]), h("label", {}, [" level ", level]),
-    h("label", {}, [" window ", width]), button("Auto W/L", "auto-window"),
-  ]);
   const helpBox = h("div", { className: "mvw-help", hidden: true }, [
     h("table", {}, HELP.map(([k, v]) => h("tr", {}, [h("td", { textContent: k }), h("td", { textContent: v })]))),
   ]);
-  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox]);
+  const confirmText = h("span");
+  const confirmButton = h("button", { className: "mvw-primary", textContent: "Accept empty (enter)", onclick: () => on.command("accept") });
+  const confirmBox = h("div", { className: "mvw-confirm", hidden: true, role: "alertdialog" }, [
+    confirmText, confirmButton, h("button", { textContent: "Cancel (esc)", onclick: () => on.command("escape") }),
+  ]);
+  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox, confirmBox]);
   const spinner = h("span", { className: "mvw-busy" });
   const statusText = h("span", { className: "mvw-status-text" });
   const errorText = h("span", { className: "mvw-error" });
+  const errorLine = h("div", { className: "mvw-error-line", hidden: true, role: "alert" }, [
+    errorText, h("button", { textContent: "×", title: "dismiss", "aria-label": "dismiss the error", onclick: dismissError }),
+  ]);
+  /** The error the user dismissed: hidden until the kernel answers another request. */
+  let dismissed = false;
   const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
   const strip = h("div", { className: "mvw-strip" });
   const progressText = h("span", { className: "mvw-label" });
   const gallery = h("div", { className: "mvw-gallery" });
   const galleryTitle = h("div", { className: "mvw-label" });
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
-    structureBar, toolbar, viewbar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, errorText, modelText]),
+    structureBar, toolbar, windowBar, stage,
+    h("div", { className: "mvw-status" }, [spinner, statusText, modelText]),
+    errorLine,
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
     galleryTitle, gallery,
   ]);
@@ -1507,6 +1703,21 @@ function createPanels(model, on) {
     closeName();
   }
 
+  /**
+   * The canvas as large as the image's aspect, the cell's width and the viewport's height allow,
+   * with every other panel still in view.
+   * @param {{w: number, h: number} | null} image
+   */
+  function layout(image) {
+    if (!image || !root.isConnected) return;
+    const room = root.offsetHeight - canvas.offsetHeight;
+    const scroller = root.closest(".jp-WindowedPanel-outer");
+    const viewport = Math.min(window.innerHeight, scroller?.clientHeight || Infinity);
+    const size = stageSize(stage.clientWidth, Math.max(MIN_STAGE, viewport - room - MARGIN), image.w, image.h);
+    const [cw, ch] = [`${size.width}px`, `${size.height}px`];
+    if (canvas.style.width !== cw || canvas.style.height !== ch) Object.assign(canvas.style, { width: cw, height: ch });
+  }
+
   /** The structures, each with its colour input; a click on a name annotates that structure. */
   function renderStructures() {
     const names = model.get("structures");
@@ -1537,14 +1748,17 @@ function createPanels(model, on) {
 
   /** @param {boolean} positive */
   function showSign(positive) {
-    sign.textContent = positive ? "+ positive (x)" : "− negative (x)";
-    sign.className = positive ? "mvw-positive" : "mvw-negative";
+    sign.textContent = positive ? "+" : "−";
+    sign.title = positive ? "Positive: the next prompt marks the object (x: negative)" : "Negative: the next prompt marks the background (x: positive)";
+    sign.setAttribute("aria-label", positive ? "positive (x)" : "negative (x)");
+    sign.classList.toggle("mvw-positive", positive);
+    sign.classList.toggle("mvw-negative", !positive);
     root.dataset.positive = String(positive);
   }
 
   /** @param {boolean} shown */
   function showOverlay(shown) {
-    overlayBox.checked = shown;
+    overlayButton.classList.toggle("mvw-active", shown);
     root.dataset.overlay = shown ? "on" : "off";
   }
 
@@ -1553,9 +1767,20 @@ function createPanels(model, on) {
     helpBox.hidden = !shown;
   }
 
+  /**
+   * The question before an empty mask is accepted (open: whether it is asked now).
+   * @param {boolean} open
+   */
+  function showConfirm(open) {
+    confirmText.textContent = `The mask is empty: accept image ${model.get("index") + 1} as having no ${model.get("structure")}?`;
+    confirmBox.hidden = !open;
+    root.dataset.confirm = String(open);
+    if (open) confirmButton.focus();
+  }
+
   function showBrush() {
     brush.value = String(model.get("brush"));
-    brushLabel.textContent = ` ${model.get("brush")} px`;
+    brushLabel.textContent = `${model.get("brush")} px`;
   }
 
   function showOpacity() {
@@ -1583,25 +1808,48 @@ function createPanels(model, on) {
     width.value = String(lw.width);
   }
 
+  /** The indices of the current structure's context set. */
+  function contextSet() {
+    return new Set(model.get("gallery").map((item) => item.index));
+  }
+
   /**
-   * The status line and the progress count; `pending`: actions not yet answered by the kernel.
+   * The status line, the error line and the progress count; `pending`: actions not yet answered
+   * by the kernel.
    * @param {number} pending
    */
   function showStatus(pending) {
     const statuses = model.get("statuses");
+    const index = model.get("index");
     const accepted = statuses.filter((x) => x === "accepted").length;
+    const inContext = contextSet();
     const seconds = model.get("seconds");
+    const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
     statusText.textContent =
-      `image ${model.get("index") + 1} of ${statuses.length} · ${model.get("name")} · ` +
-      `${model.get("structure")}: accepted ${accepted} · context ${model.get("gallery").length} · ` +
+      `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
+      `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}`;
-    errorText.textContent = model.get("error");
+    const error = model.get("error");
+    errorText.textContent = error;
+    errorLine.hidden = !error || dismissed;
     const busy = pending > 0;
     spinner.classList.toggle("mvw-on", busy);
     root.dataset.busy = String(busy);
     root.dataset.pending = String(pending);
-    root.dataset.index = String(model.get("index"));
-    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted`;
+    root.dataset.index = String(index);
+    root.dataset.state = state;
+    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;
+  }
+
+  function dismissError() {
+    dismissed = true;
+    errorLine.hidden = true;
+    canvas.focus();
+  }
+
+  /** The kernel answered a request: its error, if any, is shown again. */
+  function answered() {
+    dismissed = false;
   }
 
   /** @param {number} index */
@@ -1611,11 +1859,12 @@ function createPanels(model, on) {
 
   function renderStrip() {
     const current = model.get("index");
+    const inContext = contextSet();
     strip.replaceChildren(
       ...model.get("statuses").map((status, i) =>
         h("span", {
-          className: `mvw-cell mvw-${status.replace(" ", "-")}${i === current ? " mvw-current" : ""}`,
-          title: `image ${i + 1}: ${status}`,
+          className: `mvw-cell mvw-${cellKind(status, inContext.has(i))}${i === current ? " mvw-current" : ""}`,
+          title: `image ${i + 1}: ${imageState(status, inContext.has(i), null)}`,
           onclick: () => navigateTo(i),
         }),
       ),
@@ -1644,12 +1893,12 @@ function createPanels(model, on) {
   }
 
   return {
-    root, canvas, showTool, showSign, showOverlay, showHelp, showBrush, showOpacity,
-    showWindowRange, showWindow, showStatus, renderStrip, renderGallery, renderStructures, showModel,
+    root, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
+    showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
   };
 }
 
-return { modelLine, toolButtons, createPanels };
+return { modelLine, toolButtons, imageState, cellKind, createPanels };
 })();
 
 // ---- protocol.js
@@ -1684,7 +1933,11 @@ const { erasedPositions } = __strokes;
  * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
  * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
  */
-/** @typedef {{kind: "undo" | "redo" | "clear" | "accept" | "suggest"}} StepAction */
+/** @typedef {{kind: "undo" | "redo" | "clear" | "suggest"}} StepAction */
+/**
+ * Accept the mask shown; an empty one only with `allow_empty` (the user confirmed it in the widget).
+ * @typedef {{kind: "accept", allow_empty?: boolean}} AcceptAction
+ */
 /**
  * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
  * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
@@ -1704,8 +1957,8 @@ const { erasedPositions } = __strokes;
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * @typedef {Interaction | EraseAction | StepAction | NavigateAction | RemoveContextAction
- *   | StructuresAction} Action
+ * @typedef {Interaction | EraseAction | StepAction | AcceptAction | NavigateAction
+ *   | RemoveContextAction | StructuresAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -1720,7 +1973,8 @@ const { erasedPositions } = __strokes;
  */
 /**
  * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | NavigateAction | RemoveContextAction | StructuresAction} Queued
+ * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
+ *   | StructuresAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -1748,7 +2002,8 @@ const { erasedPositions } = __strokes;
 
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k].
+ * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
+ * confidence[i] is image i's confidence in the session's last propagation (null: none).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -1769,6 +2024,7 @@ const { erasedPositions } = __strokes;
  *   colors: string[],
  *   others: OtherMask[],
  *   model_info: ModelInfo,
+ *   confidence: (number | null)[],
  * }} Traits
  */
 
@@ -1954,8 +2210,8 @@ const { TOOLS } = __tools;
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
  * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
  * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
- * down (drags pan); finished: requests answered and not yet drawn; frame: the animation frame
- * requested, or 0.
+ * down (drags pan); confirming: the widget asks whether to accept an empty mask; finished:
+ * requests answered and not yet drawn; frame: the animation frame requested, or 0.
  * @typedef {{
  *   tool: AnyTool,
  *   positive: boolean,
@@ -1972,6 +2228,7 @@ const { TOOLS } = __tools;
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,
+ *   confirming: boolean,
  *   finished: Batch[],
  *   frame: number,
  * }} ViewState
@@ -1995,6 +2252,7 @@ function createState() {
     strokeLayer: null,
     drag: null,
     space: false,
+    confirming: false,
     finished: [],
     frame: 0,
   };
@@ -2016,7 +2274,7 @@ return { createState, shownInteractions };
 
 // ---- widget.js
 const { createDrawing } = __drawing;
-const { fromLevelWidth } = __image;
+const { countMask, fromLevelWidth } = __image;
 const { listen } = __input;
 const { createPanels } = __panels;
 const { toWire } = __protocol;
@@ -2060,6 +2318,14 @@ function render({ model, el }) {
   });
   listen({ canvas, root, model, state: s, send: enqueue, command, redraw: drawing.schedule });
   el.append(root);
+  // the canvas follows the cell's width and the viewport's height (laid out after the resize)
+  let laying = 0;
+  const relayout = () => {
+    if (!laying) laying = requestAnimationFrame(() => { laying = 0; panels.layout(s.image); });
+  };
+  const resized = new ResizeObserver(relayout);
+  resized.observe(root);
+  window.addEventListener("resize", relayout);
 
   // ---- sending ------------------------------------------------------------------------------
   /** @param {Queued} action */
@@ -2111,8 +2377,9 @@ function render({ model, el }) {
     switch (cmd) {
       case "toggle-sign":
         s.positive = !s.positive; panels.showSign(s.positive); break;
-      case "undo": case "redo": case "clear": case "accept": case "suggest":
+      case "undo": case "redo": case "clear": case "suggest":
         enqueue({ kind: cmd }); break;
+      case "accept": accept(); break;
       case "next": enqueue({ kind: "navigate", index: null, by: 1 }); break;
       case "next-structure": {
         // after the switch still on its way, if there is one: s s goes two structures on
@@ -2131,13 +2398,37 @@ function render({ model, el }) {
         if (s.image) { s.window = s.image.range; panels.showWindow(s.window); drawing.buildImageLayer(); }
         break;
       case "help": s.help = !s.help; panels.showHelp(s.help); break;
-      case "escape": s.drag = null; s.help = false; panels.showHelp(false); drawing.schedule(); break;
+      case "escape":
+        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); drawing.schedule(); break;
     }
+  }
+
+  /**
+   * Accept the mask shown. An empty one (nothing on its way that may change it) is accepted
+   * only once the user confirms it: the question, then accept again (enter or its button).
+   */
+  function accept() {
+    if (s.confirming) {
+      setConfirm(false);
+      enqueue({ kind: "accept", allow_empty: true });
+    } else if (queue.size === 0 && s.mask && countMask(s.mask.data) === 0) {
+      setConfirm(true);
+    } else {
+      enqueue({ kind: "accept" });
+    }
+  }
+
+  /** @param {boolean} open */
+  function setConfirm(open) {
+    s.confirming = open;
+    panels.showConfirm(open);
+    if (!open && root.contains(document.activeElement)) canvas.focus();
   }
 
   // ---- kernel state -> view -----------------------------------------------------------------
   function onImage() {
     drawing.setImage(model.get("image"));
+    relayout();
     if (s.image) panels.showWindowRange(s.image);
     panels.showWindow(s.window);
   }
@@ -2157,6 +2448,7 @@ function render({ model, el }) {
   }
 
   function onAck() {
+    panels.answered();
     const done = queue.ack(model.get("ack"));
     if (done) {
       s.finished.push(done);
@@ -2175,8 +2467,12 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:statuses change:index": () => { panels.renderStrip(); panels.renderGallery(); },
-    "change:gallery": panels.renderGallery,
+    "change:statuses change:index change:structure": () => {
+      if (s.confirming) setConfirm(false);
+      panels.renderStrip();
+      panels.renderGallery();
+    },
+    "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
@@ -2187,6 +2483,7 @@ function render({ model, el }) {
 
   setTool(s.tool);
   panels.showSign(s.positive);
+  panels.showConfirm(false);
   panels.showOpacity();
   panels.showBrush();
   root.dataset.overlay = "on";
@@ -2203,6 +2500,9 @@ function render({ model, el }) {
 
   return () => {
     for (const [event, fn] of Object.entries(listeners)) model.off(event, fn);
+    resized.disconnect();
+    window.removeEventListener("resize", relayout);
+    if (laying) cancelAnimationFrame(laying);
     drawing.dispose();
   };
 }
