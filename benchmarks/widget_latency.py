@@ -3,7 +3,9 @@
 JupyterLab and headless Debian Chromium as in the browser tests (tests/browser/lab.py); the
 golden small networks (or the built-in weights once they ship). The time is the page's own:
 from the pointerdown event to the animation frame that drew the kernel's answer. Prints the
-median, 90th percentile and the kernel's share (the model's forward pass) at each context size.
+median, 90th percentile, the kernel's handling of the message (the widget's actions and its
+answer, timed inside the kernel) and the model's forward pass within it, at each context size:
+what the kernel does not account for is the transfer both ways and the drawing.
 Usage: python benchmarks/widget_latency.py [--clicks 30] [--contexts 0 8]
 """
 
@@ -43,6 +45,28 @@ w.refresh()
 print(json.dumps(len(s.context)))
 """
 
+# times the widget's handling of each message in the kernel: its actions, then its answer (refresh
+# serialises and sends the synced state)
+INSTRUMENT = """
+import json, time
+bench_times = {"apply": [], "refresh": []}
+def bench_timed(name, f):
+    def run(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            bench_times[name].append((time.perf_counter() - start) * 1000)
+    return run
+w._apply, w.refresh = bench_timed("apply", w._apply), bench_timed("refresh", w.refresh)
+print(json.dumps(0))
+"""
+READ_TIMES = """
+print(json.dumps(bench_times))
+bench_times["apply"].clear()
+bench_times["refresh"].clear()
+"""
+
 
 def measure(page, clicks: int, rng: np.random.Generator) -> tuple[list[float], list[float]]:
     """Latency of each click (ms, page clock) and the kernel's prediction time (ms)."""
@@ -72,6 +96,7 @@ def main() -> None:
         open_widget(page, lab, name)
         kernel = kernel_client(lab, name)
         measure(page, 2, rng)  # warm-up: torch's first passes
+        kernel_json(kernel, INSTRUMENT)
         rows = []
         for k in args.contexts:
             if k:
@@ -79,18 +104,25 @@ def main() -> None:
                 page.wait_for_function(
                     "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(k)
                 )
+            kernel_json(kernel, READ_TIMES)  # from here on: the clicks' messages only
             latencies, predictions = measure(page, args.clicks, rng)
-            rows.append((k, latencies, predictions))
+            times = kernel_json(kernel, READ_TIMES)
+            handled = [a + r for a, r in zip(times["apply"], times["refresh"], strict=True)]
+            rows.append((k, latencies, predictions, handled))
         kernel.stop_channels()
     print(f"click -> overlay drawn, {args.clicks} clicks each (ms)")
-    print(f"{'context':>8} {'median':>8} {'p90':>8} {'min':>8} {'model median':>13}")
-    for k, lat, pred in rows:
+    print(
+        f"{'context':>8} {'median':>8} {'p90':>8} {'min':>8} {'kernel median':>14} "
+        f"{'model median':>13} {'rest median':>12}"
+    )
+    for k, lat, pred, handled in rows:
         p90 = float(np.percentile(lat, 90))
+        rest = statistics.median(np.subtract(lat, handled))  # transfer both ways and drawing
         print(
             f"{k:>8} {statistics.median(lat):>8.1f} {p90:>8.1f} {min(lat):>8.1f} "
-            f"{statistics.median(pred):>13.1f}"
+            f"{statistics.median(handled):>14.1f} {statistics.median(pred):>13.1f} {rest:>12.1f}"
         )
-    print(json.dumps({str(k): statistics.median(lat) for k, lat, _ in rows}))
+    print(json.dumps({str(k): statistics.median(lat) for k, lat, *_ in rows}))
 
 
 if __name__ == "__main__":

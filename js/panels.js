@@ -59,6 +59,17 @@ export function imageState(status, inContext, confidence) {
 }
 
 /**
+ * What the status line says last: while a suggestion is on its way, that the open images are
+ * being predicted (the first suggestion for a context set takes a while); else the kernel's
+ * notice of the last request ("" if none).
+ * @param {boolean} suggesting
+ * @param {string} notice
+ */
+export function statusNotice(suggesting, notice) {
+  return suggesting ? "suggest next: predicting the open images from the context set…" : notice;
+}
+
+/**
  * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
  * @param {Status} status
  * @param {boolean} inContext
@@ -351,20 +362,24 @@ export function createPanels(model, on) {
 
   /**
    * The status line, the error line and the progress count; `pending`: actions not yet answered
-   * by the kernel.
+   * by the kernel; `suggesting`: a suggestion among them (the kernel may be predicting every open
+   * image from the context, which takes a while: the status says so).
    * @param {number} pending
+   * @param {boolean} suggesting
    */
-  function showStatus(pending) {
+  function showStatus(pending, suggesting) {
     const statuses = model.get("statuses");
     const index = model.get("index");
     const accepted = statuses.filter((x) => x === "accepted").length;
     const inContext = contextSet();
     const seconds = model.get("seconds");
     const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
+    const notice = statusNotice(suggesting, model.get("notice"));
     statusText.textContent =
       `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
-      `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}`;
+      `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
+      (notice ? ` · ${notice}` : "");
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -372,6 +387,7 @@ export function createPanels(model, on) {
     spinner.classList.toggle("mvw-on", busy);
     root.dataset.busy = String(busy);
     root.dataset.pending = String(pending);
+    root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;

@@ -24,6 +24,11 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
 /**
+ * Paint the mask itself along a brush stroke `width` pixels wide: add its pixels (positive) or
+ * erase them. The kernel rasterises it onto its mask as one hand edit (logged as a MaskEntry).
+ * @typedef {{kind: "paint", points: Point[], positive: boolean, width: number}} PaintAction
+ */
+/**
  * Drop the log entries at these positions, as one undo step. The positions name entries of the
  * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
  * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
@@ -52,7 +57,7 @@ import { erasedPositions } from "./strokes.js";
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * @typedef {Interaction | EraseAction | StepAction | AcceptAction | NavigateAction
+ * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
  *   | RemoveContextAction | StructuresAction} Action
  */
 /**
@@ -98,7 +103,8 @@ import { erasedPositions } from "./strokes.js";
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * confidence[i] is image i's confidence in the session's last propagation (null: none).
+ * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
+ * what the last request found out (why the image suggested), "" if nothing.
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -110,6 +116,7 @@ import { erasedPositions } from "./strokes.js";
  *   gallery: GalleryItem[],
  *   seconds: number,
  *   error: string,
+ *   notice: string,
  *   ack: number,
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",

@@ -7,11 +7,12 @@
 import { box } from "./tools/box.js";
 import { click } from "./tools/click.js";
 import { eraser } from "./tools/eraser.js";
+import { paint } from "./tools/paint.js";
 import { scribble } from "./tools/scribble.js";
 
 /** @import { Tool, ToolInfo } from "./tools/tool.js" */
 
-export const TOOLS = [click, box, scribble, eraser];
+export const TOOLS = [click, box, scribble, eraser, paint];
 
 /** One of the tools. @typedef {(typeof TOOLS)[number]} AnyTool */
 /**
@@ -19,7 +20,7 @@ export const TOOLS = [click, box, scribble, eraser];
  * @template T
  * @typedef {T extends Tool<infer Q> ? Q : never} QueuedBy
  */
-/** What the tools queue (their prompts, and the eraser's path). @typedef {QueuedBy<AnyTool>} ToolAction */
+/** What the tools queue (their prompts, the eraser's path, the paint's strokes). @typedef {QueuedBy<AnyTool>} ToolAction */
 /** The command that picks a tool. @typedef {`tool-${string}`} ToolCommand */
 
 /**

@@ -60,6 +60,10 @@ function render({ model, el }) {
     drawing.redrawStrokes();
   }
 
+  function showStatus() {
+    panels.showStatus(queue.size, queue.latest("suggest") !== undefined);
+  }
+
   function pump() {
     const batch = queue.take();
     if (batch) {
@@ -67,7 +71,7 @@ function render({ model, el }) {
       model.send({ type: "actions", request: batch.id, actions });
       root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
-    panels.showStatus(queue.size);
+    showStatus();
   }
 
   /**
@@ -202,7 +206,7 @@ function render({ model, el }) {
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
     "change:model_info": panels.showModel,
-    change: () => panels.showStatus(queue.size),
+    change: showStatus,
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
 
@@ -221,7 +225,7 @@ function render({ model, el }) {
   panels.renderGallery();
   panels.renderStructures();
   panels.showModel();
-  panels.showStatus(queue.size);
+  showStatus();
 
   return () => {
     for (const [event, fn] of Object.entries(listeners)) model.off(event, fn);

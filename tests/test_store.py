@@ -77,6 +77,25 @@ def test_resume_in_memory_images(tmp_path, task, small_predictor):
     assert len(resumed.interactions) == 2
 
 
+def test_view_settings_are_kept_and_files_without_them_load(tmp_path, task, small_predictor):
+    work = tmp_path / "work"
+    session = Session(_images(task), model=small_predictor, workdir=work)
+    assert session.view == {}
+    session.view = {"brush": 9, "colors": ["#00ff00"]}
+    assert json.loads((work / "session.json").read_text())["view"]["brush"] == 9
+    session.click(30, 30)  # later commits keep it
+    assert Session.resume(work, model=small_predictor).view == {"brush": 9, "colors": ["#00ff00"]}
+    with pytest.raises(ValueError, match="plain JSON"):
+        session.view = {"brush": float("nan")}
+    with pytest.raises(ValueError, match="str keys"):
+        session.view = {1: 2}
+    assert Session.resume(work, model=small_predictor).view["brush"] == 9  # refused: unchanged
+    state = json.loads((work / "session.json").read_text())
+    del state["view"]  # a file from before the view settings
+    (work / "session.json").write_text(json.dumps(state))
+    assert Session.resume(work, model=small_predictor).view == {}
+
+
 def test_resume_from_files_and_refuse_changed_ones(tmp_path, task, small_predictor):
     folder = tmp_path / "pngs"
     folder.mkdir()

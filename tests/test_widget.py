@@ -13,6 +13,7 @@ import traitlets
 from ipywidgets.widgets.widget import _remove_buffers
 
 import multiverseg_widget as mvw
+from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
 from multiverseg_widget.model import Predictor, load_model
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
@@ -115,6 +116,35 @@ def test_undo_redo_clear(widget):
     assert widget.interactions == [] and not decode_array(widget.mask).any()
     send(widget, {"kind": "undo"})
     assert len(widget.interactions) == 2
+
+
+def paint(points: list, positive: bool = True, width: float = 5) -> dict:
+    return {"kind": "paint", "points": points, "positive": positive, "width": width}
+
+
+def test_paint_adds_to_and_erases_from_the_mask_as_undoable_hand_edits(widget):
+    send(widget, paint([[10, 10], [40, 10]]))
+    painted = decode_array(widget.mask).astype(bool)
+    assert painted[10, 10:41].all() and painted[8:13, 25].all() and not painted[20, 25]
+    assert painted.sum() == widget.session.mask.sum()
+    assert [e["kind"] for e in widget.interactions] == ["mask"]
+    assert (widget.session.workdir / widget.interactions[0]["file"]).exists()  # like set_mask
+    send(widget, paint([[25, 10]], positive=False, width=3))
+    erased = decode_array(widget.mask).astype(bool)
+    assert not erased[10, 25] and erased[10, 10] and erased.sum() < painted.sum()
+    send(widget, {"kind": "undo"})
+    assert np.array_equal(widget.session.mask, painted)
+    send(widget, {"kind": "undo"})
+    assert not widget.session.mask.any() and widget.interactions == []
+    versions = widget.log_version
+    send(widget, paint([[10, 10]], positive=False))  # erasing nothing: no step
+    assert widget.interactions == [] and widget.log_version == versions and widget.error == ""
+
+
+def test_paint_outside_the_image_is_refused(widget):
+    height = widget.session.image.shape[0]
+    send(widget, paint([[10, 10], [10, height + 5]]))
+    assert "outside" in widget.error and widget.interactions == []
 
 
 def test_a_burst_of_interactions_costs_one_prediction_and_one_undo_step(widget, monkeypatch):
@@ -232,13 +262,40 @@ def test_navigation_steps_stay_inside_the_dataset(widget):
     assert "image index" in widget.error and widget.index == 0
 
 
-def test_suggest_opens_an_open_image(widget):
+def test_suggest_opens_an_open_image_and_says_why(widget, monkeypatch):
+    send(widget, {"kind": "suggest"})
+    assert widget.index == 0 and "no context set yet" in widget.notice
     send(widget, click(100, 120), {"kind": "accept"}, {"kind": "suggest"})
     assert widget.error == "" and widget.index in (1, 2, 3)
+    confidence = widget.session.propagated.confidence
+    below = sum(confidence[i] < 0.8 for i in (1, 2, 3))
+    expected = f"confidence {confidence[widget.index]:.0%}; {below} of 3 open images below 80%"
+    assert widget.notice.endswith(expected)
+    # the propagation of this context set is reused: a second suggestion predicts nothing
+    with monkeypatch.context() as patch:
+        patch.setattr(widget.session, "propagate", lambda *a, **k: pytest.fail("predicted"))
+        send(widget, {"kind": "navigate", "index": 0, "by": 0}, {"kind": "suggest"})
+    assert widget.notice.endswith(expected)
+    send(widget, click(10, 10))
+    assert widget.notice == ""  # said once, after the suggestion
     for _ in range(3):
         send(widget, {"kind": "suggest"}, {"kind": "accept"})
     send(widget, {"kind": "suggest"})
     assert "every image is accepted" in widget.error
+
+
+def test_a_widget_resumed_from_its_folder_shows_the_view_it_was_left_with(widget, small_predictor):
+    widget.brush, widget.opacity, widget.overlay_mode = 11, 0.8, "contour"  # as the browser sets
+    widget.colors = ["#123456"]
+    work = widget.session.workdir
+    resumed = mvw.annotate(Session.resume(work, model=small_predictor))
+    assert (resumed.brush, resumed.opacity, resumed.overlay_mode) == (11, 0.8, "contour")
+    assert resumed.colors == ["#123456"]
+    assert SegmentWidget(Session.resume(work, model=small_predictor), brush=4).brush == 4
+    again = Session.resume(work, model=small_predictor)
+    assert again.view["brush"] == 4  # given, and kept
+    again.view = {**again.view, "brush": 999, "later": 1}  # not a brush: the default
+    assert mvw.annotate(again).brush == SegmentWidget.brush.default_value
 
 
 def test_refresh_shows_changes_made_from_python(widget):

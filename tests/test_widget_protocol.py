@@ -32,6 +32,7 @@ from multiverseg_widget.widget.protocol import (
     Erase,
     Interact,
     Navigate,
+    Paint,
     RemoveContext,
     RenameStructure,
     Step,
@@ -44,11 +45,12 @@ from multiverseg_widget.widget.widget import SegmentWidget
 from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = [*INTERACTIONS, "erase", "navigate", "remove_context", "accept", *STEPS, *STRUCTURE_ACTIONS]
-KINDS += ["mask"]
+KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "accept", *STEPS]
+KINDS += [*STRUCTURE_ACTIONS, "mask"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
 # structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
+WEIGHTED_KINDS += ["paint", "paint"]
 WEIGHTED_KINDS += ["structure", "structure"]
 NAMES = ["liver"]  # the structures of the session the parsing tests check names against
 _requests = itertools.count(1)
@@ -75,6 +77,7 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "undo"},
             {"kind": "scribble", "points": [[0, 0], [3, 4]], "positive": False, "width": 2},
             {"kind": "erase", "positions": [2, 0], "version": 7},
+            {"kind": "paint", "points": [[1, 1], [4, 1]], "positive": True, "width": 5},
             {"kind": "navigate", "index": None, "by": -2},
             {"kind": "navigate", "index": 3, "by": 0},
             {"kind": "remove_context", "entry": 1},
@@ -95,6 +98,7 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         Step("undo"),
         Interact((Stroke(((0, 0), (3, 4)), False, 2),)),
         Erase((2, 0), 7),
+        Paint(Stroke(((1, 1), (4, 1)), True, 5)),
         Navigate(None, -2),
         Navigate(3, 0),
         RemoveContext(1),
@@ -136,6 +140,12 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "click", "x": 10**400, "y": 2, "positive": True}), "out of range"),
         (batch({"kind": "box", "box": [1, 1, 1, 5]}), "zero area"),
         (batch({"kind": "scribble", "points": [], "positive": True, "width": 3}), "at least one"),
+        (batch({"kind": "paint", "points": [[1, 1]], "positive": True}), "paint lacks ['width']"),
+        (
+            batch({"kind": "paint", "points": [[1, 1]], "positive": True, "width": 3, "joined": 0}),
+            "paint has unknown fields ['joined']",
+        ),
+        (batch({"kind": "paint", "points": [], "positive": True, "width": 3}), "at least one"),
         (batch({"kind": "structure"}), "structure lacks ['name']"),
         (batch({"kind": "structure", "name": "lung"}), "no structure named 'lung'; the struct"),
         (batch({"kind": "structure", "name": 3}), "a structure name must be a string, got 3"),
@@ -179,7 +189,7 @@ def test_the_js_protocol_names_the_same_action_kinds():
     source = (ROOT / "js" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
-    others = {"erase", "navigate", "remove_context", "accept", "mask"}
+    others = {"paint", "erase", "navigate", "remove_context", "accept", "mask"}
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
@@ -211,7 +221,7 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
         assert str(error)
         return
     assert parsed.request == content["request"] == request_id(content)
-    kinds = (Interact, Erase, Step, Navigate, RemoveContext)
+    kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext)
     for action in parsed.actions:
         assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
@@ -243,6 +253,11 @@ def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
         "click": {"x": number(width), "y": number(height), "positive": st.booleans()},
         "box": {"box": st.tuples(number(width), number(height), number(width), number(height))},
         "scribble": {
+            "points": st.lists(point, min_size=1, max_size=5),
+            "positive": st.booleans(),
+            "width": st.integers(1, 64) | st.floats(0.5, 300),
+        },
+        "paint": {
             "points": st.lists(point, min_size=1, max_size=5),
             "positive": st.booleans(),
             "width": st.integers(1, 64) | st.floats(0.5, 300),

@@ -141,16 +141,25 @@ export function freehand(tool, press, color, done) {
       points.push(pixelAt(scene, at));
     },
     release: (scene) => done(points, scene),
-    draw: ({ ctx, view, brush }) => {
-      ctx.beginPath();
-      for (const [x, y] of points) {
-        const p = imageToScreen(view, x, y);
-        ctx.lineTo(p.sx, p.sy);
-      }
-      ctx.lineCap = ctx.lineJoin = "round";
-      ctx.lineWidth = Math.max(brush * view.scale, 1);
-      ctx.strokeStyle = css(color, 0.7);
-      ctx.stroke();
-    },
+    draw: (painter) => drawPath(painter, points, painter.brush, color),
   };
+}
+
+/**
+ * A path through image pixels, `width` image pixels wide, with round ends and joints.
+ * @param {Painter} painter
+ * @param {Point[]} points
+ * @param {number} width
+ * @param {RGB} color
+ */
+export function drawPath({ ctx, view }, points, width, color) {
+  ctx.beginPath();
+  for (const [x, y] of points) {
+    const p = imageToScreen(view, x, y);
+    ctx.lineTo(p.sx, p.sy);
+  }
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.lineWidth = Math.max(width * view.scale, 1);
+  ctx.strokeStyle = css(color, 0.7);
+  ctx.stroke();
 }

@@ -4,8 +4,9 @@ facet of ``Session`` (its base class), kept apart so that each file has one conc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..model.load import as_predictor
 from ..model.predictor import Predictor
 from ..prompts import MaskEdit, Prompts
 from .checks import frozen, image_shape
-from .record import SessionRecord, StructureRecord
+from .record import SessionRecord, StructureRecord, check_view
 from .store import WorkFolder, WorkFolderError, fingerprint
 from .structure import Structure
 
@@ -40,6 +41,20 @@ class Persistence:
     _setup: Callable[..., None]
     _ensure_annotation: Callable[[int], None]
     add_structure: Callable[[str], None]
+    _view: Mapping[str, Any] = MappingProxyType({})  # replaced whole by the setter, never changed
+
+    @property
+    def view(self) -> dict[str, Any]:
+        """A front end's view settings (the widget's brush width, overlay, colours), kept in the
+        work folder so that a resumed session looks as it was left; a copy. Setting it commits
+        it: a dict of plain JSON."""
+        return dict(self._view)
+
+    @view.setter
+    def view(self, settings: Mapping[str, Any]) -> None:
+        view = check_view(dict(settings))
+        self._commit(view=view)
+        self._view = MappingProxyType(view)
 
     @classmethod
     def resume(
@@ -99,6 +114,7 @@ class Persistence:
             structure.saved_logs = dict(part.logs)
         self._current = record.structure
         self._index = record.position
+        self._view = MappingProxyType(record.view)
         self._ensure_annotation(record.position)
         store.migrate(self._record())
 
@@ -124,6 +140,7 @@ class Persistence:
             slices=tuple(self.dataset.slices),
             max_context=self.max_context,
             position=self._index,
+            view=dict(self._view),
         )
         return record.changed(**changes)
 

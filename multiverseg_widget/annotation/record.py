@@ -11,6 +11,7 @@ structure, and the store migrates the file (``store.py``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -73,6 +74,7 @@ class SessionRecord:
     slices: tuple[VolumeSlice | None, ...]
     max_context: int | None
     position: int
+    view: dict[str, Any] = field(default_factory=dict)  # a front end's settings (Session.view)
 
     def changed(self, **changes: Any) -> SessionRecord:
         return replace(self, **changes)
@@ -96,6 +98,7 @@ class SessionRecord:
             "slices": [None if s is None else s.to_json() for s in self.slices],
             "max_context": self.max_context,
             "position": self.position,
+            "view": self.view,
         }
 
     @classmethod
@@ -125,7 +128,18 @@ class SessionRecord:
             slices=slices,
             max_context=state["max_context"],
             position=checked_index(state["position"], n),
+            view=check_view(state.get("view", {})),  # files older than it have none
         )
+
+
+def check_view(view: Any) -> dict[str, Any]:
+    """A front end's view settings: a JSON object (a copy), written in session.json as it is."""
+    if not isinstance(view, dict) or not all(isinstance(k, str) for k in view):
+        raise ValueError(f"view settings are a dict with str keys, got {view!r:.80}")
+    try:
+        return json.loads(json.dumps(view, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"view settings must be plain JSON: {error}") from None
 
 
 def check_structure_name(name: Any, taken: Any = ()) -> str:

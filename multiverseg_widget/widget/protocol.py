@@ -3,7 +3,8 @@ actions, or a ValueError that says what is wrong, before anything reaches the se
 
 A batch is ``{"type": "actions", "request": int, "actions": [...]}``. Clicks, boxes and scribbles
 are the prompt vocabulary's JSON (``prompt_from_json``); consecutive ones form one ``Interact``,
-which the session adds with one forward pass. Whether they lie inside the image is checked when
+which the session adds with one forward pass. A paint stroke has a scribble's fields but paints
+the mask itself (a hand edit, no forward pass). Whether they lie inside the image is checked when
 they are applied (an earlier action of the batch may open another image). Structure names are
 checked here against the session's structures as the batch's earlier actions leave them, so that
 a batch naming an unknown structure, or taking a name twice, changes nothing. The front end's
@@ -36,6 +37,13 @@ class Interact:
     """Consecutive clicks, boxes and scribbles: one forward pass and one undo step."""
 
     prompts: tuple[Click | Box | Stroke, ...]
+
+
+@dataclass(frozen=True)
+class Paint:
+    """Paint the mask itself along ``stroke``: add its pixels (positive) or erase them."""
+
+    stroke: Stroke
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ class RenameStructure:
 
 
 StructureAction = SwitchStructure | AddStructure | RenameStructure
-Action = Interact | Erase | Step | Accept | Navigate | RemoveContext | StructureAction
+Action = Interact | Paint | Erase | Step | Accept | Navigate | RemoveContext | StructureAction
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class Batch:
 _FIELDS: dict[str, set[str]] = {
     "accept": set(),
     "erase": {"positions", "version"},
+    "paint": {"points", "positive", "width"},
     "navigate": {"index", "by"},
     "remove_context": {"entry"},
     "structure": {"name"},
@@ -171,6 +180,9 @@ def _action(entry: Any) -> Action:
     unknown = sorted(map(str, set(entry) - required - _OPTIONAL.get(kind, set()) - {"kind"}))
     if unknown:
         raise ValueError(f"{kind} has unknown fields {unknown}")
+    if kind == "paint":  # a scribble's fields, but it edits the mask instead of prompting
+        stroke = prompt_from_json({**entry, "kind": "scribble"})
+        return Paint(cast(Stroke, stroke))
     if kind == "erase":
         return Erase(_positions(entry["positions"]), _int(entry["version"], "erase version"))
     if kind == "accept":

@@ -13,6 +13,7 @@ its colour. Colours are the widget's (``colors``), not the session's.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from ..annotation.editing import DEFAULT_BRUSH
 from ..annotation.session import Session
 from ..model.predictor import Predictor
 from ..model.preprocessing import to_gray_unit
-from ..prompts import Prompts
+from ..prompts import Prompts, Stroke, rasterise
 from .codec import DTYPES, encode_array
 from .model_info import describe_model
 from .protocol import (
@@ -36,6 +37,7 @@ from .protocol import (
     Erase,
     Interact,
     Navigate,
+    Paint,
     RemoveContext,
     RenameStructure,
     Step,
@@ -49,6 +51,8 @@ THUMBNAIL = 64  # longest side of a context thumbnail, in pixels
 # structure k's default colour is PALETTE[k % 8]; no green or red: those are the prompts' signs
 PALETTE = ("#ffaa00", "#00bfff", "#ff4fa3", "#b388ff", "#ffe04d", "#26c6da", "#a1887f", "#f5f5f5")
 COLOR = re.compile(r"#[0-9a-f]{6}")
+VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
+SURE = 0.8  # after a suggestion, the open images less confident than this are counted
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -74,6 +78,9 @@ class SegmentWidget(anywidget.AnyWidget):
     error = traitlets.Unicode("", help="why the last request failed, for the status line").tag(
         sync=True
     )
+    notice = traitlets.Unicode(
+        "", help="what the last request found out, e.g. why a suggestion"
+    ).tag(sync=True)
     ack = traitlets.Int(0, help="id of the last request handled").tag(sync=True)
     opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
     overlay_mode = traitlets.Enum(("fill", "contour"), "fill").tag(sync=True)
@@ -98,16 +105,33 @@ class SegmentWidget(anywidget.AnyWidget):
         self,
         session: Session,
         *,
-        opacity: float = 0.5,
-        overlay_mode: str = "fill",
-        brush: int = int(DEFAULT_BRUSH),
+        opacity: float | None = None,
+        overlay_mode: str | None = None,
+        brush: int | None = None,
     ) -> None:
-        super().__init__(opacity=opacity, overlay_mode=overlay_mode, brush=brush)
+        """The display options not given are those kept in the session's work folder
+        (``Session.view``), else the defaults; the widget keeps them there as they change."""
+        options = {"opacity": opacity, "overlay_mode": overlay_mode, "brush": brush}
+        given = {name: value for name, value in options.items() if value is not None}
+        super().__init__(**given)
         self.session = session
+        for name, value in session.view.items():
+            # a setting this widget cannot show (a hand-edited file) keeps the default
+            with contextlib.suppress(traitlets.TraitError):
+                if name in VIEW and name not in given:
+                    setattr(self, name, value)
         self._shown_index: int | None = None
         self._thumbnails: dict[tuple[str, int], tuple[np.ndarray, dict[str, Any]]] = {}
         self.on_msg(self._on_msg)
+        self.observe(self._keep_view, names=list(VIEW))
         self.refresh()
+        self._keep_view()
+
+    def _keep_view(self, _change: Any = None) -> None:
+        """Commit the display options to the work folder when they differ from those kept."""
+        view = {**self.session.view, **{name: getattr(self, name) for name in VIEW}}
+        if view != self.session.view:
+            self.session.view = view
 
     @traitlets.validate("colors")
     def _check_colors(self, proposal: Any) -> list[str]:
@@ -117,7 +141,7 @@ class SegmentWidget(anywidget.AnyWidget):
             raise traitlets.TraitError(f"structure colours are #rrggbb, got {bad[:3]}")
         return colors
 
-    def refresh(self, error: str = "") -> None:
+    def refresh(self, error: str = "", notice: str = "") -> None:
         """Send the session's state to the browser (after changing the session from Python); a
         changed interaction log (or another image's, or another structure's) gets the next
         ``log_version``. A new structure gets its default colour; the others keep theirs."""
@@ -144,6 +168,7 @@ class SegmentWidget(anywidget.AnyWidget):
             known = {} if s.propagated is None else s.propagated.confidence
             self.confidence = [None if i not in known else float(known[i]) for i in range(len(s))]
             self.error = error
+            self.notice = notice
 
     # ---- messages from the browser -----------------------------------------------------------
 
@@ -152,27 +177,30 @@ class SegmentWidget(anywidget.AnyWidget):
         refuses ends the batch; either way the status line says why."""
         if not isinstance(content, dict) or content.get("type") != "actions":
             return
-        error = ""
+        error = notice = ""
         try:
             for action in parse_batch(content, self.session.structures).actions:
-                self._apply(action)
+                notice = self._apply(action) or notice
         except ValueError as e:
             error = str(e)
         except Exception as e:
             error = f"internal error ({type(e).__name__}: {e}); the kernel log has the details"
             raise
         finally:
-            self.refresh(error)
+            self.refresh(error, notice)
             request = request_id(content)
             if request is not None:
                 self.ack = request
 
-    def _apply(self, action: Action) -> None:
-        """One checked action on the session; interactions must lie inside its current image."""
+    def _apply(self, action: Action) -> str | None:
+        """One checked action on the session; interactions must lie inside its current image.
+        Returns what the status line should say of it, if anything."""
         s = self.session
         match action:
             case Interact():
                 s.add(Prompts(action.prompts))
+            case Paint(stroke):
+                self._paint(stroke)
             case Erase():
                 self._erase(action)
             case Navigate():
@@ -188,9 +216,10 @@ class SegmentWidget(anywidget.AnyWidget):
             case Accept(allow_empty):
                 s.accept(allow_empty=allow_empty)
             case Step("suggest"):
-                self._suggest()
+                return self._suggest()
             case Step(kind):
                 {"undo": s.undo, "redo": s.redo, "clear": s.clear}[kind]()
+        return None
 
     def _navigate(self, a: Navigate) -> None:
         """Go to ``index`` (None: the current image) plus ``by`` steps, kept inside the dataset."""
@@ -200,11 +229,33 @@ class SegmentWidget(anywidget.AnyWidget):
             target = min(max(target + a.by, 0), len(s) - 1)
         s.goto(target)
 
-    def _suggest(self) -> None:
-        i = self.session.suggest_next()
+    def _suggest(self) -> str:
+        """Open the least confident image; says why: its confidence and how many open images
+        are below SURE (the propagation of this context set is reused while it lasts)."""
+        s = self.session
+        i = s.suggest_next()
         if i is None:
             raise ValueError("every image is accepted: nothing left to suggest")
-        self.session.goto(i)
+        s.goto(i)
+        if s.propagated is None or i not in s.propagated.confidence:
+            return "suggested the first open image: no context set yet, nothing to be sure about"
+        confidence = s.propagated.confidence
+        open_ = [j for j in range(len(s)) if j not in s.accepted]
+        below = sum(confidence[j] < SURE for j in open_)
+        return (
+            f"suggested: the least sure, confidence {confidence[i]:.0%}; "
+            f"{below} of {len(open_)} open images below {SURE:.0%}"
+        )
+
+    def _paint(self, stroke: Stroke) -> None:
+        """Add the stroke's pixels to the mask (positive) or erase them, as one hand edit:
+        undoable and saved like ``set_mask``. A stroke that changes nothing is no step."""
+        s = self.session
+        stroke.check_inside(*s.mask.shape)
+        painted = rasterise([stroke], s.mask.shape)
+        mask = np.where(painted, stroke.positive, s.mask)
+        if not np.array_equal(mask, s.mask):
+            s.set_mask(mask)
 
     def _erase(self, a: Erase) -> None:
         """Remove the entries at ``a.positions`` of the log sent as version ``a.version``, in one

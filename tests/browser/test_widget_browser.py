@@ -1,7 +1,7 @@
 """The widget in a real JupyterLab and a real Chromium: clicks, box, scribble, eraser, shortcuts,
-accept, gallery; a second structure from the structure picker; then a burst of 200 clicks. Every
-step is checked on both sides: what the page draws and what the kernel's session holds (read
-through a second kernel client and the work folder)."""
+accept, gallery; painting the mask by hand; a second structure from the structure picker; then a
+burst of 200 clicks. Every step is checked on both sides: what the page draws and what the
+kernel's session holds (read through a second kernel client and the work folder)."""
 
 from __future__ import annotations
 
@@ -104,10 +104,10 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     # the toolbar's tool buttons come from js/tools.js: each a picture named with its key, and a
     # tooltip that starts with that name
     tools = page.locator(".mvw-tool")
-    names = [tools.nth(k).get_attribute("aria-label") for k in range(4)]
-    assert names == ["Click (1)", "Box (2)", "Scribble (3)", "Eraser (4)"]
-    assert all(tools.nth(k).get_attribute("title").startswith(names[k]) for k in range(4))
-    assert tools.locator("svg").count() == 4
+    names = [tools.nth(k).get_attribute("aria-label") for k in range(5)]
+    assert names == ["Click (1)", "Box (2)", "Scribble (3)", "Eraser (4)", "Paint (5)"]
+    assert all(tools.nth(k).get_attribute("title").startswith(names[k]) for k in range(5))
+    assert tools.locator("svg").count() == 5
     page.locator(".mvw-canvas").press("2")
     assert widget.root.get_attribute("data-tool") == "box"
     drag(widget, [(0.2, 0.2), (0.7, 0.7)])
@@ -238,6 +238,37 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
         assert [(e["kind"], e["positive"]) for e in part["interactions"]] == [("click", True)]
     assert parts["structure"]["interactions"] != parts["nuclei"]["interactions"]
     assert root.get_attribute("data-structure") == "nuclei"
+
+
+def test_paint_changes_the_kernels_mask_and_undo_restores_it(widget, artifacts):
+    page = widget.page
+    click(widget, 0.5, 0.5)
+    before = int(wait_until_idle(page)["maskPixels"])
+    assert press(widget, "5")["tool"] == "paint"
+    drag(widget, [(0.1, 0.1), (0.3, 0.1), (0.3, 0.3)])  # positive: adds pixels
+    seen = wait_until_idle(page)
+    shot(widget, artifacts, "7_painted")
+    state = kernel_state(widget)
+    assert [e["kind"] for e in state["interactions"]] == ["click", "mask"]
+    assert state["mask_pixels"] == int(seen["maskPixels"]) > before
+    page.locator(".mvw-canvas").press("x")  # the toolbar's sign: negative
+    drag(widget, [(0.1, 0.1), (0.3, 0.1)])  # negative: erases
+    wait_until_idle(page)
+    erased = kernel_state(widget)
+    assert erased["mask_pixels"] < state["mask_pixels"]
+    assert [e["kind"] for e in erased["interactions"]] == ["click", "mask", "mask"]
+    press(widget, "z")
+    assert kernel_state(widget)["mask_pixels"] == state["mask_pixels"]
+    press(widget, "z")
+    restored = kernel_state(widget)
+    assert restored["mask_pixels"] == before
+    assert [e["kind"] for e in restored["interactions"]] == ["click"]
+
+    press(widget, "Enter")  # a context set: suggest next says why it chose the image it opens
+    page.get_by_role("button", name="Suggest next").click()
+    assert wait_until_idle(page)["suggesting"] == "false"
+    status = page.locator(".mvw-status-text").inner_text()
+    assert re.search(r"suggested: the least sure, confidence \d+%; \d+ of 5 open images", status)
 
 
 def test_200_fast_clicks_leave_no_backlog(widget, artifacts):

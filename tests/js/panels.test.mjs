@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellKind, imageState, modelLine } from "../../js/panels.js";
+import { cellKind, imageState, modelLine, statusNotice } from "../../js/panels.js";
 
 test("the status line says what state the image is in, and its propagation's confidence", () => {
   assert.equal(imageState("todo", false, null), "new");
@@ -20,4 +20,10 @@ test("the progress strip tells in-context images from the other accepted ones", 
 
 test("the model line", () => {
   assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 312_000 }), "built-in · cpu · 0.3 M parameters");
+});
+
+test("while a suggestion is on its way the status says the open images are being predicted", () => {
+  assert.match(statusNotice(true, "old news"), /predicting the open images/);
+  assert.equal(statusNotice(false, "suggested: the least sure, confidence 62%"), "suggested: the least sure, confidence 62%");
+  assert.equal(statusNotice(false, ""), "");
 });

@@ -11,7 +11,7 @@ const press = (k, keys) => commandForKey({ key: k, shiftKey: false, ctrlKey: fal
 // A tool the registry does not have: only its module's fields, no code anywhere else.
 const polygon = defineTool({
   name: "polygon",
-  key: "5",
+  key: "6",
   label: "Polygon",
   icon: "M4 4L20 8L12 20z",
   title: "click the corners of the object",
@@ -21,7 +21,7 @@ const polygon = defineTool({
 });
 
 test("every tool has its own name, key and kind, and shows itself", () => {
-  assert.deepEqual(TOOLS.map((t) => t.name), ["click", "box", "scribble", "eraser"]);
+  assert.deepEqual(TOOLS.map((t) => t.name), ["click", "box", "scribble", "eraser", "paint"]);
   for (const field of ["name", "key", "sends"]) {
     const values = TOOLS.map((t) => t[field]);
     assert.equal(new Set(values).size, values.length, `${field}: ${values}`);
@@ -41,6 +41,7 @@ test("the toolbar and the shortcuts are the registry's", () => {
     ["Box (2)", "tool-box"],
     ["Scribble (3)", "tool-scribble"],
     ["Eraser (4)", "tool-eraser"],
+    ["Paint (5)", "tool-paint"],
   ]);
   // the tooltip names the shortcut, then says what the tool does; the picture is the tool's
   assert.deepEqual(toolButtons(TOOLS).map((b) => b.title), TOOLS.map((t) => `${t.label} (${t.key}): ${t.title}`));
@@ -49,7 +50,7 @@ test("the toolbar and the shortcuts are the registry's", () => {
     assert.equal(press(t.key), `tool-${t.name}`);
     assert.equal(toolFor(toolCommand(t), TOOLS), t);
   }
-  assert.deepEqual(HELP[0], ["1 / 2 / 3 / 4", "click / box / scribble / eraser tool"]);
+  assert.deepEqual(HELP[0], ["1 / 2 / 3 / 4 / 5", "click / box / scribble / eraser / paint tool"]);
   assert.equal(toolFor("undo", TOOLS), undefined);
   assert.equal(press("constructor"), null);
 });
@@ -57,18 +58,18 @@ test("the toolbar and the shortcuts are the registry's", () => {
 test("a new tool in a copy of the registry is in the toolbar, the key map and the help", () => {
   const tools = [...TOOLS, polygon];
   const buttons = toolButtons(tools);
-  assert.equal(buttons.length, 5);
+  assert.equal(buttons.length, 6);
   assert.deepEqual(buttons.at(-1), {
-    name: "polygon", icon: "M4 4L20 8L12 20z", text: "Polygon (5)", title: "Polygon (5): click the corners of the object",
+    name: "polygon", icon: "M4 4L20 8L12 20z", text: "Polygon (6)", title: "Polygon (6): click the corners of the object",
     command: "tool-polygon",
   });
   const keys = keyMap(tools);
-  assert.equal(keys["5"], "tool-polygon");
-  assert.equal(press("5", keys), "tool-polygon");
-  assert.equal(press("5"), null); // the shipped map is untouched
+  assert.equal(keys["6"], "tool-polygon");
+  assert.equal(press("6", keys), "tool-polygon");
+  assert.equal(press("6"), null); // the shipped map is untouched
   assert.equal(press("x", keys), "toggle-sign");
   assert.equal(toolFor("tool-polygon", tools), polygon);
-  assert.deepEqual(helpRows(tools)[0], ["1 / 2 / 3 / 4 / 5", "click / box / scribble / eraser / polygon tool"]);
+  assert.deepEqual(helpRows(tools)[0], ["1 / 2 / 3 / 4 / 5 / 6", "click / box / scribble / eraser / paint / polygon tool"]);
 });
 
 test("a key taken twice is refused", () => {
@@ -115,6 +116,16 @@ test("the eraser sends its path only when it touches a scribble", () => {
   const across = [at(10, 6), at(10, 8), at(10, 12)];
   assert.deepEqual(drag("eraser", across, { log }).sent, [{ kind: "erase", path: [[10, 6], [10, 8], [10, 12]], radius: 2 }]);
   assert.deepEqual(drag("eraser", [at(10, 6), at(50, 50)], { log }).sent, []);
+});
+
+test("a paint stroke sends its path, sign and the brush's width; it is drawn until the kernel answers", () => {
+  const { sent } = drag("paint", [at(0, 0), at(1, 0), at(4, 0)], { positive: false });
+  assert.deepEqual(sent, [{ kind: "paint", points: [[0, 0], [1, 0], [4, 0]], positive: false, width: 4 }]);
+  const lines = [];
+  const ctx = new Proxy({}, { get: (_, name) => (name === "lineTo" ? (...p) => lines.push(p) : () => {}), set: () => true });
+  const painter = { ctx, view: { scale: 1, tx: 0, ty: 0 }, w: 100, h: 80, brush: 4 };
+  tool("paint").draw(painter, [{ kind: "scribble", points: [[9, 9]], positive: true, width: 1 }, ...sent], null);
+  assert.equal(lines.length, 3); // the paint stroke's points, not the scribble's
 });
 
 test("each tool draws its own entries: the latest box, or the one being dragged", () => {

@@ -555,21 +555,30 @@ function freehand(tool, press, color, done) {
       points.push(pixelAt(scene, at));
     },
     release: (scene) => done(points, scene),
-    draw: ({ ctx, view, brush }) => {
-      ctx.beginPath();
-      for (const [x, y] of points) {
-        const p = imageToScreen(view, x, y);
-        ctx.lineTo(p.sx, p.sy);
-      }
-      ctx.lineCap = ctx.lineJoin = "round";
-      ctx.lineWidth = Math.max(brush * view.scale, 1);
-      ctx.strokeStyle = css(color, 0.7);
-      ctx.stroke();
-    },
+    draw: (painter) => drawPath(painter, points, painter.brush, color),
   };
 }
 
-return { defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand };
+/**
+ * A path through image pixels, `width` image pixels wide, with round ends and joints.
+ * @param {Painter} painter
+ * @param {Point[]} points
+ * @param {number} width
+ * @param {RGB} color
+ */
+function drawPath({ ctx, view }, points, width, color) {
+  ctx.beginPath();
+  for (const [x, y] of points) {
+    const p = imageToScreen(view, x, y);
+    ctx.lineTo(p.sx, p.sy);
+  }
+  ctx.lineCap = ctx.lineJoin = "round";
+  ctx.lineWidth = Math.max(width * view.scale, 1);
+  ctx.strokeStyle = css(color, 0.7);
+  ctx.stroke();
+}
+
+return { defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand, drawPath };
 })();
 
 // ---- tools/box.js
@@ -820,6 +829,40 @@ const eraser = defineTool({
 return { eraser };
 })();
 
+// ---- tools/paint.js
+const __tools_paint = (() => {
+const { defineTool, drawPath, freehand, signColor } = __tools_tool;
+// @ts-check
+// The paint tool: the mask itself, by hand, for the last pixels the model will not get right. A
+// stroke as wide as the brush adds its pixels (+) or erases them (−); the kernel rasterises it onto
+// its mask as one hand edit (undoable, saved like Session.set_mask). Until the kernel answers,
+// the stroke is drawn as a path.
+
+
+/** @import { PaintAction } from "../protocol.js" */
+/** @import { Tool } from "./tool.js" */
+
+/** @type {Tool<PaintAction>} */
+const paint = defineTool({
+  name: "paint",
+  key: "5",
+  label: "Paint",
+  icon: "M14 4l6 6-9 9H5v-6zM5 19l-2 2M11 7l6 6",
+  title: "paint the mask itself: add (+) or erase (−) pixels with the brush; [ / ]: brush size",
+  cursor: "crosshair",
+  sends: "paint",
+  press: (press) =>
+    freehand("paint", press, signColor(press.positive), (points, { brush }) =>
+      press.send({ kind: "paint", points, positive: press.positive, width: brush }),
+    ),
+  draw(painter, strokes) {
+    for (const a of strokes) drawPath(painter, a.points, a.width, signColor(a.positive));
+  },
+});
+
+return { paint };
+})();
+
 // ---- tools/scribble.js
 const __tools_scribble = (() => {
 const { rasteriseStroke, smoothStroke } = __strokes;
@@ -864,6 +907,7 @@ const __tools = (() => {
 const { box } = __tools_box;
 const { click } = __tools_click;
 const { eraser } = __tools_eraser;
+const { paint } = __tools_paint;
 const { scribble } = __tools_scribble;
 // @ts-check
 // The tools, in the toolbar's order: one module each in js/tools/ (tool.js says what a tool is).
@@ -874,7 +918,7 @@ const { scribble } = __tools_scribble;
 
 /** @import { Tool, ToolInfo } from "./tools/tool.js" */
 
-const TOOLS = [click, box, scribble, eraser];
+const TOOLS = [click, box, scribble, eraser, paint];
 
 /** One of the tools. @typedef {(typeof TOOLS)[number]} AnyTool */
 /**
@@ -882,7 +926,7 @@ const TOOLS = [click, box, scribble, eraser];
  * @template T
  * @typedef {T extends Tool<infer Q> ? Q : never} QueuedBy
  */
-/** What the tools queue (their prompts, and the eraser's path). @typedef {QueuedBy<AnyTool>} ToolAction */
+/** What the tools queue (their prompts, the eraser's path, the paint's strokes). @typedef {QueuedBy<AnyTool>} ToolAction */
 /** The command that picks a tool. @typedef {`tool-${string}`} ToolCommand */
 
 /**
@@ -1523,6 +1567,17 @@ function imageState(status, inContext, confidence) {
 }
 
 /**
+ * What the status line says last: while a suggestion is on its way, that the open images are
+ * being predicted (the first suggestion for a context set takes a while); else the kernel's
+ * notice of the last request ("" if none).
+ * @param {boolean} suggesting
+ * @param {string} notice
+ */
+function statusNotice(suggesting, notice) {
+  return suggesting ? "suggest next: predicting the open images from the context set…" : notice;
+}
+
+/**
  * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
  * @param {Status} status
  * @param {boolean} inContext
@@ -1815,20 +1870,24 @@ function createPanels(model, on) {
 
   /**
    * The status line, the error line and the progress count; `pending`: actions not yet answered
-   * by the kernel.
+   * by the kernel; `suggesting`: a suggestion among them (the kernel may be predicting every open
+   * image from the context, which takes a while: the status says so).
    * @param {number} pending
+   * @param {boolean} suggesting
    */
-  function showStatus(pending) {
+  function showStatus(pending, suggesting) {
     const statuses = model.get("statuses");
     const index = model.get("index");
     const accepted = statuses.filter((x) => x === "accepted").length;
     const inContext = contextSet();
     const seconds = model.get("seconds");
     const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
+    const notice = statusNotice(suggesting, model.get("notice"));
     statusText.textContent =
       `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
-      `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}`;
+      `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
+      (notice ? ` · ${notice}` : "");
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -1836,6 +1895,7 @@ function createPanels(model, on) {
     spinner.classList.toggle("mvw-on", busy);
     root.dataset.busy = String(busy);
     root.dataset.pending = String(pending);
+    root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;
@@ -1898,7 +1958,7 @@ function createPanels(model, on) {
   };
 }
 
-return { modelLine, toolButtons, imageState, cellKind, createPanels };
+return { modelLine, toolButtons, imageState, statusNotice, cellKind, createPanels };
 })();
 
 // ---- protocol.js
@@ -1929,6 +1989,11 @@ const { erasedPositions } = __strokes;
  * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
 /**
+ * Paint the mask itself along a brush stroke `width` pixels wide: add its pixels (positive) or
+ * erase them. The kernel rasterises it onto its mask as one hand edit (logged as a MaskEntry).
+ * @typedef {{kind: "paint", points: Point[], positive: boolean, width: number}} PaintAction
+ */
+/**
  * Drop the log entries at these positions, as one undo step. The positions name entries of the
  * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
  * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
@@ -1957,7 +2022,7 @@ const { erasedPositions } = __strokes;
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * @typedef {Interaction | EraseAction | StepAction | AcceptAction | NavigateAction
+ * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
  *   | RemoveContextAction | StructuresAction} Action
  */
 /**
@@ -2003,7 +2068,8 @@ const { erasedPositions } = __strokes;
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * confidence[i] is image i's confidence in the session's last propagation (null: none).
+ * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
+ * what the last request found out (why the image suggested), "" if nothing.
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -2015,6 +2081,7 @@ const { erasedPositions } = __strokes;
  *   gallery: GalleryItem[],
  *   seconds: number,
  *   error: string,
+ *   notice: string,
  *   ack: number,
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",
@@ -2335,6 +2402,10 @@ function render({ model, el }) {
     drawing.redrawStrokes();
   }
 
+  function showStatus() {
+    panels.showStatus(queue.size, queue.latest("suggest") !== undefined);
+  }
+
   function pump() {
     const batch = queue.take();
     if (batch) {
@@ -2342,7 +2413,7 @@ function render({ model, el }) {
       model.send({ type: "actions", request: batch.id, actions });
       root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
-    panels.showStatus(queue.size);
+    showStatus();
   }
 
   /**
@@ -2477,7 +2548,7 @@ function render({ model, el }) {
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
     "change:model_info": panels.showModel,
-    change: () => panels.showStatus(queue.size),
+    change: showStatus,
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
 
@@ -2496,7 +2567,7 @@ function render({ model, el }) {
   panels.renderGallery();
   panels.renderStructures();
   panels.showModel();
-  panels.showStatus(queue.size);
+  showStatus();
 
   return () => {
     for (const [event, fn] of Object.entries(listeners)) model.off(event, fn);
