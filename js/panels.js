@@ -1,7 +1,8 @@
 // @ts-check
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
-// (with the model in use), error line, progress strip and context gallery; and the layout that
+// (with the model in use), error line, progress strip, in-context gain chart (prompts per accepted
+// image), context gallery and export control; and the layout that
 // fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
@@ -16,7 +17,7 @@ import { TOOLS, toolCommand } from "./tools.js";
 import { stageSize } from "./view.js";
 
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
+/** @import { ExportFormat, ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -24,6 +25,9 @@ import { stageSize } from "./view.js";
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
 const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
+/** The export control's formats (widget/protocol.py EXPORT_FORMATS). @type {ExportFormat[]} */
+const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
+const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
  * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters".
@@ -67,6 +71,26 @@ export function imageState(status, inContext, confidence) {
  */
 export function statusNotice(suggesting, notice) {
   return suggesting ? "suggest next: predicting the open images from the context set…" : notice;
+}
+
+/**
+ * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
+ * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
+ * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
+ * @param {number[]} counts
+ * @param {number} width
+ * @param {number} height
+ * @returns {{x: number, y: number, w: number, h: number, title: string}[]}
+ */
+export function chartBars(counts, width, height) {
+  if (!counts.length) return [];
+  const most = Math.max(1, ...counts);
+  const step = width / counts.length;
+  return counts.map((n, k) => {
+    const h = Math.max(1, (n / most) * height);
+    const title = `accepted image ${k + 1}: ${n} prompt${n === 1 ? "" : "s"}`;
+    return { x: k * step, y: height - h, w: Math.max(1, step - 1), h, title };
+  });
 }
 
 /**
@@ -210,12 +234,33 @@ export function createPanels(model, on) {
   const progressText = h("span", { className: "mvw-label" });
   const gallery = h("div", { className: "mvw-gallery" });
   const galleryTitle = h("div", { className: "mvw-label" });
+  // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
+  const parse = h("template");
+  parse.innerHTML = `<svg class="mvw-chart" width="${CHART.width}" height="${CHART.height}" role="img"></svg>`;
+  const chart = /** @type {SVGSVGElement} */ (parse.content.firstElementChild);
+  /** @param {string} tag */
+  const svg = (tag) => document.createElementNS(chart.namespaceURI, tag);
+  const chartText = h("span", { className: "mvw-label" });
+  const chartBar = h("div", { className: "mvw-toolbar", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart]);
+  const exportFormat = h("select", { title: "export format", "aria-label": "export format" },
+    EXPORT_FORMATS.map((f) => h("option", { value: f, textContent: f })));
+  const exportFolder = h("input", {
+    type: "text", className: "mvw-export-folder", value: "masks/", "aria-label": "export folder",
+    title: "the folder to export to (relative: to the kernel's working directory)",
+  });
+  const exportButton = h("button", {
+    textContent: "Export", title: "write the accepted masks to the folder",
+    onclick: () => on.send({ kind: "export", format: /** @type {ExportFormat} */ (exportFormat.value), folder: exportFolder.value.trim() }),
+  });
+  const exportBar = h("div", { className: "mvw-toolbar mvw-export" }, [
+    h("span", { className: "mvw-label", textContent: "export" }), exportFormat, exportFolder, exportButton,
+  ]);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, modelText]),
     errorLine,
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
-    galleryTitle, gallery,
+    chartBar, galleryTitle, gallery, exportBar,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -444,8 +489,28 @@ export function createPanels(model, on) {
     );
   }
 
+  /** The in-context gain chart: the prompts each accepted image of the structure took. */
+  function renderChart() {
+    const counts = model.get("prompts_per_accept");
+    chartText.textContent = `${model.get("structure")}: prompts per accepted image`;
+    chart.setAttribute("aria-label", counts.length ? counts.join(", ") : "no image accepted here yet");
+    chart.replaceChildren(
+      ...chartBars(counts, CHART.width, CHART.height).map((bar) => {
+        const rect = svg("rect");
+        for (const [name, value] of Object.entries({ x: bar.x, y: bar.y, width: bar.w, height: bar.h })) {
+          rect.setAttribute(name, String(value));
+        }
+        const title = svg("title");
+        title.textContent = bar.title;
+        rect.append(title);
+        return rect;
+      }),
+    );
+    chartBar.hidden = !counts.length;
+  }
+
   return {
-    root, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
+    root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
     showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
   };
 }

@@ -57,8 +57,17 @@ import { erasedPositions } from "./strokes.js";
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
+ * The formats of the export control (the kernel's EXPORT_FORMATS, widget/protocol.py).
+ * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
+ */
+/**
+ * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
+ * the kernel's notice says how many files it wrote, and where.
+ * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
+ */
+/**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | StructuresAction} Action
+ *   | RemoveContextAction | StructuresAction | ExportAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -74,7 +83,7 @@ import { erasedPositions } from "./strokes.js";
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | StructuresAction} Queued
+ *   | StructuresAction | ExportAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -104,7 +113,9 @@ import { erasedPositions } from "./strokes.js";
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
  * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
- * what the last request found out (why the image suggested), "" if nothing.
+ * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
+ * the current structure's images accepted in this widget, in the order accepted, each with the
+ * length of its interaction log when accepted (the in-context gain chart).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -127,6 +138,7 @@ import { erasedPositions } from "./strokes.js";
  *   others: OtherMask[],
  *   model_info: ModelInfo,
  *   confidence: (number | null)[],
+ *   prompts_per_accept: number[],
  * }} Traits
  */
 

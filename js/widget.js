@@ -206,6 +206,7 @@ function render({ model, el }) {
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
     "change:model_info": panels.showModel,
+    "change:prompts_per_accept change:structure": panels.renderChart,
     change: showStatus,
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
@@ -225,6 +226,7 @@ function render({ model, el }) {
   panels.renderGallery();
   panels.renderStructures();
   panels.showModel();
+  panels.renderChart();
   showStatus();
 
   return () => {

@@ -18,8 +18,9 @@ from multiverseg_widget import data as mvw_data
 from multiverseg_widget.model import Predictor, load_model
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.display import PALETTE, displayable
 from multiverseg_widget.widget.model_info import describe_model
-from multiverseg_widget.widget.widget import PALETTE, STATIC, SegmentWidget, _displayable
+from multiverseg_widget.widget.widget import STATIC, SegmentWidget
 
 _requests = itertools.count(1)
 
@@ -400,14 +401,53 @@ def test_annotate_takes_a_session_and_rejects_unknown_options(images, small_pred
 
 def test_images_are_sent_with_their_own_values():
     u16 = np.arange(12, dtype=np.uint16).reshape(3, 4) * 1000
-    assert _displayable(u16).dtype == np.uint16
-    assert _displayable(u16.astype(np.float64)).dtype == np.float32
-    assert _displayable(np.ones((3, 4), bool)).max() == 255
-    assert _displayable(np.zeros((3, 4, 4), np.uint8)).shape == (3, 4, 3)
-    assert _displayable(np.zeros((3, 4, 1), np.int16)).shape == (3, 4)
+    assert displayable(u16).dtype == np.uint16
+    assert displayable(u16.astype(np.float64)).dtype == np.float32
+    assert displayable(np.ones((3, 4), bool)).max() == 255
+    assert displayable(np.zeros((3, 4, 4), np.uint8)).shape == (3, 4, 3)
+    assert displayable(np.zeros((3, 4, 1), np.int16)).shape == (3, 4)
 
 
 def test_the_front_end_is_shipped_and_loads_nothing_from_a_network():
     source = (STATIC / "widget.js").read_text()
     assert "export default" in source and (STATIC / "widget.css").is_file()
     assert not re.search(r"https?://|import\s*\(|^import\s", source, re.MULTILINE)
+
+
+def test_export_writes_the_accepted_masks_and_says_how_many_and_where(
+    widget, tmp_path, monkeypatch
+):
+    send(widget, {"kind": "export", "format": "png", "folder": "masks/"})
+    assert "nothing to export" in widget.error  # nothing accepted yet: the usual error line
+    send(widget, click(100, 120), {"kind": "accept"}, click(60, 80), {"kind": "accept"})
+    monkeypatch.chdir(tmp_path)  # a relative folder is the kernel's working directory's
+    send(widget, {"kind": "export", "format": "png", "folder": "masks/"})
+    assert widget.error == ""
+    assert widget.notice == f"exported 2 png files to {tmp_path / 'masks'}"
+    assert len(list((tmp_path / "masks").glob("*.png"))) == 2
+    send(widget, {"kind": "export", "format": "labelmap", "folder": str(tmp_path / "maps")})
+    assert widget.notice == f"exported 3 labelmap files to {tmp_path / 'maps'}"  # + labels.json
+    assert (tmp_path / "maps" / "labels.json").is_file()
+    send(widget, {"kind": "export", "format": "npz", "folder": ""})
+    assert "must be a non-empty path" in widget.error
+
+
+def test_the_prompts_of_each_context_image_are_counted_in_the_order_they_joined(widget):
+    assert widget.prompts_per_accept == []
+    send(widget, click(100, 120), click(60, 80), click(30, 30, False), {"kind": "accept"})
+    send(widget, click(100, 120), {"kind": "accept"})
+    assert widget.prompts_per_accept == [3, 1]
+    send(widget, {"kind": "accept", "allow_empty": True})  # image 3 as predicted: no prompt
+    assert widget.prompts_per_accept == [3, 1, 0]
+    send(widget, {"kind": "navigate", "index": 0, "by": 0}, click(10, 10), {"kind": "accept"})
+    assert widget.prompts_per_accept == [4, 1, 0]  # accepted again: its place, its new count
+    send(widget, {"kind": "add_structure", "name": "cell"}, {"kind": "structure", "name": "cell"})
+    assert widget.prompts_per_accept == []  # the current structure's
+    first = widget.session.structures[0]
+    send(widget, {"kind": "rename_structure", "old": first, "new": "nuclei 2"})
+    send(widget, {"kind": "structure", "name": "nuclei 2"})
+    assert widget.prompts_per_accept == [4, 1, 0]  # a rename keeps them
+    resumed = SegmentWidget(Session.resume(widget.session.workdir, model=widget.session.model))
+    resumed.session.structure = "nuclei 2"
+    resumed.refresh()
+    assert resumed.prompts_per_accept == [4, 1, 0]  # and a resumed session knows them

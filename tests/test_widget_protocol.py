@@ -6,6 +6,7 @@ and the widget's traits stay consistent."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import tempfile
@@ -23,6 +24,7 @@ from multiverseg_widget.model import Predictor
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.protocol import (
+    EXPORT_FORMATS,
     INTERACTIONS,
     MAX_INT,
     STEPS,
@@ -30,6 +32,7 @@ from multiverseg_widget.widget.protocol import (
     Accept,
     AddStructure,
     Erase,
+    Export,
     Interact,
     Navigate,
     Paint,
@@ -46,7 +49,7 @@ from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "accept", *STEPS]
-KINDS += [*STRUCTURE_ACTIONS, "mask"]
+KINDS += [*STRUCTURE_ACTIONS, "mask", "export"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
 # structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
@@ -88,6 +91,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "structure", "name": "kidney"},
             {"kind": "rename_structure", "old": "liver", "new": "liver 2"},
             {"kind": "structure", "name": "liver 2"},
+            {"kind": "export", "format": "nifti", "folder": "masks/"},
+            {"kind": "export", "format": "labelmap", "folder": "/tmp/out"},
             request=42,
         ),
         NAMES,
@@ -109,6 +114,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         SwitchStructure("kidney"),
         RenameStructure("liver", "liver 2"),
         SwitchStructure("liver 2"),
+        Export("nifti", "masks/"),
+        Export("labelmap", "/tmp/out"),
     )
     assert parse_batch(batch(), []).actions == ()
 
@@ -166,6 +173,12 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             ),
             "action 1: no structure named 'liver'; the structures are ['x']",
         ),
+        (batch({"kind": "export", "format": "png"}), "export lacks ['folder']"),
+        (batch({"kind": "export", "format": "jpg", "folder": "m"}), "format 'jpg' is not one of"),
+        (batch({"kind": "export", "format": "png", "folder": ""}), "must be a non-empty path"),
+        (batch({"kind": "export", "format": "png", "folder": " "}), "must be a non-empty path"),
+        (batch({"kind": "export", "format": "png", "folder": 3}), "must be a non-empty path"),
+        (batch({"kind": "export", "format": "png", "folder": "a\0b"}), "at most 4096 characters"),
     ],
 )
 def test_malformed_batches_are_refused_with_what_is_wrong(content, message):
@@ -189,13 +202,14 @@ def test_the_js_protocol_names_the_same_action_kinds():
     source = (ROOT / "js" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
-    others = {"paint", "erase", "navigate", "remove_context", "accept", "mask"}
+    others = {"paint", "erase", "navigate", "remove_context", "accept", "mask", "export"}
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
 FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new", "allow_empty"]
+FIELDS += ["format", "folder"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -221,7 +235,7 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
         assert str(error)
         return
     assert parsed.request == content["request"] == request_id(content)
-    kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext)
+    kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext, Export)
     for action in parsed.actions:
         assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
@@ -239,9 +253,10 @@ def number(limit: int) -> st.SearchStrategy:
     return st.integers(-1, limit) | st.floats(-1.5, limit + 0.5)
 
 
-def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
+def well_formed(w: SegmentWidget, kind: str, out: str) -> st.SearchStrategy:
     """The fields of a well-formed action of this kind for the widget as it is (some out of
-    range: past the image's border, the log's end, the dataset's end, or a stale version)."""
+    range: past the image's border, the log's end, the dataset's end, or a stale version).
+    Exports go to folders under ``out``, a temporary folder (or are refused)."""
     height, width = w.session.image.shape[:2]
     point = st.tuples(number(width), number(height)).map(list)
     version = w.log_version
@@ -271,6 +286,10 @@ def well_formed(w: SegmentWidget, kind: str) -> st.SearchStrategy:
         "structure": {"name": known},
         "add_structure": {"name": new},
         "rename_structure": {"old": known, "new": new},
+        "export": {
+            "format": st.sampled_from([*EXPORT_FORMATS, "jpeg"]),
+            "folder": st.sampled_from([f"{out}/masks", f"{out}/a/b/", "", " "]),
+        },
     }.get(kind, {})
     optional = {"accept": {"allow_empty": st.booleans()}}.get(kind, {})  # confirmed in the browser
     return st.fixed_dictionaries(fields, optional=optional).map(
@@ -284,7 +303,7 @@ def _json(value: Any) -> Any:
 
 
 @st.composite
-def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool) -> Any:
+def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool, out: str) -> Any:
     """An action of any kind, well formed, or (``mutate``) perhaps with a field of a wrong type,
     a field missing or an unknown field, or any JSON value at all."""
     how = draw(st.sampled_from(["as is"] * 6 + ["wrong type", "missing", "unknown", "any"]))
@@ -293,7 +312,7 @@ def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool) -> Any:
     if how == "any":
         return draw(JSON)
     kind = draw(st.sampled_from(WEIGHTED_KINDS))
-    fields = draw(well_formed(w, kind))
+    fields = draw(well_formed(w, kind, out))
     if how == "wrong type" and fields:
         fields[draw(st.sampled_from(sorted(fields)))] = draw(JSON)
     elif how == "missing" and fields:
@@ -304,14 +323,14 @@ def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool) -> Any:
 
 
 @st.composite
-def messages(draw: st.DrawFn, w: SegmentWidget) -> Any:
+def messages(draw: st.DrawFn, w: SegmentWidget, out: str) -> Any:
     """A batch of well-formed actions; of actions some of them malformed; or one with a broken
-    request, actions list or fields, or another message altogether."""
+    request, actions list or fields, or another message altogether. Exports go under ``out``."""
     how = draw(st.sampled_from(["well formed"] * 5 + ["mixed"] * 3 + ["request", "actions"]
                                + ["field", "type", "any"]))  # fmt: skip
     mixed = how != "well formed"
     content = batch(
-        *draw(st.lists(actions(w, mixed), min_size=1, max_size=5)), request=next(_requests)
+        *draw(st.lists(actions(w, mixed, out), min_size=1, max_size=5)), request=next(_requests)
     )
     if how in ("request", "actions", "type"):
         content[how] = draw(JSON)
@@ -398,7 +417,12 @@ def deliver(w: SegmentWidget, content: Any) -> None:
 )
 @given(data=st.data())
 def test_any_batch_ends_in_a_clear_error_or_a_valid_change(new_predictor, data):
-    with tempfile.TemporaryDirectory() as work, single_torch_thread():
+    with (
+        tempfile.TemporaryDirectory() as work,
+        tempfile.TemporaryDirectory() as out,
+        contextlib.chdir(out),  # a folder of a wrong type that is a string: a relative path
+        single_torch_thread(),
+    ):
         # a work folder in some examples (every commit fsyncs: slow)
         workdir = data.draw(st.sampled_from([None, None, None, work]), label="workdir")
         structures = data.draw(st.sampled_from([None, ["a", "b"]]), label="structures")
@@ -411,7 +435,7 @@ def test_any_batch_ends_in_a_clear_error_or_a_valid_change(new_predictor, data):
             other = {"kind": "structure", "name": "b"}
             deliver(w, batch(other, {"kind": "navigate", "index": 0, "by": 0}, request=0))
         for _ in range(data.draw(st.integers(1, 8), label="batches")):
-            deliver(w, data.draw(messages(w)))
+            deliver(w, data.draw(messages(w, out)))
         # whatever happened, undo and redo still work
         log, mask = w.session.interactions, w.session.mask
         deliver(w, batch({"kind": "undo"}, request=next(_requests)))

@@ -193,9 +193,14 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         i = checked_index(i, len(self))
         if i in self._accepted:
             return "accepted"
+        return "in progress" if self.image_prompts(i) else "todo"
+
+    def image_prompts(self, i: int) -> Prompts:
+        """Image i's prompts for the current structure, as they stand (accepted images keep
+        theirs: how many an image took is the in-context gain, image after image)."""
+        i = checked_index(i, len(self))
         annotation = self._part.annotations.get(i)
-        log = annotation.current.prompts if annotation else self._part.saved_logs.get(i)
-        return "in progress" if log else "todo"
+        return annotation.current.prompts if annotation else self._part.saved_logs.get(i, Prompts())
 
     # ---- accepting and moving ----------------------------------------------------------------
 

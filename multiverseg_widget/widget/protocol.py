@@ -26,6 +26,8 @@ STEPS = ("undo", "redo", "clear", "suggest")
 STRUCTURE_ACTIONS = ("structure", "add_structure", "rename_structure")
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
 MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
+EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's export control's
+MAX_PATH = 4096  # characters of an export folder's path
 
 _REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -103,8 +105,18 @@ class RenameStructure:
     new: str
 
 
+@dataclass(frozen=True)
+class Export:
+    """Write the accepted masks to ``folder`` (relative: to the kernel's working directory)."""
+
+    format: str
+    folder: str
+
+
 StructureAction = SwitchStructure | AddStructure | RenameStructure
-Action = Interact | Paint | Erase | Step | Accept | Navigate | RemoveContext | StructureAction
+Action = (
+    Interact | Paint | Erase | Step | Accept | Navigate | RemoveContext | StructureAction | Export
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ _FIELDS: dict[str, set[str]] = {
     "structure": {"name"},
     "add_structure": {"name"},
     "rename_structure": {"old", "new"},
+    "export": {"format", "folder"},
     **{kind: set() for kind in STEPS},
 }
 _OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}}
@@ -202,6 +215,8 @@ def _action(entry: Any) -> Action:
         return AddStructure(_name(entry["name"]))
     if kind == "rename_structure":
         return RenameStructure(_name(entry["old"]), _name(entry["new"]))
+    if kind == "export":
+        return Export(_export_format(entry["format"]), _folder(entry["folder"]))
     return Step(kind)  # one of STEPS, the kinds left
 
 
@@ -228,6 +243,20 @@ def _name(value: Any) -> str:
         raise ValueError(f"a structure name must be a string, got {_short(value)}")
     if len(value) > MAX_NAME:
         raise ValueError(f"a structure name has at most {MAX_NAME} characters, got {len(value)}")
+    return value
+
+
+def _export_format(value: Any) -> str:
+    if value not in EXPORT_FORMATS:
+        raise ValueError(f"export format {_short(value)} is not one of {', '.join(EXPORT_FORMATS)}")
+    return cast(str, value)
+
+
+def _folder(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"an export folder must be a non-empty path, got {_short(value)}")
+    if len(value) > MAX_PATH or "\0" in value:
+        raise ValueError(f"an export folder is a path of at most {MAX_PATH} characters, no NUL")
     return value
 
 

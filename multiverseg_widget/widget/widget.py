@@ -8,7 +8,10 @@ synced state update: the mask and the image as binary buffers, the interaction l
 the dataset's progress, the context gallery and ``ack``, the id of the request that is done.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
 structures' accepted masks of the image are sent to be drawn as faint contours, each structure in
-its colour. Colours are the widget's (``colors``), not the session's.
+its colour. Colours are the widget's (``colors``), not the session's. ``prompts_per_accept`` is
+the number of prompts each image of the context set took, in the order they joined (the
+in-context gain chart), and the widget exports the accepted masks on request
+(``{"kind": "export", "format", "folder"}``).
 """
 
 from __future__ import annotations
@@ -21,20 +24,20 @@ from typing import Any
 import anywidget
 import numpy as np
 import traitlets
-from PIL import Image
 
 from ..annotation.editing import DEFAULT_BRUSH
 from ..annotation.session import Session
 from ..model.predictor import Predictor
-from ..model.preprocessing import to_gray_unit
 from ..prompts import Prompts, Stroke, rasterise
-from .codec import DTYPES, encode_array
+from .codec import encode_array
+from .display import Thumbnails, displayable, others, palette
 from .model_info import describe_model
 from .protocol import (
     Accept,
     Action,
     AddStructure,
     Erase,
+    Export,
     Interact,
     Navigate,
     Paint,
@@ -47,9 +50,6 @@ from .protocol import (
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
-THUMBNAIL = 64  # longest side of a context thumbnail, in pixels
-# structure k's default colour is PALETTE[k % 8]; no green or red: those are the prompts' signs
-PALETTE = ("#ffaa00", "#00bfff", "#ff4fa3", "#b388ff", "#ffe04d", "#26c6da", "#a1887f", "#f5f5f5")
 COLOR = re.compile(r"#[0-9a-f]{6}")
 VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
 SURE = 0.8  # after a suggestion, the open images less confident than this are counted
@@ -100,6 +100,11 @@ class SegmentWidget(anywidget.AnyWidget):
     confidence = traitlets.List(
         help="per image: the confidence of the session's last propagation, None where it has none"
     ).tag(sync=True)
+    prompts_per_accept = traitlets.List(
+        traitlets.Int(),
+        help="the prompts each image of the current context set took, in the order they joined "
+        "(the in-context gain chart)",
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -121,7 +126,7 @@ class SegmentWidget(anywidget.AnyWidget):
                 if name in VIEW and name not in given:
                     setattr(self, name, value)
         self._shown_index: int | None = None
-        self._thumbnails: dict[tuple[str, int], tuple[np.ndarray, dict[str, Any]]] = {}
+        self._thumbnails = Thumbnails()
         self.on_msg(self._on_msg)
         self.observe(self._keep_view, names=list(VIEW))
         self.refresh()
@@ -148,7 +153,7 @@ class SegmentWidget(anywidget.AnyWidget):
         s = self.session
         with self.hold_sync():
             if self._shown_index != s.index:
-                self.image = encode_array(_displayable(s.image))
+                self.image = encode_array(displayable(s.image))
                 self._shown_index = s.index
             self.mask = encode_array(s.mask)
             log = s.interactions
@@ -159,14 +164,15 @@ class SegmentWidget(anywidget.AnyWidget):
             self.name = s.names[s.index]
             self.structures = s.structures
             self.structure = s.structure
-            self.colors = self.colors + _palette(len(self.colors), len(s.structures))
-            self.others = self._others()
+            self.colors = self.colors + palette(len(self.colors), len(s.structures))
+            self.others = others(s)
             self.statuses = [s.status(i) for i in range(len(s))]
-            self.gallery = [self._thumbnail(i) for i in s.context_indices]
+            self.gallery = [self._thumbnails(s, i) for i in s.context_indices]
             self.seconds = 0.0 if s.prediction is None else float(s.prediction.seconds)
             self.model_info = describe_model(s.model)
             known = {} if s.propagated is None else s.propagated.confidence
             self.confidence = [None if i not in known else float(known[i]) for i in range(len(s))]
+            self.prompts_per_accept = [len(s.image_prompts(i)) for i in s.context_indices]
             self.error = error
             self.notice = notice
 
@@ -215,6 +221,8 @@ class SegmentWidget(anywidget.AnyWidget):
                 s.rename_structure(old, new)
             case Accept(allow_empty):
                 s.accept(allow_empty=allow_empty)
+            case Export(format, folder):
+                return self._export(format, folder)
             case Step("suggest"):
                 return self._suggest()
             case Step(kind):
@@ -247,6 +255,13 @@ class SegmentWidget(anywidget.AnyWidget):
             f"{below} of {len(open_)} open images below {SURE:.0%}"
         )
 
+    def _export(self, format: str, folder: str) -> str:
+        """Write the accepted masks to ``folder`` (relative: to the kernel's working directory);
+        says how many files were written, and where."""
+        files = self.session.export(folder, format=format)
+        n = len(files)
+        return f"exported {n} {format} file{'' if n == 1 else 's'} to {Path(folder).resolve()}"
+
     def _paint(self, stroke: Stroke) -> None:
         """Add the stroke's pixels to the mask (positive) or erase them, as one hand edit:
         undoable and saved like ``set_mask``. A stroke that changes nothing is no step."""
@@ -277,41 +292,6 @@ class SegmentWidget(anywidget.AnyWidget):
             raise ValueError(f"erase positions {outside} are not in the log of {len(sent)} entries")
         s.remove(list(a.positions))
 
-    # ---- what the browser shows ------------------------------------------------------------
-
-    def _others(self) -> list[dict[str, Any]]:
-        """The other structures' accepted masks of the current image, those not empty."""
-        s = self.session
-        return [
-            {"name": name, "mask": encode_array(mask)}
-            for name, mask in s.accepted_masks(s.index).items()
-            if name != s.structure and mask.any()
-        ]
-
-    def _thumbnail(self, i: int) -> dict[str, Any]:
-        """A context item's thumbnail (gray uint8 and mask, longest side THUMBNAIL), cached per
-        structure."""
-        mask = self.session.accepted[i]
-        key = (self.session.structure, i)
-        cached = self._thumbnails.get(key)
-        if cached is None or cached[0] is not mask:
-            gray = (to_gray_unit(self.session.dataset.images[i]) * 255).astype(np.uint8)
-            height, width = gray.shape
-            k = THUMBNAIL / max(height, width)
-            size = (max(1, round(width * k)), max(1, round(height * k)))
-            small = np.asarray(Image.fromarray(gray).resize(size, Image.Resampling.BOX))
-            small_mask = Image.fromarray(mask.astype(np.uint8)).resize(
-                size, Image.Resampling.NEAREST
-            )
-            item = {
-                "index": i,
-                "name": self.session.names[i],
-                "image": encode_array(small),
-                "mask": encode_array(np.asarray(small_mask)),
-            }
-            self._thumbnails[key] = cached = (mask, item)
-        return cached[1]
-
 
 def annotate(
     images_or_folder: Any,
@@ -327,20 +307,3 @@ def annotate(
             raise ValueError("a Session has its model and work folder: pass the Session alone")
         return SegmentWidget(images_or_folder)
     return SegmentWidget(Session(images_or_folder, model=model, workdir=workdir, **options))
-
-
-def _palette(start: int, stop: int) -> list[str]:
-    """The default colours of structures start .. stop - 1."""
-    return [PALETTE[k % len(PALETTE)] for k in range(start, stop)]
-
-
-def _displayable(image: np.ndarray) -> np.ndarray:
-    """The image as the browser windows it: raw values, gray or RGB, in a dtype the codec has."""
-    a = np.asarray(image)
-    if a.ndim == 3:
-        a = a[..., 0] if a.shape[-1] == 1 else a[..., :3]
-    if a.dtype == bool:
-        return a.astype(np.uint8) * 255
-    if a.dtype.name in DTYPES:
-        return a
-    return a.astype(np.float32)

@@ -155,6 +155,17 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert state["accepted_pixels"]["0"] == before_accept
     assert seen["index"] == "1" and page.locator(".mvw-thumb").count() == 1
     assert list((widget.workdir / "masks").glob("*.png"))
+    # the in-context gain chart: one bar, the 3 prompts image 1 took
+    assert page.locator(".mvw-chart rect").count() == 1
+    assert page.locator(".mvw-chart").get_attribute("aria-label") == "3"
+    # the export control: the format, a folder, the button; the status line says what it wrote
+    out = widget.workdir.parent / f"{widget.workdir.name}-exported"  # beside the work folder
+    page.get_by_label("export format").select_option("tiff")
+    page.get_by_label("export folder").fill(str(out))
+    page.get_by_role("button", name="Export", exact=True).click()
+    wait_until_idle(page)
+    assert len(list(out.iterdir())) == 1
+    assert "exported 1 tiff file to" in page.locator(".mvw-status-text").inner_text()
 
     page.locator(".mvw-thumb canvas").click()  # the gallery opens the context image
     assert wait_until_idle(page)["index"] == "0"

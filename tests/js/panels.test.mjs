@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellKind, imageState, modelLine, statusNotice } from "../../js/panels.js";
+import { cellKind, chartBars, imageState, modelLine, statusNotice } from "../../js/panels.js";
 
 test("the status line says what state the image is in, and its propagation's confidence", () => {
   assert.equal(imageState("todo", false, null), "new");
@@ -26,4 +26,13 @@ test("while a suggestion is on its way the status says the open images are being
   assert.match(statusNotice(true, "old news"), /predicting the open images/);
   assert.equal(statusNotice(false, "suggested: the least sure, confidence 62%"), "suggested: the least sure, confidence 62%");
   assert.equal(statusNotice(false, ""), "");
+});
+
+test("the in-context gain chart: one bar per accepted image, in order, as tall as its prompts", () => {
+  assert.deepEqual(chartBars([], 100, 20), []);
+  const bars = chartBars([4, 2, 0], 30, 20);
+  assert.deepEqual(bars.map((b) => [b.x, b.w, b.h, b.y]), [[0, 9, 20, 0], [10, 9, 10, 10], [20, 9, 1, 19]]);
+  assert.equal(bars[1].title, "accepted image 2: 2 prompts");
+  assert.equal(chartBars([1], 10, 8)[0].title, "accepted image 1: 1 prompt");
+  assert.equal(chartBars([0, 0], 10, 8)[0].h, 1); // no prompt at all: still a bar to see
 });

@@ -1517,14 +1517,15 @@ const { stageSize } = __view;
 // @ts-check
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
-// (with the model in use), error line, progress strip and context gallery; and the layout that
+// (with the model in use), error line, progress strip, in-context gain chart (prompts per accepted
+// image), context gallery and export control; and the layout that
 // fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
+/** @import { ExportFormat, ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -1532,6 +1533,9 @@ const { stageSize } = __view;
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
 const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
+/** The export control's formats (widget/protocol.py EXPORT_FORMATS). @type {ExportFormat[]} */
+const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
+const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
  * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters".
@@ -1575,6 +1579,26 @@ function imageState(status, inContext, confidence) {
  */
 function statusNotice(suggesting, notice) {
   return suggesting ? "suggest next: predicting the open images from the context set…" : notice;
+}
+
+/**
+ * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
+ * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
+ * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
+ * @param {number[]} counts
+ * @param {number} width
+ * @param {number} height
+ * @returns {{x: number, y: number, w: number, h: number, title: string}[]}
+ */
+function chartBars(counts, width, height) {
+  if (!counts.length) return [];
+  const most = Math.max(1, ...counts);
+  const step = width / counts.length;
+  return counts.map((n, k) => {
+    const h = Math.max(1, (n / most) * height);
+    const title = `accepted image ${k + 1}: ${n} prompt${n === 1 ? "" : "s"}`;
+    return { x: k * step, y: height - h, w: Math.max(1, step - 1), h, title };
+  });
 }
 
 /**
@@ -1718,12 +1742,33 @@ function createPanels(model, on) {
   const progressText = h("span", { className: "mvw-label" });
   const gallery = h("div", { className: "mvw-gallery" });
   const galleryTitle = h("div", { className: "mvw-label" });
+  // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
+  const parse = h("template");
+  parse.innerHTML = `<svg class="mvw-chart" width="${CHART.width}" height="${CHART.height}" role="img"></svg>`;
+  const chart = /** @type {SVGSVGElement} */ (parse.content.firstElementChild);
+  /** @param {string} tag */
+  const svg = (tag) => document.createElementNS(chart.namespaceURI, tag);
+  const chartText = h("span", { className: "mvw-label" });
+  const chartBar = h("div", { className: "mvw-toolbar", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart]);
+  const exportFormat = h("select", { title: "export format", "aria-label": "export format" },
+    EXPORT_FORMATS.map((f) => h("option", { value: f, textContent: f })));
+  const exportFolder = h("input", {
+    type: "text", className: "mvw-export-folder", value: "masks/", "aria-label": "export folder",
+    title: "the folder to export to (relative: to the kernel's working directory)",
+  });
+  const exportButton = h("button", {
+    textContent: "Export", title: "write the accepted masks to the folder",
+    onclick: () => on.send({ kind: "export", format: /** @type {ExportFormat} */ (exportFormat.value), folder: exportFolder.value.trim() }),
+  });
+  const exportBar = h("div", { className: "mvw-toolbar mvw-export" }, [
+    h("span", { className: "mvw-label", textContent: "export" }), exportFormat, exportFolder, exportButton,
+  ]);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, modelText]),
     errorLine,
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
-    galleryTitle, gallery,
+    chartBar, galleryTitle, gallery, exportBar,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -1952,13 +1997,33 @@ function createPanels(model, on) {
     );
   }
 
+  /** The in-context gain chart: the prompts each accepted image of the structure took. */
+  function renderChart() {
+    const counts = model.get("prompts_per_accept");
+    chartText.textContent = `${model.get("structure")}: prompts per accepted image`;
+    chart.setAttribute("aria-label", counts.length ? counts.join(", ") : "no image accepted here yet");
+    chart.replaceChildren(
+      ...chartBars(counts, CHART.width, CHART.height).map((bar) => {
+        const rect = svg("rect");
+        for (const [name, value] of Object.entries({ x: bar.x, y: bar.y, width: bar.w, height: bar.h })) {
+          rect.setAttribute(name, String(value));
+        }
+        const title = svg("title");
+        title.textContent = bar.title;
+        rect.append(title);
+        return rect;
+      }),
+    );
+    chartBar.hidden = !counts.length;
+  }
+
   return {
-    root, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
+    root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
     showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
   };
 }
 
-return { modelLine, toolButtons, imageState, statusNotice, cellKind, createPanels };
+return { modelLine, toolButtons, imageState, statusNotice, chartBars, cellKind, createPanels };
 })();
 
 // ---- protocol.js
@@ -2022,8 +2087,17 @@ const { erasedPositions } = __strokes;
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
+ * The formats of the export control (the kernel's EXPORT_FORMATS, widget/protocol.py).
+ * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
+ */
+/**
+ * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
+ * the kernel's notice says how many files it wrote, and where.
+ * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
+ */
+/**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | StructuresAction} Action
+ *   | RemoveContextAction | StructuresAction | ExportAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -2039,7 +2113,7 @@ const { erasedPositions } = __strokes;
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | StructuresAction} Queued
+ *   | StructuresAction | ExportAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -2069,7 +2143,9 @@ const { erasedPositions } = __strokes;
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
  * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
- * what the last request found out (why the image suggested), "" if nothing.
+ * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
+ * the current structure's images accepted in this widget, in the order accepted, each with the
+ * length of its interaction log when accepted (the in-context gain chart).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -2092,6 +2168,7 @@ const { erasedPositions } = __strokes;
  *   others: OtherMask[],
  *   model_info: ModelInfo,
  *   confidence: (number | null)[],
+ *   prompts_per_accept: number[],
  * }} Traits
  */
 
@@ -2548,6 +2625,7 @@ function render({ model, el }) {
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
     "change:model_info": panels.showModel,
+    "change:prompts_per_accept change:structure": panels.renderChart,
     change: showStatus,
   };
   for (const [event, fn] of Object.entries(listeners)) model.on(event, fn);
@@ -2567,6 +2645,7 @@ function render({ model, el }) {
   panels.renderGallery();
   panels.renderStructures();
   panels.showModel();
+  panels.renderChart();
   showStatus();
 
   return () => {
