@@ -47,6 +47,11 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
  */
 /**
+ * Put accepted image `index` back into the context set at entry `position` (absent: at the end):
+ * what the status line's Undo sends after a RemoveContextAction.
+ * @typedef {{kind: "add_context", index: number, position?: number}} AddContextAction
+ */
+/**
  * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
  * @typedef {{kind: "structure", name: string}} StructureAction
  */
@@ -67,7 +72,7 @@ import { erasedPositions } from "./strokes.js";
  */
 /**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | StructuresAction | ExportAction} Action
+ *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -83,7 +88,7 @@ import { erasedPositions } from "./strokes.js";
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | StructuresAction | ExportAction} Queued
+ *   | AddContextAction | StructuresAction | ExportAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------

@@ -172,6 +172,38 @@ def test_remove_context_and_max_context(nuclei, small_predictor):
     assert session.context_indices == [1, 2, 0]
 
 
+def test_add_to_context_undoes_remove_context_and_resumes(tmp_path, nuclei, small_predictor):
+    work = tmp_path / "work"
+    session = Session(nuclei["images"][:5], model=small_predictor, workdir=work)
+    for i in range(3):
+        session.set_mask(nuclei["masks"][i])
+        session.accept()
+    session.remove_context(1)
+    assert session.context_indices == [0, 2]
+    session.add_to_context(1, position=1)
+    assert session.context_indices == [0, 1, 2]
+    session.remove_context(0)
+    session.add_to_context(0)
+    assert session.context_indices == [1, 2, 0]
+    resumed = Session(nuclei["images"][:5], model=small_predictor, workdir=work)
+    assert resumed.context_indices == [1, 2, 0]
+    files, before = folder_snapshot(work), resumed.context_indices
+    for i, position, message in [
+        (0, None, "already in the context set"),
+        (3, None, "not accepted"),
+        (9, None, "image index"),
+        (True, None, "image index"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            resumed.add_to_context(i, position)
+        assert resumed.context_indices == before and folder_snapshot(work) == files
+    resumed.remove_context(0)
+    files, before = folder_snapshot(work), resumed.context_indices
+    with pytest.raises(ValueError, match="position"):
+        resumed.add_to_context(1, position=3)
+    assert resumed.context_indices == before and folder_snapshot(work) == files
+
+
 def _state_of(session: Session) -> tuple:
     return (
         session.index,

@@ -235,6 +235,28 @@ def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
     assert widget.index == 0 and np.array_equal(decode_array(widget.image), images[0])
     send(widget, {"kind": "remove_context", "entry": 0})
     assert widget.gallery == [] and session.context_indices == [] and 0 in session.accepted
+    assert widget.notice == "image 1 left the context set"  # the status line offers Undo
+
+
+def test_undo_puts_a_removed_image_back_into_the_context_set(widget):
+    session = widget.session
+    send(widget, click(100, 120), {"kind": "accept"}, click(100, 120), {"kind": "accept"})
+    assert session.context_indices == [0, 1]
+    send(widget, {"kind": "remove_context", "entry": 0})
+    assert widget.notice == "image 1 left the context set" and session.context_indices == [1]
+    send(widget, {"kind": "add_context", "index": 0, "position": 0})  # Undo
+    assert session.context_indices == [0, 1] and [g["index"] for g in widget.gallery] == [0, 1]
+    assert widget.error == "" and widget.notice == ""
+    for action, message in [
+        ({"kind": "add_context", "index": 0}, "already in the context set"),
+        ({"kind": "add_context", "index": 3}, "image 3 is not accepted"),
+        ({"kind": "add_context", "index": 9}, "image index must be an int in [0, 4)"),
+        ({"kind": "add_context", "index": "0"}, "context image index must be an int"),
+    ]:
+        send(widget, action)
+        assert message in widget.error and session.context_indices == [0, 1]
+    send(widget, {"kind": "remove_context", "entry": 1}, {"kind": "add_context", "index": 1})
+    assert session.context_indices == [0, 1] and widget.error == ""
 
 
 def test_an_empty_mask_is_accepted_only_once_the_user_confirmed_it(widget):

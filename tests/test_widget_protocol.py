@@ -30,6 +30,7 @@ from multiverseg_widget.widget.protocol import (
     STEPS,
     STRUCTURE_ACTIONS,
     Accept,
+    AddContext,
     AddStructure,
     Erase,
     Export,
@@ -48,8 +49,8 @@ from multiverseg_widget.widget.widget import SegmentWidget
 from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "accept", *STEPS]
-KINDS += [*STRUCTURE_ACTIONS, "mask", "export"]
+KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "add_context", "accept"]
+KINDS += [*STEPS, *STRUCTURE_ACTIONS, "mask", "export"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
 # structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
@@ -84,6 +85,9 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "navigate", "index": None, "by": -2},
             {"kind": "navigate", "index": 3, "by": 0},
             {"kind": "remove_context", "entry": 1},
+            {"kind": "add_context", "index": 4},
+            {"kind": "add_context", "index": 4, "position": 0},
+            {"kind": "add_context", "index": 4, "position": None},
             {"kind": "suggest"},
             {"kind": "accept"},
             {"kind": "accept", "allow_empty": True},
@@ -107,6 +111,9 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         Navigate(None, -2),
         Navigate(3, 0),
         RemoveContext(1),
+        AddContext(4),
+        AddContext(4, 0),
+        AddContext(4),
         Step("suggest"),
         Accept(False),
         Accept(True),
@@ -143,6 +150,10 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "navigate", "index": -1, "by": 0}), "index must not be negative"),
         (batch({"kind": "navigate", "index": None, "by": 2**60}), "step 1152921504606846976 is"),
         (batch({"kind": "remove_context", "entry": "0"}), "context entry must be an int"),
+        (batch({"kind": "add_context"}), "add_context lacks ['index']"),
+        (batch({"kind": "add_context", "index": 1.0}), "context image index must be an int"),
+        (batch({"kind": "add_context", "index": 1, "position": -1}), "position must not be neg"),
+        (batch({"kind": "add_context", "index": 1, "entry": 0}), "unknown fields ['entry']"),
         (batch({"kind": "click", "x": 1, "y": 2}), "click lacks ['positive']"),
         (batch({"kind": "click", "x": 10**400, "y": 2, "positive": True}), "out of range"),
         (batch({"kind": "box", "box": [1, 1, 1, 5]}), "zero area"),
@@ -202,14 +213,15 @@ def test_the_js_protocol_names_the_same_action_kinds():
     source = (ROOT / "js" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
-    others = {"paint", "erase", "navigate", "remove_context", "accept", "mask", "export"}
+    others = {"paint", "erase", "navigate", "remove_context", "add_context", "accept", "mask"}
+    others.add("export")
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
 FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new", "allow_empty"]
-FIELDS += ["format", "folder"]
+FIELDS += ["format", "folder", "position"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -235,7 +247,7 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
         assert str(error)
         return
     assert parsed.request == content["request"] == request_id(content)
-    kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext, Export)
+    kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext, AddContext, Export)
     for action in parsed.actions:
         assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
@@ -283,6 +295,7 @@ def well_formed(w: SegmentWidget, kind: str, out: str) -> st.SearchStrategy:
         },
         "navigate": {"index": st.none() | st.integers(-1, len(SHAPES)), "by": st.integers(-3, 3)},
         "remove_context": {"entry": st.integers(-1, len(w.session.context_indices))},
+        "add_context": {"index": st.integers(-1, len(SHAPES))},
         "structure": {"name": known},
         "add_structure": {"name": new},
         "rename_structure": {"old": known, "new": new},
@@ -291,7 +304,11 @@ def well_formed(w: SegmentWidget, kind: str, out: str) -> st.SearchStrategy:
             "folder": st.sampled_from([f"{out}/masks", f"{out}/a/b/", "", " "]),
         },
     }.get(kind, {})
-    optional = {"accept": {"allow_empty": st.booleans()}}.get(kind, {})  # confirmed in the browser
+    entries = len(w.session.context_indices)
+    optional = {  # allow_empty: confirmed in the browser; position: where Undo puts it back
+        "accept": {"allow_empty": st.booleans()},
+        "add_context": {"position": st.none() | st.integers(-1, entries + 1)},
+    }.get(kind, {})
     return st.fixed_dictionaries(fields, optional=optional).map(
         lambda f: {k: _json(v) for k, v in f.items()}
     )

@@ -54,6 +54,22 @@ class StructureLabels:
         self._structures[name] = Structure(name)
         self._commit()
 
+    def add_to_context(self, i: int, position: int | None = None) -> None:
+        """Put accepted image i back into the current structure's context set, at ``position``
+        (default: the end); what undoes ``remove_context``."""
+        part = self._structures[self._current]
+        i = checked_index(i, len(self.dataset.images))
+        if i not in part.accepted:
+            raise ValueError(f"image {i} is not accepted, so it cannot join the context set")
+        if i in part.context:
+            raise ValueError(f"image {i} is already in the context set")
+        members = part.context.members
+        end = len(members)
+        position = end if position is None else checked_index(position, end + 1, "position")
+        members.insert(position, i)
+        self._commit(part=part.record(context=tuple(members)))
+        part.context.set(members)
+
     def rename_structure(self, old: str, new: str) -> None:
         if old not in self._structures:
             raise ValueError(f"no structure named {old!r}; the structures are {self.structures}")

@@ -86,6 +86,15 @@ class RemoveContext:
 
 
 @dataclass(frozen=True)
+class AddContext:
+    """Put accepted image ``index`` back into the context set, at entry ``position`` (None: at
+    the end): what undoes a RemoveContext."""
+
+    index: int
+    position: int | None = None
+
+
+@dataclass(frozen=True)
 class SwitchStructure:
     """Annotate structure ``name`` from now on."""
 
@@ -115,7 +124,16 @@ class Export:
 
 StructureAction = SwitchStructure | AddStructure | RenameStructure
 Action = (
-    Interact | Paint | Erase | Step | Accept | Navigate | RemoveContext | StructureAction | Export
+    Interact
+    | Paint
+    | Erase
+    | Step
+    | Accept
+    | Navigate
+    | RemoveContext
+    | AddContext
+    | StructureAction
+    | Export
 )
 
 
@@ -134,13 +152,14 @@ _FIELDS: dict[str, set[str]] = {
     "paint": {"points", "positive", "width"},
     "navigate": {"index", "by"},
     "remove_context": {"entry"},
+    "add_context": {"index"},
     "structure": {"name"},
     "add_structure": {"name"},
     "rename_structure": {"old", "new"},
     "export": {"format", "folder"},
     **{kind: set() for kind in STEPS},
 }
-_OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}}
+_OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}, "add_context": {"position"}}
 
 
 def request_id(content: Mapping[str, Any]) -> int | None:
@@ -209,6 +228,10 @@ def _action(entry: Any) -> Action:
         return Navigate(index, _int(entry["by"], "navigate step", signed=True))
     if kind == "remove_context":
         return RemoveContext(_int(entry["entry"], "context entry"))
+    if kind == "add_context":
+        position = entry.get("position")
+        position = None if position is None else _int(position, "context position")
+        return AddContext(_int(entry["index"], "context image index"), position)
     if kind == "structure":
         return SwitchStructure(_name(entry["name"]))
     if kind == "add_structure":

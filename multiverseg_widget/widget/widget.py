@@ -35,6 +35,7 @@ from .model_info import describe_model
 from .protocol import (
     Accept,
     Action,
+    AddContext,
     AddStructure,
     Erase,
     Export,
@@ -212,7 +213,11 @@ class SegmentWidget(anywidget.AnyWidget):
             case Navigate():
                 self._navigate(action)
             case RemoveContext(entry):
+                members = s.context_indices
                 s.remove_context(entry)
+                return f"image {members[entry] + 1} left the context set"
+            case AddContext(index, position):
+                s.add_to_context(index, position)
             case SwitchStructure(name):
                 s.structure = name
             case AddStructure(name):

@@ -166,6 +166,15 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     wait_until_idle(page)
     assert len(list(out.iterdir())) == 1
     assert "exported 1 tiff file to" in page.locator(".mvw-status-text").inner_text()
+    # the gallery's × takes the image out of the context set; the status line's Undo puts it back
+    page.locator(".mvw-thumb .mvw-remove").click()
+    wait_until_idle(page)
+    assert kernel_state(widget)["context"] == [] and page.locator(".mvw-thumb").count() == 0
+    assert "image 1 left the context set" in page.locator(".mvw-status-text").inner_text()
+    page.locator(".mvw-undo-context").click()
+    wait_until_idle(page)
+    assert kernel_state(widget)["context"] == [0] and page.locator(".mvw-thumb").count() == 1
+    assert page.locator(".mvw-undo-context").is_hidden()
 
     page.locator(".mvw-thumb canvas").click()  # the gallery opens the context image
     assert wait_until_idle(page)["index"] == "0"

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellKind, chartBars, imageState, modelLine, statusNotice } from "../../js/panels.js";
+import { cellKind, chartBars, imageState, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
 
 test("the status line says what state the image is in, and its propagation's confidence", () => {
   assert.equal(imageState("todo", false, null), "new");
@@ -35,4 +35,11 @@ test("the in-context gain chart: one bar per accepted image, in order, as tall a
   assert.equal(bars[1].title, "accepted image 2: 2 prompts");
   assert.equal(chartBars([1], 10, 8)[0].title, "accepted image 1: 1 prompt");
   assert.equal(chartBars([0, 0], 10, 8)[0].h, 1); // no prompt at all: still a bar to see
+});
+
+test("the status line offers Undo while the notice says the removed image left", () => {
+  assert.equal(offersUndo("image 3 left the context set", { index: 2, entry: 0 }), true);
+  assert.equal(offersUndo("image 3 left the context set", { index: 1, entry: 0 }), false);
+  assert.equal(offersUndo("image 3 left the context set", null), false);
+  assert.equal(offersUndo("", { index: 2, entry: 0 }), false);
 });

@@ -1582,6 +1582,16 @@ function statusNotice(suggesting, notice) {
 }
 
 /**
+ * Whether the status line offers to undo `removed` (the image the gallery's × took out of the
+ * context set, and the entry it held): while the kernel's notice is still that it left.
+ * @param {string} notice
+ * @param {{index: number, entry: number} | null} removed
+ */
+function offersUndo(notice, removed) {
+  return removed !== null && notice === `image ${removed.index + 1} left the context set`;
+}
+
+/**
  * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
  * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
  * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
@@ -1731,6 +1741,16 @@ function createPanels(model, on) {
   const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox, confirmBox]);
   const spinner = h("span", { className: "mvw-busy" });
   const statusText = h("span", { className: "mvw-status-text" });
+  /** @type {{index: number, entry: number} | null} the image the gallery's × took out last */
+  let removed = null;
+  const undoButton = h("button", {
+    className: "mvw-undo-context", textContent: "Undo", hidden: true, title: "put the image back into the context set",
+    onclick: () => {
+      if (removed) on.send({ kind: "add_context", index: removed.index, position: removed.entry });
+      removed = null;
+      undoButton.hidden = true;
+    },
+  });
   const errorText = h("span", { className: "mvw-error" });
   const errorLine = h("div", { className: "mvw-error-line", hidden: true, role: "alert" }, [
     errorText, h("button", { textContent: "×", title: "dismiss", "aria-label": "dismiss the error", onclick: dismissError }),
@@ -1765,7 +1785,7 @@ function createPanels(model, on) {
   ]);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, modelText]),
+    h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
     errorLine,
     h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
     chartBar, galleryTitle, gallery, exportBar,
@@ -1933,6 +1953,7 @@ function createPanels(model, on) {
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
+    undoButton.hidden = suggesting || !offersUndo(notice, removed);
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -1990,7 +2011,10 @@ function createPanels(model, on) {
           h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
           h("button", {
             className: "mvw-remove", textContent: "×", title: "remove from the context set",
-            onclick: () => on.send({ kind: "remove_context", entry: k }),
+            onclick: () => {
+              removed = { index: item.index, entry: k };
+              on.send({ kind: "remove_context", entry: k });
+            },
           }),
         ]),
       ),
@@ -2023,7 +2047,7 @@ function createPanels(model, on) {
   };
 }
 
-return { modelLine, toolButtons, imageState, statusNotice, chartBars, cellKind, createPanels };
+return { modelLine, toolButtons, imageState, statusNotice, offersUndo, chartBars, cellKind, createPanels };
 })();
 
 // ---- protocol.js
@@ -2077,6 +2101,11 @@ const { erasedPositions } = __strokes;
  * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
  */
 /**
+ * Put accepted image `index` back into the context set at entry `position` (absent: at the end):
+ * what the status line's Undo sends after a RemoveContextAction.
+ * @typedef {{kind: "add_context", index: number, position?: number}} AddContextAction
+ */
+/**
  * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
  * @typedef {{kind: "structure", name: string}} StructureAction
  */
@@ -2097,7 +2126,7 @@ const { erasedPositions } = __strokes;
  */
 /**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | StructuresAction | ExportAction} Action
+ *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -2113,7 +2142,7 @@ const { erasedPositions } = __strokes;
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | StructuresAction | ExportAction} Queued
+ *   | AddContextAction | StructuresAction | ExportAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
