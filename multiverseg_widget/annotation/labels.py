@@ -40,8 +40,7 @@ class StructureLabels:
 
     @structure.setter
     def structure(self, name: str) -> None:
-        if name not in self._structures:
-            raise ValueError(f"no structure named {name!r}; the structures are {self.structures}")
+        self._check_known(name)
         if name == self._current:
             return
         self._commit(structure=name)
@@ -67,12 +66,11 @@ class StructureLabels:
         end = len(members)
         position = end if position is None else checked_index(position, end + 1, "position")
         members.insert(position, i)
-        self._commit(part=part.record(context=tuple(members)))
+        self._commit(parts={self._current: part.record(context=tuple(members))})
         part.context.set(members)
 
     def rename_structure(self, old: str, new: str) -> None:
-        if old not in self._structures:
-            raise ValueError(f"no structure named {old!r}; the structures are {self.structures}")
+        self._check_known(old)
         check_structure_name(new, self._structures)
         renamed = {new if k == old else k: v for k, v in self._structures.items()}
         current = new if self._current == old else self._current
@@ -113,9 +111,8 @@ class StructureLabels:
         every structure gets its mask of those images. Everything is checked first: a wrong
         shape, an unknown name or values that are not labels raise ValueError, nothing changes.
         """
-        if structure is not None and structure not in self._structures:
-            raise ValueError(f"no structure named {structure!r}; the structures are "
-                             f"{list(self._structures)}")  # fmt: skip
+        if structure is not None:
+            self._check_known(structure)
         arrays, origin = self._mask_source(source)
         if not arrays:
             raise ValueError("import_masks found no masks to import")
@@ -134,15 +131,13 @@ class StructureLabels:
                 )
             for k, name in enumerate(names, 1):
                 per_structure[name][i] = array > 0 if structure is not None else array == k
-        current = self._current
-        try:
-            for name, masks in per_structure.items():
-                self._current = name
-                self._accept_masks(masks, origin=origin)
-        finally:
-            self._current = current
+        self._accept_masks(per_structure, origin=origin)
         self._ensure_annotation(self._index)
         return sorted(arrays)
+
+    def _check_known(self, name: str) -> None:
+        if name not in self._structures:
+            raise ValueError(f"no structure named {name!r}; the structures are {self.structures}")
 
     def _mask_source(self, source: Any) -> tuple[dict[int, np.ndarray], str]:
         """{image index: array} and a description of where the masks came from."""

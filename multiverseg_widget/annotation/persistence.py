@@ -5,6 +5,7 @@ facet of ``Session`` (its base class), kept apart so that each file has one conc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -17,7 +18,7 @@ from ..model.predictor import Predictor
 from ..prompts import MaskEdit, Prompts
 from .checks import frozen, image_shape
 from .record import SessionRecord, StructureRecord, check_view
-from .store import WorkFolder, WorkFolderError, fingerprint
+from .store import WorkFolder, WorkFolderError
 from .structure import Structure
 
 S = TypeVar("S", bound="Persistence")
@@ -78,10 +79,11 @@ class Persistence:
         self, store: WorkFolder, dataset: Dataset, model: Predictor, names: list[str]
     ) -> None:
         """``Session(images, workdir=...)`` on a folder that holds a session: continue it if
-        it was made for these images (a notebook run again), else refuse and change nothing."""
+        it was made for these images (a notebook run again), else refuse and change nothing.
+        ``names``: the structures the caller asked for; those the session lacks are added."""
         record = store.load()
         self._restore(store, record, dataset, model)
-        added = [name for name in names if name not in self._structures and name != "structure"]
+        added = [name for name in names if name not in self._structures]
         for name in added:
             self.add_structure(name)
         print(
@@ -94,13 +96,13 @@ class Persistence:
     def _restore(
         self, store: WorkFolder, record: SessionRecord, dataset: Dataset, model: Predictor
     ) -> None:
-        if fingerprint(dataset.images) != record.fingerprint or len(dataset) != len(record.names):
+        self._setup(dataset, model, store, list(record.structures), record.max_context)
+        if self._fingerprint != record.fingerprint or len(dataset) != len(record.names):
             raise WorkFolderError(
                 f"{store.path} belongs to a different dataset: the images it was made for "
                 "have changed or are not the ones found now; it was left as it is (choose "
                 "another work folder for these images)"
             )
-        self._setup(dataset, model, store, list(record.structures), record.max_context)
         self._source = record.dataset
         for name, part in record.structures.items():
             structure = self._structures[name]
@@ -119,20 +121,21 @@ class Persistence:
         store.migrate(self._record())
 
     def _record(
-        self, log: Prompts | None = None, part: StructureRecord | None = None, **changes: Any
+        self,
+        log: Prompts | None = None,
+        parts: Mapping[str, StructureRecord] | None = None,
+        **changes: Any,
     ) -> SessionRecord:
-        """The session as a record: ``log`` is the current image's new prompts, ``part`` the
-        current structure's new part, ``changes`` other record fields."""
-        parts = {name: s.record() for name, s in self._structures.items()}
-        if part is not None:
-            parts[self._current] = part
+        """The session as a record: ``log`` is the current image's new prompts, ``parts`` new
+        parts of structures by name, ``changes`` other record fields."""
+        records = {name: s.record() for name, s in self._structures.items()}
+        records.update(parts or {})
         if log is not None:
-            logs = {**parts[self._current].logs, self._index: log}
-            parts[self._current] = StructureRecord(**{
-                **parts[self._current].__dict__, "logs": {i: p for i, p in logs.items() if p}
-            })  # fmt: skip
+            current = records[self._current]
+            logs = {**current.logs, self._index: log}
+            records[self._current] = replace(current, logs={i: p for i, p in logs.items() if p})
         record = SessionRecord(
-            structures=parts,
+            structures=records,
             structure=self._current,
             fingerprint=self._fingerprint,
             dataset=self._source,
@@ -145,12 +148,15 @@ class Persistence:
         return record.changed(**changes)
 
     def _commit(
-        self, log: Prompts | None = None, part: StructureRecord | None = None, **changes: Any
+        self,
+        log: Prompts | None = None,
+        parts: Mapping[str, StructureRecord] | None = None,
+        **changes: Any,
     ) -> None:
         """Commit the session as it will be after the caller's change (before applying it)."""
         if self._store is None:
             return
-        record = self._record(log, part, **changes)
+        record = self._record(log, parts, **changes)
         for structure in record.structures.values():
             for prompts in structure.logs.values():
                 for entry in prompts.items:

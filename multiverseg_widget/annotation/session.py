@@ -19,7 +19,7 @@ from ..data import Dataset, load
 from ..model.load import as_predictor
 from ..model.predictor import Prediction, Predictor, PreparedContext, PreparedImage
 from ..prompts import MaskEdit, Prompts
-from .checks import check_max_context, checked_index, frozen, image_shape
+from .checks import check_max_context, checked_index, image_shape
 from .context_set import ContextSet
 from .editing import ImageEditing
 from .image_annotation import ImageAnnotation
@@ -62,7 +62,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         dataset = load(images, axis=axis, skip_bad=skip_bad)
         model = as_predictor(model, device)
         if workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file():
-            self._continue(WorkFolder.open(workdir), dataset, model, names)
+            named = [] if structure is None and structures is None else names
+            self._continue(WorkFolder.open(workdir), dataset, model, named)
             return
         store = None if workdir is None else WorkFolder.create(workdir)
         self._setup(dataset, model, store, names, max_context)
@@ -218,39 +219,35 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
                 f"the mask of image {i} is empty; if the structure is absent from it, accept it "
                 "with accept(allow_empty=True)"
             )
-        self._accept_masks({i: mask}, origin=None)
-        done = set(part.accepted)
+        done = set(part.accepted) | {i}
         following = [j for j in range(i + 1, len(self)) if j not in done]
         earlier = [j for j in range(i) if j not in done]
         position = (following + earlier + [i])[0]
-        self._commit(position=position)
+        self._accept_masks({self._current: {i: mask}}, origin=None, position=position)
         self._index = position
         self._ensure_annotation(position)
         return part.accepted[i]
 
-    def _accept_masks(self, masks: Mapping[int, np.ndarray], origin: str | None) -> None:
-        """Accept ``masks`` (image index -> checked H x W bool) for the current structure: on
-        disk first, then into the context set. ``origin``: where imported masks came from."""
-        part = self._part
-        files, origins = dict(part.accepted_files), dict(part.origins)
-        for i, mask in masks.items():
+    def _accept_masks(
+        self,
+        masks: Mapping[str, Mapping[int, np.ndarray]],
+        origin: str | None,
+        **changes: Any,
+    ) -> None:
+        """Accept ``masks`` (structure -> image index -> checked H x W bool): the files, then
+        one commit of every structure's new part (and ``changes`` to other record fields),
+        then the structures take them. ``origin``: where imported masks came from."""
+        parts = {}
+        for name, by_image in masks.items():
+            files = {}
             if self._store is not None:
-                stem = safe_name(f"{i:05d}_{self.names[i]}_{self._current}")
-                files[i] = self._store.write_mask("masks", stem, mask)
-            if origin is None:
-                origins.pop(i, None)
-            else:
-                origins[i] = origin
-        context = part.context.members
-        context += [i for i in masks if i not in context]
-        self._commit(part=part.record(accepted=files, context=tuple(context), origins=origins))
-        for i, mask in masks.items():
-            part.accepted[i] = frozen(mask)
-            annotation = part.annotations.get(i)
-            if annotation is not None:
-                annotation.history.replace_current_mask(part.accepted[i])
-        part.accepted_files, part.origins = files, origins
-        part.context.set(context)
+                for i, mask in by_image.items():
+                    stem = safe_name(f"{i:05d}_{self.names[i]}_{name}")
+                    files[i] = self._store.write_mask("masks", stem, mask)
+            parts[name] = self._structures[name].accepting(by_image, origin, files)
+        self._commit(parts=parts, **changes)
+        for name, record in parts.items():
+            self._structures[name].take(record, masks[name])
 
     def goto(self, i: int) -> Prediction | None:
         """Open image i (accepted ones can be reopened and corrected); returns its prediction."""
@@ -271,7 +268,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
     def remove_context(self, i: int) -> None:
         """Drop entry i of ``context`` from the context set; its image stays accepted."""
         context = self._context.without_entry(i)
-        self._commit(part=self._part.record(context=tuple(context)))
+        self._commit(parts={self._current: self._part.record(context=tuple(context))})
         self._context.set(context)
 
     # ---- internals -----------------------------------------------------------------------------

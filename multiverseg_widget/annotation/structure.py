@@ -4,9 +4,12 @@ histories) and last propagation. Switching structures loses nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..prompts import Prompts
+from .checks import frozen
 from .context_set import ContextSet
 from .image_annotation import ImageAnnotation
 from .propagation import Propagation
@@ -29,6 +32,32 @@ class Structure:
         logs = dict(self.saved_logs)
         logs.update({i: a.current.prompts for i, a in self.annotations.items()})
         return {i: p for i, p in logs.items() if p}
+
+    def accepting(
+        self, masks: Mapping[int, np.ndarray], origin: str | None, files: Mapping[int, StoredMask]
+    ) -> StructureRecord:
+        """This structure's part once ``masks`` are accepted (stored as ``files``, none in
+        memory-only sessions) and have joined the context set; imported ones with ``origin``."""
+        origins = dict(self.origins)
+        for i in masks:
+            if origin is None:
+                origins.pop(i, None)
+            else:
+                origins[i] = origin
+        members = self.context.members
+        context = members + [i for i in masks if i not in members]
+        accepted = {**self.accepted_files, **files}
+        return self.record(accepted=accepted, context=tuple(context), origins=origins)
+
+    def take(self, part: StructureRecord, masks: Mapping[int, np.ndarray]) -> None:
+        """Adopt ``part`` (from ``accepting``, once committed) with its accepted ``masks``."""
+        for i, mask in masks.items():
+            self.accepted[i] = frozen(mask)
+            annotation = self.annotations.get(i)
+            if annotation is not None:
+                annotation.history.replace_current_mask(self.accepted[i])
+        self.accepted_files, self.origins = dict(part.accepted), dict(part.origins)
+        self.context.set(list(part.context))
 
     def record(self, **changes: object) -> StructureRecord:
         """This structure's part of the session record, with ``changes`` applied."""
