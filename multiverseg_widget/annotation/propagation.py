@@ -73,10 +73,12 @@ def predict_images(
     context: Sequence[tuple[np.ndarray, np.ndarray]],
     max_context: int | None,
 ) -> list[tuple[np.ndarray, float]]:
-    """Masks and confidences from the context alone (runs in executors: module level)."""
+    """Masks and confidences from the context alone (runs in executors: module level). The
+    context set is prepared once per batch, where the task runs, not once per image."""
+    prepared = model.prepare_context(context)
     out = []
     for image in images:
-        prediction = model.predict(image, context=context, max_context=max_context)
+        prediction = model.predict(image, context=prepared, max_context=max_context)
         score = float(np.mean(np.abs(prediction.prob - 0.5)) * 2.0)
         out.append((prediction.mask, score))
     return out

@@ -135,14 +135,15 @@ def _expand(source: str | Path | Sequence[str | Path]) -> list[Path]:
 
 def _from_files(paths: list[Path], axis: int | None, skip_bad: bool) -> Dataset:
     dataset = Dataset([], [], [], axis=axis)
-    dicom = [p for p in paths if format_of(p) == "dicom"]
-    for path in paths:
-        if format_of(path) == "dicom":
+    formats = [format_of(p) for p in paths]
+    dicom = [p for p, f in zip(paths, formats) if f == "dicom"]
+    for path, found in zip(paths, formats):
+        if found == "dicom":
             if path == dicom[0]:
                 parts = _guard(read_dicom_series, dicom, dataset, skip_bad)
                 _add_parts(dataset, parts, axis, [str(p) for p in dicom], skip_bad)
             continue
-        reader = FORMATS[format_of(path)].read if format_of(path) else None
+        reader = FORMATS[found].read if found else None
         if reader is None:
             error = UnreadableFileError(f"{path}: unsupported file type ({supported_suffixes()})")
             _fail(dataset, str(path), error, skip_bad)

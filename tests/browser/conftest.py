@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from .lab import (
     GOLDEN_FILE,
     Lab,
     chromium,
+    close_sessions,
     jupyter_lab,
     kernel_client,
     open_widget,
@@ -73,11 +73,6 @@ def widget(lab, browser, request, tmp_path) -> Iterator[OpenWidget]:
         yield OpenWidget(page, root, kernel, tmp_path)
     finally:
         kernel.stop_channels()
-        for s in lab.get("/api/sessions"):
-            if s["path"].endswith(name):
-                req = urllib.request.Request(
-                    f"{lab.url}/api/sessions/{s['id']}?token={lab.token}", method="DELETE"
-                )
-                urllib.request.urlopen(req, timeout=30).close()
+        close_sessions(lab, name)
         page.close()
     assert not errors, errors

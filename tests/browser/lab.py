@@ -88,9 +88,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+LAB_ARGS = [
+    "-m", "jupyter", "lab", "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the theme
+    "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+]  # fmt: skip
+NOTEBOOK7_ARGS = ["-m", "notebook"]
+
+
 @contextlib.contextmanager
 def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
-    """Start ``jupyter lab`` on 127.0.0.1 (free port, token, notebooks in base/root) until exit.
+    """Start ``jupyter lab`` on 127.0.0.1 (free port, token, notebooks in base/root) until exit."""
+    with jupyter_server(base, LAB_ARGS, timeout) as lab:
+        yield lab
+
+
+@contextlib.contextmanager
+def jupyter_server(base: Path, app: list[str], timeout: float = 180) -> Iterator[Lab]:
+    """Start a Jupyter front end (``python`` + ``app``: JupyterLab or Notebook 7) on 127.0.0.1
+    (free port, token, notebooks in base/root) until exit.
 
     User config, workspaces and runtime files go to base as well, so nothing of the machine's
     own Jupyter setup changes what the test sees.
@@ -112,24 +127,23 @@ def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-        f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--allow-root", "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the theme
-        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable, *app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
     ]  # fmt: skip
-    log = open(base / "jupyter.log", "w")  # noqa: SIM115 (closed below)
+    log_path = base / "jupyter.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     lab = Lab(f"http://127.0.0.1:{port}", token, root, runtime)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited: {(base / 'jupyter.log').read_text()}")
+                raise RuntimeError(f"{' '.join(app)} exited: {log_path.read_text()}")
             with contextlib.suppress(OSError):
                 lab.get("/api/status")
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"jupyter lab did not answer in {timeout} s")
+                raise TimeoutError(f"{' '.join(app)} did not answer in {timeout} s")
             time.sleep(0.5)
         yield lab
     finally:
@@ -139,6 +153,16 @@ def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def close_sessions(lab: Lab, name: str) -> None:
+    """Shut down the kernel sessions of notebook ``name`` (the next test gets a fresh one)."""
+    for s in lab.get("/api/sessions"):
+        if s["path"].endswith(name):
+            req = urllib.request.Request(
+                f"{lab.url}/api/sessions/{s['id']}?token={lab.token}", method="DELETE"
+            )
+            urllib.request.urlopen(req, timeout=30).close()
 
 
 @contextlib.contextmanager

@@ -4,24 +4,16 @@ click (a negative click, no context menu) reach the kernel's session, with no pa
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from .lab import (
-    GOLDEN_FILE,
-    ROOT,
+    NOTEBOOK7_ARGS,
     Lab,
     canvas_point,
-    free_port,
+    close_sessions,
+    jupyter_server,
     kernel_client,
     kernel_json,
     run_first_cell,
@@ -45,58 +37,9 @@ WATCH_CONTEXT_MENU = """() => {
 }"""
 
 
-@contextlib.contextmanager
-def jupyter_notebook7(base: Path, timeout: float = 120) -> Iterator[Lab]:
-    """Start Notebook 7 (``python -m notebook``) on 127.0.0.1 with the same isolated Jupyter
-    folders as ``lab.jupyter_lab``, until exit."""
-    root, runtime, config = base / "root", base / "runtime", base / "config"
-    for folder in (root, runtime, config):
-        folder.mkdir(parents=True, exist_ok=True)
-    news = config / "settings" / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True, exist_ok=True)  # no "official Jupyter news?" toast over the widget
-    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port, token = free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTERLAB_SETTINGS_DIR": str(config / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(config / "workspaces"),
-        "MVW_GOLDEN": str(GOLDEN_FILE),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    command = [
-        sys.executable, "-m", "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-    ]  # fmt: skip
-    log_path = base / "notebook.log"
-    log = open(log_path, "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = Lab(f"http://127.0.0.1:{port}", token, root, runtime)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"jupyter notebook exited: {log_path.read_text()}")
-            with contextlib.suppress(OSError):
-                server.get("/api/status")
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"jupyter notebook did not answer in {timeout} s")
-            time.sleep(0.5)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
 @pytest.fixture()
 def notebook7(tmp_path) -> Iterator[Lab]:
-    with jupyter_notebook7(tmp_path / "server") as server:
+    with jupyter_server(tmp_path / "server", NOTEBOOK7_ARGS, timeout=120) as server:
         yield server
 
 
@@ -131,12 +74,7 @@ def test_widget_in_notebook7_answers_left_and_right_clicks(notebook7, browser, a
     finally:
         if kernel is not None:
             kernel.stop_channels()
-        for s in server.get("/api/sessions"):
-            if s["path"].endswith(name):
-                req = urllib.request.Request(
-                    f"{server.url}/api/sessions/{s['id']}?token={server.token}", method="DELETE"
-                )
-                urllib.request.urlopen(req, timeout=30).close()
+        close_sessions(server, name)
         page.close()
     count, interactions, mask_pixels = state
     assert count == 3
