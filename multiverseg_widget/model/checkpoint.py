@@ -123,30 +123,34 @@ def load_into(net: nn.Module, state_dict: dict[str, Any], path: Path) -> nn.Modu
     """load_state_dict(strict=True), after listing every missing/unexpected key and wrong shape."""
     if not isinstance(state_dict, dict) or not all(torch.is_tensor(v) for v in state_dict.values()):
         raise CheckpointError(f"{path}: expected a state dict (a dict of tensors)")
-    expected = net.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in expected]
-    problems = []
-    if missing:
-        problems.append(f"missing keys: {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys: {', '.join(unexpected)}")
-    wrong = [
-        f"{k}: file {tuple(v.shape)} vs network {tuple(expected[k].shape)}"
-        for k, v in state_dict.items()
-        if k in expected and v.shape != expected[k].shape
-    ]
-    if wrong:
-        problems.append(f"wrong shapes: {'; '.join(wrong)}")
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    problems = state_dict_problems(state_dict, expected)
     if problems:
         raise CheckpointError(
             f"{path} does not fit {type(net).__name__}: "
-            + " | ".join(problems)
+            + " | ".join(f"{label}: {', '.join(items)}" for label, items in problems.items())
             + ". Pass the MultiverSeg file as the first argument and the ScribblePrompt file as "
             "scribbleprompt=, each unmodified."
         )
     net.load_state_dict(state_dict, strict=True)
     return net.eval()
+
+
+def state_dict_problems(
+    state_dict: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]]
+) -> dict[str, list[str]]:
+    """Missing keys, unexpected keys and wrong shapes of ``state_dict`` against the ``expected``
+    key -> shape, each kind only if there is one."""
+    found = {
+        "missing keys": [k for k in expected if k not in state_dict],
+        "unexpected keys": [k for k in state_dict if k not in expected],
+        "wrong shapes": [
+            f"{k}: file {tuple(v.shape)} vs network {expected[k]}"
+            for k, v in state_dict.items()
+            if k in expected and tuple(v.shape) != expected[k]
+        ],
+    }
+    return {label: items for label, items in found.items() if items}
 
 
 def build_multiverseg(

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, state_dict_problems
 from .multiverseg_net import MultiverSegNet
 from .scribbleprompt_unet import ScribblePromptUNet
 
@@ -69,11 +69,12 @@ def check_official_file(path: Path, network: str, what: str, fix: str) -> None:
     state = content.get("model") if wrapped and isinstance(content, dict) else content
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise WeightsError(f"{what} is not laid out as published ({LAYOUTS[network]}). {fix}")
-    problems = shape_problems(state, official_shapes(network))
+    problems = state_dict_problems(state, official_shapes(network))
     if problems:
-        raise WeightsError(
-            f"{what} does not match the official {network} network: {problems}. {fix}"
+        listed = "; ".join(
+            f"{len(items)} {label} ({', '.join(items[:3])})" for label, items in problems.items()
         )
+        raise WeightsError(f"{what} does not match the official {network} network: {listed}. {fix}")
 
 
 @functools.cache
@@ -83,16 +84,3 @@ def official_shapes(network: str) -> dict[str, tuple[int, ...]]:
     with torch.device("meta"):
         net = cls(**config)
     return {key: tuple(value.shape) for key, value in net.state_dict().items()}
-
-
-def shape_problems(state: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]]) -> str:
-    """Missing and unexpected keys and wrong shapes (the first three of each), or ""."""
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    wrong = [
-        f"{k} {tuple(v.shape)} instead of {expected[k]}"
-        for k, v in state.items()
-        if k in expected and tuple(v.shape) != expected[k]
-    ]
-    found = (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong))
-    return "; ".join(f"{len(i)} {label} ({', '.join(i[:3])})" for label, i in found if i)
