@@ -178,8 +178,16 @@ def test_unreadable_files_named_or_skipped(tmp_path, real):
     (tmp_path / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     np.save(tmp_path / "c.npy", np.full((8, 8), np.nan))
     Image.fromarray(real["images"][1]).save(tmp_path / "d.png")
+    with pytest.raises(mvw_data.UnreadableFileError, match="c.npy"):
+        mvw_data.load(tmp_path)  # arrays are read on opening
+    c_npy = tmp_path / "c.npy"
+    c_npy.rename(tmp_path / "c.npy.aside")
+    lazy = mvw_data.load(tmp_path)  # files of one image are read when reached
+    assert lazy.names == ["a", "b", "d"]
     with pytest.raises(mvw_data.UnreadableFileError, match="b.png"):
-        mvw_data.load(tmp_path)
+        lazy.images[1]
+    np.testing.assert_array_equal(lazy.images[2], real["images"][1])
+    (tmp_path / "c.npy.aside").rename(c_npy)
     with pytest.warns(UserWarning, match="skipped 2 unreadable"):
         data = mvw_data.load(tmp_path, skip_bad=True)
     assert data.names == ["a", "d"]

@@ -337,15 +337,23 @@ def test_export_nifti_keeps_volume_and_affine(tmp_path, small_predictor):
 
 
 def test_session_from_a_folder_with_a_bad_file(tmp_path, nuclei, small_predictor):
-    for k in range(3):
+    for k in (0, 1, 2, 4, 5):
         Image.fromarray(nuclei["images"][k]).save(tmp_path / f"{k}.png")
     (tmp_path / "3.png").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="3.png"):
-        Session(tmp_path, model=small_predictor, workdir=tmp_path / "work")
-    assert not (tmp_path / "work").exists()
-    with pytest.warns(UserWarning, match="skipped 1"):
+    session = Session(tmp_path, model=small_predictor, workdir=tmp_path / "work")
+    (tmp_path / "5.png").unlink()  # images are read when reached: 5 was not yet
+    committed = (tmp_path / "work" / "session.json").read_bytes()
+    for bad in (3, 5):
+        with pytest.raises(ValueError, match=f"{bad}.png"):
+            session.goto(bad)
+        assert session.index == 0
+        assert (tmp_path / "work" / "session.json").read_bytes() == committed
+    session.goto(4)  # the session stays usable
+    assert session.image.shape == nuclei["images"][4].shape
+    (tmp_path / "5.png").write_bytes(b"")
+    with pytest.warns(UserWarning, match="skipped 2"):
         session = Session(tmp_path, model=small_predictor, skip_bad=True)
-    assert session.names == ["0", "1", "2"]
+    assert session.names == ["0", "1", "2", "4"]
     assert isinstance(session.dataset, mvw_data.Dataset)
 
 

@@ -16,12 +16,13 @@ class FileFormat:
     read: Callable[[Path], list[readers.Part]] | None  # None: read as a series (DICOM)
     mask_suffix: str | None = None  # suffix of exported mask files; None: not exported
     write_mask: Callable | None = None
+    one_image: bool = False  # a file holds one 2D image: listed on opening, read when needed
 
 
 FORMATS: dict[str, FileFormat] = {
     "png": FileFormat(
         (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"), readers.read_pillow, ".png",
-        writers.mask_png,
+        writers.mask_png, one_image=True,
     ),
     "tiff": FileFormat((".tif", ".tiff"), readers.read_tiff, ".tif", writers.mask_tiff),
     "npz": FileFormat((".npy", ".npz"), readers.read_numpy, ".npz", writers.masks_npz),

@@ -16,10 +16,10 @@ from torch import nn
 LEAKY_SLOPE = 0.01
 DUMMY_SUPPORT_VALUE = 0.5
 # Support items per chunk are chosen so one chunk's activation holds at most this many values
-# (one 256-channel 128 x 128 item): the v1 net then runs one item at a time, which measured
-# fastest on a 2-core CPU (2.3 s vs 2.7 s for 4 at S = 8) and adds ~43 MiB per context item,
-# while small nets batch several items and avoid per-call overhead.
-CHUNK_VALUES = 256 * 128 * 128
+# (4 MiB in float32, about what a core's L2 cache and its neighbour's hold): the v1 net runs one
+# item at a time, which measured fastest on a 2-core CPU (2.3 s vs 2.7 s for 4 at S = 8), and the
+# built-in 32-channel net two at a time at 128 x 128 (88 ms vs 115 ms for 8 items at S = 8).
+CHUNK_VALUES = 64 * 128 * 128
 
 
 class ConvOp(nn.Module):
