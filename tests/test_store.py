@@ -204,3 +204,51 @@ def test_missing_folder_and_in_memory_sessions(tmp_path, task, small_predictor):
     session.set_mask(task["masks"][0])
     session.accept()
     assert session.workdir is None and list(tmp_path.iterdir()) == []
+
+
+def test_the_images_are_described_once_not_with_every_click(tmp_path, small_predictor):
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(300):
+        Image.fromarray(rng.integers(0, 255, (12, 10), dtype=np.uint8)).save(folder / f"{k}.png")
+    work = tmp_path / "work"
+    session = Session(folder, model=small_predictor, workdir=work)
+    described = (work / "images.json").stat().st_mtime_ns
+    session.click(5, 5)
+    session.click(3, 3, positive=False)
+    state = (work / "session.json").read_text()
+    assert "names" not in json.loads(state) and len(state) < 1000  # 300 names: in images.json
+    assert (work / "images.json").stat().st_mtime_ns == described
+    assert Session.resume(work, model=small_predictor).names == [
+        str(k) for k in sorted(range(300), key=str)
+    ]
+    images_json = work / "images.json"
+    images_json.write_text(images_json.read_text().replace('"0"', '"zero"'))
+    before = folder_snapshot(work)
+    with pytest.raises(WorkFolderError, match="images.json is damaged"):
+        Session.resume(work, model=small_predictor)
+    assert folder_snapshot(work) == before
+
+
+def test_a_version_2_folder_of_files_is_recognised_by_its_pixels(tmp_path, task, small_predictor):
+    """Version 2 kept a digest of the pixels; version 3 of the files (paths, sizes, times)."""
+    from multiverseg_widget.data.dataset import pixel_fingerprint
+
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for k in range(3):
+        Image.fromarray(task["images"][k]).save(folder / f"hip{k}.png")
+    work = tmp_path / "work"
+    session = Session(folder, model=small_predictor, workdir=work)
+    session.set_mask(task["masks"][0])
+    session.accept()
+    state = json.loads((work / "session.json").read_text())
+    images = json.loads((work / "images.json").read_text())
+    images["fingerprint"] = pixel_fingerprint(session.dataset.images)
+    state.update(images, version=2)
+    (work / "images.json").unlink()
+    (work / "session.json").write_text(json.dumps(state))
+    resumed = Session.resume(work, model=small_predictor)
+    assert sorted(resumed.accepted) == [0]
+    assert json.loads((work / "images.json").read_text())["fingerprint"].startswith("files:")

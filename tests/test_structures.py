@@ -164,25 +164,34 @@ def test_bad_imports_change_nothing(tmp_path, small_predictor, wbc):
     assert folder_snapshot(work) == files
 
 
-def test_a_one_structure_work_folder_is_migrated_with_a_backup(tmp_path, small_predictor, wbc):
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_work_folder_is_migrated_with_a_backup(tmp_path, small_predictor, wbc, version):
     work = tmp_path / "work"
     session = Session(list(wbc["images"]), model=small_predictor, workdir=work, structure="wbc")
     session.set_mask(wbc["masks"]["cell"][0])
     session.accept()
     session.click(100, 120)
     state = json.loads((work / "session.json").read_text())
-    (part,) = state.pop("structures")
-    part.pop("name")
-    part.pop("origins")
-    old = {**state, **part, "version": 1}  # the layout this project wrote before
-    (work / "session.json").write_text(json.dumps(old))
+    for key in ("images_sha256", "image_count"):
+        state.pop(key)
+    # the layouts this project wrote before: the images described inline, one structure in 1
+    state.update(json.loads((work / "images.json").read_text()), version=version)
+    if version == 1:
+        (part,) = state.pop("structures")
+        part.pop("name")
+        part.pop("origins")
+        state.update(part)
+    (work / "images.json").unlink()
+    (work / "session.json").write_text(json.dumps(state))
     old_bytes = (work / "session.json").read_bytes()
 
     resumed = Session.resume(work, model=small_predictor)
     assert resumed.structures == ["wbc"] and sorted(resumed.accepted) == [0]
     assert [e["kind"] for e in resumed.interactions] == ["click"]
-    assert (work / "session.v1.json").read_bytes() == old_bytes
-    assert json.loads((work / "session.json").read_text())["version"] == 2
+    assert (work / f"session.v{version}.json").read_bytes() == old_bytes
+    assert json.loads((work / "session.json").read_text())["version"] == 3
+    assert "names" not in json.loads((work / "session.json").read_text())
+    assert Session.resume(work, model=small_predictor).names == resumed.names
 
 
 def test_a_notebook_run_again_continues_its_session(tmp_path, small_predictor, wbc, capsys):

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..data import Dataset
+from ..data.dataset import pixel_fingerprint
 from ..model.load import as_predictor
 from ..model.predictor import Predictor
 from ..prompts import MaskEdit, Prompts
 from .checks import frozen, image_shape
-from .record import SessionRecord, StructureRecord, check_view
+from .record import ImagesRecord, SessionRecord, StructureRecord, check_view
 from .store import WorkFolder, WorkFolderError
 from .structure import Structure
 
@@ -33,8 +34,7 @@ class Persistence:
     structure: str
     max_context: int | None
     _store: WorkFolder | None
-    _source: dict[str, Any]
-    _fingerprint: str
+    _images_record: ImagesRecord
     _index: int
     _structures: dict[str, Structure]
     _current: str
@@ -97,13 +97,19 @@ class Persistence:
         self, store: WorkFolder, record: SessionRecord, dataset: Dataset, model: Predictor
     ) -> None:
         self._setup(dataset, model, store, list(record.structures), record.max_context)
-        if self._fingerprint != record.fingerprint or len(dataset) != len(record.names):
+        fingerprint = dataset.fingerprint()
+        if len(dataset) != len(record.images.names) or not _same_images(
+            record, fingerprint, dataset
+        ):
             raise WorkFolderError(
                 f"{store.path} belongs to a different dataset: the images it was made for "
                 "have changed or are not the ones found now; it was left as it is (choose "
                 "another work folder for these images)"
             )
-        self._source = record.dataset
+        kept = record.images
+        self._images_record = (
+            kept if kept.fingerprint == fingerprint else replace(kept, fingerprint=fingerprint)
+        )  # a folder of version 2 kept a digest of the pixels: now of the files
         for name, part in record.structures.items():
             structure = self._structures[name]
             structure.accepted = {
@@ -137,10 +143,7 @@ class Persistence:
         record = SessionRecord(
             structures=records,
             structure=self._current,
-            fingerprint=self._fingerprint,
-            dataset=self._source,
-            names=tuple(self.dataset.names),
-            slices=tuple(self.dataset.slices),
+            images=self._images_record,
             max_context=self.max_context,
             position=self._index,
             view=dict(self._view),
@@ -165,3 +168,10 @@ class Persistence:
                     if drafted and not self._store.holds(entry.file):
                         self._store.write_mask("drafts", "", self._drafts[entry.file])
         self._store.commit(record)
+
+
+def _same_images(record: SessionRecord, fingerprint: str, dataset: Dataset) -> bool:
+    """Whether ``dataset`` (of ``fingerprint``) holds the images ``record`` was made for. Folders
+    of version 2 kept a digest of the pixels of every dataset: compared once, reading them all."""
+    kept = record.images.fingerprint
+    return kept == fingerprint or (":" not in kept and kept == pixel_fingerprint(dataset.images))

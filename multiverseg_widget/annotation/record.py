@@ -6,7 +6,10 @@ TypeError on anything malformed; the store turns those into a WorkFolderError na
 
 Version 2 holds several structures, each with its own accepted masks, context set and prompt
 logs; version 1 (one structure, its parts at the top level) is read as a record of one
-structure, and the store migrates the file (``store.py``).
+structure, and the store migrates the file (``store.py``). Version 3 keeps what describes the
+images (``ImagesRecord``: names, files, volume slices), which never changes during a session,
+in ``images.json``, written once: ``session.json`` is rewritten on every click, and 100,000
+names and paths in it would make each click cost megabytes.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from ..data import VolumeSlice
 from ..prompts import MaskEdit, Prompts
 from .checks import check_max_context, checked_index
 
-VERSION = 2
+VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,36 @@ class StructureRecord:
 
 
 @dataclass(frozen=True)
-class SessionRecord:
-    structures: dict[str, StructureRecord]  # in the user's order: label k is the k-th
-    structure: str  # the current one
-    fingerprint: str  # digest of the images: resume refuses other images
+class ImagesRecord:
+    """The images a session is made for: fixed when the session starts."""
+
+    fingerprint: str  # Dataset.fingerprint(): resume refuses other images
     dataset: dict[str, Any]  # {"files": [...], "axis": a} or {"arrays": [...]} (folder copies)
     names: tuple[str, ...]
     slices: tuple[VolumeSlice | None, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "dataset": self.dataset,
+            "names": list(self.names),
+            "slices": [None if s is None else s.to_json() for s in self.slices],
+        }
+
+    @classmethod
+    def from_json(cls, state: dict[str, Any]) -> ImagesRecord:
+        names = tuple(str(n) for n in state["names"])
+        slices = tuple(None if s is None else VolumeSlice.from_json(s) for s in state["slices"])
+        if len(slices) != len(names):
+            raise ValueError(f"{len(slices)} volume slices for {len(names)} images")
+        return cls(str(state["fingerprint"]), dict(state["dataset"]), names, slices)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    structures: dict[str, StructureRecord]  # in the user's order: label k is the k-th
+    structure: str  # the current one
+    images: ImagesRecord
     max_context: int | None
     position: int
     view: dict[str, Any] = field(default_factory=dict)  # a front end's settings (Session.view)
@@ -89,29 +115,27 @@ class SessionRecord:
         return named
 
     def to_json(self) -> dict[str, Any]:
+        """Everything but ``images`` (see ``ImagesRecord``)."""
         return {
             "structures": [{"name": n, **p.to_json()} for n, p in self.structures.items()],
             "structure": self.structure,
-            "fingerprint": self.fingerprint,
-            "dataset": self.dataset,
-            "names": list(self.names),
-            "slices": [None if s is None else s.to_json() for s in self.slices],
+            "image_count": len(self.images.names),
             "max_context": self.max_context,
             "position": self.position,
             "view": self.view,
         }
 
     @classmethod
-    def from_json(cls, state: dict[str, Any], version: int = VERSION) -> SessionRecord:
-        """A record from ``session.json``'s content, of this version or of version 1."""
+    def from_json(
+        cls, state: dict[str, Any], images: ImagesRecord, version: int = VERSION
+    ) -> SessionRecord:
+        """A record from ``session.json``'s content and its images, of any version read."""
         if version == 1:  # one structure, its parts at the top level
             one = {key: state[key] for key in ("accepted", "context", "logs")}
             state = {**state, "structures": [{"name": state["structure"], **one}]}
-        names = tuple(str(n) for n in state["names"])
-        n = len(names)
-        slices = tuple(None if s is None else VolumeSlice.from_json(s) for s in state["slices"])
-        if len(slices) != n:
-            raise ValueError(f"{len(slices)} volume slices for {n} images")
+        n = len(images.names)
+        if state.get("image_count", n) != n:
+            raise ValueError(f"{state['image_count']} images in the session, {n} described")
         check_max_context(state["max_context"])
         structures = {}
         for part in state["structures"]:
@@ -122,10 +146,7 @@ class SessionRecord:
         return cls(
             structures=structures,
             structure=str(state["structure"]),
-            fingerprint=str(state["fingerprint"]),
-            dataset=dict(state["dataset"]),
-            names=names,
-            slices=slices,
+            images=images,
             max_context=state["max_context"],
             position=checked_index(state["position"], n),
             view=check_view(state.get("view", {})),  # files older than it have none

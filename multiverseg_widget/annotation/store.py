@@ -3,6 +3,8 @@
 Layout (all writes atomic: temp file in the same folder, fsync, rename, fsync the folder):
 
     session.json                 the session state; written last, it is the commit point
+    images.json                  the images it is made for (names, files), written once; its
+                                 SHA-256 is in session.json
     masks/<name>_<sha>.png       accepted masks (0/255), named by content so that a crash while
                                  re-accepting never overwrites the file session.json points to
     drafts/<sha>.png             masks set by hand (Session.set_mask), named in interaction logs
@@ -24,14 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from ..common.atomic import atomic_write, make_dir
-from ..common.digest import array_digest
 from ..data import Dataset, load
 from ..data.writers import mask_png, png_mask
-from .record import VERSION, SessionRecord, StoredMask
+from .record import VERSION, ImagesRecord, SessionRecord, StoredMask
 
 STATE_FILE = "session.json"
+IMAGES_FILE = "images.json"
 FORMAT = "multiverseg-widget session"
-READABLE_VERSIONS = (1, VERSION)  # version 1 (one structure) is migrated on the next commit
+READABLE_VERSIONS = (1, 2, VERSION)  # older versions are migrated on the next commit
 MANAGED = ("masks", "drafts", "images")
 _RELATIVE = re.compile(r"^(masks|drafts|images)/[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 
@@ -40,17 +42,13 @@ class WorkFolderError(ValueError):
     """A work folder that cannot be used as asked: missing, damaged, or another dataset's."""
 
 
-def fingerprint(images: Sequence[np.ndarray]) -> str:
-    """A digest of every image's pixels, shape and dtype: tells datasets apart on resume."""
-    return array_digest(images)
-
-
 class WorkFolder:
     """A session's folder on disk. ``create`` refuses a folder that already holds a session."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.loaded_version: int | None = None  # of the session file read by ``load``
+        self._images: tuple[ImagesRecord, str] | None = None  # in images.json, with its SHA-256
 
     @classmethod
     def create(cls, path: str | Path) -> WorkFolder:
@@ -92,12 +90,29 @@ class WorkFolder:
             )
         self.loaded_version = version
         try:
-            record = SessionRecord.from_json(state, version)
+            images = self._load_images(state) if version >= 3 else ImagesRecord.from_json(state)
+            record = SessionRecord.from_json(state, images, version)
             for name in record.named_files():
                 self._resolve(name)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise WorkFolderError(f"{path} is damaged: {error!r}") from error
         return record
+
+    def _load_images(self, state: dict) -> ImagesRecord:
+        path = self.path / IMAGES_FILE
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise WorkFolderError(f"{path} cannot be read: {error}") from error
+        sha = hashlib.sha256(data).hexdigest()
+        if sha != state["images_sha256"]:
+            raise WorkFolderError(f"{path} is damaged (its checksum does not match)")
+        try:
+            images = ImagesRecord.from_json(json.loads(data.decode("utf-8")))
+        except (UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+            raise WorkFolderError(f"{path} is damaged: {error!r}") from error
+        self._images = (images, sha)
+        return images
 
     def migrate(self, record: SessionRecord) -> None:
         """Rewrite a session file of an older version in this version, keeping the old one as
@@ -112,7 +127,14 @@ class WorkFolder:
     def commit(self, record: SessionRecord) -> None:
         """Commit ``record`` (after the files it names are written), then drop unnamed files."""
         make_dir(self.path)
-        payload = {"format": FORMAT, "version": VERSION, **record.to_json()}
+        if self._images is None or self._images[0] is not record.images:
+            data = json.dumps(record.images.to_json(), separators=(",", ":")).encode("utf-8")
+            atomic_write(self.path / IMAGES_FILE, data)
+            self._images = (record.images, hashlib.sha256(data).hexdigest())
+        payload = {
+            "format": FORMAT, "version": VERSION, "images_sha256": self._images[1],
+            **record.to_json(),
+        }  # fmt: skip
         # compact: it is rewritten on every click, and no person needs to read it line by line
         text = json.dumps(payload, separators=(",", ":"))
         atomic_write(self.path / STATE_FILE, text.encode("utf-8"))
@@ -162,7 +184,7 @@ class WorkFolder:
 
     def load_dataset(self, record: SessionRecord) -> Dataset:
         """The images a work folder was made for: re-read from their files, or its own copies."""
-        source = record.dataset
+        source = record.images.dataset
         try:
             if "files" in source:
                 return load(list(source["files"]), axis=source["axis"])
@@ -171,7 +193,7 @@ class WorkFolder:
             raise WorkFolderError(f"the session's images cannot be read: {error}") from error
         except (KeyError, TypeError) as error:
             raise WorkFolderError(f"{self.path} names no readable images: {error!r}") from error
-        return Dataset(images, list(record.names), list(record.slices))
+        return Dataset(images, list(record.images.names), list(record.images.slices))
 
     def load_images(self, relatives: Sequence[str]) -> list[np.ndarray]:
         images = []
