@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from concurrent.futures import ThreadPoolExecutor
 
 import nibabel as nib
 import numpy as np
@@ -260,26 +259,6 @@ def test_bad_inputs_change_nothing(tmp_path, nuclei, small_predictor):
     with pytest.raises(ValueError, match="max_context"):
         Session(nuclei["images"][:2], model=small_predictor, max_context=0)
     assert not (tmp_path / "other").exists()
-
-
-def test_propagate_with_dask_equals_without(nuclei, small_predictor):
-    distributed = pytest.importorskip("distributed")
-    session = Session(nuclei["images"][:12], model=small_predictor, max_context=2)
-    for i in range(3):
-        session.set_mask(nuclei["masks"][i])
-        session.accept()
-    plain = session.propagate(progress=False)
-    with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
-    ) as client:
-        spread = session.propagate(executor=client.get_executor(), batch_size=2, progress=False)
-    with ThreadPoolExecutor(2) as pool:
-        threaded = session.propagate(executor=pool, batch_size=1, progress=False)
-    for other in (spread, threaded):
-        assert other.masks.keys() == plain.masks.keys() == set(range(3, 12))
-        for i in plain.masks:
-            np.testing.assert_array_equal(other.masks[i], plain.masks[i])
-        assert other.confidence == pytest.approx(plain.confidence)
 
 
 def test_model_pickles_for_cluster_executors(nuclei, small_predictor):

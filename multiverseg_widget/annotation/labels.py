@@ -12,7 +12,8 @@ import numpy as np
 
 from ..data import Dataset, load
 from .checks import checked_index, image_shape
-from .record import check_structure_name
+from .record import StoredMask, check_structure_name
+from .store import WorkFolder
 from .structure import Structure
 
 
@@ -21,6 +22,7 @@ class StructureLabels:
 
     # Parts: provided by Session.
     dataset: Dataset
+    _store: WorkFolder | None
     _structures: dict[str, Structure]
     _current: str
     _index: int
@@ -50,7 +52,7 @@ class StructureLabels:
     def add_structure(self, name: str) -> None:
         """A new structure with an empty context set (it does not become the current one)."""
         check_structure_name(name, self._structures)
-        self._structures[name] = Structure(name)
+        self._structures[name] = self._new_structure(name)
         self._commit()
 
     def add_to_context(self, i: int, position: int | None = None) -> None:
@@ -157,3 +159,14 @@ class StructureLabels:
             )
         arrays = {by_name[name]: np.asarray(m) for name, m in zip(masks.names, masks.images)}
         return arrays, f"imported from {folder.resolve()}"
+
+    def _new_structure(
+        self, name: str, stored: Mapping[int, StoredMask] | None = None
+    ) -> Structure:
+        """A structure whose accepted masks (``stored`` so far) are read back from the work
+        folder when asked for."""
+        store = self._store
+        if store is None:
+            return Structure(name)
+        read = lambda file, i: store.read_mask(file, image_shape(self.dataset.images[i]))  # noqa: E731
+        return Structure(name, read, stored)

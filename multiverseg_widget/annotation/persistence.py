@@ -17,7 +17,8 @@ from ..data.dataset import pixel_fingerprint
 from ..model.load import as_predictor
 from ..model.predictor import Predictor
 from ..prompts import MaskEdit, Prompts
-from .checks import frozen, image_shape
+from .propagation import Propagation
+from .propagation_results import FolderResults
 from .record import ImagesRecord, SessionRecord, StructureRecord, check_view
 from .store import WorkFolder, WorkFolderError
 from .structure import Structure
@@ -41,6 +42,7 @@ class Persistence:
     _drafts: dict[str, np.ndarray]
     _setup: Callable[..., None]
     _ensure_annotation: Callable[[int], None]
+    _new_structure: Callable[..., Structure]
     add_structure: Callable[[str], None]
     _view: Mapping[str, Any] = MappingProxyType({})  # replaced whole by the setter, never changed
 
@@ -111,15 +113,15 @@ class Persistence:
             kept if kept.fingerprint == fingerprint else replace(kept, fingerprint=fingerprint)
         )  # a folder of version 2 kept a digest of the pixels: now of the files
         for name, part in record.structures.items():
-            structure = self._structures[name]
-            structure.accepted = {
-                i: frozen(store.read_mask(stored, image_shape(dataset.images[i])))
-                for i, stored in part.accepted.items()
-            }
-            structure.accepted_files = dict(part.accepted)
+            structure = self._structures[name] = self._new_structure(name, part.accepted)
             structure.origins = dict(part.origins)
             structure.context.set(list(part.context))
             structure.saved_logs = dict(part.logs)
+            if part.propagation:
+                results = FolderResults(store.path, part.propagation)
+                structure.propagated = Propagation(
+                    results.masks, results.confidence, part.propagation
+                )
         self._current = record.structure
         self._index = record.position
         self._view = MappingProxyType(record.view)

@@ -1,89 +1,150 @@
 """Propagation: every open image predicted from the context set alone, over any executor, and
-the suggestion of which image to annotate next (the one the model is least sure about)."""
+the suggestion of which image to annotate next (the one the model is least sure about).
+
+Tasks carry references, not pixels: an image file is read by the worker that predicts it, and so
+is a context mask stored in the work folder (shared storage, as on any cluster); only images and
+masks that live in memory travel as arrays. Results are handed to a results store as they
+arrive (``propagation_results.py``), with a bounded number of tasks in flight, so memory does not
+grow with the dataset and an interrupted propagate keeps what it finished.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..data.lazy import ImageSource, read_source
+from ..data.writers import png_mask
 from ..model.predictor import Predictor
-from .checks import frozen
+
+IN_FLIGHT = 16  # executor tasks submitted ahead of the results collected
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """An accepted mask in the work folder, read by the task that needs it."""
+
+    path: str
+    sha256: str
+
+    def read(self) -> np.ndarray:
+        data = Path(self.path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ValueError(f"mask file {self.path} is damaged (its checksum does not match)")
+        return png_mask(data)
+
+
+MaskSource = MaskFile | np.ndarray
 
 
 @dataclass(frozen=True)
 class Propagation:
     """Masks predicted from the context set alone, with a confidence in [0, 1] per image."""
 
-    masks: dict[int, np.ndarray]
-    confidence: dict[int, float]  # mean |prob - 0.5|, times 2: 0 = undecided, 1 = certain
-    context_version: int = -1  # the context set they were predicted from
+    masks: Mapping[int, np.ndarray]
+    confidence: Mapping[int, float]  # mean |prob - 0.5|, times 2: 0 = undecided, 1 = certain
+    key: str = ""  # the context set, model and settings they were predicted from
+
+
+class Results(Protocol):
+    masks: Mapping[int, np.ndarray]
+    confidence: Mapping[int, float]
+
+    def add(self, i: int, mask: np.ndarray, confidence: float) -> None: ...
+    def flush(self) -> None: ...
 
 
 def propagate(
     model: Predictor,
-    image_of: Callable[[int], np.ndarray],
+    source_of: Callable[[int], ImageSource],
     targets: Sequence[int],
-    context: Sequence[tuple[np.ndarray, np.ndarray]],
+    context: Sequence[tuple[ImageSource, MaskSource]],
     max_context: int | None,
-    context_version: int,
+    results: Results,
     executor: concurrent.futures.Executor | None = None,
     batch_size: int = 8,
     progress: bool = True,
-) -> Propagation:
-    """Predict ``targets`` (image indices) from ``context`` in batches of ``batch_size``; each
-    executor task gets its batch's images and the model (shared by threads, pickled without its
-    context cache for processes)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    batches = [list(targets[k : k + batch_size]) for k in range(0, len(targets), batch_size)]
-    masks: dict[int, np.ndarray] = {}
-    confidence: dict[int, float] = {}
-    with tqdm(total=len(targets), desc="propagate", unit="image", disable=not progress) as bar:
+) -> None:
+    """Predict the ``targets`` (image indices) that ``results`` lacks from ``context``, in
+    batches of ``batch_size``, and add each to ``results`` as it arrives (flushed per batch).
+    Each executor task gets its batch's image sources, the context's and the model (shared by
+    threads, pickled without its context cache for processes)."""
+    todo = [i for i in targets if i not in results.confidence]
+    batches = (todo[k : k + batch_size] for k in range(0, len(todo), batch_size))
+    with tqdm(
+        total=len(targets), initial=len(targets) - len(todo), desc="propagate", unit="image",
+        disable=not progress,
+    ) as bar:  # fmt: skip
 
-        def collect(batch: list[int], results: list[tuple[np.ndarray, float]]) -> None:
-            for i, (mask, score) in zip(batch, results):
-                masks[i], confidence[i] = frozen(mask), score
+        def collect(batch: list[int], predicted: list[tuple[np.ndarray, float]]) -> None:
+            for i, (mask, score) in zip(batch, predicted):
+                results.add(i, mask, score)
+            results.flush()
             bar.update(len(batch))
 
         if executor is None:
             for batch in batches:
-                images = [image_of(i) for i in batch]
-                collect(batch, predict_images(model, images, context, max_context))
-        else:
-            futures = {
-                executor.submit(
-                    predict_images, model, [image_of(i) for i in batch], context, max_context
-                ): batch
-                for batch in batches
-            }
-            for future in concurrent.futures.as_completed(futures):
-                collect(futures[future], future.result())
-    return Propagation(
-        dict(sorted(masks.items())), dict(sorted(confidence.items())), context_version
-    )
+                collect(
+                    batch, predict_batch(model, [source_of(i) for i in batch], context, max_context)
+                )
+            return
+        pending: dict[concurrent.futures.Future, list[int]] = {}
+        try:
+            for batch in batches:
+                sources = [source_of(i) for i in batch]
+                pending[executor.submit(predict_batch, model, sources, context, max_context)] = (
+                    batch
+                )
+                while len(pending) >= IN_FLIGHT:
+                    _collect_some(pending, collect)
+            while pending:
+                _collect_some(pending, collect)
+        finally:
+            for future in pending:
+                future.cancel()
 
 
-def predict_images(
+def _collect_some(
+    pending: dict[concurrent.futures.Future, list[int]],
+    collect: Callable[[list[int], list[tuple[np.ndarray, float]]], None],
+) -> None:
+    done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+    for future in done:
+        collect(pending.pop(future), future.result())
+
+
+def predict_batch(
     model: Predictor,
-    images: Sequence[np.ndarray],
-    context: Sequence[tuple[np.ndarray, np.ndarray]],
+    sources: Sequence[ImageSource],
+    context: Sequence[tuple[ImageSource, MaskSource]],
     max_context: int | None,
 ) -> list[tuple[np.ndarray, float]]:
     """Masks and confidences from the context alone (runs in executors: module level). The
-    context set is prepared once per batch, where the task runs, not once per image."""
-    prepared = model.prepare_context(context)
+    images and the context are read where the task runs, and the context is prepared once per
+    batch, not once per image."""
+    pairs = [(read_source(image), _read_mask(mask)) for image, mask in context]
+    prepared = model.prepare_context(pairs)
     out = []
-    for image in images:
-        prediction = model.predict(image, context=prepared, max_context=max_context)
+    for source in sources:
+        prediction = model.predict(read_source(source), context=prepared, max_context=max_context)
         score = float(np.mean(np.abs(prediction.prob - 0.5)) * 2.0)
         out.append((prediction.mask, score))
     return out
 
 
+def _read_mask(mask: MaskSource) -> np.ndarray:
+    return mask.read() if isinstance(mask, MaskFile) else mask
+
+
 def least_confident(result: Propagation, todo: Sequence[int]) -> int:
-    """The open image the model is least sure about (ties: the first)."""
-    return min(todo, key=lambda i: (result.confidence[i], i))
+    """The open image the model is least sure about, of those ``result`` predicted (ties: the
+    first)."""
+    known = [i for i in todo if i in result.confidence]
+    return min(known, key=lambda i: (result.confidence[i], i))

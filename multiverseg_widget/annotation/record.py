@@ -41,9 +41,11 @@ class StructureRecord:
     context: tuple[int, ...] = ()
     logs: dict[int, Prompts] = field(default_factory=dict)  # images with prompts only
     origins: dict[int, str] = field(default_factory=dict)  # imported masks: where from
+    propagation: str = ""  # the key of its latest propagation (propagation_results.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "propagation": self.propagation,
             "accepted": {
                 str(i): {"file": stored.file, "sha256": stored.sha256}
                 for i, stored in sorted(self.accepted.items())
@@ -64,7 +66,10 @@ class StructureRecord:
             raise ValueError("the context names images that are not accepted, or repeats one")
         logs = {checked_index(int(k), n): Prompts.from_json(v) for k, v in state["logs"].items()}
         origins = {checked_index(int(k), n): str(v) for k, v in state.get("origins", {}).items()}
-        return cls(accepted, context, logs, origins)
+        propagation = str(state.get("propagation", ""))
+        if propagation and not propagation.isalnum():
+            raise ValueError(f"unsafe propagation key {propagation!r}")
+        return cls(accepted, context, logs, origins, propagation)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,10 @@ class SessionRecord:
 
     def changed(self, **changes: Any) -> SessionRecord:
         return replace(self, **changes)
+
+    def propagations(self) -> set[str]:
+        """The propagation folders this record needs; the store removes the others."""
+        return {part.propagation for part in self.structures.values() if part.propagation}
 
     def named_files(self) -> set[str]:
         """Mask files this record needs; the store removes the others after a commit."""

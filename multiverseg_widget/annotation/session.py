@@ -7,6 +7,8 @@ work folder before the call returns, so that killing the kernel loses nothing ac
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +21,7 @@ from ..data import Dataset, load
 from ..model.load import as_predictor
 from ..model.predictor import Prediction, Predictor, PreparedContext, PreparedImage
 from ..prompts import MaskEdit, Prompts
+from .accepted_masks import AcceptedMasks
 from .checks import check_max_context, checked_index, image_shape
 from .context_set import ContextSet
 from .editing import ImageEditing
@@ -26,9 +29,9 @@ from .image_annotation import ImageAnnotation
 from .labels import StructureLabels
 from .persistence import Persistence
 from .propagation import Propagation
-from .record import ImagesRecord, StoredMask, check_structure_name
+from .record import ImagesRecord, StoredMask
 from .store import STATE_FILE, WorkFolder, WorkFolderError
-from .structure import Structure
+from .structure import Structure, structure_names
 from .whole_dataset import WholeDataset
 
 STATUSES = ("todo", "in progress", "accepted")  # what status() says; status_codes() indexes it
@@ -59,7 +62,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         structures: Sequence[str] | None = None,
         device: str | None = None,
     ) -> None:
-        names = _structure_names(structure, structures)
+        names = structure_names(structure, structures)
         check_max_context(max_context)
         dataset = load(images, axis=axis, skip_bad=skip_bad)
         model = as_predictor(model, device)
@@ -73,7 +76,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
             self._current = structure
         if store is not None:
             if dataset.files:
-                files = [str(Path(f).resolve()) for f in dataset.files]
+                files = [os.path.abspath(f) for f in dataset.files]  # resolve: 20 us a file
                 source = {"files": files, "axis": dataset.axis}
             else:
                 source = {"arrays": store.save_images(dataset.images)}
@@ -96,7 +99,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         self.max_context = max_context
         self._store = store
         self._index = 0
-        self._structures = {name: Structure(name) for name in structures}
+        self._structures = {name: self._new_structure(name) for name in structures}
         self._current = structures[0]
         self._drafts: dict[str, np.ndarray] = {}  # draft file -> mask set by hand
         self._image_ready: tuple[int, PreparedImage] | None = None
@@ -107,7 +110,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         return self._structures[self._current]
 
     @property
-    def _accepted(self) -> dict[int, np.ndarray]:
+    def _accepted(self) -> AcceptedMasks:
         return self._part.accepted
 
     @property
@@ -232,10 +235,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
                 f"the mask of image {i} is empty; if the structure is absent from it, accept it "
                 "with accept(allow_empty=True)"
             )
-        done = set(part.accepted) | {i}
-        following = [j for j in range(i + 1, len(self)) if j not in done]
-        earlier = [j for j in range(i) if j not in done]
-        position = (following + earlier + [i])[0]
+        after_i = itertools.chain(range(i + 1, len(self)), range(i))
+        position = next((j for j in after_i if j not in part.accepted), i)
         self._accept_masks({self._current: {i: mask}}, origin=None, position=position)
         self._index = position
         self._ensure_annotation(position)
@@ -295,7 +296,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         if i in part.annotations:
             return
         shape = image_shape(self.dataset.images[i])
-        first = self._predict(i, Prompts(), None) if self._context_for(i) else None
+        has_context = any(j != i for j in self._context.members)
+        first = self._predict(i, Prompts(), None) if has_context else None
         log = part.saved_logs.get(i, Prompts())
         read_edit = lambda edit: self._draft(edit, shape)  # noqa: E731
         annotation = ImageAnnotation.replayed(shape, first, log, self._predictor(i), read_edit)
@@ -342,17 +344,3 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         """The context set without image i itself: a reopened image must not see its answer."""
         members = self._context.members
         return [(self.dataset.images[j], self._accepted[j]) for j in members if j != i]
-
-
-def _structure_names(structure: str | None, structures: Sequence[str] | None) -> list[str]:
-    """The structures a new session starts with (``structure`` alone: that one)."""
-    if structures is None:
-        return [check_structure_name("structure" if structure is None else structure)]
-    if isinstance(structures, str) or not isinstance(structures, Sequence) or not structures:
-        raise ValueError(f"structures must be a non-empty list of names, got {structures!r}")
-    names: list[str] = []
-    for name in structures:
-        names.append(check_structure_name(name, names))
-    if structure is not None and structure not in names:
-        raise ValueError(f"structure {structure!r} is not one of the structures {names}")
-    return names

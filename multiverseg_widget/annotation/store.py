@@ -28,6 +28,7 @@ import numpy as np
 from ..common.atomic import atomic_write, make_dir
 from ..data import Dataset, load
 from ..data.writers import mask_png, png_mask
+from .propagation_results import remove_other_propagations
 from .record import VERSION, ImagesRecord, SessionRecord, StoredMask
 
 STATE_FILE = "session.json"
@@ -92,10 +93,14 @@ class WorkFolder:
         try:
             images = self._load_images(state) if version >= 3 else ImagesRecord.from_json(state)
             record = SessionRecord.from_json(state, images, version)
-            for name in record.named_files():
+            named = record.named_files()
+            for name in named:
                 self._resolve(name)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise WorkFolderError(f"{path} is damaged: {error!r}") from error
+        for name in named:  # read when needed (their checksums are checked then): here, a stat
+            if not self.holds(name):
+                raise WorkFolderError(f"mask file {self.path / name} cannot be read: it is missing")
         return record
 
     def _load_images(self, state: dict) -> ImagesRecord:
@@ -139,6 +144,7 @@ class WorkFolder:
         text = json.dumps(payload, separators=(",", ":"))
         atomic_write(self.path / STATE_FILE, text.encode("utf-8"))
         self._prune(record.named_files())
+        remove_other_propagations(self.path, record.propagations())
 
     def write_mask(self, folder: str, stem: str, mask: np.ndarray) -> StoredMask:
         """Write a mask PNG named by its content (``folder`` is "masks" for accepted masks,

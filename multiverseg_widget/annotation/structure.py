@@ -4,25 +4,33 @@ histories) and last propagation. Switching structures loses nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..prompts import Prompts
-from .checks import frozen
+from .accepted_masks import AcceptedMasks
 from .context_set import ContextSet
 from .image_annotation import ImageAnnotation
 from .propagation import Propagation
-from .record import StoredMask, StructureRecord
+from .record import StoredMask, StructureRecord, check_structure_name
 
 
 class Structure:
-    def __init__(self, name: str) -> None:
+    """read_mask: (stored file, image index) -> the mask, for a session with a work folder."""
+
+    def __init__(
+        self,
+        name: str,
+        read_mask: Callable[[StoredMask, int], np.ndarray] | None = None,
+        stored: Mapping[int, StoredMask] | None = None,
+    ) -> None:
         self.name = name
         self.annotations: dict[int, ImageAnnotation] = {}
         self.saved_logs: dict[int, Prompts] = {}  # resumed, not yet replayed
-        self.accepted: dict[int, np.ndarray] = {}
-        self.accepted_files: dict[int, StoredMask] = {}
+        self.accepted_files: dict[int, StoredMask] = dict(stored or {})
+        read = None if read_mask is None else lambda i: read_mask(self.accepted_files[i], i)
+        self.accepted = AcceptedMasks(read, self.accepted_files)
         self.origins: dict[int, str] = {}  # imported masks: where they came from
         self.context = ContextSet()
         self.propagated: Propagation | None = None
@@ -51,12 +59,12 @@ class Structure:
 
     def take(self, part: StructureRecord, masks: Mapping[int, np.ndarray]) -> None:
         """Adopt ``part`` (from ``accepting``, once committed) with its accepted ``masks``."""
+        self.accepted_files, self.origins = dict(part.accepted), dict(part.origins)
         for i, mask in masks.items():
-            self.accepted[i] = frozen(mask)
+            accepted = self.accepted.put(i, mask)
             annotation = self.annotations.get(i)
             if annotation is not None:
-                annotation.history.replace_current_mask(self.accepted[i])
-        self.accepted_files, self.origins = dict(part.accepted), dict(part.origins)
+                annotation.history.replace_current_mask(accepted)
         self.context.set(list(part.context))
 
     def record(self, **changes: object) -> StructureRecord:
@@ -66,5 +74,20 @@ class Structure:
             "context": tuple(self.context.members),
             "logs": self.logs(),
             "origins": dict(self.origins),
+            "propagation": "" if self.propagated is None else self.propagated.key,
         }
         return StructureRecord(**{**fields, **changes})
+
+
+def structure_names(structure: str | None, structures: Sequence[str] | None) -> list[str]:
+    """The structures a new session starts with (``structure`` alone: that one)."""
+    if structures is None:
+        return [check_structure_name("structure" if structure is None else structure)]
+    if isinstance(structures, str) or not isinstance(structures, Sequence) or not structures:
+        raise ValueError(f"structures must be a non-empty list of names, got {structures!r}")
+    names: list[str] = []
+    for name in structures:
+        names.append(check_structure_name(name, names))
+    if structure is not None and structure not in names:
+        raise ValueError(f"structure {structure!r} is not one of the structures {names}")
+    return names

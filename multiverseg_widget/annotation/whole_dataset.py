@@ -5,6 +5,9 @@ base class), kept apart so that each file has one concern."""
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import json
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,16 +15,22 @@ import numpy as np
 from scipy import ndimage
 
 from ..common.atomic import atomic_write_json
+from ..common.digest import array_digest
 from ..data import Dataset
+from ..data.lazy import ImageSource
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
 from .export import export_masks
-from .propagation import Propagation, least_confident, propagate
+from .propagation import MaskFile, MaskSource, Propagation, least_confident, propagate
+from .propagation_results import FolderResults, MemoryResults
 from .store import WorkFolder
 from .structure import Structure
 
 LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
+# Open images predicted to suggest the next one when no propagation of the current context set
+# has predicted them: all of them in a small dataset, a sample in a large one.
+SUGGEST_SAMPLE = 64
 
 
 class WholeDataset:
@@ -37,7 +46,10 @@ class WholeDataset:
     _context: ContextSet
     _store: WorkFolder | None
     _structures: dict[str, Structure]
+    _current: str
+    _part: Structure
     label_map: Callable[[int], np.ndarray]
+    _commit: Callable[..., None]
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -52,22 +64,42 @@ class WholeDataset:
         """Predict images not yet accepted (default: all of them) from the context set alone.
 
         executor: any concurrent.futures.Executor (a dask.distributed ``client.get_executor()``
-        spreads the work over a cluster). The result is also kept as ``propagated`` (see
-        ``export``).
+        spreads the work over a cluster: its workers read the image files themselves). Results
+        go to the work folder as they arrive: run again after an interruption, it predicts only
+        the images still missing for this context set. The result, every image predicted from
+        this context set so far, is also kept as ``propagated`` (see ``export``).
         """
         if not len(self._context):
             raise ValueError("propagate needs a context set: accept at least one image first")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if indices is None:
-            targets = [i for i in range(len(self)) if i not in self._accepted]
+            targets = self._open_images()
         else:
             targets = sorted({checked_index(i, len(self)) for i in indices})
             done = [i for i in targets if i in self._accepted]
             if done:
                 raise ValueError(f"images {done} are accepted already; propagate predicts the rest")
-        self.propagated = propagate(
-            self.model, self.dataset.images.__getitem__, targets, self.context,
-            self.max_context, self._context.version, executor, batch_size, progress,
-        )  # fmt: skip
+        key = self._propagation_key()
+        results: FolderResults | MemoryResults
+        if self._store is None:
+            earlier = self.propagated if self._propagated_is(key) else None
+            results = MemoryResults(
+                earlier.masks if earlier else {}, earlier.confidence if earlier else {}
+            )
+        else:
+            if not self._propagated_is(key):  # name it first: the work folder keeps it
+                self._commit(parts={self._current: self._part.record(propagation=key)})
+            results = FolderResults(self._store.path, key)
+        try:
+            propagate(
+                self.model, self.dataset.images.source, targets, self._context_sources(),
+                self.max_context, results, executor, batch_size, progress,
+            )  # fmt: skip
+        finally:
+            if isinstance(results, FolderResults):
+                results.close()
+            self.propagated = Propagation(results.masks, results.confidence, key)
         return self.propagated
 
     def suggest_next(self) -> int | None:
@@ -75,17 +107,42 @@ class WholeDataset:
 
         With an empty context set there is nothing to be sure about: the first open image.
         """
-        todo = [i for i in range(len(self)) if i not in self._accepted]
+        todo = self._open_images()
         if not todo or not len(self._context):
             return todo[0] if todo else None
+        key = self._propagation_key()
         result = self.propagated
-        if (
-            result is None
-            or result.context_version != self._context.version
-            or not set(todo) <= result.confidence.keys()
-        ):
+        if not self._propagated_is(key) or not any(i in result.confidence for i in todo):
+            if len(todo) > SUGGEST_SAMPLE:
+                todo = sorted(random.Random(key).sample(todo, SUGGEST_SAMPLE))
             result = self.propagate(todo, progress=False)
         return least_confident(result, todo)
+
+    def _open_images(self) -> list[int]:
+        return [i for i in range(len(self)) if i not in self._accepted]
+
+    def _propagated_is(self, key: str) -> bool:
+        return self.propagated is not None and self.propagated.key == key
+
+    def _propagation_key(self) -> str:
+        """Names a propagation by what decides its result: the structure, its context set
+        (images and masks), the cap on context items and the model."""
+        members = self._context.members
+        settings = [self._current, members, self.max_context, self.model.metadata]
+        digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
+        digest.update(array_digest(self._accepted[j] for j in members).encode())
+        return digest.hexdigest()
+
+    def _context_sources(self) -> list[tuple[ImageSource, MaskSource]]:
+        """The context set as tasks carry it: files where the images and masks are stored."""
+        files = self._part.accepted_files
+        out: list[tuple[ImageSource, MaskSource]] = []
+        for j in self._context.members:
+            mask: MaskSource = self._accepted[j]
+            if self._store is not None and j in files:
+                mask = MaskFile(str(self._store.path / files[j].file), files[j].sha256)
+            out.append((self.dataset.images.source(j), mask))
+        return out
 
     def export(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,13 +60,17 @@ class Dataset:
     ``images`` is a sequence: files of one 2D image are read when an image is asked for.
     """
 
-    images: Sequence[np.ndarray]
+    images: LazyImages
     names: list[str]
     slices: list[VolumeSlice | None]
     files: list[str] = field(default_factory=list)  # files read, in order; [] for arrays
     axis: int | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) with skip_bad
     masks: list[np.ndarray] | None = None  # ground truth, where known (demo datasets)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.images, LazyImages):  # arrays: every image has a ``source``
+            self.images = LazyImages(list(self.images))
 
     def __len__(self) -> int:
         return len(self.images)
@@ -76,11 +81,9 @@ class Dataset:
         arrays: their pixels."""
         if not self.files:
             return pixel_fingerprint(self.images)
-        digest = hashlib.blake2b(digest_size=20)
-        for file in self.files:
-            stat = os.stat(file)
-            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        return f"files:{digest.hexdigest()}"
+        stats = (os.stat(file) for file in self.files)
+        listing = "\n".join(f"{f}\0{i.st_size}\0{i.st_mtime_ns}" for f, i in zip(self.files, stats))
+        return f"files:{hashlib.blake2b(listing.encode(), digest_size=20).hexdigest()}"
 
 
 def pixel_fingerprint(images: Sequence[np.ndarray]) -> str:
@@ -142,44 +145,48 @@ def _from_arrays(
     return Dataset(images, unique_names(list(names or auto)), slices, axis=axis)
 
 
-def _expand(source: str | Path | Sequence[str | Path]) -> list[Path]:
-    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded."""
+def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
+    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded.
+    Paths are strings here: a folder of 100,000 files lists in a fraction of a second."""
     items = [source] if isinstance(source, (str, Path)) else list(source)
-    paths: list[Path] = []
+    paths: list[str] = []
     for item in items:
         if not isinstance(item, (str, Path)):
             raise ValueError(f"expected a path or an array, got {type(item).__name__}")
-        path = Path(item).expanduser()
-        if path.is_dir():
-            with os.scandir(path) as entries:  # no stat per file: is_file reads the entry
-                files = [Path(e.path) for e in entries if e.is_file()]
-            found = sorted(p for p in files if is_image_file(p))
+        path = os.path.expanduser(item)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            raise ValueError(f"no such file or folder: {path}") from None
+        if stat.S_ISDIR(mode):
+            with os.scandir(path) as entries:  # is_file reads the entry: no stat per file
+                found = sorted(e.path for e in entries if is_image_file(e.name) and e.is_file())
             if not found:
                 raise ValueError(f"the folder {path} holds no image files ({supported_suffixes()})")
             paths.extend(found)
-        elif path.is_file():
+        elif stat.S_ISREG(mode):
             paths.append(path)
         else:
-            raise ValueError(f"no such file or folder: {path}")
+            raise ValueError(f"not a file or folder: {path}")
     return paths
 
 
-def _from_files(paths: list[Path], axis: int | None, skip_bad: bool) -> Dataset:
+def _from_files(paths: list[str], axis: int | None, skip_bad: bool) -> Dataset:
     dataset = Dataset([], [], [], axis=axis)
     items: list[str | np.ndarray] = []  # a file read when needed, or an image read now
     formats = [format_of(p) for p in paths]
-    dicom = [p for p, f in zip(paths, formats) if f == "dicom"]
+    dicom = [Path(p) for p, f in zip(paths, formats) if f == "dicom"]
     for path, found in zip(paths, formats):
         if found and FORMATS[found].one_image:  # listed now, read when needed
-            if skip_bad and _guard(lambda p: ImageFile(str(p)).read(), path, dataset, True) is None:
+            if skip_bad and _guard(lambda p: ImageFile(p).read(), path, dataset, True) is None:
                 continue
-            items.append(str(path))
+            items.append(path)
             dataset.names.append(stem_of(path))
             dataset.slices.append(None)
-            dataset.files.append(str(path))
+            dataset.files.append(path)
             continue
         if found == "dicom":
-            if path == dicom[0]:
+            if Path(path) == dicom[0]:
                 parts = _guard(read_dicom_series, dicom, dataset, skip_bad)
                 _add_parts(dataset, items, parts, axis, [str(p) for p in dicom], skip_bad)
             continue
@@ -188,8 +195,8 @@ def _from_files(paths: list[Path], axis: int | None, skip_bad: bool) -> Dataset:
             error = UnreadableFileError(f"{path}: unsupported file type ({supported_suffixes()})")
             _fail(dataset, str(path), error, skip_bad)
             continue
-        parts = _guard(reader, path, dataset, skip_bad)
-        _add_parts(dataset, items, parts, axis, [str(path)], skip_bad)
+        parts = _guard(reader, Path(path), dataset, skip_bad)
+        _add_parts(dataset, items, parts, axis, [path], skip_bad)
     if dataset.skipped:
         listing = "; ".join(f"{f}: {why}" for f, why in dataset.skipped)
         warnings.warn(f"skipped {len(dataset.skipped)} unreadable file(s): {listing}", stacklevel=3)

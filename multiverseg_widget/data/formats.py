@@ -3,6 +3,7 @@ written suffix. Loading (``dataset.py``) and export (``annotation/export.py``) b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,16 +33,18 @@ FORMATS: dict[str, FileFormat] = {
 EXPORT_FORMATS = tuple(name for name, f in FORMATS.items() if f.write_mask is not None)
 
 
-def format_of(path: Path) -> str | None:
+_BY_SUFFIX = {suffix: name for name, f in FORMATS.items() for suffix in f.suffixes}
+
+
+def format_of(path: str | Path) -> str | None:
     """The name of the format that reads ``path``, by its suffix; None if none does."""
-    suffix = readers.suffix_of(path)
-    return next((name for name, f in FORMATS.items() if suffix in f.suffixes), None)
+    return _BY_SUFFIX.get(readers.suffix_of(path))
 
 
 def supported_suffixes() -> str:
     return ", ".join(s for f in FORMATS.values() for s in f.suffixes)
 
 
-def is_image_file(path: Path) -> bool:
+def is_image_file(path: str | Path) -> bool:
     """Folders are filtered by suffix; hidden files (.DS_Store, ._x.png) are not images."""
-    return not path.name.startswith(".") and format_of(path) is not None
+    return not os.fspath(path).rpartition(os.sep)[2].startswith(".") and format_of(path) is not None

@@ -1,0 +1,149 @@
+"""Propagation at scale, with the real (small) networks: tasks carry file references, not pixels;
+results reach the work folder as they arrive, and an interrupted propagate continues."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from multiverseg_widget import Session
+
+from .session_helpers import real_task, single_torch_thread
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def nuclei() -> dict[str, np.ndarray]:
+    return real_task("bbbc039_nuclei")
+
+
+@pytest.fixture
+def png_folder(tmp_path, nuclei) -> Path:
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for k in range(12):
+        Image.fromarray(nuclei["images"][k]).save(folder / f"{k:02d}.png")
+    return folder
+
+
+def _with_context(session: Session, nuclei) -> Session:
+    for i in range(3):
+        session.set_mask(nuclei["masks"][i])
+        session.accept()
+    return session
+
+
+def _assert_same(result, expected) -> None:
+    assert sorted(result.masks) == sorted(expected.masks)
+    for i in expected.masks:
+        np.testing.assert_array_equal(result.masks[i], expected.masks[i])
+    assert dict(result.confidence) == pytest.approx(dict(expected.confidence))
+
+
+def test_propagate_with_executors_equals_without(nuclei, small_predictor):
+    distributed = pytest.importorskip("distributed")
+    session = _with_context(
+        Session(nuclei["images"][:12], model=small_predictor, max_context=2), nuclei
+    )
+    plain = session.propagate(progress=False)
+    session.propagated = None  # else the next runs find every image predicted already
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as client:
+        spread = session.propagate(executor=client.get_executor(), batch_size=2, progress=False)
+    session.propagated = None
+    with ThreadPoolExecutor(2) as pool:
+        threaded = session.propagate(executor=pool, batch_size=1, progress=False)
+    assert sorted(plain.masks) == list(range(3, 12))
+    _assert_same(spread, plain)
+    _assert_same(threaded, plain)
+
+
+def test_an_interrupted_propagate_continues_where_it_stopped(
+    tmp_path, png_folder, nuclei, small_predictor, monkeypatch
+):
+    reference = _with_context(Session(png_folder, model=small_predictor, max_context=2), nuclei)
+    expected = reference.propagate(progress=False)
+    work = tmp_path / "work"
+    session = _with_context(
+        Session(png_folder, model=small_predictor, workdir=work, max_context=2), nuclei
+    )
+    predict, calls = small_predictor.predict, []
+
+    def interrupted_at_the_fifth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return predict(*args, **kwargs)
+
+    monkeypatch.setattr(small_predictor, "predict", interrupted_at_the_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        session.propagate(batch_size=2, progress=False)
+    assert sorted(session.propagated.confidence) == [3, 4, 5, 6]  # two batches finished
+    monkeypatch.undo()
+
+    resumed = Session.resume(work, model=small_predictor)  # a new kernel
+    assert sorted(resumed.propagated.confidence) == [3, 4, 5, 6]
+    calls.clear()
+    monkeypatch.setattr(
+        small_predictor, "predict", lambda *a, **k: calls.append(1) or predict(*a, **k)
+    )
+    result = resumed.propagate(batch_size=2, progress=False)
+    assert len(calls) == 5  # images 7 to 11 only
+    _assert_same(result, expected)
+    resumed.click(30, 30)  # a new context set: the old propagation's folder goes
+    resumed.accept()
+    resumed.propagate(progress=False)
+    assert len(list((work / "propagation").iterdir())) == 1
+
+
+def test_a_cluster_propagate_sends_file_references_not_pixels(
+    tmp_path, png_folder, nuclei, small_predictor
+):
+    distributed = pytest.importorskip("distributed")
+    reference = _with_context(Session(png_folder, model=small_predictor, max_context=2), nuclei)
+    expected = reference.propagate(progress=False)
+    session = _with_context(
+        Session(png_folder, model=small_predictor, workdir=tmp_path / "work", max_context=2),
+        nuclei,
+    )
+    sent: list[tuple] = []
+
+    class Recording(concurrent.futures.Executor):
+        def __init__(self, inner: concurrent.futures.Executor) -> None:
+            self.inner = inner
+
+        def submit(self, fn, /, *args, **kwargs):
+            sent.append(args)
+            return self.inner.submit(fn, *args, **kwargs)
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = session.propagate(
+            executor=Recording(client.get_executor()), batch_size=3, progress=False
+        )
+    arrays = [leaf for args in sent for leaf in _leaves(args) if isinstance(leaf, np.ndarray)]
+    assert len(sent) == 3 and not arrays
+    _assert_same(result, expected)
+
+
+def _leaves(value):
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
