@@ -36,7 +36,6 @@ def test_kill_during_accepts_loses_nothing(tmp_path, small_predictor):
     rng = random.Random(0)
     committed: dict[tuple[str, int], str] = {}  # (structure, image) -> the mask it must hold
     mid_accept = 0
-    start = time.monotonic()
     for trial in range(TRIALS):
         child = subprocess.Popen(
             [sys.executable, "-m", "tests.crash_child", str(work), str(golden), str(trial)],
@@ -80,6 +79,4 @@ def test_kill_during_accepts_loses_nothing(tmp_path, small_predictor):
             assert mask in allowed, f"trial {trial}: {key} holds a mask never accepted"
         assert set(committed) <= set(held), f"trial {trial}: an accepted mask was lost"
         committed = held  # an interrupted accept may or may not have committed: both are fine
-    elapsed = time.monotonic() - start
     assert mid_accept >= 1, "no kill landed inside accept(); the test did not test it"
-    assert elapsed < 90, f"{TRIALS} trials took {elapsed:.0f} s"

@@ -232,7 +232,7 @@ def test_the_images_are_described_once_not_with_every_click(tmp_path, small_pred
 
 
 def test_a_version_2_folder_of_files_is_recognised_by_its_pixels(tmp_path, task, small_predictor):
-    """Version 2 kept a digest of the pixels; version 3 of the files (paths, sizes, times)."""
+    """Version 2 kept a digest of the pixels; version 3 of the files (paths and sizes)."""
     from multiverseg_widget.data.dataset import pixel_fingerprint
 
     folder = tmp_path / "pngs"

@@ -8,7 +8,6 @@ work folder before the call returns, so that killing the kernel loses nothing ac
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -76,8 +75,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
             self._current = structure
         if store is not None:
             if dataset.files:
-                files = [os.path.abspath(f) for f in dataset.files]  # resolve: 20 us a file
-                source = {"files": files, "axis": dataset.axis}
+                source = {"files": list(dataset.files), "axis": dataset.axis}
             else:
                 source = {"arrays": store.save_images(dataset.images)}
             self._images_record = ImagesRecord(

@@ -76,13 +76,13 @@ class Dataset:
         return len(self.images)
 
     def fingerprint(self) -> str:
-        """Tells datasets apart when a work folder is continued. Files: their paths, sizes
-        and modification times (hashing the pixels of 100,000 files would take minutes);
-        arrays: their pixels."""
+        """Tells datasets apart when a work folder is continued. Files: their paths and sizes
+        (hashing the pixels of 100,000 files would take minutes; modification times change
+        when a notebook writes the same images again); arrays: their pixels."""
         if not self.files:
             return pixel_fingerprint(self.images)
-        stats = (os.stat(file) for file in self.files)
-        listing = "\n".join(f"{f}\0{i.st_size}\0{i.st_mtime_ns}" for f, i in zip(self.files, stats))
+        sizes = (os.stat(file).st_size for file in self.files)
+        listing = "\n".join(f"{f}\0{size}" for f, size in zip(self.files, sizes))
         return f"files:{hashlib.blake2b(listing.encode(), digest_size=20).hexdigest()}"
 
 
@@ -146,14 +146,17 @@ def _from_arrays(
 
 
 def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
-    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded.
-    Paths are strings here: a folder of 100,000 files lists in a fraction of a second."""
+    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded;
+    as absolute paths. Strings, not Path objects: a folder of 100,000 files lists in a
+    fraction of a second."""
     items = [source] if isinstance(source, (str, Path)) else list(source)
     paths: list[str] = []
     for item in items:
         if not isinstance(item, (str, Path)):
             raise ValueError(f"expected a path or an array, got {type(item).__name__}")
         path = os.path.expanduser(item)
+        if not os.path.isabs(path):  # absolute paths survive a change of working folder
+            path = os.path.abspath(path)
         try:
             mode = os.stat(path).st_mode
         except OSError:
