@@ -2,16 +2,19 @@
 masks, label maps of several structures, or instance ids.
 
 File names come from the images' source names, made safe: whatever a name holds (``../``,
-absolute paths, separators), every file lands inside the target folder.
+absolute paths, separators), every file lands inside the target folder. Every name is checked
+before anything is written; files of one image each are then written one at a time, each mask
+read when its file is written, so exporting 100,000 propagated masks does not hold them all.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from ..common.atomic import atomic_write
 from ..common.names import safe_name, unique_name
@@ -41,22 +44,40 @@ def export_masks(
     for name in files:
         if Path(name).name != name or (folder / name).resolve().parent != folder.resolve():
             raise ValueError(f"export file name {name!r} would leave {folder}")
-    payloads = {name: FORMATS[format].write_mask(content) for name, content in files.items()}
+    if format == "npz":
+        files = {single: {key: np.asarray(masks[i]) for key, i in files[single].items()}}
     folder.mkdir(parents=True, exist_ok=True)
-    for name, payload in payloads.items():
-        atomic_write(folder / name, payload)
-    return [folder / name for name in payloads]
+    for name, content in files.items():
+        content = np.asarray(masks[content]) if isinstance(content, int) else content
+        atomic_write(folder / name, FORMATS[format].write_mask(content))
+    return [folder / name for name in files]
+
+
+class InstanceLabels(Mapping[int, np.ndarray]):
+    """Masks as connected components numbered 1, 2, ... (uint16), labelled when read."""
+
+    def __init__(self, masks: Mapping[int, np.ndarray]) -> None:
+        self._masks = masks
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return ndimage.label(self._masks[i])[0].astype(np.uint16)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._masks)
+
+    def __len__(self) -> int:
+        return len(self._masks)
 
 
 def _plan(masks: Mapping[int, np.ndarray], dataset: Dataset, format: str) -> dict:
-    """File name -> what goes in it; names are safe and unique before anything is written."""
+    """File name -> what goes in it (an image index: its mask, read when written); names are
+    safe and unique before anything is written."""
     if format == "nifti":
         return _plan_volumes(masks, dataset)
     suffix = "" if format == "npz" else FORMATS[format].mask_suffix  # npz: keys, not files
     plan: dict = {}
     for i in sorted(masks):
-        name = unique_name(safe_name(dataset.names[i]), plan, suffix)
-        plan[name] = np.asarray(masks[i])
+        plan[unique_name(safe_name(dataset.names[i]), plan, suffix)] = i
     return plan
 
 

@@ -8,11 +8,11 @@ import concurrent.futures
 import hashlib
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from ..common.atomic import atomic_write_json
 from ..common.digest import array_digest
@@ -21,7 +21,7 @@ from ..data.lazy import ImageSource
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
-from .export import export_masks
+from .export import InstanceLabels, export_masks
 from .propagation import MaskFile, MaskSource, Propagation, least_confident, propagate
 from .propagation_results import FolderResults, MemoryResults
 from .store import WorkFolder
@@ -166,14 +166,13 @@ class WholeDataset:
             raise ValueError(f"export to {target} would write into the session's work folder")
         if format in LABEL_MAP_FORMATS:
             return self._export_label_maps(target, format)
-        masks = dict(self._accepted)
+        masks: Mapping[int, np.ndarray] = self._accepted
         if include_propagated and self.propagated is not None:
-            for i, mask in self.propagated.masks.items():
-                masks.setdefault(i, mask)
+            masks = ChainMap(self._accepted, self.propagated.masks)  # accepted ones first
         if not masks:
             raise ValueError("nothing to export: no image has been accepted yet")
         if instances:
-            masks = {i: ndimage.label(m)[0].astype(np.uint16) for i, m in masks.items()}
+            masks = InstanceLabels(masks)
         return export_masks(masks, self.dataset, target, format)
 
     def _export_label_maps(self, target: Path, format: str) -> list[Path]:
