@@ -249,3 +249,11 @@ def test_missing_optional_reader_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "nibabel", None)
     with pytest.raises(ImportError, match=r"multiverseg-widget\[io\]"):
         mvw_data.load(tmp_path / "v.nii")
+
+
+def test_a_npy_volume_is_memory_mapped_not_read(tmp_path):
+    volume = np.arange(5 * 6 * 7, dtype=np.float32).reshape(5, 6, 7)
+    np.save(tmp_path / "vol.npy", volume)
+    data = mvw_data.load(tmp_path / "vol.npy", axis=1)
+    assert len(data) == 6 and all(isinstance(image, np.memmap) for image in data.images)
+    np.testing.assert_array_equal(data.images[2], volume[:, 2, :])

@@ -239,7 +239,9 @@ def _add_parts(
     parts = [p._replace(name=next(renamed)) if p.is_volume else p for p in parts]
     try:
         new = [_split(part, axis) for part in parts]
-        for images, _, names in new:
+        for (images, _, names), part in zip(new, parts):
+            if isinstance(part.array, np.memmap):  # checked when used: reading it all now
+                continue  # would undo the mapping
             for image, name in zip(images, names):
                 to_gray_unit(image, name)
     except ValueError as error:
@@ -277,8 +279,9 @@ def _split(
     count = volume.shape[axis]
     width = max(3, len(str(count - 1)))
     images, slices, names = [], [], []
+    along = np.moveaxis(volume, axis, 0)
     for k in range(count):
-        images.append(np.ascontiguousarray(np.take(volume, k, axis=axis)))
+        images.append(along[k])  # a view: a mapped volume's slice is read when used
         slices.append(VolumeSlice(part.name, axis, k, tuple(volume.shape[:spatial]), affine_t))
         names.append(f"{part.name}_{k:0{width}d}")
     return images, slices, names

@@ -80,7 +80,9 @@ def read_tiff(path: Path) -> list[Part]:
 
 def read_numpy(path: Path) -> list[Part]:
     if suffix_of(path) == ".npy":
-        return [_array_part(stem_of(path), np.load(path, allow_pickle=False))]
+        # a volume stays memory-mapped: its slices are read when they are asked for
+        part = _array_part(stem_of(path), np.load(path, mmap_mode="r", allow_pickle=False))
+        return [part if part.is_volume else part._replace(array=np.array(part.array))]
     with np.load(path, allow_pickle=False) as content:
         if "images" in content.files:
             images = content["images"]
@@ -100,7 +102,7 @@ def _array_part(name: str, array: np.ndarray) -> Part:
 def read_nifti(path: Path) -> list[Part]:
     nib = optional_module("nibabel", "NIfTI")
     image = nib.load(path)
-    data = np.asanyarray(image.dataobj)
+    data = np.asanyarray(image.dataobj)  # memory-mapped when uncompressed and unscaled
     while data.ndim > 3 and data.shape[-1] == 1:
         data = data[..., 0]
     if data.ndim == 2:
