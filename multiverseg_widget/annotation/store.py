@@ -50,6 +50,7 @@ class WorkFolder:
         self.path = path
         self.loaded_version: int | None = None  # of the session file read by ``load``
         self._images: tuple[ImagesRecord, str] | None = None  # in images.json, with its SHA-256
+        self._pruned_for: set[str] | None = None  # the files named at the last prune
 
     @classmethod
     def create(cls, path: str | Path) -> WorkFolder:
@@ -223,7 +224,12 @@ class WorkFolder:
         return self.path / relative
 
     def _prune(self, keep: set[str]) -> None:
-        """Remove mask and draft files that the committed state does not name, and temp files."""
+        """Remove mask and draft files that the committed state does not name, and temp files.
+        The folders are listed only when the named files have changed: most commits (a click)
+        name the same files, and listing thousands of masks on every click adds up."""
+        if keep == self._pruned_for:
+            return
+        self._pruned_for = keep
         for folder in ("masks", "drafts"):
             directory = self.path / folder
             if not directory.is_dir():
