@@ -125,3 +125,12 @@ def test_jupyterlab_arguments_that_would_break_the_url_are_refused(tmp_path, cap
     assert main(["demo", "--dir", str(tmp_path / "d"), "--", "--port=9999"]) == 2
     assert "--port" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_the_default_demo_folder_is_ignored_by_git():
+    """The README's command run inside a checkout leaves no untracked files behind."""
+    from multiverseg_widget.cli import build_parser
+
+    default = build_parser().parse_args(["demo"]).dir
+    ignored = (Path(__file__).resolve().parents[1] / ".gitignore").read_text().split()
+    assert f"{default.as_posix()}/" in ignored
