@@ -14,7 +14,7 @@ import { SIGN_COLORS } from "./tools/tool.js";
 import { fitView } from "./view.js";
 
 /** @import { RGB } from "./image.js" */
-/** @import { EncodedArray, GalleryItem, LogEntry, Model, Queued } from "./protocol.js" */
+/** @import { EncodedArray, LogEntry, Model, Queued, Thumbnail } from "./protocol.js" */
 /** @import { ViewState } from "./state.js" */
 /** @import { Painter } from "./tools/tool.js" */
 
@@ -255,7 +255,7 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
 
 /**
  * A context thumbnail: the gray image with its mask blended in, in the structure's colour.
- * @param {GalleryItem} item
+ * @param {Pick<Thumbnail, "image" | "mask">} item
  * @param {RGB} color
  */
 export function thumbnail(item, color) {

@@ -1,23 +1,25 @@
 // @ts-check
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
-// (with the model in use), error line, progress strip, in-context gain chart (prompts per accepted
-// image), context gallery and export control; and the layout that
-// fits them in the viewport. They show the kernel's traits and the view's
+// (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
+// chart (prompts per accepted image), context gallery (gallery.js) and export control; and the
+// layout that fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 import { h } from "./dom.js";
-import { thumbnail } from "./drawing.js";
+import { createGallery } from "./gallery.js";
 import { ICONS, icon } from "./icons.js";
 import { toLevelWidth } from "./image.js";
+import { confidenceAt, contextSet, imageState, readProgress, statusOf } from "./progress.js";
 import { HELP } from "./shortcuts.js";
-import { colorOf, hexToRGB, nameProblem, recolor } from "./structures.js";
+import { createStrip } from "./strip.js";
+import { colorOf, nameProblem, recolor } from "./structures.js";
 import { TOOLS, toolCommand } from "./tools.js";
 import { stageSize } from "./view.js";
 
 /** @import { Window } from "./image.js" */
-/** @import { ExportFormat, ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
+/** @import { ExportFormat, ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -48,18 +50,6 @@ export function toolButtons(tools) {
     const text = `${t.label} (${t.key})`;
     return { name: t.name, icon: t.icon, text, title: `${text}: ${t.title}`, command: toolCommand(t) };
   });
-}
-
-/**
- * What the status line says of an image: new, in progress, accepted, or in context (accepted
- * and in the structure's context set); then the last propagation's confidence, if it has one.
- * @param {Status} status
- * @param {boolean} inContext
- * @param {number | null} confidence
- */
-export function imageState(status, inContext, confidence) {
-  const base = status === "todo" ? "new" : status === "accepted" && inContext ? "in context" : status;
-  return confidence === null ? base : `${base} · propagated, confidence ${Math.round(confidence * 100)}%`;
 }
 
 /**
@@ -101,15 +91,6 @@ export function chartBars(counts, width, height) {
     const title = `accepted image ${k + 1}: ${n} prompt${n === 1 ? "" : "s"}`;
     return { x: k * step, y: height - h, w: Math.max(1, step - 1), h, title };
   });
-}
-
-/**
- * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
- * @param {Status} status
- * @param {boolean} inContext
- */
-export function cellKind(status, inContext) {
-  return status === "accepted" && inContext ? "in-context" : status.replace(" ", "-");
 }
 
 /**
@@ -250,10 +231,16 @@ export function createPanels(model, on) {
   /** The error the user dismissed: hidden until the kernel answers another request. */
   let dismissed = false;
   const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
-  const strip = h("div", { className: "mvw-strip" });
+  const strip = createStrip(model, on.send);
   const progressText = h("span", { className: "mvw-label" });
-  const gallery = h("div", { className: "mvw-gallery" });
-  const galleryTitle = h("div", { className: "mvw-label" });
+  const gallery = createGallery(model, {
+    send: on.send,
+    open: (index) => on.send({ kind: "navigate", index, by: 0 }),
+    remove: (index, entry) => {
+      removed = { index, entry };
+      on.send({ kind: "remove_context", entry });
+    },
+  });
   // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
   const parse = h("template");
   parse.innerHTML = `<svg class="mvw-chart" width="${CHART.width}" height="${CHART.height}" role="img"></svg>`;
@@ -279,8 +266,10 @@ export function createPanels(model, on) {
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
     errorLine,
-    h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
-    chartBar, galleryTitle, gallery, exportBar,
+    h("div", { className: "mvw-progress" }, [
+      progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
+    ]),
+    chartBar, gallery.title, gallery.row, exportBar,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -420,11 +409,6 @@ export function createPanels(model, on) {
     width.value = String(lw.width);
   }
 
-  /** The indices of the current structure's context set. */
-  function contextSet() {
-    return new Set(model.get("gallery").map((item) => item.index));
-  }
-
   /**
    * The status line, the error line and the progress count; `pending`: actions not yet answered
    * by the kernel; `suggesting`: a suggestion among them (the kernel may be predicting every open
@@ -433,15 +417,16 @@ export function createPanels(model, on) {
    * @param {boolean} suggesting
    */
   function showStatus(pending, suggesting) {
-    const statuses = model.get("statuses");
+    const progress = readProgress(model);
+    const { accepted } = progress;
+    const count = progress.codes.length;
     const index = model.get("index");
-    const accepted = statuses.filter((x) => x === "accepted").length;
-    const inContext = contextSet();
+    const inContext = contextSet(model.get("gallery"));
     const seconds = model.get("seconds");
-    const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
+    const state = imageState(statusOf(progress, index), inContext.has(index), confidenceAt(progress, index));
     const notice = statusNotice(suggesting, model.get("notice"));
     statusText.textContent =
-      `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
+      `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
@@ -456,7 +441,7 @@ export function createPanels(model, on) {
     root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
-    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;
+    progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 
   function dismissError() {
@@ -465,52 +450,14 @@ export function createPanels(model, on) {
     canvas.focus();
   }
 
-  /** The kernel answered a request: its error, if any, is shown again. */
+  /**
+   * The kernel answered a request (not one that only asked for thumbnails): its error, if any,
+   * is shown again, and the gallery asks again for the thumbnails a failed batch may not have
+   * reached.
+   */
   function answered() {
     dismissed = false;
-  }
-
-  /** @param {number} index */
-  function navigateTo(index) {
-    on.send({ kind: "navigate", index, by: 0 });
-  }
-
-  function renderStrip() {
-    const current = model.get("index");
-    const inContext = contextSet();
-    strip.replaceChildren(
-      ...model.get("statuses").map((status, i) =>
-        h("span", {
-          className: `mvw-cell mvw-${cellKind(status, inContext.has(i))}${i === current ? " mvw-current" : ""}`,
-          title: `image ${i + 1}: ${imageState(status, inContext.has(i), null)}`,
-          onclick: () => navigateTo(i),
-        }),
-      ),
-    );
-  }
-
-  function renderGallery() {
-    const current = model.get("index");
-    const items = model.get("gallery");
-    const structure = model.get("structure");
-    const color = hexToRGB(colorOf(model.get("structures"), model.get("colors"), structure));
-    galleryTitle.textContent =
-      `Context set of ${structure} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
-    gallery.replaceChildren(
-      ...items.map((item, k) =>
-        h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
-          h("div", { onclick: () => navigateTo(item.index) }, [thumbnail(item, color)]),
-          h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
-          h("button", {
-            className: "mvw-remove", textContent: "×", title: "remove from the context set",
-            onclick: () => {
-              removed = { index: item.index, entry: k };
-              on.send({ kind: "remove_context", entry: k });
-            },
-          }),
-        ]),
-      ),
-    );
+    gallery.answered(model.get("error"));
   }
 
   /** The in-context gain chart: the prompts each accepted image of the structure took. */
@@ -533,8 +480,16 @@ export function createPanels(model, on) {
     chartBar.hidden = !counts.length;
   }
 
+  /** The widget is gone: its observers stop. */
+  function dispose() {
+    strip.dispose();
+    gallery.dispose();
+  }
+
   return {
     root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
-    showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
+    showWindowRange, showWindow, showStatus, answered, renderStructures, showModel, dispose,
+    renderStrip: strip.render, renderGallery: gallery.render, markCurrent: gallery.markCurrent,
+    showThumbnails: gallery.receive,
   };
 }

@@ -71,8 +71,19 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
  */
 /**
+ * Open the image the jump box names: `to` is its text as typed, an image's name or its number
+ * (from 1); the kernel looks it up, and says so on the error line when no image fits.
+ * @typedef {{kind: "jump", to: string}} JumpAction
+ */
+/**
+ * Send the thumbnails of these context images (the gallery's items in view; at most 64): the
+ * kernel answers in the `thumbnails` trait. It changes nothing.
+ * @typedef {{kind: "thumbnails", indices: number[]}} ThumbnailsAction
+ */
+/**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction} Action
+ *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction | JumpAction
+ *   | ThumbnailsAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -88,7 +99,7 @@ import { erasedPositions } from "./strokes.js";
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | AddContextAction | StructuresAction | ExportAction} Queued
+ *   | AddContextAction | StructuresAction | ExportAction | JumpAction | ThumbnailsAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -103,8 +114,13 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{shape: number[], dtype: string, data: DataView | ArrayBuffer}} EncodedArray
  */
 /**
- * A context thumbnail.
- * @typedef {{index: number, name: string, image: EncodedArray, mask: EncodedArray}} GalleryItem
+ * An image of the context set, as the gallery lists it: `key` names its thumbnail (one per
+ * structure, image and accepted mask), which the gallery asks for once it scrolls into view.
+ * @typedef {{index: number, name: string, key: number}} GalleryEntry
+ */
+/**
+ * A context thumbnail (gray uint8 image and 0/1 mask, longest side 64 px).
+ * @typedef {{key: number, index: number, image: EncodedArray, mask: EncodedArray}} Thumbnail
  */
 /** @typedef {"todo" | "in progress" | "accepted"} Status */
 /**
@@ -117,7 +133,10 @@ import { erasedPositions } from "./strokes.js";
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
+ * progress: every image's status, uint8 indices into STATUSES (js/progress.js); confidence:
+ * every image's confidence in the session's last propagation, float32, NaN where it has none
+ * (empty: no propagation); thumbnails: the kernel's last answer to a ThumbnailsAction (serial:
+ * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
  * length of its interaction log when accepted (the in-context gain chart).
@@ -128,8 +147,9 @@ import { erasedPositions } from "./strokes.js";
  *   log_version: number,
  *   index: number,
  *   name: string,
- *   statuses: Status[],
- *   gallery: GalleryItem[],
+ *   progress: EncodedArray,
+ *   gallery: GalleryEntry[],
+ *   thumbnails: {serial?: number, items?: Thumbnail[]},
  *   seconds: number,
  *   error: string,
  *   notice: string,
@@ -142,7 +162,7 @@ import { erasedPositions } from "./strokes.js";
  *   colors: string[],
  *   others: OtherMask[],
  *   model_info: ModelInfo,
- *   confidence: (number | null)[],
+ *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
  * }} Traits
  */

@@ -15,6 +15,16 @@ import { TOOLS } from "./tools.js";
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 export const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
+/** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
+const READ_ONLY = new Set(["thumbnails"]);
+
+/**
+ * Whether a batch only asked for something: its answer keeps the status and error lines.
+ * @param {Batch} batch
+ */
+export function readOnly(batch) {
+  return batch.actions.every((a) => READ_ONLY.has(a.kind));
+}
 
 export class ActionQueue {
   /** @param {number} idBase request ids start above it, so that several views of one widget never collide */
@@ -111,10 +121,11 @@ export class ActionQueue {
 
   /**
    * Interactions sent or waiting that will land on the image shown now (those before the first
-   * navigation, accept, undo or clear): drawn at once, before the kernel confirms them.
+   * navigation, accept, undo or clear; a request for thumbnails changes nothing): drawn at once,
+   * before the kernel confirms them.
    */
   optimistic() {
-    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending];
+    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending].filter((a) => !READ_ONLY.has(a.kind));
     const stop = all.findIndex((a) => !INTERACTIONS.has(a.kind));
     return stop < 0 ? all : all.slice(0, stop);
   }

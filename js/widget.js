@@ -9,7 +9,7 @@ import { countMask, fromLevelWidth } from "./image.js";
 import { listen } from "./input.js";
 import { createPanels } from "./panels.js";
 import { toWire } from "./protocol.js";
-import { ActionQueue } from "./queue.js";
+import { ActionQueue, readOnly } from "./queue.js";
 import { createState, shownInteractions } from "./state.js";
 import { nextStructure } from "./structures.js";
 import { TOOLS, toolFor } from "./tools.js";
@@ -177,8 +177,8 @@ function render({ model, el }) {
   }
 
   function onAck() {
-    panels.answered();
     const done = queue.ack(model.get("ack"));
+    if (!done || !readOnly(done)) panels.answered();
     if (done) {
       s.finished.push(done);
       root.dataset.ack = String(done.id);
@@ -196,12 +196,13 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:statuses change:index change:structure": () => {
+    "change:progress change:confidence change:index change:structure": () => {
       if (s.confirming) setConfirm(false);
       panels.renderStrip();
-      panels.renderGallery();
+      panels.markCurrent();
     },
     "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
+    "change:thumbnails": panels.showThumbnails,
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
@@ -235,6 +236,7 @@ function render({ model, el }) {
     window.removeEventListener("resize", relayout);
     if (laying) cancelAnimationFrame(laying);
     drawing.dispose();
+    panels.dispose();
   };
 }
 

@@ -15,6 +15,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 import multiverseg_widget as mvw
 from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
+from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor, load_model
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
@@ -49,6 +50,11 @@ def send(widget: SegmentWidget, *actions: dict) -> int:
     return request
 
 
+def statuses(widget: SegmentWidget) -> list[str]:
+    """Every image's status, as the strip reads the ``progress`` trait."""
+    return [STATUSES[c] for c in decode_array(widget.progress)]
+
+
 def click(x: float, y: float, positive: bool = True) -> dict:
     return {"kind": "click", "x": x, "y": y, "positive": positive}
 
@@ -60,7 +66,7 @@ def scribble(points: list, positive: bool = True, width: float = 3) -> dict:
 def test_initial_state_is_sent_as_binary_buffers(widget, images):
     assert np.array_equal(decode_array(widget.image), images[0])
     assert not decode_array(widget.mask).any()
-    assert widget.statuses == ["todo"] * 4 and widget.index == 0 and widget.gallery == []
+    assert statuses(widget) == ["todo"] * 4 and widget.index == 0 and widget.gallery == []
     state, _, buffers = _remove_buffers(widget.get_state())
     assert sum(len(b) for b in buffers) >= images[0].nbytes  # image and mask: raw bytes
     data_traits = {k: state[k] for k in ("image", "mask", "gallery", "interactions")}
@@ -76,7 +82,7 @@ def test_click_box_scribble_reach_the_session_and_come_back(widget):
     assert widget.interactions == session.interactions
     assert np.array_equal(decode_array(widget.mask).astype(bool), session.mask)
     assert widget.ack == request + 1 and widget.error == ""
-    assert widget.statuses[0] == "in progress"
+    assert statuses(widget)[0] == "in progress"
     assert widget.seconds == pytest.approx(session.prediction.seconds)
 
 
@@ -225,10 +231,12 @@ def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
     assert np.array_equal(session.accepted[0], accepted_mask)
     assert session.index == 1 and widget.index == 1
     assert np.array_equal(decode_array(widget.image), images[1])
-    assert widget.statuses[:2] == ["accepted", "todo"]
-    assert [g["index"] for g in widget.gallery] == [0]
-    thumb = decode_array(widget.gallery[0]["image"])
-    thumb_mask = decode_array(widget.gallery[0]["mask"])
+    assert statuses(widget)[:2] == ["accepted", "todo"]
+    assert [(g["index"], g["name"]) for g in widget.gallery] == [(0, session.names[0])]
+    send(widget, {"kind": "thumbnails", "indices": [0]})  # the gallery's item scrolled into view
+    (item,) = widget.thumbnails["items"]
+    assert item["key"] == widget.gallery[0]["key"] and item["index"] == 0
+    thumb, thumb_mask = decode_array(item["image"]), decode_array(item["mask"])
     assert thumb.shape == thumb_mask.shape == (64, 64) and thumb_mask.any() == accepted_mask.any()
     assert list(Path(session.workdir, "masks").iterdir())  # saved by the store
     send(widget, {"kind": "navigate", "index": 0, "by": 0})  # a thumbnail click
@@ -268,12 +276,13 @@ def test_an_empty_mask_is_accepted_only_once_the_user_confirmed_it(widget):
 
 
 def test_the_last_propagation_confidence_is_sent_per_image(widget):
-    assert widget.confidence == [None] * 4
+    assert decode_array(widget.confidence).shape == (0,)  # no propagation yet
     send(widget, click(100, 120), {"kind": "accept"})
     result = widget.session.propagate(progress=False)
     widget.refresh()
-    assert widget.confidence[0] is None  # accepted: not propagated
-    assert widget.confidence[1:] == [pytest.approx(result.confidence[i]) for i in (1, 2, 3)]
+    confidence = decode_array(widget.confidence)
+    assert np.isnan(confidence[0])  # accepted: not propagated
+    assert confidence[1:] == pytest.approx([result.confidence[i] for i in (1, 2, 3)])
 
 
 def test_navigation_steps_stay_inside_the_dataset(widget):
@@ -342,14 +351,14 @@ def test_structures_are_added_switched_and_renamed_from_the_browser(widget):
     assert s.structures == widget.structures == ["structure", "nucleus"]
     assert s.structure == widget.structure == "nucleus" and widget.colors == list(PALETTE[:2])
     assert widget.interactions == [] and widget.log_version == version + 1  # the new one's log
-    assert widget.statuses[0] == "todo"  # the progress strip follows the structure
+    assert statuses(widget)[0] == "todo"  # the progress strip follows the structure
     send(widget, click(100, 120))
     nucleus = s.mask
     send(widget, {"kind": "accept"})
     assert widget.index == 1 and [g["index"] for g in widget.gallery] == [0]
     send(widget, {"kind": "navigate", "index": 0, "by": 0}, structure("structure"))
     assert widget.structure == "structure" and widget.gallery == []  # the gallery follows too
-    assert widget.statuses[0] == "in progress" and len(widget.interactions) == 1
+    assert statuses(widget)[0] == "in progress" and len(widget.interactions) == 1
     # the other structure's accepted mask of this image, as a binary buffer
     (other,) = widget.others
     assert other["name"] == "nucleus"

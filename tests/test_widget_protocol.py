@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import multiverseg_widget as mvw
+from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
 from multiverseg_widget.widget.codec import decode_array
@@ -35,12 +36,14 @@ from multiverseg_widget.widget.protocol import (
     Erase,
     Export,
     Interact,
+    Jump,
     Navigate,
     Paint,
     RemoveContext,
     RenameStructure,
     Step,
     SwitchStructure,
+    ThumbnailRequest,
     parse_batch,
     request_id,
 )
@@ -50,7 +53,7 @@ from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "add_context", "accept"]
-KINDS += [*STEPS, *STRUCTURE_ACTIONS, "mask", "export"]
+KINDS += [*STEPS, *STRUCTURE_ACTIONS, "mask", "export", "jump", "thumbnails"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
 # structures' masks meet states worth meeting
 WEIGHTED_KINDS = [*KINDS, *INTERACTIONS, *INTERACTIONS, "erase", "erase", "navigate", "accept"]
@@ -97,6 +100,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "structure", "name": "liver 2"},
             {"kind": "export", "format": "nifti", "folder": "masks/"},
             {"kind": "export", "format": "labelmap", "folder": "/tmp/out"},
+            {"kind": "jump", "to": " cell_07.png "},
+            {"kind": "thumbnails", "indices": [3, 0, 3]},
             request=42,
         ),
         NAMES,
@@ -123,6 +128,8 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         SwitchStructure("liver 2"),
         Export("nifti", "masks/"),
         Export("labelmap", "/tmp/out"),
+        Jump("cell_07.png"),
+        ThumbnailRequest((3, 0, 3)),
     )
     assert parse_batch(batch(), []).actions == ()
 
@@ -190,6 +197,14 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "export", "format": "png", "folder": " "}), "must be a non-empty path"),
         (batch({"kind": "export", "format": "png", "folder": 3}), "must be a non-empty path"),
         (batch({"kind": "export", "format": "png", "folder": "a\0b"}), "at most 4096 characters"),
+        (batch({"kind": "jump"}), "jump lacks ['to']"),
+        (batch({"kind": "jump", "to": "  "}), "jump to: give an image's name or number, got '  '"),
+        (batch({"kind": "jump", "to": 7}), "jump to: give an image's name or number, got 7"),
+        (batch({"kind": "jump", "to": "x" * 1001}), "jump to: at most 1000 characters, got 1001"),
+        (batch({"kind": "thumbnails", "indices": []}), "indices must be a list of 1 to 64, got []"),
+        (batch({"kind": "thumbnails", "indices": list(range(65))}), "a list of 1 to 64"),
+        (batch({"kind": "thumbnails", "indices": [0, -1]}), "thumbnail index must not be neg"),
+        (batch({"kind": "thumbnails", "indices": ["0"]}), "thumbnail index must be an int"),
     ],
 )
 def test_malformed_batches_are_refused_with_what_is_wrong(content, message):
@@ -214,14 +229,14 @@ def test_the_js_protocol_names_the_same_action_kinds():
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
     others = {"paint", "erase", "navigate", "remove_context", "add_context", "accept", "mask"}
-    others.add("export")
+    others |= {"export", "jump", "thumbnails"}
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
 FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new", "allow_empty"]
-FIELDS += ["format", "folder", "position"]
+FIELDS += ["format", "folder", "position", "to", "indices"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -248,6 +263,7 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
         return
     assert parsed.request == content["request"] == request_id(content)
     kinds = (Interact, Paint, Erase, Step, Accept, Navigate, RemoveContext, AddContext, Export)
+    kinds += (Jump, ThumbnailRequest)
     for action in parsed.actions:
         assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
@@ -303,6 +319,8 @@ def well_formed(w: SegmentWidget, kind: str, out: str) -> st.SearchStrategy:
             "format": st.sampled_from([*EXPORT_FORMATS, "jpeg"]),
             "folder": st.sampled_from([f"{out}/masks", f"{out}/a/b/", "", " "]),
         },
+        "jump": {"to": st.sampled_from(["1", "#3", "4", "0", "image_0001", "image_9", " ", ""])},
+        "thumbnails": {"indices": st.lists(st.integers(-1, len(SHAPES)), max_size=3)},
     }.get(kind, {})
     entries = len(w.session.context_indices)
     optional = {  # allow_empty: confirmed in the browser; position: where Undo puts it back
@@ -384,7 +402,7 @@ def check_consistent(w: SegmentWidget) -> None:
         assert mask.dtype == bool and mask.shape == SHAPES[i]
     assert set(s.context_indices) <= set(s.accepted)
     assert [item["index"] for item in w.gallery] == s.context_indices
-    assert w.statuses == [s.status(i) for i in range(len(s))]
+    assert [STATUSES[c] for c in decode_array(w.progress)] == [s.status(i) for i in range(len(s))]
     assert w.structures == s.structures and len(set(s.structures)) == len(s.structures)
     assert w.structure == s.structure and s.structure in s.structures
     assert len(w.colors) >= len(s.structures)

@@ -7,8 +7,11 @@ which the session adds with one forward pass. A paint stroke has a scribble's fi
 the mask itself (a hand edit, no forward pass). Whether they lie inside the image is checked when
 they are applied (an earlier action of the batch may open another image). Structure names are
 checked here against the session's structures as the batch's earlier actions leave them, so that
-a batch naming an unknown structure, or taking a name twice, changes nothing. The front end's
-side of the protocol is js/protocol.js (JSDoc types, checked by tsc).
+a batch naming an unknown structure, or taking a name twice, changes nothing. A jump carries the
+jump box's text as typed (the kernel looks the name up: navigation.py); a thumbnails request
+the context images whose thumbnails the gallery shows (read only: the answer is the
+``thumbnails`` trait). The front end's side of the protocol is js/protocol.js (JSDoc types,
+checked by tsc).
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript num
 MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
 EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's export control's
 MAX_PATH = 4096  # characters of an export folder's path
+MAX_JUMP = 1000  # characters of the jump box's text (an image's name or number)
+MAX_THUMBNAILS = 64  # thumbnails one action may ask for (the gallery asks for those in view)
 
 _REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
-_short = _REPR.repr
+short = _REPR.repr
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,20 @@ class Export:
     folder: str
 
 
+@dataclass(frozen=True)
+class Jump:
+    """Open the image the jump box names: by its name, else by its number (from 1)."""
+
+    to: str
+
+
+@dataclass(frozen=True)
+class ThumbnailRequest:
+    """Send the thumbnails of these context images (the gallery's items scrolled into view)."""
+
+    indices: tuple[int, ...]
+
+
 StructureAction = SwitchStructure | AddStructure | RenameStructure
 Action = (
     Interact
@@ -134,6 +153,8 @@ Action = (
     | AddContext
     | StructureAction
     | Export
+    | Jump
+    | ThumbnailRequest
 )
 
 
@@ -157,6 +178,8 @@ _FIELDS: dict[str, set[str]] = {
     "add_structure": {"name"},
     "rename_structure": {"old", "new"},
     "export": {"format", "folder"},
+    "jump": {"to"},
+    "thumbnails": {"indices"},
     **{kind: set() for kind in STEPS},
 }
 _OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}, "add_context": {"position"}}
@@ -175,14 +198,14 @@ def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
     part is malformed, so that a malformed batch changes nothing. ``structures``: the session's
     structure names, which the batch's structure actions must fit."""
     if content.get("type") != "actions":
-        raise ValueError(f"not a batch of actions: type {_short(content.get('type'))}")
+        raise ValueError(f"not a batch of actions: type {short(content.get('type'))}")
     unknown = sorted(map(str, set(content) - {"type", "request", "actions"}))
     if unknown:
         raise ValueError(f"a batch has unknown fields {unknown}")
     request = _int(content.get("request"), "request")
     raw = content.get("actions")
     if not isinstance(raw, list):
-        raise ValueError(f"actions must be a list, got {_short(raw)}")
+        raise ValueError(f"actions must be a list, got {short(raw)}")
     actions: list[Action] = []
     names = list(structures)
     for k, entry in enumerate(raw):
@@ -204,7 +227,7 @@ def _action(entry: Any) -> Action:
         return Interact((cast(Click | Box | Stroke, prompt_from_json(entry)),))
     if not isinstance(kind, str) or kind not in _FIELDS:
         known = ", ".join((*INTERACTIONS, *_FIELDS))
-        raise ValueError(f"unknown action {_short(entry)}; the kinds are {known}")
+        raise ValueError(f"unknown action {short(entry)}; the kinds are {known}")
     required = _FIELDS[kind]
     missing = sorted(required - entry.keys())
     if missing:
@@ -220,7 +243,7 @@ def _action(entry: Any) -> Action:
     if kind == "accept":
         allow_empty = entry.get("allow_empty", False)
         if not isinstance(allow_empty, bool):
-            raise ValueError(f"accept allow_empty must be a bool, got {_short(allow_empty)}")
+            raise ValueError(f"accept allow_empty must be a bool, got {short(allow_empty)}")
         return Accept(allow_empty)
     if kind == "navigate":
         index = entry["index"]
@@ -240,6 +263,10 @@ def _action(entry: Any) -> Action:
         return RenameStructure(_name(entry["old"]), _name(entry["new"]))
     if kind == "export":
         return Export(_export_format(entry["format"]), _folder(entry["folder"]))
+    if kind == "jump":
+        return Jump(_jump_text(entry["to"]))
+    if kind == "thumbnails":
+        return ThumbnailRequest(_thumbnail_indices(entry["indices"]))
     return Step(kind)  # one of STEPS, the kinds left
 
 
@@ -258,12 +285,12 @@ def _follow_names(action: Action, names: list[str]) -> None:
 
 def _known(name: str, names: list[str]) -> None:
     if name not in names:
-        raise ValueError(f"no structure named {name!r}; the structures are {_short(names)}")
+        raise ValueError(f"no structure named {name!r}; the structures are {short(names)}")
 
 
 def _name(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"a structure name must be a string, got {_short(value)}")
+        raise ValueError(f"a structure name must be a string, got {short(value)}")
     if len(value) > MAX_NAME:
         raise ValueError(f"a structure name has at most {MAX_NAME} characters, got {len(value)}")
     return value
@@ -271,32 +298,48 @@ def _name(value: Any) -> str:
 
 def _export_format(value: Any) -> str:
     if value not in EXPORT_FORMATS:
-        raise ValueError(f"export format {_short(value)} is not one of {', '.join(EXPORT_FORMATS)}")
+        raise ValueError(f"export format {short(value)} is not one of {', '.join(EXPORT_FORMATS)}")
     return cast(str, value)
 
 
 def _folder(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"an export folder must be a non-empty path, got {_short(value)}")
+        raise ValueError(f"an export folder must be a non-empty path, got {short(value)}")
     if len(value) > MAX_PATH or "\0" in value:
         raise ValueError(f"an export folder is a path of at most {MAX_PATH} characters, no NUL")
     return value
 
 
+def _jump_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"jump to: give an image's name or number, got {short(value)}")
+    if len(value) > MAX_JUMP:
+        raise ValueError(f"jump to: at most {MAX_JUMP} characters, got {len(value)}")
+    return value.strip()
+
+
+def _thumbnail_indices(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_THUMBNAILS:
+        raise ValueError(
+            f"thumbnails: indices must be a list of 1 to {MAX_THUMBNAILS}, got {short(value)}"
+        )
+    return tuple(_int(i, "thumbnail index") for i in value)
+
+
 def _positions(value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not value:
-        raise ValueError(f"erase positions must be a non-empty list, got {_short(value)}")
+        raise ValueError(f"erase positions must be a non-empty list, got {short(value)}")
     positions = tuple(_int(k, "erase position") for k in value)
     if len(set(positions)) != len(positions):
-        raise ValueError(f"erase positions repeat: {_short(value)}")
+        raise ValueError(f"erase positions repeat: {short(value)}")
     return positions
 
 
 def _int(value: Any, what: str, signed: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be an int, got {_short(value)}")
+        raise ValueError(f"{what} must be an int, got {short(value)}")
     if value < 0 and not signed:
         raise ValueError(f"{what} must not be negative, got {value}")
     if abs(value) > MAX_INT:
-        raise ValueError(f"{what} {_short(value)} is out of range")
+        raise ValueError(f"{what} {short(value)} is out of range")
     return value

@@ -5,7 +5,10 @@ The kernel owns every piece of state; the browser draws it and sends actions. On
 browser carries a batch of actions (the front end keeps one request in flight and queues the rest);
 protocol.py checks it, the widget applies the actions to the Session in order and answers with one
 synced state update: the mask and the image as binary buffers, the interaction log and its version,
-the dataset's progress, the context gallery and ``ack``, the id of the request that is done.
+the dataset's progress (binary arrays, sent only when they change: progress.py), the context
+gallery (index, name and thumbnail key; the browser asks for the thumbnails it shows, which
+come back in ``thumbnails``) and ``ack``, the id of the request that is done. Nothing sent per
+click loops over the images in Python, so a click costs the same at 100,000 images.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
 structures' accepted masks of the image are sent to be drawn as faint contours, each structure in
 its colour. Colours are the widget's (``colors``), not the session's. ``prompts_per_accept`` is
@@ -32,6 +35,8 @@ from ..prompts import Prompts, Stroke, rasterise
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
 from .model_info import describe_model
+from .navigation import ImageLookup
+from .progress import Progress
 from .protocol import (
     Accept,
     Action,
@@ -40,12 +45,14 @@ from .protocol import (
     Erase,
     Export,
     Interact,
+    Jump,
     Navigate,
     Paint,
     RemoveContext,
     RenameStructure,
     Step,
     SwitchStructure,
+    ThumbnailRequest,
     parse_batch,
     request_id,
 )
@@ -73,8 +80,14 @@ class SegmentWidget(anywidget.AnyWidget):
     ).tag(sync=True)
     index = traitlets.Int(0, help="the current image").tag(sync=True)
     name = traitlets.Unicode("", help="the current image's name").tag(sync=True)
-    statuses = traitlets.List(traitlets.Unicode(), help="todo/in progress/accepted").tag(sync=True)
-    gallery = traitlets.List(help="context thumbnails: index, name, image, mask").tag(sync=True)
+    progress = traitlets.Dict(
+        help="every image's status: uint8 indices into Session STATUSES (codec.encode_array)"
+    ).tag(sync=True)
+    gallery = traitlets.List(help="the context set: index, name, thumbnail key").tag(sync=True)
+    thumbnails = traitlets.Dict(
+        help="the thumbnails asked for last: serial (one per answer), items (key, index, image, "
+        "mask)"
+    ).tag(sync=True)
     seconds = traitlets.Float(0.0, help="the last prediction's time").tag(sync=True)
     error = traitlets.Unicode("", help="why the last request failed, for the status line").tag(
         sync=True
@@ -98,8 +111,9 @@ class SegmentWidget(anywidget.AnyWidget):
         help="the other structures' accepted masks of the image: name, mask (uint8 0/1)"
     ).tag(sync=True)
     model_info = traitlets.Dict(help="the model's name, device and parameter count").tag(sync=True)
-    confidence = traitlets.List(
-        help="per image: the confidence of the session's last propagation, None where it has none"
+    confidence = traitlets.Dict(
+        help="every image's confidence in the session's last propagation, float32, NaN where it "
+        "has none; empty without a propagation (codec.encode_array)"
     ).tag(sync=True)
     prompts_per_accept = traitlets.List(
         traitlets.Int(),
@@ -128,6 +142,8 @@ class SegmentWidget(anywidget.AnyWidget):
                     setattr(self, name, value)
         self._shown_index: int | None = None
         self._thumbnails = Thumbnails()
+        self._progress = Progress()
+        self._lookup = ImageLookup(session.dataset.names)
         self.on_msg(self._on_msg)
         self.observe(self._keep_view, names=list(VIEW))
         self.refresh()
@@ -162,17 +178,16 @@ class SegmentWidget(anywidget.AnyWidget):
                 self.log_version += 1
             self.interactions = log
             self.index = s.index
-            self.name = s.names[s.index]
+            self.name = s.dataset.names[s.index]
             self.structures = s.structures
             self.structure = s.structure
             self.colors = self.colors + palette(len(self.colors), len(s.structures))
             self.others = others(s)
-            self.statuses = [s.status(i) for i in range(len(s))]
-            self.gallery = [self._thumbnails(s, i) for i in s.context_indices]
+            self.progress = self._progress.encoded_statuses(s)
+            self.gallery = self._thumbnails.listing(s)
             self.seconds = 0.0 if s.prediction is None else float(s.prediction.seconds)
             self.model_info = describe_model(s.model)
-            known = {} if s.propagated is None else s.propagated.confidence
-            self.confidence = [None if i not in known else float(known[i]) for i in range(len(s))]
+            self.confidence = self._progress.encoded_confidence(s)
             self.prompts_per_accept = [len(s.image_prompts(i)) for i in s.context_indices]
             self.error = error
             self.notice = notice
@@ -181,12 +196,16 @@ class SegmentWidget(anywidget.AnyWidget):
 
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Apply one batch of actions. A malformed batch changes nothing; an action the session
-        refuses ends the batch; either way the status line says why."""
+        refuses ends the batch; either way the status line says why. A batch that only asks
+        for thumbnails leaves the status and error lines as they were."""
         if not isinstance(content, dict) or content.get("type") != "actions":
             return
         error = notice = ""
         try:
-            for action in parse_batch(content, self.session.structures).actions:
+            actions = parse_batch(content, self.session.structures).actions
+            if actions and all(isinstance(a, ThumbnailRequest) for a in actions):
+                error, notice = self.error, self.notice
+            for action in actions:
                 notice = self._apply(action) or notice
         except ValueError as e:
             error = str(e)
@@ -212,6 +231,10 @@ class SegmentWidget(anywidget.AnyWidget):
                 self._erase(action)
             case Navigate():
                 self._navigate(action)
+            case Jump(to):
+                s.goto(self._lookup(to))
+            case ThumbnailRequest(indices):
+                self._send_thumbnails(indices)
             case RemoveContext(entry):
                 members = s.context_indices
                 s.remove_context(entry)
@@ -252,13 +275,20 @@ class SegmentWidget(anywidget.AnyWidget):
         s.goto(i)
         if s.propagated is None or i not in s.propagated.confidence:
             return "suggested the first open image: no context set yet, nothing to be sure about"
-        confidence = s.propagated.confidence
-        open_ = [j for j in range(len(s)) if j not in s.accepted]
-        below = sum(confidence[j] < SURE for j in open_)
+        below, open_ = self._progress.below(s, SURE)
         return (
-            f"suggested: the least sure, confidence {confidence[i]:.0%}; "
-            f"{below} of {len(open_)} open images below {SURE:.0%}"
+            f"suggested: the least sure, confidence {s.propagated.confidence[i]:.0%}; "
+            f"{below} of {open_} open images below {SURE:.0%}"
         )
+
+    def _send_thumbnails(self, indices: tuple[int, ...]) -> None:
+        """Answer the gallery's request with the thumbnails of those context images (made once,
+        then cached); each answer is a new ``serial``, so that it is sent even when equal."""
+        outside = [i for i in indices if i >= len(self.session)]
+        if outside:
+            raise ValueError(f"thumbnails of {outside[:3]}: there are {len(self.session)} images")
+        serial = self.thumbnails.get("serial", 0) + 1
+        self.thumbnails = {"serial": serial, "items": self._thumbnails(self.session, indices)}
 
     def _export(self, format: str, folder: str) -> str:
         """Write the accepted masks to ``folder`` (relative: to the kernel's working directory);

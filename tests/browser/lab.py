@@ -38,8 +38,8 @@ CHROMIUM_ARGS = [
 GOLDEN = ROOT / "tests" / "data" / "compat"  # committed with the tests (tests/conftest.py COMPAT)
 GOLDEN_FILE = GOLDEN / "multiverseg_pipeline_small_golden.pt.xz"  # xz-compressed torch.save
 
-# The notebook's one cell: the built-in weights once they ship, else the golden small networks.
-WIDGET_CELL = """\
+# small_model(): the built-in weights once they ship, else the golden small networks.
+MODEL_CODE = """\
 import io
 import lzma
 import os
@@ -62,10 +62,15 @@ def small_model():
     return Predictor(mvs, sp)
 
 
-images = mvw_data.demo_dataset("bbbc039_nuclei").images[:{count}]
+"""
+# The notebook's one cell: the widget on the first demo images.
+WIDGET_CELL = (
+    MODEL_CODE
+    + """images = mvw_data.demo_dataset("bbbc039_nuclei").images[:{count}]
 w = mvw.annotate(images, model=small_model(), workdir={workdir!r})
 w
 """
+)
 
 
 @dataclass
@@ -178,8 +183,13 @@ def chromium() -> Iterator[Browser]:
 
 def write_widget_notebook(lab: Lab, name: str, workdir: Path, count: int = 6) -> str:
     """A notebook whose one cell shows ``mvw.annotate`` on ``count`` demo images."""
+    return write_notebook(lab, name, WIDGET_CELL.format(count=count, workdir=str(workdir)))
+
+
+def write_notebook(lab: Lab, name: str, code: str) -> str:
+    """A notebook with one code cell, ``code`` (which shows a widget last)."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(WIDGET_CELL.format(count=count, workdir=str(workdir)))]
+    nb.cells = [nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",

@@ -1,22 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellKind, chartBars, imageState, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
-
-test("the status line says what state the image is in, and its propagation's confidence", () => {
-  assert.equal(imageState("todo", false, null), "new");
-  assert.equal(imageState("in progress", false, null), "in progress");
-  assert.equal(imageState("accepted", false, null), "accepted");
-  assert.equal(imageState("accepted", true, null), "in context");
-  assert.equal(imageState("todo", false, 0.834), "new · propagated, confidence 83%");
-  assert.equal(imageState("accepted", true, 1), "in context · propagated, confidence 100%");
-});
-
-test("the progress strip tells in-context images from the other accepted ones", () => {
-  assert.deepEqual(
-    [["todo", false], ["in progress", false], ["accepted", false], ["accepted", true]].map(([s, c]) => cellKind(s, c)),
-    ["todo", "in-progress", "accepted", "in-context"],
-  );
-});
+import { chartBars, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
 
 test("the model line", () => {
   assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 312_000 }), "built-in · cpu · 0.3 M parameters");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ActionQueue } from "../../js/queue.js";
+import { ActionQueue, readOnly } from "../../js/queue.js";
 
 const click = (x) => ({ kind: "click", x, y: 0, positive: true });
 
@@ -85,4 +85,19 @@ test("an erase leaves first in its batch: nothing before it may change the log i
   assert.deepEqual(q.take().actions, [erase]);
   assert.equal(q.size, 1);
   assert.equal(q.pendingSince, null);
+});
+
+test("a request for thumbnails leaves with the batch but never hides the clicks after it", () => {
+  const q = new ActionQueue();
+  q.push(click(1));
+  q.take();
+  q.push({ kind: "thumbnails", indices: [0, 3] });
+  q.push(click(2));
+  assert.deepEqual(q.optimistic(), [click(1), click(2)]);
+  assert.deepEqual(q.pending.map((a) => a.kind), ["thumbnails", "click"]);
+});
+
+test("a batch that only asks for thumbnails is read only", () => {
+  assert.equal(readOnly({ id: 1, actions: [{ kind: "thumbnails", indices: [1] }], since: 0 }), true);
+  assert.equal(readOnly({ id: 2, actions: [{ kind: "thumbnails", indices: [1] }, click(1)], since: 0 }), false);
 });

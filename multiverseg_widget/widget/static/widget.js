@@ -968,7 +968,7 @@ const { fitView } = __view;
 
 
 /** @import { RGB } from "./image.js" */
-/** @import { EncodedArray, GalleryItem, LogEntry, Model, Queued } from "./protocol.js" */
+/** @import { EncodedArray, LogEntry, Model, Queued, Thumbnail } from "./protocol.js" */
 /** @import { ViewState } from "./state.js" */
 /** @import { Painter } from "./tools/tool.js" */
 
@@ -1209,7 +1209,7 @@ function createDrawing(canvas, model, s, shown, onFrame) {
 
 /**
  * A context thumbnail: the gray image with its mask blended in, in the structure's colour.
- * @param {GalleryItem} item
+ * @param {Pick<Thumbnail, "image" | "mask">} item
  * @param {RGB} color
  */
 function thumbnail(item, color) {
@@ -1468,6 +1468,173 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
 return { listen };
 })();
 
+// ---- gallery.js
+const __gallery = (() => {
+const { h } = __dom;
+const { thumbnail } = __drawing;
+const { colorOf, hexToRGB } = __structures;
+// @ts-check
+// The context gallery, loaded lazily: the kernel syncs each context image's index, name and
+// thumbnail key only; the items that scroll into view (an IntersectionObserver on the gallery's
+// own scrolling row, with a margin to load a little ahead) ask for their thumbnails with a
+// {kind: "thumbnails"} action, and the kernel answers in the `thumbnails` trait. Thumbnails are
+// kept here by key (a key names one structure's image with one accepted mask, so a kept one is
+// current), the least recently used dropped past HELD.
+
+
+/** @import { GalleryEntry, Model, Queued, Thumbnail } from "./protocol.js" */
+
+const MAX_ASK = 64; // thumbnails one action asks for (widget/protocol.py MAX_THUMBNAILS)
+const HELD = 512; // thumbnails kept in the browser (a few kB each)
+
+/**
+ * The actions that ask for the thumbnails of `seen` (items in view) not held nor asked for yet,
+ * at most MAX_ASK indices each; the keys asked for join `asked`.
+ * @param {GalleryEntry[]} seen
+ * @param {Map<number, Thumbnail>} held
+ * @param {Set<number>} asked
+ * @returns {Queued[]}
+ */
+function thumbnailRequests(seen, held, asked) {
+  const indices = [];
+  for (const item of seen) {
+    if (held.has(item.key) || asked.has(item.key)) continue;
+    asked.add(item.key);
+    indices.push(item.index);
+  }
+  /** @type {Queued[]} */
+  const out = [];
+  for (let k = 0; k < indices.length; k += MAX_ASK) out.push({ kind: "thumbnails", indices: indices.slice(k, k + MAX_ASK) });
+  return out;
+}
+
+/**
+ * Keep `items` in `held` (most recent last), dropping the least recently used past `limit`.
+ * @param {Map<number, Thumbnail>} held
+ * @param {Thumbnail[]} items
+ * @param {number} limit
+ */
+function keep(held, items, limit = HELD) {
+  for (const item of items) {
+    held.delete(item.key);
+    held.set(item.key, item);
+  }
+  for (const key of held.keys()) {
+    if (held.size <= limit) break;
+    held.delete(key);
+  }
+}
+
+/**
+ * What the gallery asks of the rest of the widget: queue an action, open an image, take an
+ * image out of the context set (its index and entry).
+ * @typedef {{send: (action: Queued) => void, open: (index: number) => void,
+ *   remove: (index: number, entry: number) => void}} GalleryCallbacks
+ */
+
+/**
+ * The gallery's title and row.
+ * @param {Model} model
+ * @param {GalleryCallbacks} on
+ */
+function createGallery(model, on) {
+  const title = h("div", { className: "mvw-label" });
+  const row = h("div", { className: "mvw-gallery" });
+  /** @type {Map<number, Thumbnail>} */
+  const held = new Map();
+  /** @type {Set<number>} keys asked for and not answered yet */
+  const asked = new Set();
+  /** @type {Map<Element, {item: GalleryEntry, picture: HTMLElement}>} items waiting for their thumbnail */
+  const waiting = new Map();
+  const observer = new IntersectionObserver((entries) => {
+    const seen = entries.filter((e) => e.isIntersecting).flatMap((e) => waiting.get(e.target)?.item ?? []);
+    for (const action of thumbnailRequests(seen, held, asked)) on.send(action);
+  }, { root: row, rootMargin: "0px 256px" });
+
+  /** The structure's colour, which the thumbnails' masks are drawn in. */
+  function color() {
+    return hexToRGB(colorOf(model.get("structures"), model.get("colors"), model.get("structure")));
+  }
+
+  /** The context set's items: a thumbnail where it is held, else a placeholder that asks. */
+  function render() {
+    const items = model.get("gallery");
+    const current = model.get("index");
+    const rgb = color();
+    title.textContent =
+      `Context set of ${model.get("structure")} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
+    observer.disconnect();
+    waiting.clear();
+    row.replaceChildren(
+      ...items.map((item, k) => {
+        const kept = held.get(item.key);
+        if (kept) keep(held, [kept]); // used: kept longer
+        const picture = h("div", { className: "mvw-picture", onclick: () => on.open(item.index) }, kept ? [thumbnail(kept, rgb)] : []);
+        const thumb = h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
+          picture,
+          h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
+          h("button", {
+            className: "mvw-remove", textContent: "×", title: "remove from the context set",
+            onclick: () => on.remove(item.index, k),
+          }),
+        ]);
+        thumb.dataset.index = String(item.index);
+        if (!kept) {
+          picture.classList.add("mvw-waiting");
+          waiting.set(thumb, { item, picture });
+          observer.observe(thumb);
+        }
+        return thumb;
+      }),
+    );
+    row.dataset.waiting = String(waiting.size);
+  }
+
+  /** The kernel's answer: keep the thumbnails and draw those waiting for them. */
+  function receive() {
+    const items = model.get("thumbnails").items ?? [];
+    keep(held, items);
+    const rgb = color();
+    for (const item of items) asked.delete(item.key);
+    for (const [thumb, { item, picture }] of waiting) {
+      const kept = held.get(item.key);
+      if (!kept) continue;
+      picture.classList.remove("mvw-waiting");
+      picture.replaceChildren(thumbnail(kept, rgb));
+      waiting.delete(thumb);
+      observer.unobserve(thumb);
+    }
+    row.dataset.waiting = String(waiting.size);
+  }
+
+  /**
+   * A request was answered: after an error (the batch may have ended before its thumbnails were
+   * made) the items still waiting ask again.
+   * @param {string} error
+   */
+  function answered(error) {
+    if (!error) return;
+    asked.clear();
+    for (const thumb of waiting.keys()) {
+      observer.unobserve(thumb);
+      observer.observe(thumb);
+    }
+  }
+
+  /** Outline the image shown, if it is in the context set. */
+  function markCurrent() {
+    const current = String(model.get("index"));
+    for (const thumb of row.children) {
+      if (thumb instanceof HTMLElement) thumb.classList.toggle("mvw-current", thumb.dataset.index === current);
+    }
+  }
+
+  return { title, row, render, receive, answered, markCurrent, dispose: () => observer.disconnect() };
+}
+
+return { MAX_ASK, thumbnailRequests, keep, createGallery };
+})();
+
 // ---- icons.js
 const __icons = (() => {
 // @ts-check
@@ -1504,28 +1671,432 @@ function icon(path) {
 return { ICONS, icon };
 })();
 
+// ---- progress.js
+const __progress = (() => {
+const { decodeArray } = __codec;
+// @ts-check
+// The dataset's progress at any size: the kernel's status codes and propagated confidences
+// (binary arrays, multiverseg_widget/widget/progress.py), decoded once per change, and their
+// summary in bins of consecutive images when the strip has room for fewer cells than images.
+// Pure: the strip (strip.js) and the status line (panels.js) draw what these return.
+
+
+/** @import { EncodedArray, GalleryEntry, Model, Status } from "./protocol.js" */
+
+/** What the kernel's codes index (Session.STATUSES, annotation/session.py). @type {Status[]} */
+const STATUSES = ["todo", "in progress", "accepted"];
+const ACCEPTED = 2;
+const CELL = 4; // px: an image's own cell at its narrowest (the strip's cells, widget.css)
+const GAP = 1; // px between two cells
+const BIN = 2; // px: a bin at its narrowest
+
+/**
+ * Every image's status code and confidence (NaN: none; empty: no propagation), and how many
+ * images are accepted.
+ * @typedef {{codes: Uint8Array, confidence: Float32Array, accepted: number}} Progress
+ */
+/**
+ * A run of consecutive images, start to end (exclusive), and how many of them are in each state
+ * (accepted: accepted but not in the context set); known: how many have a propagated confidence,
+ * confidence: their mean (null: none has one).
+ * @typedef {{start: number, end: number, todo: number, inProgress: number, accepted: number,
+ *   inContext: number, known: number, confidence: number | null}} Bin
+ */
+/**
+ * How the strip shows `count` images: one cell per image, or bins of `per` images.
+ * @typedef {{cells: boolean, per: number, bins: number}} StripLayout
+ */
+
+/** @type {WeakMap<EncodedArray, Uint8Array>} */
+const codesOf = new WeakMap();
+/** @type {WeakMap<EncodedArray, Float32Array>} */
+const confidenceOf = new WeakMap();
+/** @type {WeakMap<Uint8Array, number>} */
+const acceptedOf = new WeakMap();
+/** @type {WeakMap<GalleryEntry[], Set<number>>} */
+const contextOf = new WeakMap();
+
+/**
+ * @template {Uint8Array | Float32Array} T
+ * @param {WeakMap<EncodedArray, T>} cache
+ * @param {EncodedArray} encoded
+ * @param {T} empty
+ * @returns {T}
+ */
+function decoded(cache, encoded, empty) {
+  if (!encoded?.dtype) return empty;
+  let data = cache.get(encoded);
+  if (!data) {
+    data = /** @type {T} */ (decodeArray(encoded).data);
+    cache.set(encoded, data);
+  }
+  return data;
+}
+
+/**
+ * The progress the kernel sent last (decoded once per change).
+ * @param {Model} model
+ * @returns {Progress}
+ */
+function readProgress(model) {
+  const codes = decoded(codesOf, model.get("progress"), new Uint8Array(0));
+  const confidence = decoded(confidenceOf, model.get("confidence"), new Float32Array(0));
+  let accepted = acceptedOf.get(codes);
+  if (accepted === undefined) {
+    accepted = 0;
+    for (const c of codes) accepted += c === ACCEPTED ? 1 : 0;
+    acceptedOf.set(codes, accepted);
+  }
+  return { codes, confidence, accepted };
+}
+
+/**
+ * The indices of the context set (the gallery's), as a set (made once per gallery sent).
+ * @param {GalleryEntry[]} gallery
+ */
+function contextSet(gallery) {
+  let set = contextOf.get(gallery);
+  if (!set) {
+    set = new Set(gallery.map((item) => item.index));
+    contextOf.set(gallery, set);
+  }
+  return set;
+}
+
+/**
+ * Image i's status ("todo" past the end: a trait not yet sent).
+ * @param {Progress} progress
+ * @param {number} i
+ * @returns {Status}
+ */
+function statusOf(progress, i) {
+  return STATUSES[progress.codes[i] ?? 0];
+}
+
+/**
+ * Image i's confidence in the last propagation, null where it has none.
+ * @param {Progress} progress
+ * @param {number} i
+ */
+function confidenceAt(progress, i) {
+  const c = progress.confidence[i];
+  return c === undefined || Number.isNaN(c) ? null : c;
+}
+
+/**
+ * What the status line says of an image: new, in progress, accepted, or in context (accepted
+ * and in the structure's context set); then the last propagation's confidence, if it has one.
+ * @param {Status} status
+ * @param {boolean} inContext
+ * @param {number | null} confidence
+ */
+function imageState(status, inContext, confidence) {
+  const base = status === "todo" ? "new" : status === "accepted" && inContext ? "in context" : status;
+  return confidence === null ? base : `${base} · propagated, confidence ${Math.round(confidence * 100)}%`;
+}
+
+/**
+ * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
+ * @param {Status} status
+ * @param {boolean} inContext
+ */
+function cellKind(status, inContext) {
+  return status === "accepted" && inContext ? "in-context" : status.replace(" ", "-");
+}
+
+/**
+ * The strip's layout for `count` images in `width` px: a cell per image while they fit (CELL px
+ * each, GAP between), else bins of `per` consecutive images, as many as fit at BIN px each
+ * (the last bin may hold fewer).
+ * @param {number} count
+ * @param {number} width
+ * @returns {StripLayout}
+ */
+function stripLayout(count, width) {
+  if (count * (CELL + GAP) - GAP <= width) return { cells: true, per: 1, bins: count };
+  const per = Math.ceil(count / Math.max(1, Math.floor(width / BIN)));
+  return { cells: false, per, bins: Math.ceil(count / per) };
+}
+
+/**
+ * The bins of `per` consecutive images: how many of each are in each state, and their mean
+ * propagated confidence. One pass over the images.
+ * @param {Progress} progress
+ * @param {Set<number>} context the context set's indices
+ * @param {number} per
+ * @returns {Bin[]}
+ */
+function countBins({ codes, confidence }, context, per) {
+  const n = codes.length;
+  const bins = Math.ceil(n / per);
+  const tally = new Uint32Array(bins * 4); // todo, in progress, accepted, in context
+  const known = new Uint32Array(bins);
+  const sum = new Float64Array(bins);
+  for (let i = 0; i < n; i++) tally[Math.floor(i / per) * 4 + codes[i]]++;
+  for (let i = 0; i < confidence.length && i < n; i++) {
+    const c = confidence[i];
+    if (!Number.isNaN(c)) {
+      const b = Math.floor(i / per);
+      known[b]++;
+      sum[b] += c;
+    }
+  }
+  for (const i of context) {
+    if (codes[i] !== ACCEPTED) continue;
+    const b = Math.floor(i / per);
+    tally[b * 4 + ACCEPTED]--;
+    tally[b * 4 + 3]++;
+  }
+  return Array.from({ length: bins }, (_, b) => ({
+    start: b * per,
+    end: Math.min(n, (b + 1) * per),
+    todo: tally[b * 4],
+    inProgress: tally[b * 4 + 1],
+    accepted: tally[b * 4 + 2],
+    inContext: tally[b * 4 + 3],
+    known: known[b],
+    confidence: known[b] ? sum[b] / known[b] : null,
+  }));
+}
+
+/**
+ * What hovering a bin says: the images it covers and how many are in each state.
+ * @param {Bin} bin
+ */
+function binTitle(bin) {
+  const range = bin.end - bin.start === 1 ? `image ${bin.start + 1}` : `images ${bin.start + 1}–${bin.end}`;
+  /** @type {[number, string][]} */
+  const parts = [[bin.inContext, "in context"], [bin.accepted, "accepted"], [bin.inProgress, "in progress"], [bin.todo, "new"]];
+  const counts = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(", ");
+  const confidence = bin.confidence === null ? "" : ` · ${bin.known} propagated, mean confidence ${Math.round(bin.confidence * 100)}%`;
+  return `${range}: ${counts}${confidence}`;
+}
+
+/**
+ * The image a click on the bin opens: its first open one (not accepted), else its first.
+ * @param {Progress} progress
+ * @param {Bin} bin
+ */
+function firstOpen({ codes }, bin) {
+  for (let i = bin.start; i < bin.end; i++) if (codes[i] !== ACCEPTED) return i;
+  return bin.start;
+}
+
+/**
+ * The bin under x px of a strip `width` px wide holding `bins` bins.
+ * @param {number} x
+ * @param {number} width
+ * @param {number} bins
+ */
+function binAt(x, width, bins) {
+  return Math.min(bins - 1, Math.max(0, Math.floor((x / width) * bins)));
+}
+
+return { STATUSES, CELL, GAP, BIN, readProgress, contextSet, statusOf, confidenceAt, imageState, cellKind, stripLayout, countBins, binTitle, firstOpen, binAt };
+})();
+
+// ---- strip.js
+const __strip = (() => {
+const { context2d, h } = __dom;
+const { binAt, binTitle, cellKind, confidenceAt, contextSet, countBins, firstOpen, imageState, readProgress, statusOf, stripLayout } = __progress;
+// @ts-check
+// The progress strip and the jump box. While every image fits a cell of its own the strip is a
+// row of cells (in context: solid; accepted, not in context: striped; the current image
+// outlined); past that, a canvas of bins of consecutive images, each drawn as the shares of its
+// states (a state present at all at least 2 px tall), with its images' mean propagated confidence in a band below (unsure: red, sure: blue)
+// and the current image's bin outlined. Hovering a bin says which images it covers and their
+// counts; clicking it opens its first open image. The jump box opens an image by name or
+// number (the kernel looks it up and says so when there is no such image).
+
+
+/** @import { Bin, StripLayout } from "./progress.js" */
+/** @import { Model, Queued } from "./protocol.js" */
+
+const BAR = 12; // px: the bins' state bar (as tall as a cell)
+const BAND = 3; // px: the confidence band under it
+const COLORS = { inProgress: "#f0b030", accepted: "rgba(48, 176, 96, 0.45)", inContext: "#30b060" };
+const LEAST = 2; // px: a state that some of a bin's images are in shows at least this tall
+const UNSURE = [217, 83, 79]; // the band's colour at confidence 0
+const SURE = [74, 144, 217]; // at confidence 1
+/** @typedef {"inContext" | "accepted" | "inProgress"} Part */
+/** The states drawn, bottom up (the rest of the bar is todo). @type {Part[]} */
+const PARTS = ["inContext", "accepted", "inProgress"];
+
+/**
+ * A bin's bar, bottom up: each state's share of BAR px, at least LEAST px where any image is in
+ * it (one accepted image among 250 still shows), the tallest part giving way if they overflow.
+ * @param {Bin} bin
+ * @returns {{part: Part, y: number, height: number}[]}
+ */
+function binBars(bin) {
+  const all = bin.end - bin.start;
+  const parts = PARTS.filter((part) => bin[part] > 0);
+  const heights = parts.map((part) => Math.max(LEAST, (bin[part] / all) * BAR));
+  const over = heights.reduce((a, b) => a + b, 0) - BAR;
+  if (over > 0) heights[heights.indexOf(Math.max(...heights))] -= over;
+  let y = BAR;
+  return parts.map((part, k) => {
+    y -= heights[k];
+    return { part, y, height: heights[k] };
+  });
+}
+
+/**
+ * The band's colour for a mean confidence in [0, 1].
+ * @param {number} confidence
+ */
+function bandColor(confidence) {
+  const mix = UNSURE.map((u, c) => Math.round(u + (SURE[c] - u) * confidence));
+  return `rgb(${mix.join(", ")})`;
+}
+
+/**
+ * The strip, its hover tip and the jump box; `send` queues an action for the kernel.
+ * @param {Model} model
+ * @param {(action: Queued) => void} send
+ */
+function createStrip(model, send) {
+  const strip = h("div", { className: "mvw-strip" });
+  const tip = h("div", { className: "mvw-strip-tip", role: "tooltip", hidden: true });
+  const box = h("div", { className: "mvw-strip-box" }, [strip, tip]);
+  const jump = h("input", {
+    type: "text", className: "mvw-jump", placeholder: "go to # or name", "aria-label": "go to image (number or name)",
+    title: "open an image by its number or its name (enter)",
+    onkeydown: (/** @type {KeyboardEvent} */ e) => {
+      const to = jump.value.trim();
+      if (e.key === "Enter" && to) send({ kind: "jump", to });
+    },
+  });
+  const canvas = h("canvas", { className: "mvw-bins" });
+  /** @type {{layout: StripLayout, bins: Bin[], width: number}} what the canvas shows */
+  let shown = { layout: { cells: true, per: 1, bins: 0 }, bins: [], width: 0 };
+  /** @type {unknown[]} the inputs the bins were counted from */
+  let counted = [];
+
+  canvas.addEventListener("mousemove", (e) => {
+    const bin = shown.bins[binAt(e.offsetX, shown.width, shown.bins.length)];
+    if (!bin) return;
+    tip.textContent = binTitle(bin);
+    tip.hidden = false;
+    const fraction = e.offsetX / shown.width;
+    Object.assign(tip.style, { left: `${e.offsetX}px`, transform: `translateX(-${Math.round(fraction * 100)}%)` });
+    box.dataset.hover = `${bin.start}-${bin.end}`;
+  });
+  canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
+  canvas.addEventListener("click", (e) => {
+    const bin = shown.bins[binAt(e.offsetX, shown.width, shown.bins.length)];
+    if (bin) send({ kind: "navigate", index: firstOpen(readProgress(model), bin), by: 0 });
+  });
+  const resized = new ResizeObserver(() => {
+    if (strip.clientWidth !== shown.width) render();
+  });
+  resized.observe(strip);
+
+  /** Draw the strip for the kernel's progress and the strip's width now. */
+  function render() {
+    const progress = readProgress(model);
+    const context = contextSet(model.get("gallery"));
+    const width = strip.clientWidth;
+    const layout = stripLayout(progress.codes.length, width);
+    box.dataset.mode = layout.cells ? "cells" : "bins";
+    box.dataset.per = String(layout.per);
+    box.dataset.bins = String(layout.bins);
+    shown = { ...shown, layout, width };
+    if (layout.cells) {
+      renderCells();
+      return;
+    }
+    const inputs = [progress.codes, progress.confidence, context, layout.per];
+    if (inputs.some((x, k) => x !== counted[k])) {
+      shown.bins = countBins(progress, context, layout.per);
+      counted = inputs;
+    }
+    drawBins(width);
+    if (canvas.parentElement !== strip) strip.replaceChildren(canvas);
+  }
+
+  function renderCells() {
+    const progress = readProgress(model);
+    const context = contextSet(model.get("gallery"));
+    const current = model.get("index");
+    shown.bins = [];
+    counted = [];
+    strip.replaceChildren(
+      ...Array.from(progress.codes, (_, i) => {
+        const status = statusOf(progress, i);
+        return h("span", {
+          className: `mvw-cell mvw-${cellKind(status, context.has(i))}${i === current ? " mvw-current" : ""}`,
+          title: `image ${i + 1}: ${imageState(status, context.has(i), confidenceAt(progress, i))}`,
+          onclick: () => send({ kind: "navigate", index: i, by: 0 }),
+        });
+      }),
+    );
+  }
+
+  /** @param {number} width CSS px */
+  function drawBins(width) {
+    const scale = window.devicePixelRatio || 1;
+    const height = BAR + 1 + BAND;
+    canvas.width = Math.max(1, Math.round(width * scale));
+    canvas.height = Math.round(height * scale);
+    canvas.style.height = `${height}px`;
+    const g = context2d(canvas);
+    g.setTransform(scale, 0, 0, scale, 0, 0);
+    const css = getComputedStyle(strip);
+    g.fillStyle = css.getPropertyValue("--mvw-bg2") || "#eee";
+    g.fillRect(0, 0, width, BAR);
+    const step = width / shown.bins.length;
+    shown.bins.forEach((bin, k) => {
+      const x = k * step;
+      for (const { part, y, height: tall } of binBars(bin)) {
+        g.fillStyle = COLORS[part];
+        g.fillRect(x, y, step, tall);
+      }
+      if (bin.confidence !== null) {
+        g.fillStyle = bandColor(bin.confidence);
+        g.fillRect(x, BAR + 1, step, BAND);
+      }
+    });
+    const current = Math.floor(model.get("index") / shown.layout.per);
+    const x = current * step;
+    const w = Math.max(step, 3);
+    g.strokeStyle = css.getPropertyValue("--mvw-accent") || "#2a6fdb";
+    g.lineWidth = 2;
+    g.strokeRect(Math.max(1, Math.min(x - (w - step) / 2, width - w - 1)), 1, w, height - 2);
+    canvas.setAttribute("aria-label", `${readProgress(model).codes.length} images in ${shown.bins.length} bins of ${shown.layout.per}`);
+    box.dataset.currentBin = String(current);
+  }
+
+  return { box, jump, render, dispose: () => resized.disconnect() };
+}
+
+return { binBars, bandColor, createStrip };
+})();
+
 // ---- panels.js
 const __panels = (() => {
 const { h } = __dom;
-const { thumbnail } = __drawing;
+const { createGallery } = __gallery;
 const { ICONS, icon } = __icons;
 const { toLevelWidth } = __image;
+const { confidenceAt, contextSet, imageState, readProgress, statusOf } = __progress;
 const { HELP } = __shortcuts;
-const { colorOf, hexToRGB, nameProblem, recolor } = __structures;
+const { createStrip } = __strip;
+const { colorOf, nameProblem, recolor } = __structures;
 const { TOOLS, toolCommand } = __tools;
 const { stageSize } = __view;
 // @ts-check
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
-// (with the model in use), error line, progress strip, in-context gain chart (prompts per accepted
-// image), context gallery and export control; and the layout that
-// fits them in the viewport. They show the kernel's traits and the view's
+// (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
+// chart (prompts per accepted image), context gallery (gallery.js) and export control; and the
+// layout that fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 
 /** @import { Window } from "./image.js" */
-/** @import { ExportFormat, ModelInfo, Model, Queued, Status, Traits } from "./protocol.js" */
+/** @import { ExportFormat, ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -1556,18 +2127,6 @@ function toolButtons(tools) {
     const text = `${t.label} (${t.key})`;
     return { name: t.name, icon: t.icon, text, title: `${text}: ${t.title}`, command: toolCommand(t) };
   });
-}
-
-/**
- * What the status line says of an image: new, in progress, accepted, or in context (accepted
- * and in the structure's context set); then the last propagation's confidence, if it has one.
- * @param {Status} status
- * @param {boolean} inContext
- * @param {number | null} confidence
- */
-function imageState(status, inContext, confidence) {
-  const base = status === "todo" ? "new" : status === "accepted" && inContext ? "in context" : status;
-  return confidence === null ? base : `${base} · propagated, confidence ${Math.round(confidence * 100)}%`;
 }
 
 /**
@@ -1609,15 +2168,6 @@ function chartBars(counts, width, height) {
     const title = `accepted image ${k + 1}: ${n} prompt${n === 1 ? "" : "s"}`;
     return { x: k * step, y: height - h, w: Math.max(1, step - 1), h, title };
   });
-}
-
-/**
- * A progress cell's kind: todo, in-progress, accepted (not in the context set) or in-context.
- * @param {Status} status
- * @param {boolean} inContext
- */
-function cellKind(status, inContext) {
-  return status === "accepted" && inContext ? "in-context" : status.replace(" ", "-");
 }
 
 /**
@@ -1758,10 +2308,16 @@ function createPanels(model, on) {
   /** The error the user dismissed: hidden until the kernel answers another request. */
   let dismissed = false;
   const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
-  const strip = h("div", { className: "mvw-strip" });
+  const strip = createStrip(model, on.send);
   const progressText = h("span", { className: "mvw-label" });
-  const gallery = h("div", { className: "mvw-gallery" });
-  const galleryTitle = h("div", { className: "mvw-label" });
+  const gallery = createGallery(model, {
+    send: on.send,
+    open: (index) => on.send({ kind: "navigate", index, by: 0 }),
+    remove: (index, entry) => {
+      removed = { index, entry };
+      on.send({ kind: "remove_context", entry });
+    },
+  });
   // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
   const parse = h("template");
   parse.innerHTML = `<svg class="mvw-chart" width="${CHART.width}" height="${CHART.height}" role="img"></svg>`;
@@ -1787,8 +2343,10 @@ function createPanels(model, on) {
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
     errorLine,
-    h("div", { className: "mvw-progress" }, [progressText, strip, button("Suggest next", "suggest", "the image the model is least sure about")]),
-    chartBar, galleryTitle, gallery, exportBar,
+    h("div", { className: "mvw-progress" }, [
+      progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
+    ]),
+    chartBar, gallery.title, gallery.row, exportBar,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -1928,11 +2486,6 @@ function createPanels(model, on) {
     width.value = String(lw.width);
   }
 
-  /** The indices of the current structure's context set. */
-  function contextSet() {
-    return new Set(model.get("gallery").map((item) => item.index));
-  }
-
   /**
    * The status line, the error line and the progress count; `pending`: actions not yet answered
    * by the kernel; `suggesting`: a suggestion among them (the kernel may be predicting every open
@@ -1941,15 +2494,16 @@ function createPanels(model, on) {
    * @param {boolean} suggesting
    */
   function showStatus(pending, suggesting) {
-    const statuses = model.get("statuses");
+    const progress = readProgress(model);
+    const { accepted } = progress;
+    const count = progress.codes.length;
     const index = model.get("index");
-    const accepted = statuses.filter((x) => x === "accepted").length;
-    const inContext = contextSet();
+    const inContext = contextSet(model.get("gallery"));
     const seconds = model.get("seconds");
-    const state = imageState(statuses[index] ?? "todo", inContext.has(index), model.get("confidence")[index] ?? null);
+    const state = imageState(statusOf(progress, index), inContext.has(index), confidenceAt(progress, index));
     const notice = statusNotice(suggesting, model.get("notice"));
     statusText.textContent =
-      `image ${index + 1} of ${statuses.length} · ${model.get("name")} · ${state} · ` +
+      `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
@@ -1964,7 +2518,7 @@ function createPanels(model, on) {
     root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
-    progressText.textContent = `${model.get("structure")}: ${accepted} / ${statuses.length} accepted, ${inContext.size} in context`;
+    progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 
   function dismissError() {
@@ -1973,52 +2527,14 @@ function createPanels(model, on) {
     canvas.focus();
   }
 
-  /** The kernel answered a request: its error, if any, is shown again. */
+  /**
+   * The kernel answered a request (not one that only asked for thumbnails): its error, if any,
+   * is shown again, and the gallery asks again for the thumbnails a failed batch may not have
+   * reached.
+   */
   function answered() {
     dismissed = false;
-  }
-
-  /** @param {number} index */
-  function navigateTo(index) {
-    on.send({ kind: "navigate", index, by: 0 });
-  }
-
-  function renderStrip() {
-    const current = model.get("index");
-    const inContext = contextSet();
-    strip.replaceChildren(
-      ...model.get("statuses").map((status, i) =>
-        h("span", {
-          className: `mvw-cell mvw-${cellKind(status, inContext.has(i))}${i === current ? " mvw-current" : ""}`,
-          title: `image ${i + 1}: ${imageState(status, inContext.has(i), null)}`,
-          onclick: () => navigateTo(i),
-        }),
-      ),
-    );
-  }
-
-  function renderGallery() {
-    const current = model.get("index");
-    const items = model.get("gallery");
-    const structure = model.get("structure");
-    const color = hexToRGB(colorOf(model.get("structures"), model.get("colors"), structure));
-    galleryTitle.textContent =
-      `Context set of ${structure} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
-    gallery.replaceChildren(
-      ...items.map((item, k) =>
-        h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
-          h("div", { onclick: () => navigateTo(item.index) }, [thumbnail(item, color)]),
-          h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
-          h("button", {
-            className: "mvw-remove", textContent: "×", title: "remove from the context set",
-            onclick: () => {
-              removed = { index: item.index, entry: k };
-              on.send({ kind: "remove_context", entry: k });
-            },
-          }),
-        ]),
-      ),
-    );
+    gallery.answered(model.get("error"));
   }
 
   /** The in-context gain chart: the prompts each accepted image of the structure took. */
@@ -2041,13 +2557,21 @@ function createPanels(model, on) {
     chartBar.hidden = !counts.length;
   }
 
+  /** The widget is gone: its observers stop. */
+  function dispose() {
+    strip.dispose();
+    gallery.dispose();
+  }
+
   return {
     root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
-    showWindowRange, showWindow, showStatus, answered, renderStrip, renderGallery, renderStructures, showModel,
+    showWindowRange, showWindow, showStatus, answered, renderStructures, showModel, dispose,
+    renderStrip: strip.render, renderGallery: gallery.render, markCurrent: gallery.markCurrent,
+    showThumbnails: gallery.receive,
   };
 }
 
-return { modelLine, toolButtons, imageState, statusNotice, offersUndo, chartBars, cellKind, createPanels };
+return { modelLine, toolButtons, statusNotice, offersUndo, chartBars, createPanels };
 })();
 
 // ---- protocol.js
@@ -2125,8 +2649,19 @@ const { erasedPositions } = __strokes;
  * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
  */
 /**
+ * Open the image the jump box names: `to` is its text as typed, an image's name or its number
+ * (from 1); the kernel looks it up, and says so on the error line when no image fits.
+ * @typedef {{kind: "jump", to: string}} JumpAction
+ */
+/**
+ * Send the thumbnails of these context images (the gallery's items in view; at most 64): the
+ * kernel answers in the `thumbnails` trait. It changes nothing.
+ * @typedef {{kind: "thumbnails", indices: number[]}} ThumbnailsAction
+ */
+/**
  * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction} Action
+ *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction | JumpAction
+ *   | ThumbnailsAction} Action
  */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
@@ -2142,7 +2677,7 @@ const { erasedPositions } = __strokes;
 /**
  * What waits in the queue: what the tools queue, and the other actions.
  * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | AddContextAction | StructuresAction | ExportAction} Queued
+ *   | AddContextAction | StructuresAction | ExportAction | JumpAction | ThumbnailsAction} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -2157,8 +2692,13 @@ const { erasedPositions } = __strokes;
  * @typedef {{shape: number[], dtype: string, data: DataView | ArrayBuffer}} EncodedArray
  */
 /**
- * A context thumbnail.
- * @typedef {{index: number, name: string, image: EncodedArray, mask: EncodedArray}} GalleryItem
+ * An image of the context set, as the gallery lists it: `key` names its thumbnail (one per
+ * structure, image and accepted mask), which the gallery asks for once it scrolls into view.
+ * @typedef {{index: number, name: string, key: number}} GalleryEntry
+ */
+/**
+ * A context thumbnail (gray uint8 image and 0/1 mask, longest side 64 px).
+ * @typedef {{key: number, index: number, image: EncodedArray, mask: EncodedArray}} Thumbnail
  */
 /** @typedef {"todo" | "in progress" | "accepted"} Status */
 /**
@@ -2171,7 +2711,10 @@ const { erasedPositions } = __strokes;
 /**
  * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
  * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * confidence[i] is image i's confidence in the session's last propagation (null: none); notice:
+ * progress: every image's status, uint8 indices into STATUSES (js/progress.js); confidence:
+ * every image's confidence in the session's last propagation, float32, NaN where it has none
+ * (empty: no propagation); thumbnails: the kernel's last answer to a ThumbnailsAction (serial:
+ * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
  * length of its interaction log when accepted (the in-context gain chart).
@@ -2182,8 +2725,9 @@ const { erasedPositions } = __strokes;
  *   log_version: number,
  *   index: number,
  *   name: string,
- *   statuses: Status[],
- *   gallery: GalleryItem[],
+ *   progress: EncodedArray,
+ *   gallery: GalleryEntry[],
+ *   thumbnails: {serial?: number, items?: Thumbnail[]},
  *   seconds: number,
  *   error: string,
  *   notice: string,
@@ -2196,7 +2740,7 @@ const { erasedPositions } = __strokes;
  *   colors: string[],
  *   others: OtherMask[],
  *   model_info: ModelInfo,
- *   confidence: (number | null)[],
+ *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
  * }} Traits
  */
@@ -2251,6 +2795,16 @@ const { TOOLS } = __tools;
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
+/** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
+const READ_ONLY = new Set(["thumbnails"]);
+
+/**
+ * Whether a batch only asked for something: its answer keeps the status and error lines.
+ * @param {Batch} batch
+ */
+function readOnly(batch) {
+  return batch.actions.every((a) => READ_ONLY.has(a.kind));
+}
 
 class ActionQueue {
   /** @param {number} idBase request ids start above it, so that several views of one widget never collide */
@@ -2347,16 +2901,17 @@ class ActionQueue {
 
   /**
    * Interactions sent or waiting that will land on the image shown now (those before the first
-   * navigation, accept, undo or clear): drawn at once, before the kernel confirms them.
+   * navigation, accept, undo or clear; a request for thumbnails changes nothing): drawn at once,
+   * before the kernel confirms them.
    */
   optimistic() {
-    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending];
+    const all = [...(this.inFlight ? this.inFlight.actions : []), ...this.pending].filter((a) => !READ_ONLY.has(a.kind));
     const stop = all.findIndex((a) => !INTERACTIONS.has(a.kind));
     return stop < 0 ? all : all.slice(0, stop);
   }
 }
 
-return { INTERACTIONS, ActionQueue };
+return { INTERACTIONS, readOnly, ActionQueue };
 })();
 
 // ---- state.js
@@ -2451,7 +3006,7 @@ const { countMask, fromLevelWidth } = __image;
 const { listen } = __input;
 const { createPanels } = __panels;
 const { toWire } = __protocol;
-const { ActionQueue } = __queue;
+const { ActionQueue, readOnly } = __queue;
 const { createState, shownInteractions } = __state;
 const { nextStructure } = __structures;
 const { TOOLS, toolFor } = __tools;
@@ -2625,8 +3180,8 @@ function render({ model, el }) {
   }
 
   function onAck() {
-    panels.answered();
     const done = queue.ack(model.get("ack"));
+    if (!done || !readOnly(done)) panels.answered();
     if (done) {
       s.finished.push(done);
       root.dataset.ack = String(done.id);
@@ -2644,12 +3199,13 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:statuses change:index change:structure": () => {
+    "change:progress change:confidence change:index change:structure": () => {
       if (s.confirming) setConfirm(false);
       panels.renderStrip();
-      panels.renderGallery();
+      panels.markCurrent();
     },
     "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
+    "change:thumbnails": panels.showThumbnails,
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
@@ -2683,6 +3239,7 @@ function render({ model, el }) {
     window.removeEventListener("resize", relayout);
     if (laying) cancelAnimationFrame(laying);
     drawing.dispose();
+    panels.dispose();
   };
 }
 
