@@ -1,7 +1,8 @@
 """The widget on 100,000 tiny in-memory images in a real JupyterLab: the progress strip becomes
 bins drawn inside the viewport, hovering one names its images, clicking one opens its first open
 image, the jump box opens images by name and number (and says so for an unknown name), and the
-gallery of a long context set loads its thumbnails as they scroll into view."""
+gallery of a long context set loads its thumbnails as they scroll into view, in the images'
+aspect."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ SCALE_CELL = (
     + f"""import numpy as np
 from multiverseg_widget.annotation.propagation import Propagation
 
-images = np.random.default_rng(0).random(({COUNT}, 16, 16), dtype=np.float32)
+images = np.random.default_rng(0).random(({COUNT}, 16, 32), dtype=np.float32)  # 2:1
 s = mvw.Session(images, model=small_model(), max_context=4)  # a prediction costs the same
-s.import_masks({{i: np.eye(16, dtype=bool) for i in {CONTEXT}}}, structure=s.structure)
+s.import_masks({{i: np.eye(16, 32, dtype=bool) for i in {CONTEXT}}}, structure=s.structure)
 s.goto(30_000)
 s.click(8, 8)
 s.propagated = Propagation({{}}, {{i: (i % 100) / 100 for i in range(0, {COUNT}, 7)}})
@@ -101,7 +102,7 @@ def test_a_hundred_thousand_images(big, artifacts):
     start = k * per
     kernel_json(
         big.kernel,
-        f"s.import_masks({{i: np.eye(16, dtype=bool) for i in ({start}, {start + 1})}}, "
+        f"s.import_masks({{i: np.eye(16, 32, dtype=bool) for i in ({start}, {start + 1})}}, "
         "structure=s.structure); w.refresh(); print(1)",
     )
     page.wait_for_function(f"() => document.querySelector('.mvw-status').innerText.includes("
@@ -137,4 +138,7 @@ def test_a_hundred_thousand_images(big, artifacts):
     last = page.locator(".mvw-thumb").last
     last.locator("canvas").wait_for(state="visible")
     wait_until_idle(page)
+    # thumbnails keep the images' aspect (they were stretched to squares once)
+    width, height = last.locator("canvas").evaluate("c => [c.clientWidth, c.clientHeight]")
+    assert width == pytest.approx(2 * height, abs=2)
     root.screenshot(path=str(artifacts / "scale-100000-gallery.png"))
