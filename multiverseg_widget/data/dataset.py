@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..common.digest import array_digest
-from ..common.names import safe_name, unique_names
+from ..common.names import safe_name, unique_name, unique_names
 from ..model.preprocessing import to_gray_unit
 from .formats import FORMATS, format_of, is_image_file, supported_suffixes
 from .lazy import ImageFile, LazyImages
@@ -177,6 +177,7 @@ def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
 def _from_files(paths: list[str], axis: int | None, skip_bad: bool) -> Dataset:
     dataset = Dataset([], [], [], axis=axis)
     items: list[str | np.ndarray] = []  # a file read when needed, or an image read now
+    volumes: set[str] = set()  # the names of the volumes added, lower case
     formats = [format_of(p) for p in paths]
     dicom = [Path(p) for p, f in zip(paths, formats) if f == "dicom"]
     for path, found in zip(paths, formats):
@@ -191,7 +192,7 @@ def _from_files(paths: list[str], axis: int | None, skip_bad: bool) -> Dataset:
         if found == "dicom":
             if Path(path) == dicom[0]:
                 parts = _guard(read_dicom_series, dicom, dataset, skip_bad)
-                _add_parts(dataset, items, parts, axis, [str(p) for p in dicom], skip_bad)
+                _add_parts(dataset, items, parts, axis, [str(p) for p in dicom], skip_bad, volumes)
             continue
         reader = FORMATS[found].read if found else None
         if reader is None:
@@ -199,7 +200,7 @@ def _from_files(paths: list[str], axis: int | None, skip_bad: bool) -> Dataset:
             _fail(dataset, str(path), error, skip_bad)
             continue
         parts = _guard(reader, Path(path), dataset, skip_bad)
-        _add_parts(dataset, items, parts, axis, [path], skip_bad)
+        _add_parts(dataset, items, parts, axis, [path], skip_bad, volumes)
     if dataset.skipped:
         listing = "; ".join(f"{f}: {why}" for f, why in dataset.skipped)
         warnings.warn(f"skipped {len(dataset.skipped)} unreadable file(s): {listing}", stacklevel=3)
@@ -231,12 +232,16 @@ def _add_parts(
     axis: int | None,
     files: list[str],
     skip: bool,
+    volumes: set[str],
 ) -> None:
     if parts is None:
         return
-    taken = list(dict.fromkeys(s.volume for s in dataset.slices if s is not None))
-    renamed = iter(unique_names(taken + [p.name for p in parts if p.is_volume])[len(taken) :])
-    parts = [p._replace(name=next(renamed)) if p.is_volume else p for p in parts]
+    added = []  # the volumes' names, unique against those added before (lower case)
+    for k, part in enumerate(parts):
+        if part.is_volume:
+            parts[k] = part._replace(name=unique_name(part.name, volumes))
+            added.append(parts[k].name.lower())
+            volumes.add(added[-1])
     try:
         new = [_split(part, axis) for part in parts]
         for (images, _, names), part in zip(new, parts):
@@ -245,6 +250,7 @@ def _add_parts(
             for image, name in zip(images, names):
                 to_gray_unit(image, name)
     except ValueError as error:
+        volumes.difference_update(added)
         _fail(dataset, files[0], UnreadableFileError(f"{files[0]}: {error}"), skip)
         return
     for images, slices, names in new:
