@@ -6,12 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: works without a display, in CI and over ssh
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure  # not pyplot: picks no backend, so a notebook keeps its own
+from matplotlib.ticker import MaxNLocator
 
 MODE_STYLES = {
     "none": {"color": "tab:gray", "marker": "o", "label": "no context (interactive only)"},
@@ -23,7 +19,8 @@ MODE_STYLES = {
 def plot_results(results: dict[str, Any], path: str | Path) -> None:
     """Write the two-panel figure for the results of ``evaluate.run_evaluation`` to ``path``."""
     settings = results["settings"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = Figure(figsize=(11, 4.2))  # drawn by the Agg canvas: works without a display
+    left, right = fig.subplots(1, 2)
     for mode, summary in results["summary"].items():
         style = MODE_STYLES.get(mode, {"label": mode})
         steps = summary["steps_by_position"]
@@ -55,4 +52,3 @@ def plot_results(results: dict[str, Any], path: str | Path) -> None:
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
