@@ -151,3 +151,17 @@ def _leaves(value):
             yield from _leaves(item)
     else:
         yield value
+
+
+def test_sessions_of_other_images_do_not_share_a_prepared_context(nuclei, small_predictor):
+    """A process keeps the context set it prepared last, by key: the key names the images."""
+    mask = nuclei["masks"][0]
+    first = Session(nuclei["images"][:3], model=small_predictor)
+    second = Session(nuclei["images"][3:6], model=small_predictor)
+    for session in (first, second):
+        session.set_mask(mask)  # the same mask on the same image index: other images
+        session.accept()
+        session.propagate(progress=False)
+    images = nuclei["images"]
+    direct = small_predictor.predict(images[4], context=[(images[3], mask)])
+    np.testing.assert_array_equal(second.propagated.masks[1], direct.mask)

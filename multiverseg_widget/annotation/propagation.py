@@ -3,7 +3,8 @@ the suggestion of which image to annotate next (the one the model is least sure 
 
 Tasks carry references, not pixels: an image file is read by the worker that predicts it, and so
 is a context mask stored in the work folder (shared storage, as on any cluster); only images and
-masks that live in memory travel as arrays. Results are handed to a results store as they
+masks that live in memory travel as arrays. A process prepares a context set once, on its first
+task of it, not once per task. Results are handed to a results store as they
 arrive (``propagation_results.py``), with a bounded number of tasks in flight, so memory does not
 grow with the dataset and an interrupted propagate keeps what it finished.
 """
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from ..data.lazy import ImageSource, read_source
 from ..data.writers import png_mask
-from ..model.predictor import Predictor
+from ..model.predictor import Predictor, PreparedContext
 
 IN_FLIGHT = 16  # executor tasks submitted ahead of the results collected
 
@@ -42,6 +43,20 @@ class MaskFile:
 
 
 MaskSource = MaskFile | np.ndarray
+
+
+@dataclass(frozen=True)
+class PropagationContext:
+    """The context set as tasks carry it: its key (``Propagation.key``), its images and masks
+    (references where they are stored) and the cap on context items per prediction."""
+
+    key: str
+    items: tuple[tuple[ImageSource, MaskSource], ...]
+    max_context: int | None
+
+
+# the context set this process prepared last, by key and device: what its next tasks reuse
+_prepared: dict[tuple[str, str], PreparedContext] = {}
 
 
 @dataclass(frozen=True)
@@ -65,8 +80,7 @@ def propagate(
     model: Predictor,
     source_of: Callable[[int], ImageSource],
     targets: Sequence[int],
-    context: Sequence[tuple[ImageSource, MaskSource]],
-    max_context: int | None,
+    context: PropagationContext,
     results: Results,
     executor: concurrent.futures.Executor | None = None,
     batch_size: int = 8,
@@ -91,17 +105,13 @@ def propagate(
 
         if executor is None:
             for batch in batches:
-                collect(
-                    batch, predict_batch(model, [source_of(i) for i in batch], context, max_context)
-                )
+                collect(batch, predict_batch(model, [source_of(i) for i in batch], context))
             return
         pending: dict[concurrent.futures.Future, list[int]] = {}
         try:
             for batch in batches:
                 sources = [source_of(i) for i in batch]
-                pending[executor.submit(predict_batch, model, sources, context, max_context)] = (
-                    batch
-                )
+                pending[executor.submit(predict_batch, model, sources, context)] = batch
                 while len(pending) >= IN_FLIGHT:
                     _collect_some(pending, collect)
             while pending:
@@ -121,22 +131,29 @@ def _collect_some(
 
 
 def predict_batch(
-    model: Predictor,
-    sources: Sequence[ImageSource],
-    context: Sequence[tuple[ImageSource, MaskSource]],
-    max_context: int | None,
+    model: Predictor, sources: Sequence[ImageSource], context: PropagationContext
 ) -> list[tuple[np.ndarray, float]]:
     """Masks and confidences from the context alone (runs in executors: module level). The
-    images and the context are read where the task runs, and the context is prepared once per
-    batch, not once per image."""
-    pairs = [(read_source(image), _read_mask(mask)) for image, mask in context]
-    prepared = model.prepare_context(pairs)
+    images are read where the task runs, and so is the context, once per process."""
+    prepared = _prepared_context(model, context)
     out = []
     for source in sources:
-        prediction = model.predict(read_source(source), context=prepared, max_context=max_context)
+        image = read_source(source)
+        prediction = model.predict(image, context=prepared, max_context=context.max_context)
         score = float(np.mean(np.abs(prediction.prob - 0.5)) * 2.0)
         out.append((prediction.mask, score))
     return out
+
+
+def _prepared_context(model: Predictor, context: PropagationContext) -> PreparedContext:
+    key = (context.key, str(model.device))
+    prepared = _prepared.get(key)
+    if prepared is None:
+        pairs = [(read_source(image), _read_mask(mask)) for image, mask in context.items]
+        prepared = model.prepare_context(pairs)
+        _prepared.clear()  # one context set at a time: the latest
+        _prepared[key] = prepared
+    return prepared
 
 
 def _read_mask(mask: MaskSource) -> np.ndarray:

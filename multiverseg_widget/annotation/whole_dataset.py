@@ -17,12 +17,19 @@ import numpy as np
 from ..common.atomic import atomic_write_json
 from ..common.digest import array_digest
 from ..data import Dataset
-from ..data.lazy import ImageSource
+from ..data.lazy import ImageFile, ImageSource
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
 from .export import InstanceLabels, export_masks
-from .propagation import MaskFile, MaskSource, Propagation, least_confident, propagate
+from .propagation import (
+    MaskFile,
+    MaskSource,
+    Propagation,
+    PropagationContext,
+    least_confident,
+    propagate,
+)
 from .propagation_results import FolderResults, MemoryResults
 from .store import WorkFolder
 from .structure import Structure
@@ -92,9 +99,10 @@ class WholeDataset:
                 self._commit(parts={self._current: self._part.record(propagation=key)})
             results = FolderResults(self._store.path, key)
         try:
+            context = PropagationContext(key, self._context_sources(), self.max_context)
             propagate(
-                self.model, self.dataset.images.source, targets, self._context_sources(),
-                self.max_context, results, executor, batch_size, progress,
+                self.model, self.dataset.images.source, targets, context, results, executor,
+                batch_size, progress,
             )  # fmt: skip
         finally:
             if isinstance(results, FolderResults):
@@ -126,14 +134,18 @@ class WholeDataset:
 
     def _propagation_key(self) -> str:
         """Names a propagation by what decides its result: the structure, its context set
-        (images and masks), the cap on context items and the model."""
+        (images: their files, or pixels in memory; masks), the cap on context items and the
+        model."""
         members = self._context.members
         settings = [self._current, members, self.max_context, self.model.metadata]
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
-        digest.update(array_digest(self._accepted[j] for j in members).encode())
+        for j in members:
+            source = self.dataset.images.source(j)
+            image = source.path if isinstance(source, ImageFile) else array_digest([source])
+            digest.update(f"{image}\0{array_digest([self._accepted[j]])}\n".encode())
         return digest.hexdigest()
 
-    def _context_sources(self) -> list[tuple[ImageSource, MaskSource]]:
+    def _context_sources(self) -> tuple[tuple[ImageSource, MaskSource], ...]:
         """The context set as tasks carry it: files where the images and masks are stored."""
         files = self._part.accepted_files
         out: list[tuple[ImageSource, MaskSource]] = []
@@ -142,7 +154,7 @@ class WholeDataset:
             if self._store is not None and j in files:
                 mask = MaskFile(str(self._store.path / files[j].file), files[j].sha256)
             out.append((self.dataset.images.source(j), mask))
-        return out
+        return tuple(out)
 
     def export(
         self,
