@@ -71,7 +71,10 @@ class WholeDataset:
         """Predict images not yet accepted (default: all of them) from the context set alone.
 
         executor: any concurrent.futures.Executor (a dask.distributed ``client.get_executor()``
-        spreads the work over a cluster: its workers read the image files themselves). Results
+        spreads the work over a cluster: its workers read the image files themselves). Dask
+        starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which halves PyTorch's speed on
+        CPUs; create the cluster inside ``dask.config.set({"distributed.nanny.pre-spawn-environ.
+        MALLOC_TRIM_THRESHOLD_": None})`` to leave it unset. Results
         go to the work folder as they arrive: run again after an interruption, it predicts only
         the images still missing for this context set. The result, every image predicted from
         this context set so far, is also kept as ``propagated`` (see ``export``).
