@@ -159,7 +159,9 @@ def op_propagate(mvw: Any, model: Any, job: dict) -> dict:
     cpus = os.cpu_count() or 1
     clusters = {
         name: _on_cluster(session, indices, Path(job["workdir"]), unset)
-        for name, unset in (("dask defaults", False), ("MALLOC_TRIM_THRESHOLD_ unset", True))
+        # unset first: a nanny also sets dask's variables in its own process's environment,
+        # which every later worker would inherit
+        for name, unset in (("MALLOC_TRIM_THRESHOLD_ unset", True), ("dask defaults", False))
     }
     return {
         "images": count,
@@ -397,9 +399,12 @@ def report_scaling(results: dict[int, dict[str, float]], sides: dict[int, int]) 
             if key not in results[lo] or key not in results[hi]:
                 continue
             a, b = results[lo][key], results[hi][key]
-            growth = b / a if a > 0 else float("inf")
             limit = factor * LISTING_SLACK if linear else CONSTANT_SLACK
             kind = "linear" if linear else "constant"
+            if a < 1.0 and b < 1.0:  # RSS below 1 MB at both sizes: no growth to measure
+                print(f"  {what:<34} {a:10.2f} -> {b:10.2f}  (both under 1) ok")
+                continue
+            growth = b / a if a > 0 else float("inf")
             print(
                 f"  {what:<34} {a:10.2f} -> {b:10.2f}  x{growth:<7.2f} "
                 f"({kind}: <= x{limit:g}) {verdict(growth <= limit)}"

@@ -74,7 +74,8 @@ class WholeDataset:
         spreads the work over a cluster: its workers read the image files themselves). Dask
         starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which halves PyTorch's speed on
         CPUs; create the cluster inside ``dask.config.set({"distributed.nanny.pre-spawn-environ.
-        MALLOC_TRIM_THRESHOLD_": None})`` to leave it unset. Results
+        MALLOC_TRIM_THRESHOLD_": None})`` to leave it unset (and before any other cluster in the
+        process: a cluster's nanny also sets it in the process's own environment). Results
         go to the work folder as they arrive: run again after an interruption, it predicts only
         the images still missing for this context set. The result, every image predicted from
         this context set so far, is also kept as ``propagated`` (see ``export``).
