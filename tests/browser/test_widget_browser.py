@@ -206,6 +206,45 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     )
 
 
+def outline_band(widget, artifacts: Path, name: str) -> np.ndarray:
+    """The pixels the contour overlay draws in the structure's colour (#ffaa00): the canvas
+    with the overlay against the canvas without it."""
+    page = widget.page
+    with_contour = shot(widget, artifacts, name)
+    page.locator(".mvw-canvas").press("o")
+    without = shot(widget, artifacts, f"{name}_off")
+    page.locator(".mvw-canvas").press("o")
+    orange = np.abs(with_contour - [255, 170, 0]).max(axis=-1) < 60
+    return orange & (np.abs(with_contour - without).sum(axis=-1) > 30)
+
+
+def test_the_contour_is_two_screen_pixels_wide_at_any_zoom(widget, artifacts):
+    """Once 1 image pixel at 50% opacity, faint at fit zoom; now 2 screen pixels on a halo."""
+    from scipy import ndimage
+
+    page = widget.page
+    click(widget, 0.5, 0.5)
+    wait_until_idle(page)
+    kernel_json(widget.kernel, "w.overlay_mode = 'contour'; print(1)")
+    page.wait_for_function("() => document.querySelector('.mvw-root').dataset.overlay !== 'off'")
+    page.wait_for_timeout(300)
+    widths = {}
+    for zoom in ("fit", "zoomed"):
+        if zoom == "zoomed":
+            page.locator(".mvw-canvas").focus()
+            page.mouse.move(*canvas_point(page, 0.5, 0.5))
+            page.mouse.wheel(0, -480)  # a focused canvas zooms with the wheel
+            page.wait_for_timeout(300)
+        band = outline_band(widget, artifacts, f"contour_{zoom}")
+        assert band.sum() > 50, zoom
+        # a band at least 2 pixels wide keeps pixels under a 2 x 2 erosion; one of at most 3
+        # loses nearly all of them under a 4 x 4 one, at either zoom: screen pixels
+        two = ndimage.binary_erosion(band, np.ones((2, 2))).sum() / band.sum()
+        four = ndimage.binary_erosion(band, np.ones((4, 4))).sum() / band.sum()
+        widths[zoom] = (round(float(two), 2), round(float(four), 2))
+        assert two > 0.25 and four < 0.1, widths
+
+
 def test_a_second_structure_from_the_picker(widget, artifacts):
     page, root = widget.page, widget.root
     model_line = page.locator(".mvw-model")
