@@ -69,30 +69,15 @@ bench_times["refresh"].clear()
 """
 
 
-# a promise kept when the widget has drawn a new frame: waiting on it costs the page nothing,
-# where polling every animation frame would take CPU from the kernel on a 2-core machine
-ARM_DRAWN = """() => {
-  const root = document.querySelector('.mvw-root');
-  const before = root.dataset.drawn;
-  window.mvwDrawn = new Promise((kept) => {
-    const watch = new MutationObserver(() => {
-      if (root.dataset.drawn !== before) {
-        watch.disconnect();
-        kept();
-      }
-    });
-    watch.observe(root, {attributes: true, attributeFilter: ['data-drawn']});
-  });
-}"""
-
-
 def measure(page, clicks: int, rng: np.random.Generator) -> tuple[list[float], list[float]]:
     """Latency of each click (ms, page clock) and the kernel's prediction time (ms)."""
     latencies, predictions = [], []
     for fx, fy in rng.uniform(0.1, 0.9, (clicks, 2)):
-        page.evaluate(ARM_DRAWN)
+        drawn = page.locator(".mvw-root").get_attribute("data-drawn")
         page.mouse.click(*canvas_point(page, fx, fy))
-        page.evaluate("() => window.mvwDrawn")
+        page.wait_for_function(
+            "d => document.querySelector('.mvw-root').dataset.drawn !== d", arg=drawn
+        )
         seen = wait_until_idle(page)
         latencies.append(float(seen["latencyMs"]))
         text = page.locator(".mvw-status-text").inner_text()
