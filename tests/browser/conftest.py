@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -60,19 +61,34 @@ class OpenWidget:
     workdir: Path
 
 
-@pytest.fixture()
-def widget(lab, browser, request, tmp_path) -> Iterator[OpenWidget]:
-    """A fresh notebook (and kernel) per test, in the session's server and browser."""
-    name = write_widget_notebook(lab, re.sub(r"\W", "_", request.node.name) + ".ipynb", tmp_path)
-    page = browser.new_page(viewport={"width": 1280, "height": 1300})
+@contextlib.contextmanager
+def opened_widget(
+    lab: Lab,
+    browser: Browser,
+    name: str,
+    workdir: Path,
+    viewport: dict[str, int],
+    timeout_ms: float = 180_000,
+) -> Iterator[OpenWidget]:
+    """Notebook ``name``'s widget in a new page, with a client of its kernel; on leaving, both
+    are closed, and an error in the page fails the test."""
+    page = browser.new_page(viewport=viewport)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    root = open_widget(page, lab, name)
+    root = open_widget(page, lab, name, timeout_ms=timeout_ms)
     kernel = kernel_client(lab, name)
     try:
-        yield OpenWidget(page, root, kernel, tmp_path)
+        yield OpenWidget(page, root, kernel, workdir)
     finally:
         kernel.stop_channels()
         close_sessions(lab, name)
         page.close()
     assert not errors, errors
+
+
+@pytest.fixture()
+def widget(lab, browser, request, tmp_path) -> Iterator[OpenWidget]:
+    """A fresh notebook (and kernel) per test, in the session's server and browser."""
+    name = write_widget_notebook(lab, re.sub(r"\W", "_", request.node.name) + ".ipynb", tmp_path)
+    with opened_widget(lab, browser, name, tmp_path, {"width": 1280, "height": 1300}) as opened:
+        yield opened

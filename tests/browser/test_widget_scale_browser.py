@@ -11,13 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import OpenWidget
+from .conftest import OpenWidget, opened_widget
 from .lab import (
     MODEL_CODE,
-    close_sessions,
-    kernel_client,
     kernel_json,
-    open_widget,
     wait_until_idle,
     write_notebook,
 )
@@ -52,18 +49,9 @@ STRIP = """() => {
 @pytest.fixture()
 def big(lab, browser, tmp_path) -> Iterator[OpenWidget]:
     name = write_notebook(lab, "scale.ipynb", SCALE_CELL)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    root = open_widget(page, lab, name, timeout_ms=400_000)
-    kernel = kernel_client(lab, name)
-    try:
-        yield OpenWidget(page, root, kernel, tmp_path)
-    finally:
-        kernel.stop_channels()
-        close_sessions(lab, name)
-        page.close()
-    assert not errors, errors
+    viewport = {"width": 1280, "height": 900}
+    with opened_widget(lab, browser, name, tmp_path, viewport, timeout_ms=400_000) as opened:
+        yield opened
 
 
 def bin_point(strip: dict, k: int) -> tuple[float, float]:
