@@ -60,3 +60,11 @@ def labelled_task() -> dict[str, np.ndarray]:
     and masks, N x 256 x 256 uint8."""
     with np.load(DATA / "demo" / "medscribble_HipXRay.npz") as f:
         return {"images": f["images"], "masks": f["masks"]}
+
+
+@pytest.fixture(scope="session")
+def nuclei() -> dict[str, np.ndarray]:
+    """The BBBC039 nuclei task the session tests annotate (tests/data/demo)."""
+    from .session_helpers import real_task  # it reads DATA from here
+
+    return real_task("bbbc039_nuclei")

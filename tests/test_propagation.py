@@ -13,18 +13,13 @@ from PIL import Image
 
 from multiverseg_widget import Session
 
-from .session_helpers import real_task, single_torch_thread
+from .session_helpers import single_torch_thread
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     with single_torch_thread():
         yield
-
-
-@pytest.fixture(scope="module")
-def nuclei() -> dict[str, np.ndarray]:
-    return real_task("bbbc039_nuclei")
 
 
 @pytest.fixture

@@ -25,11 +25,6 @@ def _one_thread():
         yield
 
 
-@pytest.fixture(scope="module")
-def nuclei() -> dict[str, np.ndarray]:
-    return real_task("bbbc039_nuclei")
-
-
 def _equal_predictions(a, b) -> None:
     np.testing.assert_array_equal(a.logits, b.logits)
     np.testing.assert_array_equal(a.mask, b.mask)
