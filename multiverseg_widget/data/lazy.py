@@ -108,13 +108,19 @@ class LazyImages(Sequence[np.ndarray]):
                 self._cache.move_to_end(i)
                 return image
             pending = self._pending.get(i)
-        image = pending.result() if pending is not None else self._read(i)
-        return image
+        return pending.result() if pending is not None else self._read(i)
 
     def _read(self, i: int) -> np.ndarray:
-        image = ImageFile(str(self._items[i])).read()
+        """Read image i into the cache; a read ahead of it, done or failed, is no longer
+        pending (its failure surfaces when the image is asked for)."""
+        try:
+            image = ImageFile(str(self._items[i])).read()
+        except BaseException:
+            with self._lock:
+                self._pending.pop(i, None)
+            raise
         image.setflags(write=False)
-        with self._lock:
+        with self._lock:  # cached as it stops pending: no moment where it is neither
             self._pending.pop(i, None)
             if i not in self._cache:
                 self._cache[i] = image
@@ -125,22 +131,11 @@ class LazyImages(Sequence[np.ndarray]):
             return self._cache[i]
 
     def _schedule(self, indices: range) -> None:
-        """Read ``indices`` in the background; a failure there surfaces when the image is
-        asked for."""
+        """Read ``indices`` in the background (files not cached nor being read)."""
         with self._lock:
-            busy = self._cache.keys() | self._pending.keys()
-            wanted = [k for k in indices if isinstance(self._items[k], str) and k not in busy]
-            if not wanted:
-                return
-            if self._reader is None:
-                self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
-            for k in wanted:
-                self._pending[k] = self._reader.submit(self._read_quietly, k)
-
-    def _read_quietly(self, i: int) -> np.ndarray:
-        try:
-            return self._read(i)
-        except Exception:
-            with self._lock:
-                self._pending.pop(i, None)
-            raise
+            for k in indices:
+                item = self._items[k]
+                if isinstance(item, str) and k not in self._cache and k not in self._pending:
+                    if self._reader is None:
+                        self._reader = ThreadPoolExecutor(1, thread_name_prefix="read-ahead")
+                    self._pending[k] = self._reader.submit(self._read, k)
