@@ -91,7 +91,8 @@ class WholeDataset:
             done = [i for i in targets if i in self._accepted]
             if done:
                 raise ValueError(f"images {done} are accepted already; propagate predicts the rest")
-        key = self._propagation_key()
+        sources = self._context_sources()
+        key = self._propagation_key(sources)
         results: FolderResults | MemoryResults
         if self._store is None:
             earlier = self.propagated if self._propagated_is(key) else None
@@ -103,7 +104,7 @@ class WholeDataset:
                 self._commit(parts={self._current: self._part.record(propagation=key)})
             results = FolderResults(self._store.path, key)
         try:
-            context = PropagationContext(key, self._context_sources(), self.max_context)
+            context = PropagationContext(key, sources, self.max_context)
             propagate(
                 self.model, self.dataset.images.source, targets, context, results, executor,
                 batch_size, progress,
@@ -122,7 +123,7 @@ class WholeDataset:
         todo = self._open_images()
         if not todo or not len(self._context):
             return todo[0] if todo else None
-        key = self._propagation_key()
+        key = self._propagation_key(self._context_sources())
         result = self.propagated
         if not self._propagated_is(key) or not any(i in result.confidence for i in todo):
             if len(todo) > SUGGEST_SAMPLE:
@@ -136,27 +137,29 @@ class WholeDataset:
     def _propagated_is(self, key: str) -> bool:
         return self.propagated is not None and self.propagated.key == key
 
-    def _propagation_key(self) -> str:
+    def _propagation_key(self, sources: Sequence[tuple[ImageSource, MaskSource]]) -> str:
         """Names a propagation by what decides its result: the structure, its context set
-        (images: their files, or pixels in memory; masks), the cap on context items and the
-        model."""
-        members = self._context.members
-        settings = [self._current, members, self.max_context, self.model.metadata]
+        (``sources``; images: their files, or pixels in memory; masks: the checksums of their
+        files, or their pixels), the cap on context items and the model."""
+        settings = [self._current, self._context.members, self.max_context, self.model.metadata]
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
-        for j in members:
-            source = self.dataset.images.source(j)
-            image = source.path if isinstance(source, ImageFile) else array_digest([source])
-            digest.update(f"{image}\0{array_digest([self._accepted[j]])}\n".encode())
+        for image, mask in sources:
+            image_id = image.path if isinstance(image, ImageFile) else array_digest([image])
+            mask_id = mask.sha256 if isinstance(mask, MaskFile) else array_digest([mask])
+            digest.update(f"{image_id}\0{mask_id}\n".encode())
         return digest.hexdigest()
 
     def _context_sources(self) -> tuple[tuple[ImageSource, MaskSource], ...]:
-        """The context set as tasks carry it: files where the images and masks are stored."""
+        """The context set as tasks carry it: files where the images and masks are stored (a
+        stored mask is not read here)."""
         files = self._part.accepted_files
         out: list[tuple[ImageSource, MaskSource]] = []
         for j in self._context.members:
-            mask: MaskSource = self._accepted[j]
+            mask: MaskSource
             if self._store is not None and j in files:
                 mask = MaskFile(str(self._store.path / files[j].file), files[j].sha256)
+            else:
+                mask = self._accepted[j]
             out.append((self.dataset.images.source(j), mask))
         return tuple(out)
 
