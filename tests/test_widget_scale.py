@@ -170,3 +170,24 @@ def test_a_thumbnail_keeps_its_key_until_its_mask_changes_and_the_cache_is_bound
     s.set_mask(np.ones((16, 16), bool))
     s.accept()
     assert thumbnails.key(s, 4) != key and decode_array(thumbnails(s, [4])[0]["mask"]).all()
+
+
+def test_a_click_reads_no_accepted_mask_back_for_the_gallery(tmp_path, small_nets, monkeypatch):
+    """With a work folder, accepted masks beyond the cache are read back from disk when asked
+    for: the gallery's keys must not ask for them (nor change) on every click."""
+    from multiverseg_widget.annotation import accepted_masks
+    from multiverseg_widget.annotation.store import WorkFolder
+
+    monkeypatch.setattr(accepted_masks, "CACHE", 2)
+    images = np.random.default_rng(1).random((6, 16, 16), dtype=np.float32)
+    session = mvw.Session(images, model=Predictor(*small_nets), workdir=tmp_path / "work")
+    session.import_masks({i: np.eye(16, dtype=bool) for i in range(4)}, structure=session.structure)
+    widget = mvw.annotate(session)
+    keys = [item["key"] for item in widget.gallery]
+    send(widget, {"kind": "click", "x": 8, "y": 8, "positive": True})  # prepares the context
+    reads = []
+    read_mask = WorkFolder.read_mask
+    monkeypatch.setattr(WorkFolder, "read_mask", lambda *a: reads.append(1) or read_mask(*a))
+    send(widget, {"kind": "click", "x": 4, "y": 4, "positive": False})
+    assert [item["key"] for item in widget.gallery] == keys and not widget.error
+    assert reads == []

@@ -5,6 +5,7 @@ read back when asked for: resuming a session of thousands of accepted images rea
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -22,13 +23,20 @@ class AcceptedMasks(Mapping[int, np.ndarray]):
         self, read: Callable[[int], np.ndarray] | None = None, stored: Iterable[int] = ()
     ) -> None:
         self._read = read
-        self._indices = dict.fromkeys(stored)  # in the order they were accepted
+        # image index -> its mask's revision, in the order they were accepted
+        self._indices = dict.fromkeys(stored, 0)
+        self._revisions = itertools.count(1)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def put(self, i: int, mask: np.ndarray) -> np.ndarray:
         """Accept (or replace) image i's mask, once stored; returns it read-only."""
-        self._indices[i] = None
+        self._indices[i] = next(self._revisions)
         return self._keep(i, frozen(mask))
+
+    def revision(self, i: int) -> int:
+        """A number that changes whenever image i's mask is replaced: what a copy made of the
+        mask (a thumbnail) is keyed on, without reading the mask back."""
+        return self._indices[i]
 
     def __getitem__(self, i: int) -> np.ndarray:
         if i not in self._indices:

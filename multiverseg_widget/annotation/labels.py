@@ -85,6 +85,11 @@ class StructureLabels:
             raise
         renamed[new].name = new
 
+    def accepted_revision(self, i: int) -> int:
+        """Changes whenever accepted image i's mask in the current structure is replaced (a
+        view keys its copies on it; reading the mask itself may mean reading the disk)."""
+        return self._structures[self._current].accepted.revision(i)
+
     def accepted_masks(self, i: int) -> dict[str, np.ndarray]:
         """Image i's accepted mask of each structure that has one (overlaps kept)."""
         i = checked_index(i, len(self.dataset))

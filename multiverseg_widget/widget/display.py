@@ -54,21 +54,22 @@ class Thumbnails:
     recently used out first: a context set of thousands costs no pixels until it is looked at.
 
     Each (structure, image, accepted mask) gets a key of its own, which the gallery lists, so
-    that the browser knows whether a thumbnail it holds is current. The masks keyed are the
-    session's accepted masks (it holds them anyway); a newly accepted mask gets a new key."""
+    that the browser knows whether a thumbnail it holds is current: a newly accepted mask (a new
+    ``Session.accepted_revision``) gets a new key. Listing reads no mask: a session with a work
+    folder keeps only some of them in memory."""
 
     def __init__(self, size: int = CACHE) -> None:
         self._size = size
         self._serial = itertools.count(1)
-        self._keys: dict[tuple[str, int], tuple[np.ndarray, int]] = {}
+        self._keys: dict[tuple[str, int], tuple[int, int]] = {}  # -> (revision, key)
         self._made: OrderedDict[int, dict[str, Any]] = OrderedDict()
 
     def key(self, s: Session, i: int) -> int:
         """The key of accepted image i's thumbnail in the current structure."""
-        mask = s.accepted[i]
+        revision = s.accepted_revision(i)
         held = self._keys.get((s.structure, i))
-        if held is None or held[0] is not mask:
-            held = self._keys[(s.structure, i)] = (mask, next(self._serial))
+        if held is None or held[0] != revision:
+            held = self._keys[(s.structure, i)] = (revision, next(self._serial))
         return held[1]
 
     def listing(self, s: Session) -> list[dict[str, Any]]:
