@@ -254,6 +254,15 @@ def row(name: str, seconds: str, r: dict, target: str = "", ok: bool | None = No
     return f"| {name} | {seconds} | {rss} | {target} | {'' if ok is None else verdict(ok)} |"
 
 
+def opening_row(op: str, what: str, r: dict, figures: dict[str, float]) -> None:
+    """Print the row of an opening (open, resume) against its target (<= 3 s, < 500 MB beside
+    the model), and keep its figures for the scaling summary."""
+    ok = "error" not in r and r["seconds"] <= 3 and r["beside_mb"] < 500
+    print(row(what, f"{r.get('seconds', 0):.2f} s", r, TARGETS[op], ok), flush=True)
+    if "error" not in r:
+        figures[f"{op}_s"], figures[f"{op}_mb"] = r["seconds"], r["beside_mb"]
+
+
 def report_size(n: int, side: int, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     """Measure and print one size's table; returns its figures for the scaling summary."""
     folder, generated, reused = ensure_folder(args.cache_dir, n, side)
@@ -264,19 +273,7 @@ def report_size(n: int, side: int, args: argparse.Namespace, tmp: Path) -> dict[
     common = {"folder": str(folder), "max_context": args.max_context, "accepts": args.accepts}
     figures: dict[str, float] = {}
     r = run_op({**common, "op": "open", "workdir": str(tmp / f"open{n}")}, args.timeout)
-    ok = "error" not in r and r["seconds"] <= 3 and r["beside_mb"] < 500
-    print(
-        row(
-            "open (Session(folder, workdir=new))",
-            f"{r.get('seconds', 0):.2f} s",
-            r,
-            TARGETS["open"],
-            ok,
-        ),
-        flush=True,
-    )
-    if "error" not in r:
-        figures["open_s"], figures["open_mb"] = r["seconds"], r["beside_mb"]
+    opening_row("open", "open (Session(folder, workdir=new))", r, figures)
     work = tmp / f"work{n}"
     r = run_op({**common, "op": "accepts", "workdir": str(work)}, args.timeout)
     text = (
@@ -299,19 +296,7 @@ def report_size(n: int, side: int, args: argparse.Namespace, tmp: Path) -> dict[
         return str(target)
 
     r = run_op({**common, "op": "resume", "workdir": copy()}, args.timeout)
-    ok = "error" not in r and r["seconds"] <= 3 and r["beside_mb"] < 500
-    print(
-        row(
-            f"resume after {args.accepts} accepts (Session.resume)",
-            f"{r.get('seconds', 0):.2f} s",
-            r,
-            TARGETS["resume"],
-            ok,
-        ),
-        flush=True,
-    )
-    if "error" not in r:
-        figures["resume_s"], figures["resume_mb"] = r["seconds"], r["beside_mb"]
+    opening_row("resume", f"resume after {args.accepts} accepts (Session.resume)", r, figures)
     job = {**common, "op": "navigate", "workdir": copy(), "navigate": args.navigate}
     r = run_op(job, args.timeout)
     if "error" in r:
