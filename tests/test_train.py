@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from multiverseg_widget.model import load_model
+from multiverseg_widget.model.checkpoint import read_checkpoint_file
 from multiverseg_widget.train.config import TrainConfig
 from multiverseg_widget.train.loop import train
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
@@ -62,6 +63,31 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert third["step"] == 3  # best.pt was written at step 2: its progress carries on
     model = load_model(tmp_path / "best.pt")  # the best weights load as a normal checkpoint
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]
+
+
+def test_weight_average_is_validated_beside_the_weights_and_resumes(tmp_path):
+    config = TrainConfig(
+        encoder_blocks=[8, 8, 8, 8], batch_size=2, max_context=2, validate_every=2,
+        corrective_rounds=1, ema_decay=0.5, data_dir=str(DATA / "train"),
+    )  # fmt: skip
+    train(config, tmp_path, time_limit_minutes=10, max_steps=2)
+    record = json.loads((tmp_path / "history.jsonl").read_text().splitlines()[0])
+    assert {"click1", "context", "score"} <= set(record["ema"])
+    saved = torch.load(tmp_path / "last.pt", weights_only=True)
+    trained, averaged = saved["model"], saved["weight_average"]
+    assert trained.keys() == averaged.keys()
+    # Two steps with decay 0.5 leave the average between the start and the trained weights.
+    assert any(not torch.equal(trained[k], averaged[k]) for k in trained)
+    best = read_checkpoint_file(tmp_path / "best.pt")
+    chosen = best["metadata"]["validation"]["weights"]
+    expected = averaged if chosen == "ema" else trained
+    state = best["multiverseg"]["state_dict"]
+    assert all(torch.equal(state[k], expected[k]) for k in state)
+    train(config, tmp_path, time_limit_minutes=10, max_steps=1)
+    resumed = torch.load(tmp_path / "last.pt", weights_only=True)["weight_average"]
+    assert any(not torch.equal(resumed[k], averaged[k]) for k in averaged)
+    with pytest.raises(ValueError, match="ema_decay"):
+        train(TrainConfig(ema_decay=1.0, data_dir=config.data_dir), tmp_path / "x", 1, max_steps=1)
 
 
 def test_sigterm_stops_cleanly_and_keeps_the_run(tmp_path):

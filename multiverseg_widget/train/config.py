@@ -29,6 +29,8 @@ class TrainConfig:
     # Corrective rounds after the first interaction, each with the previous logits fed back.
     corrective_rounds: int = 2
     click_loss_weight: float = 4.0  # extra BCE weight in a small disk around every click
+    # Exponential moving average of the weights (0: none), validated beside the trained ones.
+    ema_decay: float = 0.0
     validate_every: int = 150  # steps
     checkpoint_every_minutes: float = 10.0
     seed: int = 0

@@ -30,6 +30,7 @@ from .config import TrainConfig
 from .interactions import SimulatedAnnotation
 from .real_tasks import load_tasks
 from .validate import validate
+from .weight_average import WeightAverage
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 CLICK_RADIUS = 3  # pixels at the training resolution around each click that get extra weight
@@ -70,6 +71,7 @@ def train(
             print(f"resuming with changed settings: {changed}", flush=True)
         net.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        saved_average = saved.get("weight_average")
         state = saved["state"]
         gen.set_state(saved["torch_rng"].cpu())  # map_location may have moved it
         rng = np.random.default_rng(int(saved["numpy_seed"]))
@@ -77,8 +79,14 @@ def train(
             f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
         )
     elif init is not None:
+        saved_average = None
         state = continue_from_checkpoint(net, Path(init))
         print(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
+    else:
+        saved_average = None
+    average = WeightAverage(net, config.ema_decay) if config.ema_decay else None
+    if average is not None and saved_average is not None:
+        average.load_state_dict(saved_average)
     train_tasks, held_tasks = load_tasks(config.data_dir, config.holdout_fraction)
     deadline = time.monotonic() + 60 * time_limit_minutes
     last_step = state["step"] + max_steps if max_steps is not None else None
@@ -95,6 +103,8 @@ def train(
                 group["lr"] = learning_rate(config, state["step"])
             batch = sample_batch(config, train_tasks, size, gen, device)
             loss = train_step(net, optimizer, batch, config, rng)
+            if average is not None:
+                average.update(net)
             running.append(loss)
             state["step"] += 1
             state["samples"] += config.batch_size
@@ -108,27 +118,51 @@ def train(
                 )
                 running = []
             if state["step"] % config.validate_every == 0:
-                metrics = validate(net, held_tasks, device)
-                record = {
-                    **metrics,
-                    "step": state["step"],
-                    "samples": state["samples"],
-                    "seconds": round(state["seconds"]),
-                }
-                with open(run_dir / "history.jsonl", "a") as f:
-                    f.write(json.dumps(record) + "\n")
-                print("validation", json.dumps(record), flush=True)
-                if metrics["score"] > state["best_score"]:
-                    state["best_score"] = metrics["score"]
-                    save_best(net, config, state, record, run_dir / "best.pt")
+                validate_and_keep_best(net, average, held_tasks, config, state, run_dir, device)
             if time.monotonic() - last_save > 60 * config.checkpoint_every_minutes:
-                save_last(net, optimizer, config, state, gen, rng, last)
+                save_last(net, optimizer, average, config, state, gen, rng, last)
                 last_save = time.monotonic()
     finally:
         stop.restore()
-    save_last(net, optimizer, config, state, gen, rng, last)
+    save_last(net, optimizer, average, config, state, gen, rng, last)
     print(f"stopped: step {state['step']}, {state['samples']} samples", flush=True)
     return state
+
+
+def validate_and_keep_best(
+    net: MultiverSegNet,
+    average: WeightAverage | None,
+    held_tasks: list,
+    config: TrainConfig,
+    state: dict,
+    run_dir: Path,
+    device: str,
+) -> None:
+    """Validate the trained weights (and their average, under ``"ema"``), append the record to
+    the learning curve, and write ``best.pt`` when either beats the best score so far."""
+    metrics = validate(net, held_tasks, device)
+    record = {
+        **metrics,
+        "step": state["step"],
+        "samples": state["samples"],
+        "seconds": round(state["seconds"]),
+    }
+    averaged_score = -1.0
+    if average is not None:
+        with average.applied(net):
+            record["ema"] = validate(net, held_tasks, device)
+        averaged_score = record["ema"]["score"]
+    with open(run_dir / "history.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+    print("validation", json.dumps(record), flush=True)
+    if max(metrics["score"], averaged_score) <= state["best_score"]:
+        return
+    state["best_score"] = max(metrics["score"], averaged_score)
+    if averaged_score > metrics["score"]:
+        with average.applied(net):
+            save_best(net, config, state, {**record, "weights": "ema"}, run_dir / "best.pt")
+    else:
+        save_best(net, config, state, {**record, "weights": "trained"}, run_dir / "best.pt")
 
 
 def continue_from_checkpoint(net: MultiverSegNet, path: Path) -> dict:
@@ -247,6 +281,7 @@ def segmentation_loss(
 def save_last(
     net: MultiverSegNet,
     optimizer: torch.optim.Optimizer,
+    average: WeightAverage | None,
     config: TrainConfig,
     state: dict,
     gen: torch.Generator,
@@ -262,6 +297,7 @@ def save_last(
             "state": state,
             "torch_rng": gen.get_state(),
             "numpy_seed": int(rng.integers(2**62)),
+            **({} if average is None else {"weight_average": average.state_dict()}),
         },
     )
 
