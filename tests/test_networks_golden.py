@@ -6,8 +6,10 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from multiverseg_widget.model import MultiverSegNet, ScribblePromptUNet
+from multiverseg_widget.model.multiverseg_net import max_pool2x
 
 from .conftest import COMPAT, load_golden
 
@@ -82,3 +84,12 @@ def test_full_size_state_dict_keys_and_shapes(manifest, cls):
     assert shapes == spec["state_dict"]
     assert sum(p.numel() for p in net.parameters()) == spec["_meta"]["n_params"]
     assert len(list(net.buffers())) == spec["_meta"]["n_buffers"]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 7, 9), (2, 3, 2, 6, 6)])
+def test_max_pool2x_equals_torch_max_pool(shape):
+    """The networks' strided max-pool gives max_pool2d's values, odd sizes and chunks included."""
+    x = torch.randn(shape)
+    flat = x.flatten(0, 1) if x.dim() == 5 else x
+    pooled = max_pool2x(x)
+    assert torch.equal(pooled.reshape(-1, *pooled.shape[-3:]), F.max_pool2d(flat, 2))

@@ -218,8 +218,8 @@ class MultiverSegNet(nn.Module):
             if i == last_encoder:
                 break
             skips.append((target, chunks))
-            target = F.max_pool2d(target, 2)
-            chunks = [_per_item(F.max_pool2d, c, 2) for c in chunks]
+            target = max_pool2x(target)
+            chunks = [max_pool2x(c) for c in chunks]
         last_decoder = len(self.dec_blocks) - 1
         for i, block in enumerate(self.dec_blocks):
             target_skip, support_skips = skips.pop()
@@ -236,6 +236,15 @@ class MultiverSegNet(nn.Module):
 def _per_item(fn: Callable[..., torch.Tensor], chunk: torch.Tensor, *args: int) -> torch.Tensor:
     """Apply a 4-D op to a B x c x C x H x W chunk."""
     return fn(chunk.flatten(0, 1), *args).unflatten(0, chunk.shape[:2])
+
+
+def max_pool2x(x: torch.Tensor) -> torch.Tensor:
+    """``F.max_pool2d(x, 2)`` over the last two dimensions, as two element-wise maxima of
+    strided views: the same values, about 10x faster on the CPU (PyTorch's CPU max-pool took
+    13 of a click's 90 ms at 8 context images). Works on chunks (5-D) as they are."""
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
+    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:

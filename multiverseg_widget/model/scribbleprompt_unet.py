@@ -6,10 +6,9 @@ uses when there is no context. State-dict compatible with the official
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .multiverseg_net import upsample2x
+from .multiverseg_net import max_pool2x, upsample2x
 
 
 class ConvBlock(nn.Module):
@@ -75,7 +74,7 @@ class ScribblePromptUNet(nn.Module):
         for down in self.downs:
             x = down(x)
             skips.append(x)
-            x = F.max_pool2d(x, 2)
+            x = max_pool2x(x)
         x = self.bottleneck(x)
         for up, conv, skip in zip(self.ups[0::2], self.ups[1::2], reversed(skips)):
             x = conv(torch.cat([skip, up(x)], dim=1))
