@@ -6,7 +6,8 @@ from the pointerdown event to the animation frame that drew the kernel's answer.
 median, 90th percentile, the kernel's handling of the message (the widget's actions and its
 answer, timed inside the kernel) and the model's forward pass within it, at each context size:
 what the kernel does not account for is the transfer both ways and the drawing.
---precision bf16 runs the kernel's network in bfloat16 (fast on CPUs with AVX512-BF16).
+--precision sets the kernel's network precision; by default it is load_model's "auto" (bf16 on
+CPUs with AVX512-BF16 or AMX, fp32 elsewhere), the one printed.
 Usage: python benchmarks/widget_latency.py [--clicks 30] [--contexts 0 8] [--precision fp32]
 """
 
@@ -89,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--contexts", type=int, nargs="+", default=[0, 8])
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp, jupyter_lab(Path(tmp)) as lab, chromium() as b:
@@ -97,8 +98,10 @@ def main() -> None:
         page = b.new_page(viewport={"width": 1280, "height": 1300})
         open_widget(page, lab, name)
         kernel = kernel_client(lab, name)
-        set_precision = f"w.session.model.precision = {args.precision!r}; print(1)"
-        assert kernel_json(kernel, set_precision) == 1
+        if args.precision != "auto":
+            set_precision = f"w.session.model.precision = {args.precision!r}"
+            kernel_json(kernel, set_precision + "; print(1)")
+        precision = kernel_json(kernel, "import json; print(json.dumps(w.session.model.precision))")
         measure(page, 2, rng)  # warm-up: torch's first passes
         kernel_json(kernel, INSTRUMENT)
         rows = []
@@ -114,7 +117,7 @@ def main() -> None:
             handled = [a + r for a, r in zip(times["apply"], times["refresh"], strict=True)]
             rows.append((k, latencies, predictions, handled))
         kernel.stop_channels()
-    print(f"click -> overlay drawn, {args.clicks} clicks each (ms), {args.precision}")
+    print(f"click -> overlay drawn, {args.clicks} clicks each (ms), {precision}")
     print(
         f"{'context':>8} {'median':>8} {'p90':>8} {'min':>8} {'kernel median':>14} "
         f"{'model median':>13} {'rest median':>12}"

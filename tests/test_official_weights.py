@@ -27,6 +27,7 @@ import multiverseg_widget as mvw
 from multiverseg_widget.cli import main
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet, official
 from multiverseg_widget.model.official import WeightsDownloadError, WeightsError
+from multiverseg_widget.model.predictor import cpu_computes_bf16
 
 from .conftest import COMPAT
 
@@ -136,7 +137,8 @@ def test_first_call_downloads_verifies_records_and_loads(mirror, cache, served):
     assert sum(p.numel() for p in model.parameters()) == 18_903_297 + 3_991_882
     assert model.metadata["scribbleprompt_source"] == str(cache / SP)
     if not torch.cuda.is_available() and not torch.backends.mps.is_available():
-        assert model.device.type == "cpu" and model.precision == "fp32"
+        assert model.device.type == "cpu"
+        assert model.precision == ("bf16" if cpu_computes_bf16() else "fp32")
 
 
 def test_a_second_process_loads_from_the_cache_without_a_request(mirror, cache):
@@ -316,4 +318,15 @@ def test_auto_device_and_precision(small_nets):
     elif torch.backends.mps.is_available():
         assert model.device.type == "mps" and model.precision == "fp32"
     else:
-        assert model.device.type == "cpu" and model.precision == "fp32"
+        assert model.device.type == "cpu"
+        assert model.precision == ("bf16" if cpu_computes_bf16() else "fp32")
+    assert Predictor(*small_nets, precision="fp32").precision == "fp32"  # asked for: kept
+
+
+def test_cpu_bf16_is_read_from_the_cpu_flags(tmp_path):
+    native = tmp_path / "native"
+    native.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    emulated = tmp_path / "emulated"
+    emulated.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512bw\n")
+    assert cpu_computes_bf16(native) and not cpu_computes_bf16(emulated)
+    assert not cpu_computes_bf16(tmp_path / "absent")  # not Linux: fp32

@@ -27,7 +27,7 @@ def load_model(
     scribbleprompt: str | Path | None = None,
     device: str | torch.device | None = None,
     max_context: int | None = None,
-    precision: str = "fp32",
+    precision: str = "auto",
 ) -> Predictor:
     """Load the built-in weights (no path, or "default"), an official MultiverSeg file (optionally
     with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
@@ -36,7 +36,8 @@ def load_model(
 
     A name is a str; pass a Path to load a file that happens to be called "official".
     device: None (the CPU), "auto" (CUDA, then Apple MPS, else the CPU), or a torch device;
-    precision: "fp32", "bf16", "fp16" or "auto" (bf16 on CUDA, fp32 elsewhere).
+    precision: "fp32", "bf16", "fp16" or "auto" (the default: bf16 on a CUDA GPU or a CPU that
+    computes in bf16 natively, fp32 elsewhere; ``Predictor.precision`` says which).
     """
     if isinstance(path, str) and path in BUNDLES:
         if scribbleprompt is not None:
