@@ -9,6 +9,7 @@ what the kernel does not account for is the transfer both ways and the drawing.
 --precision sets the kernel's network precision; by default it is load_model's "auto" (bf16 on
 CPUs with AVX512-BF16 or AMX, fp32 elsewhere), the one printed.
 Usage: python benchmarks/widget_latency.py [--clicks 30] [--contexts 0 8] [--precision fp32]
+  [--pause 0.3]   (seconds from one overlay drawn to the next click)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +72,14 @@ bench_times["refresh"].clear()
 """
 
 
-def measure(page, clicks: int, rng: np.random.Generator) -> tuple[list[float], list[float]]:
-    """Latency of each click (ms, page clock) and the kernel's prediction time (ms)."""
+def measure(
+    page, clicks: int, rng: np.random.Generator, pause_s: float = 0.0
+) -> tuple[list[float], list[float]]:
+    """Latency of each click (ms, page clock) and the kernel's prediction time (ms); each click
+    comes ``pause_s`` after the previous overlay was drawn, as a user's would."""
     latencies, predictions = [], []
     for fx, fy in rng.uniform(0.1, 0.9, (clicks, 2)):
+        time.sleep(pause_s)
         drawn = page.locator(".mvw-root").get_attribute("data-drawn")
         page.mouse.click(*canvas_point(page, fx, fy))
         page.wait_for_function(
@@ -90,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--contexts", type=int, nargs="+", default=[0, 8])
+    parser.add_argument("--pause", type=float, default=0.3, help="seconds between clicks")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -112,7 +119,7 @@ def main() -> None:
                     "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(k)
                 )
             kernel_json(kernel, READ_TIMES)  # from here on: the clicks' messages only
-            latencies, predictions = measure(page, args.clicks, rng)
+            latencies, predictions = measure(page, args.clicks, rng, args.pause)
             times = kernel_json(kernel, READ_TIMES)
             handled = [a + r for a, r in zip(times["apply"], times["refresh"], strict=True)]
             rows.append((k, latencies, predictions, handled))
