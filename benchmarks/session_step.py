@@ -69,7 +69,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--official-size", action="store_true", help="official v1 nets, random")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    parser.add_argument("--precision", default="fp32", help="fp32, bf16, fp16 or auto")
+    parser.add_argument(
+        "--precision", default="auto", help="auto (as load_model), fp32, bf16, fp16"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
