@@ -32,6 +32,12 @@ RESERVED_LAB_SETTINGS = ("--port", "--ServerApp.port", "--ServerApp.token",
                          "--IdentityProvider.token", "--ServerApp.base_url", "--ServerApp.ip",
                          "--ip", "--ServerApp.root_dir", "--notebook-dir")  # fmt: skip
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# JupyterLab defaults the demo changes. Comm messages go to the kernel's main thread, not to a
+# subshell thread: torch on a second thread gives OpenMP a second team of workers, and on two
+# cores each prediction then took about 1.6x as long (benchmarks/kernel_forward.py).
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:kernels-settings": {"commsOverSubshells": "disabled"}
+}
 
 
 def bundled_notebooks() -> list[Path]:
@@ -59,10 +65,13 @@ def quickstart_url(port: int, token: str) -> str:
     return f"http://127.0.0.1:{port}/lab/tree/{QUICKSTART}?token={token}"
 
 
-def lab_command(root: Path, port: int, token: str, extra: Sequence[str] = ()) -> list[str]:
+def lab_command(
+    root: Path, port: int, token: str, extra: Sequence[str] = (), settings: Path | None = None
+) -> list[str]:
     """JupyterLab serving ``root`` (absolute) on 127.0.0.1:``port`` with ``token``: no browser
     of its own (the demo prints the URL), the quickstart as its start page, no news pop-up or
-    update check, one Ctrl+C stops it.
+    update check, one Ctrl+C stops it; ``settings``: its app settings folder (default
+    overrides, ``write_lab_overrides``).
     As root (a container, a fresh cloud machine) JupyterLab refuses to start without
     --allow-root. ``extra`` comes last, so the user's JupyterLab arguments win."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
@@ -74,6 +83,7 @@ def lab_command(root: Path, port: int, token: str, extra: Sequence[str] = ()) ->
         f"--ServerApp.default_url=/lab/tree/{QUICKSTART}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *([f"--LabApp.app_settings_dir={settings}"] if settings else []),
         *as_root, *extra,
     ]  # fmt: skip
 
@@ -89,6 +99,14 @@ def quiet_lab_config(folder: Path) -> dict[str, str]:
     (labconfig / "page_config.json").write_text(json.dumps(disabled))
     paths = [str(folder), *filter(None, [os.environ.get("JUPYTER_CONFIG_PATH")])]
     return {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+
+
+def write_lab_overrides(folder: Path) -> Path:
+    """``folder`` as an app settings folder whose overrides.json holds LAB_OVERRIDES: they
+    change JupyterLab's defaults, so the user's own settings still win."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(LAB_OVERRIDES))
+    return folder
 
 
 def _die_with_parent() -> None:
@@ -132,7 +150,7 @@ def run_demo(
     print(f"Starting JupyterLab in {root} ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="multiverseg-demo-config-") as config:
         server = subprocess.Popen(
-            lab_command(root, port, token, extra),
+            lab_command(root, port, token, extra, write_lab_overrides(Path(config) / "lab")),
             cwd=root,
             env=quiet_lab_config(Path(config)),
             preexec_fn=_die_with_parent,

@@ -25,6 +25,8 @@ from jupyter_client import BlockingKernelClient
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from multiverseg_widget.demo import write_lab_overrides
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -101,9 +103,14 @@ NOTEBOOK7_ARGS = ["-m", "notebook"]
 
 
 @contextlib.contextmanager
-def jupyter_lab(base: Path, timeout: float = 180) -> Iterator[Lab]:
-    """Start ``jupyter lab`` on 127.0.0.1 (free port, token, notebooks in base/root) until exit."""
-    with jupyter_server(base, LAB_ARGS, timeout) as lab:
+def jupyter_lab(base: Path, timeout: float = 180, demo_defaults: bool = True) -> Iterator[Lab]:
+    """Start ``jupyter lab`` on 127.0.0.1 (free port, token, notebooks in base/root) until exit,
+    with the demo's default overrides (comm messages on the kernel's main thread), or, with
+    ``demo_defaults`` False, JupyterLab's own defaults."""
+    args = list(LAB_ARGS)
+    if demo_defaults:
+        args.append(f"--LabApp.app_settings_dir={write_lab_overrides(base / 'lab-settings')}")
+    with jupyter_server(base, args, timeout) as lab:
         yield lab
 
 

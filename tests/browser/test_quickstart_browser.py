@@ -56,6 +56,9 @@ def test_demo_url_opens_the_quickstart_and_answers_a_click(demo, browser, artifa
             "import json; s = w.session; print(json.dumps([s.names[s.index], len(s), "
             "s.interactions, int(s.mask.sum()), s.model.metadata.get('steps')]))",
         )
+        # the click was handled on the kernel's main thread: no subshell thread was made for it
+        names = "import json, threading; print(json.dumps([t.name for t in threading.enumerate()]))"
+        threads = kernel_json(kernel, names)
         kernel.stop_channels()
     finally:
         page.close()
@@ -66,4 +69,5 @@ def test_demo_url_opens_the_quickstart_and_answers_a_click(demo, browser, artifa
     assert [e["kind"] for e in interactions] == ["click"]
     assert int(seen["maskPixels"]) == mask_pixels
     assert steps, "the quickstart should run the built-in trained weights"
+    assert not [t for t in threads if t.startswith("subshell")], threads
     assert not errors, errors
