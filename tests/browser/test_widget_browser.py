@@ -245,6 +245,36 @@ def test_the_contour_is_two_screen_pixels_wide_at_any_zoom(widget, artifacts):
         assert two > 0.25 and four < 0.1, widths
 
 
+SLOW_KERNEL = """
+import time
+_apply_at_speed = w._apply
+def _slow_apply(action, seconds={seconds}):
+    time.sleep(seconds)
+    return _apply_at_speed(action)
+w._apply = _slow_apply
+print(1)
+"""
+
+
+def test_the_spinner_exists_only_for_requests_that_last(widget):
+    """An animation, even one whose start is delayed, has the browser draw every frame while a
+    click is predicted: a request shorter than 0.3 s has none; a longer one shows the spinner."""
+    page = widget.page
+    animations = "() => document.getAnimations().length"
+    kernel_json(widget.kernel, SLOW_KERNEL.format(seconds=0.2))
+    click(widget, 0.5, 0.5)
+    assert page.locator(".mvw-root").get_attribute("data-busy") == "true"
+    assert page.evaluate(animations) == 0
+    wait_until_idle(page)
+    assert page.locator(".mvw-busy.mvw-on").count() == 0
+    kernel_json(widget.kernel, "w._apply = _apply_at_speed\n" + SLOW_KERNEL.format(seconds=1.5))
+    click(widget, 0.3, 0.3)
+    page.wait_for_selector(".mvw-busy.mvw-on", timeout=1200)
+    assert page.evaluate(animations) >= 1
+    wait_until_idle(page)
+    assert page.locator(".mvw-busy.mvw-on").count() == 0 and page.evaluate(animations) == 0
+
+
 def test_a_second_structure_from_the_picker(widget, artifacts):
     page, root = widget.page, widget.root
     model_line = page.locator(".mvw-model")
