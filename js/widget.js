@@ -57,7 +57,7 @@ function render({ model, el }) {
   function enqueue(action) {
     queue.push(action, performance.now());
     pump();
-    drawing.redrawStrokes();
+    if (!drawing.drawQueued(action)) drawing.redrawStrokes();
   }
 
   function showStatus() {

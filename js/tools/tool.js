@@ -68,11 +68,12 @@ import { clamp, imageToScreen, screenToImage } from "../view.js";
 
 /**
  * A tool as the rest of the front end uses it: `paint` and `draw` take everything shown and pick
- * the tool's own entries (`is`).
+ * the tool's own entries (`is`); `paints`: whether it burns anything into the label layer.
  * @template {Entry} Q
  * @typedef {ToolInfo & {
  *   sends: Q["kind"],
  *   is(entry: Entry): entry is Q,
+ *   paints: boolean,
  *   press(press: Press<Q>): Gesture | null,
  *   paint(labels: Uint8Array, w: number, h: number, shown: readonly Entry[]): void,
  *   draw(painter: Painter, shown: readonly Entry[], drag: Gesture | null): void,
@@ -90,6 +91,7 @@ export function defineTool(spec) {
   return {
     ...spec,
     is,
+    paints: Boolean(spec.paint),
     paint: (labels, w, h, shown) => spec.paint?.(labels, w, h, shown.filter(is)),
     draw: (painter, shown, drag) => spec.draw?.(painter, shown.filter(is), drag),
   };

@@ -275,6 +275,27 @@ def test_the_spinner_exists_only_for_requests_that_last(widget):
     assert page.locator(".mvw-busy.mvw-on").count() == 0 and page.evaluate(animations) == 0
 
 
+def test_a_click_is_marked_before_the_kernel_answers(widget, artifacts):
+    """The mark of a click is drawn on the frame shown at once (not with a whole new frame),
+    while the kernel still predicts; the answer's frame keeps it."""
+    page = widget.page
+    kernel_json(widget.kernel, SLOW_KERNEL.format(seconds=1.0))
+    x, y = canvas_point(page, 0.4, 0.6)
+    left, top = page.locator(".mvw-canvas").evaluate(
+        "el => { const r = el.getBoundingClientRect(); return [r.x, r.y]; }"
+    )
+    page.mouse.click(x, y)
+    pending = shot(widget, artifacts, "mark_pending")
+    assert page.locator(".mvw-root").get_attribute("data-busy") == "true"
+    green = [40, 220, 90]  # the positive sign's colour (js/tools/tool.js SIGN_COLORS)
+    at = (round(y - top), round(x - left))
+    assert np.abs(pending[at] - green).max() < 40, pending[at]
+    wait_until_idle(page)
+    answered = shot(widget, artifacts, "mark_answered")
+    assert np.abs(answered[at] - green).max() < 40, answered[at]
+    assert kernel_state(widget)["interactions"][0]["kind"] == "click"
+
+
 def test_a_second_structure_from_the_picker(widget, artifacts):
     page, root = widget.page, widget.root
     model_line = page.locator(".mvw-model")

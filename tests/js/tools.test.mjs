@@ -155,3 +155,7 @@ test("each tool draws its own entries: the latest box, or the one being dragged"
   assert.deepEqual([...labels.keys()].filter((i) => labels[i]), [3 * 100 + 3]);
   assert.equal(labels[303], 2);
 });
+
+test("only the scribble burns its prompts into the label layer (the others are marks)", () => {
+  assert.deepEqual(TOOLS.filter((t) => t.paints).map((t) => t.name), ["scribble"]);
+});
