@@ -233,9 +233,9 @@ class MultiverSegNet(nn.Module):
         return self.out_conv(target)
 
 
-def _per_item(fn: Callable[..., torch.Tensor], chunk: torch.Tensor, *args: int) -> torch.Tensor:
+def _per_item(fn: Callable[[torch.Tensor], torch.Tensor], chunk: torch.Tensor) -> torch.Tensor:
     """Apply a 4-D op to a B x c x C x H x W chunk."""
-    return fn(chunk.flatten(0, 1), *args).unflatten(0, chunk.shape[:2])
+    return fn(chunk.flatten(0, 1)).unflatten(0, chunk.shape[:2])
 
 
 def max_pool2x(x: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ Run directory layout: ``last.pt`` (weights, optimizer and RNG state: resume from
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import signal
@@ -57,6 +58,7 @@ def train(
     state = {"step": 0, "samples": 0, "seconds": 0.0, "best_score": -1.0}
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    saved_average = None  # the weight average a resumed run kept
     last = run_dir / "last.pt"
     if last.is_file():
         saved = torch.load(last, map_location=device, weights_only=True)
@@ -79,11 +81,8 @@ def train(
             f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
         )
     elif init is not None:
-        saved_average = None
         state = continue_from_checkpoint(net, Path(init))
         print(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
-    else:
-        saved_average = None
     average = WeightAverage(net, config.ema_decay) if config.ema_decay else None
     if average is not None and saved_average is not None:
         average.load_state_dict(saved_average)
@@ -147,22 +146,19 @@ def validate_and_keep_best(
         "samples": state["samples"],
         "seconds": round(state["seconds"]),
     }
-    averaged_score = -1.0
+    chosen, score, weights = "trained", metrics["score"], contextlib.nullcontext()
     if average is not None:
         with average.applied(net):
             record["ema"] = validate(net, held_tasks, device)
-        averaged_score = record["ema"]["score"]
+        if record["ema"]["score"] > score:
+            chosen, score, weights = "ema", record["ema"]["score"], average.applied(net)
     with open(run_dir / "history.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
     print("validation", json.dumps(record), flush=True)
-    if max(metrics["score"], averaged_score) <= state["best_score"]:
-        return
-    state["best_score"] = max(metrics["score"], averaged_score)
-    if averaged_score > metrics["score"]:
-        with average.applied(net):
-            save_best(net, config, state, {**record, "weights": "ema"}, run_dir / "best.pt")
-    else:
-        save_best(net, config, state, {**record, "weights": "trained"}, run_dir / "best.pt")
+    if score > state["best_score"]:
+        state["best_score"] = score
+        with weights:
+            save_best(net, config, state, {**record, "weights": chosen}, run_dir / "best.pt")
 
 
 def continue_from_checkpoint(net: MultiverSegNet, path: Path) -> dict:
