@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from multiverseg_widget.model import MultiverSegNet, ScribblePromptUNet
-from multiverseg_widget.model.multiverseg_net import max_pool2x
+from multiverseg_widget.model.multiverseg_net import max_pool2x, upsample2x
 
 from .conftest import COMPAT, load_golden
 
@@ -93,3 +93,25 @@ def test_max_pool2x_equals_torch_max_pool(shape):
     flat = x.flatten(0, 1) if x.dim() == 5 else x
     pooled = max_pool2x(x)
     assert torch.equal(pooled.reshape(-1, *pooled.shape[-3:]), F.max_pool2d(flat, 2))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 1, 5), (2, 3, 2, 7, 6)])
+def test_upsample2x_matches_interpolate_in_every_precision(shape):
+    """fp32 is F.interpolate itself; bf16 (the interpolation matrices) rounds like bf16 does, on
+    odd sizes, a one-pixel side and chunks alike."""
+    x = torch.randn(shape)
+    flat = x.flatten(0, 1) if x.dim() == 5 else x
+    expected = F.interpolate(flat, scale_factor=2, mode="bilinear", align_corners=True)
+    assert torch.equal(upsample2x(x).reshape(expected.shape), expected)
+    in_bf16 = upsample2x(x.bfloat16()).float().reshape(expected.shape)
+    assert torch.allclose(in_bf16, expected, atol=0.05, rtol=0.02)
+
+
+def test_upsample2x_in_bf16_trains_after_inference():
+    """The cached interpolation matrices, first made under inference mode, still let gradients
+    through (an inference tensor would refuse backward)."""
+    with torch.inference_mode():
+        upsample2x(torch.randn(1, 1, 3, 3, dtype=torch.bfloat16))
+    x = torch.randn(1, 1, 3, 3, dtype=torch.bfloat16, requires_grad=True)
+    upsample2x(x).float().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0

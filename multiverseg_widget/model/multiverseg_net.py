@@ -6,7 +6,8 @@ H x W for the convolutions: no repeat/rearrange copies, and scratch memory bound
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -110,8 +111,9 @@ class CrossBlock(nn.Module):
             interaction = interaction.add_(t)
             if self.cross_relu:
                 interaction = F.leaky_relu_(interaction, LEAKY_SLOPE)
-            part = interaction.sum(dim=1)
-            total = part if total is None else total.add_(part)
+            for j in range(c):  # item by item: sum(dim=1) is a strided reduction, slower
+                item = interaction[:, j]
+                total = item.clone() if total is None else total.add_(item)
             if need_support:
                 new_support.append(self.support(interaction.flatten(0, 1)).unflatten(0, (b, c)))
         assert total is not None, "a CrossBlock needs at least one support item"
@@ -225,17 +227,11 @@ class MultiverSegNet(nn.Module):
             target_skip, support_skips = skips.pop()
             target = torch.cat([upsample2x(target), target_skip], dim=1)
             inputs = (
-                torch.cat([_per_item(upsample2x, c), skip], dim=2)
-                for c, skip in zip(chunks, support_skips)
+                torch.cat([upsample2x(c), skip], dim=2) for c, skip in zip(chunks, support_skips)
             )
             # The last decoder's support branch never reaches the output: do not compute it.
             target, chunks = block(target, inputs, n_support, need_support=i != last_decoder)
         return self.out_conv(target)
-
-
-def _per_item(fn: Callable[[torch.Tensor], torch.Tensor], chunk: torch.Tensor) -> torch.Tensor:
-    """Apply a 4-D op to a B x c x C x H x W chunk."""
-    return fn(chunk.flatten(0, 1)).unflatten(0, chunk.shape[:2])
 
 
 def max_pool2x(x: torch.Tensor) -> torch.Tensor:
@@ -248,5 +244,31 @@ def max_pool2x(x: torch.Tensor) -> torch.Tensor:
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """x2 bilinear upsampling with align_corners=True, as both official networks do."""
-    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    """x2 bilinear upsampling with align_corners=True, as both official networks do.
+
+    In bf16 or fp16 it is two products with the interpolation matrices (the same weights), which
+    the CPU computes 3-4x faster than PyTorch's reduced-precision interpolation; fp32 keeps
+    ``F.interpolate``, exact to the official code. Works on chunks (5-D) as they are."""
+    if x.dtype not in (torch.bfloat16, torch.float16):
+        items = x.flatten(0, x.dim() - 4)  # a chunk's items as one batch
+        up = F.interpolate(items, scale_factor=2, mode="bilinear", align_corners=True)
+        return up.unflatten(0, x.shape[:-3])
+    rows = interpolation_matrix(x.shape[-2], x.dtype, x.device)
+    cols = interpolation_matrix(x.shape[-1], x.dtype, x.device)
+    return rows @ x @ cols.T
+
+
+@functools.lru_cache(maxsize=64)
+def interpolation_matrix(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The 2n x n matrix of x2 linear interpolation with aligned corners (row i: the weights of
+    output sample i). Made outside inference mode, so training can use the cached copy."""
+    with torch.inference_mode(False), torch.no_grad():
+        source = torch.arange(2 * n, dtype=torch.float64) * (n - 1) / max(2 * n - 1, 1)
+        left = source.floor().long().clamp(max=max(n - 2, 0))
+        right = (left + 1).clamp(max=n - 1)
+        frac = source - left
+        matrix = torch.zeros(2 * n, n, dtype=torch.float64)
+        rows = torch.arange(2 * n)
+        matrix.index_put_((rows, left), 1 - frac, accumulate=True)
+        matrix.index_put_((rows, right), frac, accumulate=True)
+        return matrix.to(dtype=dtype, device=device)
