@@ -17,6 +17,11 @@ import { TOOLS } from "./tools.js";
  * @typedef {Decoded & {w: number, h: number, channels: number, range: Window}} ShownImage
  */
 /**
+ * A mask as drawn: its pixels in its colour (the fill), its pixel edges (the outline) and that
+ * colour as CSS.
+ * @typedef {{pixels: HTMLCanvasElement, edges: Path2D, color: string}} MaskLayer
+ */
+/**
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
  * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
  * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
@@ -33,8 +38,8 @@ import { TOOLS } from "./tools.js";
  *   window: Window,
  *   imageLayer: HTMLCanvasElement | null,
  *   mask: Decoded | null,
- *   maskLayer: HTMLCanvasElement | null,
- *   otherLayers: HTMLCanvasElement[],
+ *   maskLayer: MaskLayer | null,
+ *   otherLayers: MaskLayer[],
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,

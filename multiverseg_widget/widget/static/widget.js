@@ -114,6 +114,55 @@ function context2d(canvas) {
 return { h, layer, context2d };
 })();
 
+// ---- edges.js
+const __edges = (() => {
+// @ts-check
+// A mask's boundary as line segments along pixel edges: drawing.js strokes them as one path, a
+// fixed number of screen pixels wide at any zoom, made once per mask and cheap to draw.
+
+/** @import { TypedArray } from "./codec.js" */
+
+/**
+ * The edges between mask and non-mask pixels (the image's border counts as non-mask), merged
+ * into runs: [x0, y0, x1, y1, ...] in image pixel corners, horizontal runs first.
+ * @param {TypedArray} mask H x W, non-zero inside
+ * @param {number} w
+ * @param {number} h
+ * @returns {number[]}
+ */
+function maskEdges(mask, w, h) {
+  /** @type {number[]} */
+  const out = [];
+  const inside = (/** @type {number} */ x, /** @type {number} */ y) =>
+    x >= 0 && y >= 0 && x < w && y < h && mask[y * w + x] ? 1 : 0;
+  for (let y = 0; y <= h; y++) {
+    let start = -1;
+    for (let x = 0; x <= w; x++) {
+      const edge = x < w && inside(x, y - 1) !== inside(x, y);
+      if (edge && start < 0) start = x;
+      if (!edge && start >= 0) {
+        out.push(start, y, x, y);
+        start = -1;
+      }
+    }
+  }
+  for (let x = 0; x <= w; x++) {
+    let start = -1;
+    for (let y = 0; y <= h; y++) {
+      const edge = y < h && inside(x - 1, y) !== inside(x, y);
+      if (edge && start < 0) start = y;
+      if (!edge && start >= 0) {
+        out.push(x, start, x, y);
+        start = -1;
+      }
+    }
+  }
+  return out;
+}
+
+return { maskEdges };
+})();
+
 // ---- image.js
 const __image = (() => {
 // @ts-check
@@ -956,6 +1005,7 @@ return { TOOLS, toolCommand, toolFor };
 const __drawing = (() => {
 const { decodeArray } = __codec;
 const { context2d, h, layer } = __dom;
+const { maskEdges } = __edges;
 const { countMask, defaultWindow, maskToRGBA, windowToRGBA } = __image;
 const { colorOf, hexToRGB } = __structures;
 const { TOOLS } = __tools;
@@ -965,13 +1015,15 @@ const { fitView } = __view;
 // Canvas rendering: the image through its window, the other structures' faint contours, the mask
 // overlay in the current structure's colour (its fill at the chosen opacity, and its outline:
 // OUTLINE screen pixels wide at any zoom, on a dark halo, so that it reads on bright and dark
-// images alike), and each tool's prompts and drag in progress (tools.js), at the view's zoom and
-// pan, at most once per animation frame; and the context thumbnails.
+// images alike: the mask's pixel edges stroked as a path), and each tool's prompts and drag in
+// progress (tools.js), at the view's zoom and pan, at most once per animation frame; and the
+// context thumbnails.
 
 
+/** @import { TypedArray } from "./codec.js" */
 /** @import { RGB } from "./image.js" */
 /** @import { EncodedArray, LogEntry, Model, Queued, Thumbnail } from "./protocol.js" */
-/** @import { ViewState } from "./state.js" */
+/** @import { MaskLayer, ViewState } from "./state.js" */
 /** @import { Painter } from "./tools/tool.js" */
 
 /** The other structures' contours: faint, so that the current one stands out. */
@@ -979,8 +1031,6 @@ const OTHERS_ALPHA = 0.55;
 /** The outline's width and its halo's, in CSS pixels, at any zoom. */
 const OUTLINE = 2;
 const HALO = 1;
-/** The directions a layer is shifted in to grow it by a radius (a disc, near enough). */
-const RING = Array.from({ length: 12 }, (_, k) => [Math.cos((k * Math.PI) / 6), Math.sin((k * Math.PI) / 6)]);
 /** The tools' prompts, drawn last first: the first tools' marks (the clicks) lie on top. */
 const DRAW_ORDER = [...TOOLS].reverse();
 
@@ -1047,7 +1097,7 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     if (!s.mask) return;
     const [height, w] = s.mask.shape;
     const color = colorFor(model.get("structure"));
-    s.maskLayer = layer(w, height, maskToRGBA(s.mask.data, w, height, color));
+    s.maskLayer = maskLayer(s.mask.data, w, height, color);
     schedule();
   }
 
@@ -1055,7 +1105,7 @@ function createDrawing(canvas, model, s, shown, onFrame) {
   function buildOtherLayers() {
     s.otherLayers = model.get("others").map(({ name, mask }) => {
       const { shape, data } = decodeArray(mask);
-      return layer(shape[1], shape[0], maskToRGBA(data, shape[1], shape[0], colorFor(name)));
+      return maskLayer(data, shape[1], shape[0], colorFor(name));
     });
     schedule();
     return s.otherLayers.length;
@@ -1124,7 +1174,7 @@ function createDrawing(canvas, model, s, shown, onFrame) {
       ctx.drawImage(s.imageLayer, 0, 0);
       if (s.overlay && s.maskLayer && model.get("overlay_mode") === "fill") {
         ctx.globalAlpha = model.get("opacity");
-        ctx.drawImage(s.maskLayer, 0, 0);
+        ctx.drawImage(s.maskLayer.pixels, 0, 0);
       }
       ctx.restore();
       if (s.overlay && canvas.width && canvas.height) drawOutlines(dpr);
@@ -1160,47 +1210,34 @@ function createDrawing(canvas, model, s, shown, onFrame) {
 
   /**
    * A mask layer's outline: a band OUTLINE screen pixels wide in its colour just outside the
-   * mask, then HALO more in black, whatever the zoom.
-   * @param {HTMLCanvasElement} mask
+   * mask, then HALO more in black, whatever the zoom: its edges stroked twice as wide (the stroke
+   * is centred on them) with round ends (a disc's reach), and the mask itself cut out.
+   * @param {MaskLayer} mask
    * @param {number} dpr
    * @param {number} alpha
    */
   function outline(mask, dpr, alpha) {
-    outlinesCtx.globalAlpha = 0.7 * alpha;
-    outlinesCtx.drawImage(grown(mask, dpr, (OUTLINE + HALO) * dpr, "#000"), 0, 0);
-    outlinesCtx.globalAlpha = alpha;
-    outlinesCtx.drawImage(grown(mask, dpr, OUTLINE * dpr, null), 0, 0);
-  }
-
-  /**
-   * The band `radius` device pixels wide around the mask at the view (in `color`, or the mask's).
-   * @param {HTMLCanvasElement} mask
-   * @param {number} dpr
-   * @param {number} radius
-   * @param {string | null} color
-   */
-  function grown(mask, dpr, radius, color) {
     const v = s.view;
     if (band.width !== canvas.width || band.height !== canvas.height) [band.width, band.height] = [canvas.width, canvas.height];
     const b = bandCtx;
     b.setTransform(1, 0, 0, 1, 0, 0);
     b.globalCompositeOperation = "source-over";
     b.clearRect(0, 0, band.width, band.height);
-    b.imageSmoothingEnabled = false;
-    for (const [dx, dy] of RING) {
-      b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx + dx * radius, dpr * v.ty + dy * radius);
-      b.drawImage(mask, 0, 0);
-    }
-    if (color) {
-      b.setTransform(1, 0, 0, 1, 0, 0);
-      b.globalCompositeOperation = "source-in";
-      b.fillStyle = color;
-      b.fillRect(0, 0, band.width, band.height);
-    }
     b.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
+    b.lineCap = b.lineJoin = "round";
+    b.globalAlpha = 0.7;
+    b.strokeStyle = "#000";
+    b.lineWidth = (2 * (OUTLINE + HALO)) / v.scale; // CSS pixels -> image pixels
+    b.stroke(mask.edges);
+    b.globalAlpha = 1;
+    b.strokeStyle = mask.color;
+    b.lineWidth = (2 * OUTLINE) / v.scale;
+    b.stroke(mask.edges);
     b.globalCompositeOperation = "destination-out";
-    b.drawImage(mask, 0, 0);
-    return band;
+    b.imageSmoothingEnabled = false;
+    b.drawImage(mask.pixels, 0, 0);
+    outlinesCtx.globalAlpha = alpha;
+    outlinesCtx.drawImage(band, 0, 0);
   }
 
   /**
@@ -1229,6 +1266,24 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     setImage, buildImageLayer, setMask, buildMaskLayer, buildOtherLayers, redrawStrokes, drawQueued, fit, schedule,
     dispose,
   };
+}
+
+/**
+ * A mask's layer: its pixels in `color` and its edges as a path, both in image pixels.
+ * @param {TypedArray} data H x W, non-zero inside
+ * @param {number} w
+ * @param {number} height
+ * @param {RGB} color
+ * @returns {MaskLayer}
+ */
+function maskLayer(data, w, height, color) {
+  const edges = new Path2D();
+  const segments = maskEdges(data, w, height);
+  for (let i = 0; i < segments.length; i += 4) {
+    edges.moveTo(segments[i], segments[i + 1]);
+    edges.lineTo(segments[i + 2], segments[i + 3]);
+  }
+  return { pixels: layer(w, height, maskToRGBA(data, w, height, color)), edges, color: `rgb(${color.join(",")})` };
 }
 
 /**
@@ -2981,6 +3036,11 @@ const { TOOLS } = __tools;
  * @typedef {Decoded & {w: number, h: number, channels: number, range: Window}} ShownImage
  */
 /**
+ * A mask as drawn: its pixels in its colour (the fill), its pixel edges (the outline) and that
+ * colour as CSS.
+ * @typedef {{pixels: HTMLCanvasElement, edges: Path2D, color: string}} MaskLayer
+ */
+/**
  * The view's state. tool: the one chosen (tools.js); userView: the user zoomed or panned (a new
  * image keeps that view); otherLayers: the other structures' contours; strokeLayer: the prompts
  * drawn as image pixels (the scribbles); drag: in progress (a tool's, or a pan); space: held
@@ -2997,8 +3057,8 @@ const { TOOLS } = __tools;
  *   window: Window,
  *   imageLayer: HTMLCanvasElement | null,
  *   mask: Decoded | null,
- *   maskLayer: HTMLCanvasElement | null,
- *   otherLayers: HTMLCanvasElement[],
+ *   maskLayer: MaskLayer | null,
+ *   otherLayers: MaskLayer[],
  *   strokeLayer: HTMLCanvasElement | null,
  *   drag: Gesture | null,
  *   space: boolean,
