@@ -7,8 +7,8 @@ alone by
 - the context forest (a random forest on multi-scale features, trained on the context),
 - the network given the forest's probabilities as its first guess (prev_logits),
 and the network's context-only prediction then gets one negative click at the deepest point of
-its largest false-positive component: the share of that component removed, and the change of
-Dice outside it (the component's pixels excluded), are reported.
+its largest (8-connected) false-positive component: the share of that component removed, and
+the change of Dice outside it (the component's pixels excluded), are reported.
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
 """
@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 from eval_data import add_eval_dir, eval_files
-from scipy import ndimage
 
 from multiverseg_widget.evaluation.context_forest import ContextForest
-from multiverseg_widget.evaluation.geometry import deepest_point
+from multiverseg_widget.evaluation.geometry import deepest_point, largest_component
 from multiverseg_widget.evaluation.protocol import ordering
 from multiverseg_widget.evaluation.tasks import dice, load_task
 from multiverseg_widget.model import load_model
@@ -36,11 +35,9 @@ COLUMNS = ("network", "forest", "net+forest guess", "FP removed", "dDice outside
 def negative_click(model, image, truth, context, pred) -> tuple[float, float] | None:
     """(share of the largest false-positive component removed, Dice change outside it) after a
     negative click at its deepest point; None when the prediction has no false positive."""
-    components, count = ndimage.label(pred.mask & ~truth)
-    if count == 0:
+    component = largest_component(pred.mask & ~truth)
+    if not component.any():
         return None
-    sizes = np.bincount(components.ravel())[1:]
-    component = components == 1 + int(np.argmax(sizes))
     x, y = deepest_point(component)
     after = model.predict(image, Prompts((Click(x, y, False),)), pred.logits, context)
     removed = 1.0 - (after.mask & component).sum() / component.sum()

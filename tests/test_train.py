@@ -8,13 +8,15 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
 from multiverseg_widget.train.config import TrainConfig
-from multiverseg_widget.train.loop import train
+from multiverseg_widget.train.interactions import SimulatedAnnotation
+from multiverseg_widget.train.loop import click_weights, train
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
 
 from .conftest import DATA
@@ -51,6 +53,7 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert {"click1", "click3", "context", "context_click1", "score"} <= set(history[0])
+    assert {"fp_removed", "fp_outside"} <= set(history[0])  # reported beside the score
     config.validate_every = 100  # schedule settings may change between sessions
     second = train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     assert second["step"] == 3 and second["samples"] == 6
@@ -63,6 +66,26 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert third["step"] == 3  # best.pt was written at step 2: its progress carries on
     model = load_model(tmp_path / "best.pt")  # the best weights load as a normal checkpoint
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]
+
+
+def test_false_positive_clicks_aim_at_the_largest_false_component_and_weigh_it():
+    gt = np.zeros((32, 32), bool)
+    gt[4:12, 4:12] = True
+    pred = gt.copy()
+    pred[20:30, 18:28] = True  # the largest false positive: its deepest point is (22, 24)
+    pred[0:2, 30:32] = True
+    sim = SimulatedAnnotation(gt, np.random.default_rng(0), prompt_first=False,
+                              false_positive_clicks=1.0)  # fmt: skip
+    sim.correct(pred)
+    (click,) = sim.prompts.clicks
+    assert (click.x, click.y, click.positive) == (22, 24, False)
+    assert len(sim.removed) == 1 and sim.removed[0].sum() == 100
+    missed = np.zeros_like(gt)  # no false positive: the usual correction, a positive click
+    sim.correct(missed)
+    assert sim.prompts.clicks[-1].positive and len(sim.removed) == 1
+    config = TrainConfig(click_loss_weight=0.0, false_positive_loss_weight=3.0)
+    weights = click_weights([sim], torch.zeros(1, 1, 32, 32), config)[0, 0].numpy()
+    assert weights[25, 22] == 4.0 and weights[5, 5] == 1.0 and weights[0, 31] == 1.0
 
 
 def test_weight_average_is_validated_beside_the_weights_and_resumes(tmp_path):

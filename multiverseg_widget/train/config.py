@@ -29,6 +29,10 @@ class TrainConfig:
     # Corrective rounds after the first interaction, each with the previous logits fed back.
     corrective_rounds: int = 2
     click_loss_weight: float = 4.0  # extra BCE weight in a small disk around every click
+    # The chance that a corrective round is a negative click on the largest false-positive
+    # component (when there is one), and the extra BCE weight on that whole component after it.
+    false_positive_click_fraction: float = 0.0
+    false_positive_loss_weight: float = 0.0
     # Exponential moving average of the weights (0: none), validated beside the trained ones.
     ema_decay: float = 0.0
     validate_every: int = 150  # steps

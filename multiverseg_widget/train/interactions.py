@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..evaluation.geometry import deepest_point, largest_component
 from ..evaluation.users import BoxUser, CenterClickUser, RandomClickUser, ScribbleUser, User
 from ..model.encoding import encode_prompts
-from ..prompts import Prompts, scribble_masks
+from ..prompts import Click, Prompts, scribble_masks
 
 FIRST_USERS: list[tuple[float, User]] = [
     (0.35, CenterClickUser()),
@@ -32,11 +33,15 @@ class SimulatedAnnotation:
         rng: np.random.Generator,
         prompt_first: bool,
         user: User | None = None,
+        false_positive_clicks: float = 0.0,
     ) -> None:
         """``user`` None: drawn from FIRST_USERS; ``prompt_first`` False: start from context only
-        and correct with center clicks."""
+        and correct with center clicks; ``false_positive_clicks``: the chance that a correction
+        is a negative click on the prediction's largest false-positive component instead."""
         self.gt = gt
         self.rng = rng
+        self.false_positive_clicks = false_positive_clicks
+        self.removed: list[np.ndarray] = []  # the false-positive components clicked so far
         self.prompts = Prompts()
         if user is None:
             weights = np.array([w for w, _ in FIRST_USERS])
@@ -46,7 +51,16 @@ class SimulatedAnnotation:
             self.prompts += self.user.first(gt, rng)
 
     def correct(self, pred_mask: np.ndarray) -> None:
-        """Add the user's correction of ``pred_mask`` (nothing when the prediction is perfect)."""
+        """Add the user's correction of ``pred_mask`` (nothing when the prediction is perfect),
+        or, by chance, a negative click at the deepest point of its largest false-positive
+        component: what a user does to a context-only prediction that took too much."""
+        if self.false_positive_clicks and self.rng.random() < self.false_positive_clicks:
+            component = largest_component(pred_mask & ~self.gt)
+            if component.any():
+                x, y = deepest_point(component)
+                self.prompts += Prompts((Click(x, y, False),))
+                self.removed.append(component)
+                return
         correction = self.user.correct(self.gt, pred_mask, self.rng)
         if correction is not None:
             self.prompts += correction

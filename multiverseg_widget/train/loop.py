@@ -218,7 +218,10 @@ def train_step(
     has_context = batch.support is not None
     sims = [
         SimulatedAnnotation(
-            gt, rng, prompt_first=not has_context or rng.random() >= config.context_only_fraction
+            gt,
+            rng,
+            prompt_first=not has_context or rng.random() >= config.context_only_fraction,
+            false_positive_clicks=config.false_positive_click_fraction,
         )
         for gt in gts
     ]
@@ -253,14 +256,18 @@ def click_weights(
     sims: list[SimulatedAnnotation], masks: torch.Tensor, config: TrainConfig
 ) -> torch.Tensor:
     """BCE weights: 1 everywhere, 1 + click_loss_weight in a small disk around each click, so
-    that following a click is rewarded directly."""
+    that following a click is rewarded directly, plus false_positive_loss_weight on each
+    false-positive component a negative click was aimed at: the whole of it should go."""
     weights = torch.zeros_like(masks)
+    removed = torch.zeros_like(masks)
     for i, s in enumerate(sims):
         for x, y in s.clicked():
             weights[i, 0, y, x] = 1.0
+        for component in s.removed:
+            removed[i, 0] += torch.from_numpy(component).to(removed)
     size = 2 * CLICK_RADIUS + 1
     disks = F.max_pool2d(weights, size, stride=1, padding=CLICK_RADIUS)
-    return 1.0 + config.click_loss_weight * disks
+    return 1.0 + config.click_loss_weight * disks + config.false_positive_loss_weight * removed
 
 
 def segmentation_loss(

@@ -4,7 +4,10 @@
 - ``click1`` / ``click3``: Dice with no context after 1 and 3 center clicks;
 - ``context``: Dice of the context-only prediction from 4 ground-truth context pairs;
 - ``context_click1``: Dice after one corrective click on top of that.
-``score`` is their mean, used to pick the best checkpoint.
+``score`` is their mean, used to pick the best checkpoint. Beside it, not scored: after the
+context-only prediction, one negative click at the deepest point of its largest false-positive
+component: ``fp_removed``, the share of that component gone, and ``fp_outside``, the change of
+Dice outside it (the evaluation's negative-click case, on the held-out data).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ CONTEXT_SIZE = 4
 SYNTHETIC_TASKS = 8
 EPISODES_PER_TASK = 3
 USER = CenterClickUser()
+SCORED = ("click1", "click3", "context", "context_click1")
 
 
 def validation_episodes(
@@ -50,12 +54,7 @@ def validate(
     net: MultiverSegNet, held: list[RealTask], device: str | torch.device
 ) -> dict[str, float]:
     net.eval()
-    scores: dict[str, list[float]] = {
-        "click1": [],
-        "click3": [],
-        "context": [],
-        "context_click1": [],
-    }
+    scores: dict[str, list[float]] = {name: [] for name in SCORED + ("fp_removed", "fp_outside")}
     for image, mask, support in validation_episodes(held):
         gt = mask[0].numpy() > 0.5
         rng = np.random.default_rng(0)
@@ -68,8 +67,16 @@ def validate(
             rounds = _rounds(net, sim, image, support, 2, device)
             scores["context"].append(dice(next(rounds) > 0, gt))
             scores["context_click1"].append(dice(next(rounds) > 0, gt))
-    metrics = {k: float(np.mean(v)) for k, v in scores.items()}
-    metrics["score"] = float(np.mean(list(metrics.values())))
+            sim = SimulatedAnnotation(gt, rng, prompt_first=False, false_positive_clicks=1.0)
+            before, after = (p > 0 for p in _rounds(net, sim, image, support, 2, device))
+            if sim.removed:
+                component, outside = sim.removed[0], ~sim.removed[0]
+                scores["fp_removed"].append(1 - (after & component).sum() / component.sum())
+                scores["fp_outside"].append(
+                    dice(after & outside, gt & outside) - dice(before & outside, gt & outside)
+                )
+    metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
+    metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))
     return metrics
 
 
