@@ -1111,7 +1111,10 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     return s.otherLayers.length;
   }
 
-  /** The layer of the prompts drawn as image pixels (the scribbles), under the marks. */
+  /**
+   * The layer of the prompts drawn as image pixels (the scribbles), under the marks; none when
+   * no prompt paints a pixel (clicks and boxes only), so that frames skip drawing it.
+   */
   function redrawStrokes() {
     if (!s.image) return;
     const { w, h: height } = s.image;
@@ -1119,10 +1122,13 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     const all = shown();
     for (const tool of TOOLS) tool.paint(labels, w, height, all);
     const rgba = new Uint8ClampedArray(w * height * 4);
+    let painted = false;
     labels.forEach((v, i) => {
-      if (v) rgba.set([...(v === 1 ? SIGN_COLORS.positive : SIGN_COLORS.negative), 255], i * 4);
+      if (!v) return;
+      rgba.set([...(v === 1 ? SIGN_COLORS.positive : SIGN_COLORS.negative), 255], i * 4);
+      painted = true;
     });
-    s.strokeLayer = layer(w, height, rgba);
+    s.strokeLayer = painted ? layer(w, height, rgba) : null;
     schedule();
   }
 
