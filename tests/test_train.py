@@ -109,6 +109,8 @@ def test_weight_average_is_validated_beside_the_weights_and_resumes(tmp_path):
     train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     resumed = torch.load(tmp_path / "last.pt", weights_only=True)["weight_average"]
     assert any(not torch.equal(resumed[k], averaged[k]) for k in averaged)
+    with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32"):
+        train(TrainConfig(precision="fp16", data_dir=config.data_dir), tmp_path / "y", 1)
     with pytest.raises(ValueError, match="ema_decay"):
         train(TrainConfig(ema_decay=1.0, data_dir=config.data_dir), tmp_path / "x", 1, max_steps=1)
 

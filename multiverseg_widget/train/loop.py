@@ -26,6 +26,7 @@ from ..model.checkpoint import (
     write_torch_file,
 )
 from ..model.multiverseg_net import MultiverSegNet
+from ..model.predictor import resolve_precision
 from .batch import Batch, sample_batch
 from .config import TrainConfig
 from .interactions import SimulatedAnnotation
@@ -34,6 +35,7 @@ from .validate import validate
 from .weight_average import WeightAverage
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+TRAINING_PRECISIONS = ("auto", "bf16", "fp32")  # fp16 would need loss scaling
 CLICK_RADIUS = 3  # pixels at the training resolution around each click that get extra weight
 
 
@@ -48,6 +50,10 @@ def train(
     """Train until the time limit (or ``max_steps`` more steps), resuming from
     ``run_dir/last.pt`` when it exists, else starting from the weights and progress of the
     checkpoint ``init`` (e.g. the shipped default.pt; the optimizer state starts afresh)."""
+    if config.precision not in TRAINING_PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {config.precision!r}"
+        )
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
@@ -235,9 +241,9 @@ def train_step(
                 for i, (s, img) in enumerate(zip(sims, batch.images))
             ]
         ).to(batch.images.device)
-        # bf16 autocast on a GPU only: on this project's CPUs bf16 convolutions measured slower.
-        on_gpu = batch.images.device.type == "cuda"
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=on_gpu):
+        device = batch.images.device
+        in_bf16 = resolve_precision(config.precision, device) == "bf16"
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=in_bf16):
             logits = net.forward_support(target, batch.support) if has_context else net(target)
         logits = logits.float()
         loss = segmentation_loss(logits, batch.masks, click_weights(sims, batch.masks, config))
