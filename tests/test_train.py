@@ -16,7 +16,7 @@ from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
 from multiverseg_widget.train.config import TrainConfig
 from multiverseg_widget.train.interactions import SimulatedAnnotation
-from multiverseg_widget.train.loop import click_weights, train
+from multiverseg_widget.train.loop import click_weights, train, training_precision
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
 
 from .conftest import DATA
@@ -86,6 +86,12 @@ def test_false_positive_clicks_aim_at_the_largest_false_component_and_weigh_it()
     config = TrainConfig(click_loss_weight=0.0, false_positive_loss_weight=3.0)
     weights = click_weights([sim], torch.zeros(1, 1, 32, 32), config)[0, 0].numpy()
     assert weights[25, 22] == 4.0 and weights[5, 5] == 1.0 and weights[0, 31] == 1.0
+
+
+def test_training_precision_is_fp32_on_the_cpu_unless_asked():
+    cpu = torch.device("cpu")
+    assert training_precision("auto", cpu) == "fp32"  # bf16 steps measured no faster here
+    assert training_precision("bf16", cpu) == "bf16" and training_precision("fp32", cpu) == "fp32"
 
 
 def test_weight_average_is_validated_beside_the_weights_and_resumes(tmp_path):

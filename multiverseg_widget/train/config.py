@@ -33,8 +33,9 @@ class TrainConfig:
     # component (when there is one), and the extra BCE weight on that whole component after it.
     false_positive_click_fraction: float = 0.0
     false_positive_loss_weight: float = 0.0
-    # Autocast: "auto" is bf16 where the hardware computes it (a GPU, or a CPU with AVX512-BF16
-    # or AMX, where a training step measured 2x faster than fp32), else fp32; or "bf16", "fp32".
+    # Autocast: "auto" is bf16 on a GPU that computes it and fp32 on the CPU (there, even with
+    # AVX512-BF16, a training step in bf16 measured no faster: 0.99x over 20 batches); or
+    # "bf16" or "fp32" anywhere.
     precision: str = "auto"
     # Exponential moving average of the weights (0: none), validated beside the trained ones.
     ema_decay: float = 0.0

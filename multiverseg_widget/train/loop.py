@@ -242,7 +242,7 @@ def train_step(
             ]
         ).to(batch.images.device)
         device = batch.images.device
-        in_bf16 = resolve_precision(config.precision, device) == "bf16"
+        in_bf16 = training_precision(config.precision, device) == "bf16"
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=in_bf16):
             logits = net.forward_support(target, batch.support) if has_context else net(target)
         logits = logits.float()
@@ -256,6 +256,13 @@ def train_step(
     torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
     optimizer.step()
     return total / (1 + config.corrective_rounds)
+
+
+def training_precision(precision: str, device: torch.device) -> str:
+    """``precision`` with "auto" resolved: bf16 on a GPU that computes it, else fp32."""
+    if precision != "auto":
+        return precision
+    return resolve_precision("auto", device) if device.type == "cuda" else "fp32"
 
 
 def click_weights(
