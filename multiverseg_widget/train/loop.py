@@ -50,10 +50,7 @@ def train(
     """Train until the time limit (or ``max_steps`` more steps), resuming from
     ``run_dir/last.pt`` when it exists, else starting from the weights and progress of the
     checkpoint ``init`` (e.g. the shipped default.pt; the optimizer state starts afresh)."""
-    if config.precision not in TRAINING_PRECISIONS:
-        raise ValueError(
-            f"precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {config.precision!r}"
-        )
+    in_bf16 = training_precision(config.precision, torch.device(device)) == "bf16"
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
@@ -107,7 +104,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, state["step"])
             batch = sample_batch(config, train_tasks, size, gen, device)
-            loss = train_step(net, optimizer, batch, config, rng)
+            loss = train_step(net, optimizer, batch, config, rng, in_bf16)
             if average is not None:
                 average.update(net)
             running.append(loss)
@@ -217,8 +214,10 @@ def train_step(
     batch: Batch,
     config: TrainConfig,
     rng: np.random.Generator,
+    in_bf16: bool = False,
 ) -> float:
-    """First interaction plus corrective rounds; the loss of every round is back-propagated."""
+    """First interaction plus corrective rounds; the loss of every round is back-propagated.
+    ``in_bf16``: the forward passes in bf16 autocast (``training_precision``, resolved once)."""
     net.train()
     gts = batch.masks[:, 0].cpu().numpy() > 0.5
     has_context = batch.support is not None
@@ -241,9 +240,7 @@ def train_step(
                 for i, (s, img) in enumerate(zip(sims, batch.images))
             ]
         ).to(batch.images.device)
-        device = batch.images.device
-        in_bf16 = training_precision(config.precision, device) == "bf16"
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=in_bf16):
+        with torch.autocast(batch.images.device.type, dtype=torch.bfloat16, enabled=in_bf16):
             logits = net.forward_support(target, batch.support) if has_context else net(target)
         logits = logits.float()
         loss = segmentation_loss(logits, batch.masks, click_weights(sims, batch.masks, config))
@@ -260,6 +257,10 @@ def train_step(
 
 def training_precision(precision: str, device: torch.device) -> str:
     """``precision`` with "auto" resolved: bf16 on a GPU that computes it, else fp32."""
+    if precision not in TRAINING_PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {precision!r}"
+        )
     if precision != "auto":
         return precision
     return resolve_precision("auto", device) if device.type == "cuda" else "fp32"

@@ -65,11 +65,16 @@ def validate(
         if support is not None:
             sim = SimulatedAnnotation(gt, rng, prompt_first=False)
             rounds = _rounds(net, sim, image, support, 2, device)
-            scores["context"].append(dice(next(rounds) > 0, gt))
+            context_only = next(rounds)
+            scores["context"].append(dice(context_only > 0, gt))
             scores["context_click1"].append(dice(next(rounds) > 0, gt))
+            # the negative click on the same context-only prediction (not predicted again)
             sim = SimulatedAnnotation(gt, rng, prompt_first=False, false_positive_clicks=1.0)
-            before, after = (p > 0 for p in _rounds(net, sim, image, support, 2, device))
+            before = context_only > 0
+            sim.correct(before)
             if sim.removed:
+                prev = torch.from_numpy(context_only)[None]
+                after = next(_rounds(net, sim, image, support, 1, device, prev)) > 0
                 component, outside = sim.removed[0], ~sim.removed[0]
                 scores["fp_removed"].append(1 - (after & component).sum() / component.sum())
                 scores["fp_outside"].append(
@@ -87,9 +92,10 @@ def _rounds(
     support: torch.Tensor | None,
     n: int,
     device: str | torch.device,
+    prev: torch.Tensor | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield the prediction (R x R numpy logits) after each of n rounds of the simulated user."""
-    prev = None
+    """Yield the prediction (R x R numpy logits) after each of n rounds of the simulated user,
+    the first fed ``prev`` (1 x R x R logits) as its previous prediction."""
     for _ in range(n):
         x = sim.encode(image, prev)[None].to(device)
         logits = net(x) if support is None else net.forward_support(x, support[None].to(device))
