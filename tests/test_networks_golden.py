@@ -47,6 +47,23 @@ def test_multiverseg_matches_official_output(name, group, case):
     torch.testing.assert_close(out, data["outputs"][case], atol=ATOL, rtol=0)
 
 
+def test_multiverseg_training_path_matches_official_output():
+    """Under autograd the CrossBlocks add out of place (in place on a view would slow the
+    backward): the outputs stay the official ones, and gradients reach every support item."""
+    golden = load_golden("multiverseg_small_golden_b2_128.pt")
+    data = next(iter((golden.get("groups") or {"all": golden}).values()))
+    case = max(data["outputs"], key=lambda c: int(c[1:]))
+    k = int(case[1:])
+    net = MultiverSegNet(**golden["config"])
+    net.load_state_dict(golden["state_dict"])
+    inputs = data["inputs"]
+    support_images = inputs["support_images"][:, :k].clone().requires_grad_(True)
+    out = net.eval()(inputs["target_image"], support_images, inputs["support_labels"][:, :k])
+    torch.testing.assert_close(out.detach(), data["outputs"][case], atol=ATOL, rtol=0)
+    out.sum().backward()
+    assert k > 1 and (support_images.grad.abs().sum(dim=(0, 2, 3, 4)) > 0).all()
+
+
 def test_multiverseg_empty_support_equals_dummy_path():
     golden = load_golden("multiverseg_small_golden_b1_128.pt")
     net = MultiverSegNet(**golden["config"])
@@ -93,6 +110,8 @@ def test_max_pool2x_equals_torch_max_pool(shape):
     flat = x.flatten(0, 1) if x.dim() == 5 else x
     pooled = max_pool2x(x)
     assert torch.equal(pooled.reshape(-1, *pooled.shape[-3:]), F.max_pool2d(flat, 2))
+    trained = max_pool2x(x.clone().requires_grad_(True))  # the autograd path
+    assert trained.shape == pooled.shape and torch.equal(trained.detach(), pooled)
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 1, 5), (2, 3, 2, 7, 6)])

@@ -108,11 +108,14 @@ class CrossBlock(nn.Module):
         for chunk in support_chunks:
             b, c = chunk.shape[:2]
             interaction = self.cross.support_term(chunk.flatten(0, 1)).unflatten(0, (b, c))
-            interaction = interaction.add_(t)
+            # In place saves an allocation at inference; under autograd an in-place add on
+            # this view would make the backward copy the whole conv output back (CopySlices).
+            interaction = interaction + t if torch.is_grad_enabled() else interaction.add_(t)
             if self.cross_relu:
                 interaction = F.leaky_relu_(interaction, LEAKY_SLOPE)
-            for j in range(c):  # item by item: sum(dim=1) is a strided reduction, slower
-                item = interaction[:, j]
+            # Item by item: sum(dim=1) is a strided reduction, slower. unbind, not indexing:
+            # the backward of interaction[:, j] zero-fills the whole chunk once per item.
+            for item in interaction.unbind(1):
                 total = item.clone() if total is None else total.add_(item)
             if need_support:
                 new_support.append(self.support(interaction.flatten(0, 1)).unflatten(0, (b, c)))
@@ -237,7 +240,13 @@ class MultiverSegNet(nn.Module):
 def max_pool2x(x: torch.Tensor) -> torch.Tensor:
     """``F.max_pool2d(x, 2)`` over the last two dimensions, as two element-wise maxima of
     strided views: the same values, about 10x faster on the CPU (PyTorch's CPU max-pool took
-    13 of a click's 90 ms at 8 context images). Works on chunks (5-D) as they are."""
+    13 of a click's 90 ms at 8 context images). Works on chunks (5-D) as they are.
+
+    Under autograd PyTorch's max-pool is used: its backward scatters once, where each strided
+    slice's backward zero-fills the whole input (3x slower forward + backward in training)."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        items = x.flatten(0, x.dim() - 4)
+        return F.max_pool2d(items, 2).unflatten(0, x.shape[:-3])
     h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
     rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
     return torch.maximum(rows[..., 0::2], rows[..., 1::2])
