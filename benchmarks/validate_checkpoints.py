@@ -17,9 +17,9 @@ import torch
 from multiverseg_widget.model import MultiverSegNet, load_model
 from multiverseg_widget.train.config import TrainConfig
 from multiverseg_widget.train.real_tasks import load_tasks
-from multiverseg_widget.train.validate import validate
+from multiverseg_widget.train.validate import PROBES, validate
 
-COLUMNS = ("click1", "click3", "context", "context_click1", "score", "fp_removed", "fp_outside")
+COLUMNS = ("click1", "click3", "context", "context_click1", "score", *PROBES)
 
 
 def networks(path: Path) -> list[tuple[str, MultiverSegNet, int]]:

@@ -10,6 +10,7 @@ from multiverseg_widget.evaluation.geometry import (
     centerline_scribble,
     contour_scribble,
     deepest_point,
+    distant_background,
     error_regions,
     largest_component,
     largest_error,
@@ -159,6 +160,18 @@ def test_scribble_user_first_marks_structure_and_the_band_around_it():
     )
     assert positive.any() and not (positive & ~gt).any()
     assert negative.any() and not (negative & ~background_band(gt, 0.08 * 128)).any()
+
+
+def test_distant_background_keeps_its_margin_from_truth_and_prediction():
+    gt = np.zeros((64, 64), bool)
+    gt[10:20, 10:20] = True
+    pred = np.zeros_like(gt)
+    pred[40:50, 40:50] = True
+    far = distant_background(gt, pred, 5)
+    assert far.any() and not (far & (gt | pred)).any()
+    assert not far[14, 24] and far[14, 25]  # 5 pixels right of the structure, then beyond
+    assert not far[45, 35] and far[45, 34]  # likewise left of the prediction
+    assert distant_background(np.zeros_like(gt), np.zeros_like(gt), 5).all()
 
 
 def test_scribble_correction_region_is_chosen_in_proportion_to_area():

@@ -11,11 +11,13 @@ import time
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
+from multiverseg_widget.prompts import scribble_masks
 from multiverseg_widget.train.config import TrainConfig
-from multiverseg_widget.train.interactions import SimulatedAnnotation
+from multiverseg_widget.train.interactions import STRAY_MARGIN, SimulatedAnnotation
 from multiverseg_widget.train.loop import click_weights, train, training_precision
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
 
@@ -53,7 +55,7 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert {"click1", "click3", "context", "context_click1", "score"} <= set(history[0])
-    assert {"fp_removed", "fp_outside"} <= set(history[0])  # reported beside the score
+    assert {"fp_removed", "fp_outside", "stray_scribble"} <= set(history[0])  # beside the score
     config.validate_every = 100  # schedule settings may change between sessions
     second = train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     assert second["step"] == 3 and second["samples"] == 6
@@ -86,6 +88,24 @@ def test_false_positive_clicks_aim_at_the_largest_false_component_and_weigh_it()
     config = TrainConfig(click_loss_weight=0.0, false_positive_loss_weight=3.0)
     weights = click_weights([sim], torch.zeros(1, 1, 32, 32), config)[0, 0].numpy()
     assert weights[25, 22] == 4.0 and weights[5, 5] == 1.0 and weights[0, 31] == 1.0
+
+
+def test_stray_scribbles_mark_background_far_from_truth_and_prediction():
+    gt = np.zeros((64, 64), bool)
+    gt[4:14, 4:14] = True
+    pred = gt.copy()
+    pred[30:40, 30:40] = True
+    sim = SimulatedAnnotation(gt, np.random.default_rng(0), prompt_first=False,
+                              stray_scribbles=1.0)  # fmt: skip
+    sim.correct(pred)
+    assert not sim.prompts.clicks  # the correction was the scribble, not a click
+    stroke = scribble_masks(sim.prompts, gt.shape)[1]
+    margin = STRAY_MARGIN * 64
+    assert stroke is not None and stroke.any()
+    assert ndimage.distance_transform_edt(~(gt | pred))[stroke].min() > margin
+    full = np.ones_like(gt)  # no room left for a stray scribble: the usual correction
+    sim.correct(full)
+    assert len(sim.prompts.clicks) == 1 and not sim.prompts.clicks[0].positive
 
 
 def test_training_precision_is_fp32_on_the_cpu_unless_asked():

@@ -3,8 +3,8 @@
 Everything here works on boolean numpy masks at any resolution, is deterministic for a
 ``numpy.random.Generator``, and costs about a millisecond at 128 x 128, so training can call it
 per sample: ``largest_component``, ``deepest_point``, ``error_regions``, ``largest_error``,
-``background_band``, ``tight_box``, ``scribble_pixel_cap``, the scribble shapes
-``centerline_scribble``, ``line_scribble``, ``contour_scribble``, and what they share:
+``background_band``, ``distant_background``, ``tight_box``, ``scribble_pixel_cap``, the scribble
+shapes ``centerline_scribble``, ``line_scribble``, ``contour_scribble``, and what they share:
 ``hand_drawn`` (warp, break, cap) and ``smooth_noise_at``.
 """
 
@@ -88,6 +88,16 @@ def background_band(gt: np.ndarray, width: float) -> np.ndarray:
     if not gt.any():
         return np.ones_like(gt)
     return ~gt & (ndimage.distance_transform_edt(~gt) <= width)
+
+
+def distant_background(gt: np.ndarray, pred: np.ndarray, margin: float) -> np.ndarray:
+    """Pixels more than ``margin`` pixels from both the structure and the prediction: background
+    the prediction already gets right, where a stray negative scribble should change nothing."""
+    gt, pred = _same_shape_masks(gt, pred)
+    taken = gt | pred
+    if not taken.any():
+        return np.ones_like(taken)
+    return ndimage.distance_transform_edt(~taken) > margin
 
 
 def tight_box(

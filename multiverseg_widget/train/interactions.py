@@ -8,8 +8,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..evaluation.geometry import deepest_point, largest_component
-from ..evaluation.users import BoxUser, CenterClickUser, RandomClickUser, ScribbleUser, User
+from ..evaluation.geometry import (
+    BAND_WIDTH,
+    deepest_point,
+    distant_background,
+    largest_component,
+    line_scribble,
+)
+from ..evaluation.users import (
+    BoxUser,
+    CenterClickUser,
+    RandomClickUser,
+    ScribbleUser,
+    User,
+    scribbles,
+)
 from ..model.encoding import encode_prompts
 from ..prompts import Click, Prompts, scribble_masks
 
@@ -22,6 +35,9 @@ FIRST_USERS: list[tuple[float, User]] = [
     (0.075, ScribbleUser("contour")),
 ]
 CORRECTING_USER = CenterClickUser()
+# A stray negative scribble lies at least this far (fraction of the side) from the structure and
+# the prediction: the widest background band a first negative scribble is drawn in.
+STRAY_MARGIN = BAND_WIDTH[1]
 
 
 class SimulatedAnnotation:
@@ -34,13 +50,16 @@ class SimulatedAnnotation:
         prompt_first: bool,
         user: User | None = None,
         false_positive_clicks: float = 0.0,
+        stray_scribbles: float = 0.0,
     ) -> None:
         """``user`` None: drawn from FIRST_USERS; ``prompt_first`` False: start from context only
         and correct with center clicks; ``false_positive_clicks``: the chance that a correction
-        is a negative click on the prediction's largest false-positive component instead."""
+        is a negative click on the prediction's largest false-positive component instead;
+        ``stray_scribbles``: the chance that it is a stray negative scribble instead."""
         self.gt = gt
         self.rng = rng
         self.false_positive_clicks = false_positive_clicks
+        self.stray_scribbles = stray_scribbles
         self.removed: list[np.ndarray] = []  # the false-positive components clicked so far
         self.prompts = Prompts()
         if user is None:
@@ -61,9 +80,23 @@ class SimulatedAnnotation:
                 self.prompts += Prompts((Click(x, y, False),))
                 self.removed.append(component)
                 return
+        stray = self.stray_scribbles and self.rng.random() < self.stray_scribbles
+        if stray and self.add_stray_scribble(pred_mask):
+            return
         correction = self.user.correct(self.gt, pred_mask, self.rng)
         if correction is not None:
             self.prompts += correction
+
+    def add_stray_scribble(self, pred_mask: np.ndarray) -> bool:
+        """A negative line scribble on background far from the structure and ``pred_mask``: a
+        person marking background that was already right. The answer should not change; people
+        saw such scribbles punch holes in distant structures. False when there is no room."""
+        region = distant_background(self.gt, pred_mask, STRAY_MARGIN * max(self.gt.shape))
+        stroke = line_scribble(region, self.rng)
+        if not stroke.any():
+            return False
+        self.prompts += scribbles(None, stroke)
+        return True
 
     def clicked(self) -> list[tuple[int, int]]:
         return [(int(c.x), int(c.y)) for c in self.prompts.clicks]

@@ -227,6 +227,7 @@ def train_step(
             rng,
             prompt_first=not has_context or rng.random() >= config.context_only_fraction,
             false_positive_clicks=config.false_positive_click_fraction,
+            stray_scribbles=config.stray_scribble_fraction,
         )
         for gt in gts
     ]

@@ -7,7 +7,10 @@
 ``score`` is their mean, used to pick the best checkpoint. Beside it, not scored: after the
 context-only prediction, one negative click at the deepest point of its largest false-positive
 component: ``fp_removed``, the share of that component gone, and ``fp_outside``, the change of
-Dice outside it (the evaluation's negative-click case, on the held-out data).
+Dice outside it (the evaluation's negative-click case, on the held-out data); and, instead, one
+negative line scribble on background far from the structure and the prediction:
+``stray_scribble``, the change of Dice it makes (a person marking background that was already
+right; it should change nothing, and must not punch holes in distant structures).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ SYNTHETIC_TASKS = 8
 EPISODES_PER_TASK = 3
 USER = CenterClickUser()
 SCORED = ("click1", "click3", "context", "context_click1")
+PROBES = ("fp_removed", "fp_outside", "stray_scribble")
 
 
 def validation_episodes(
@@ -54,7 +58,7 @@ def validate(
     net: MultiverSegNet, held: list[RealTask], device: str | torch.device
 ) -> dict[str, float]:
     net.eval()
-    scores: dict[str, list[float]] = {name: [] for name in SCORED + ("fp_removed", "fp_outside")}
+    scores: dict[str, list[float]] = {name: [] for name in SCORED + PROBES}
     for image, mask, support in validation_episodes(held):
         gt = mask[0].numpy() > 0.5
         rng = np.random.default_rng(0)
@@ -68,18 +72,11 @@ def validate(
             context_only = next(rounds)
             scores["context"].append(dice(context_only > 0, gt))
             scores["context_click1"].append(dice(next(rounds) > 0, gt))
-            # the negative click on the same context-only prediction (not predicted again)
-            sim = SimulatedAnnotation(gt, rng, prompt_first=False, false_positive_clicks=1.0)
-            before = context_only > 0
-            sim.correct(before)
-            if sim.removed:
-                prev = torch.from_numpy(context_only)[None]
-                after = next(_rounds(net, sim, image, support, 1, device, prev)) > 0
-                component, outside = sim.removed[0], ~sim.removed[0]
-                scores["fp_removed"].append(1 - (after & component).sum() / component.sum())
-                scores["fp_outside"].append(
-                    dice(after & outside, gt & outside) - dice(before & outside, gt & outside)
-                )
+            # two probes of the same context-only prediction (not predicted again)
+            case = _NegativeCase(net, image, support, gt, context_only, device)
+            probes = case.false_positive_click(rng) | case.stray_scribble(rng)
+            for name, value in probes.items():
+                scores[name].append(value)
     metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
     metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))
     return metrics
@@ -103,3 +100,44 @@ def _rounds(
         pred = prev[0].numpy()
         yield pred
         sim.correct(pred > 0)
+
+
+class _NegativeCase:
+    """One context-only prediction and the negative prompts a person might add to it."""
+
+    def __init__(
+        self,
+        net: MultiverSegNet,
+        image: torch.Tensor,
+        support: torch.Tensor,
+        gt: np.ndarray,
+        context_only: np.ndarray,
+        device: str | torch.device,
+    ) -> None:
+        self.net, self.image, self.support, self.device = net, image, support, device
+        self.gt, self.logits, self.before = gt, context_only, context_only > 0
+
+    def _predict(self, sim: SimulatedAnnotation) -> np.ndarray:
+        prev = torch.from_numpy(self.logits)[None]
+        return next(_rounds(self.net, sim, self.image, self.support, 1, self.device, prev)) > 0
+
+    def false_positive_click(self, rng: np.random.Generator) -> dict[str, float]:
+        """A negative click at the deepest point of the largest false-positive component."""
+        sim = SimulatedAnnotation(self.gt, rng, prompt_first=False, false_positive_clicks=1.0)
+        sim.correct(self.before)
+        if not sim.removed:
+            return {}
+        after = self._predict(sim)
+        component, out = sim.removed[0], ~sim.removed[0]
+        gt, before = self.gt, self.before
+        return {
+            "fp_removed": float(1 - (after & component).sum() / component.sum()),
+            "fp_outside": dice(after & out, gt & out) - dice(before & out, gt & out),
+        }
+
+    def stray_scribble(self, rng: np.random.Generator) -> dict[str, float]:
+        """A negative line scribble on background far from the structure and the prediction."""
+        sim = SimulatedAnnotation(self.gt, rng, prompt_first=False)
+        if not sim.add_stray_scribble(self.before):
+            return {}
+        return {"stray_scribble": dice(self._predict(sim), self.gt) - dice(self.before, self.gt)}
