@@ -9,8 +9,9 @@ context-only prediction, one negative click at the deepest point of its largest 
 component: ``fp_removed``, the share of that component gone, and ``fp_outside``, the change of
 Dice outside it (the evaluation's negative-click case, on the held-out data); and, instead, one
 negative line scribble on background far from the structure and the prediction:
-``stray_scribble``, the change of Dice it makes (a person marking background that was already
-right; it should change nothing, and must not punch holes in distant structures).
+``stray_scribble``, the change of Dice it makes, and ``stray_harmed``, the share of episodes
+where it lowers Dice by more than 0.02 (a person marking background that was already right; it
+should change nothing, and must not punch holes in distant structures).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ SYNTHETIC_TASKS = 8
 EPISODES_PER_TASK = 3
 USER = CenterClickUser()
 SCORED = ("click1", "click3", "context", "context_click1")
-PROBES = ("fp_removed", "fp_outside", "stray_scribble")
+PROBES = ("fp_removed", "fp_outside", "stray_scribble", "stray_harmed")
+HARMED = -0.02  # a stray scribble that lowers Dice by more than this harmed the episode
 
 
 def validation_episodes(
@@ -140,4 +142,5 @@ class _NegativeCase:
         sim = SimulatedAnnotation(self.gt, rng, prompt_first=False)
         if not sim.add_stray_scribble(self.before):
             return {}
-        return {"stray_scribble": dice(self._predict(sim), self.gt) - dice(self.before, self.gt)}
+        change = dice(self._predict(sim), self.gt) - dice(self.before, self.gt)
+        return {"stray_scribble": change, "stray_harmed": float(change < HARMED)}
