@@ -35,7 +35,8 @@ class TrainConfig:
     false_positive_loss_weight: float = 0.0
     # The chance that a corrective round is a stray negative scribble on background far from
     # the structure and the prediction instead, so the network learns it changes nothing (arm H
-    # of the model card: such scribbles harmed 8% of held-out episodes against 25-28%).
+    # of the model card: at equal compute, such scribbles harmed 8% of held-out episodes
+    # against 25-28% without; 17-22% 316 steps later).
     stray_scribble_fraction: float = 0.25
     # Autocast: "auto" is bf16 on a GPU that computes it and fp32 on the CPU (there, even with
     # AVX512-BF16, a training step in bf16 measured no faster: 0.99x over 20 batches); or
