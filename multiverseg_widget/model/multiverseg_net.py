@@ -110,7 +110,7 @@ class CrossBlock(nn.Module):
             interaction = self.cross.support_term(chunk.flatten(0, 1)).unflatten(0, (b, c))
             # In place saves an allocation at inference; under autograd an in-place add on
             # this view would make the backward copy the whole conv output back (CopySlices).
-            interaction = interaction + t if torch.is_grad_enabled() else interaction.add_(t)
+            interaction = interaction + t if interaction.requires_grad else interaction.add_(t)
             if self.cross_relu:
                 interaction = F.leaky_relu_(interaction, LEAKY_SLOPE)
             # Item by item: sum(dim=1) is a strided reduction, slower. unbind, not indexing:
@@ -244,7 +244,7 @@ def max_pool2x(x: torch.Tensor) -> torch.Tensor:
 
     Under autograd PyTorch's max-pool is used: its backward scatters once, where each strided
     slice's backward zero-fills the whole input (3x slower forward + backward in training)."""
-    if torch.is_grad_enabled() and x.requires_grad:
+    if x.requires_grad:
         items = x.flatten(0, x.dim() - 4)
         return F.max_pool2d(items, 2).unflatten(0, x.shape[:-3])
     h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
