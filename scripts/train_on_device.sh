@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Continue training the built-in weights on a lent GPU machine (the `device` tool's `run`),
-# resuming from runs/default when it is carried, else from the shipped weights.
+# resuming from runs/default when it is carried, else from the shipped weights and the recipe
+# recorded in them (learning rate, weight average, ...); --set below changes only the batch.
 #
 # Here, once per session (the training images do not travel by themselves):
 #   mkdir -p .train_data && cp -r ../shared/data/train/. .train_data/

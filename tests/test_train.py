@@ -70,6 +70,18 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert model.metadata["train_config"]["encoder_blocks"] == [8, 8, 8, 8]
 
 
+def test_init_continues_the_recipe_recorded_in_its_checkpoint(tmp_path):
+    from multiverseg_widget.train.cli import base_settings
+
+    torch.save({"metadata": {"train_config": {"lr": 3e-4, "ema_decay": 0.995}}}, tmp_path / "a.pt")
+    settings = base_settings(None, str(tmp_path / "run"), str(tmp_path / "a.pt"))
+    assert settings == {**TrainConfig().to_dict(), "lr": 3e-4, "ema_decay": 0.995}
+    torch.save({"metadata": {}}, tmp_path / "bare.pt")  # no recipe recorded: the defaults
+    assert base_settings(None, str(tmp_path / "run"), str(tmp_path / "bare.pt")) == (
+        TrainConfig().to_dict()
+    )
+
+
 def test_false_positive_clicks_aim_at_the_largest_false_component_and_weigh_it():
     gt = np.zeros((32, 32), bool)
     gt[4:12, 4:12] = True

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ..model.checkpoint import read_checkpoint_file
 from .config import TrainConfig
 from .loop import train
 
@@ -19,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minutes", type=float, required=True, help="stop cleanly after this long")
     parser.add_argument(
         "--init",
-        help="without a last.pt: start from this checkpoint's weights "
-        "and progress, e.g. multiverseg_widget/weights/default.pt",
+        help="without a last.pt: start from this checkpoint's weights, progress and "
+        "recorded settings, e.g. multiverseg_widget/weights/default.pt",
     )
     parser.add_argument(
         "--data-dir",
@@ -37,20 +38,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def base_settings(config_file: str | None, run_dir: str) -> dict:
+def base_settings(config_file: str | None, run_dir: str, init: str | None = None) -> dict:
     """The settings that ``--set`` overrides: the ``--config`` file, else those of the run being
-    resumed (so that resuming changes only what is asked), else the defaults."""
+    resumed (so that resuming changes only what is asked), else the recipe recorded in the
+    ``--init`` checkpoint (so that continuing the shipped weights continues their recipe, not
+    the defaults' higher learning rate), else the defaults."""
     if config_file:
         return TrainConfig.from_file(config_file).to_dict()
     last = Path(run_dir) / "last.pt"
     if last.is_file():
         saved = torch.load(last, map_location="cpu", weights_only=True)["config"]
         return TrainConfig.from_dict(saved).to_dict()
+    if init:
+        recorded = read_checkpoint_file(init).get("metadata", {}).get("train_config")
+        if recorded:
+            return TrainConfig.from_dict(recorded).to_dict()
     return TrainConfig().to_dict()
 
 
 def run(args: argparse.Namespace) -> int:
-    values = base_settings(args.config, args.run_dir)
+    values = base_settings(args.config, args.run_dir, args.init)
     if args.data_dir:
         values["data_dir"] = args.data_dir
     for item in args.set:
