@@ -8,7 +8,10 @@ alone by
 - the network given the forest's probabilities as its first guess (prev_logits),
 and the network's context-only prediction then gets one negative click at the deepest point of
 its largest (8-connected) false-positive component: the share of that component removed, and
-the change of Dice outside it (the component's pixels excluded), are reported.
+the change of Dice outside it (the component's pixels excluded), are reported; and, instead of
+the click, one negative line scribble on background at least 8% of the side away from the
+structure and the prediction (already right: it should change nothing), with the change of Dice
+and the share of images where it lowers Dice by more than 0.02 (harmed).
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
 """
@@ -23,13 +26,24 @@ import numpy as np
 from eval_data import add_eval_dir, eval_files
 
 from multiverseg_widget.evaluation.context_forest import ContextForest
-from multiverseg_widget.evaluation.geometry import deepest_point, largest_component
+from multiverseg_widget.evaluation.geometry import (
+    BAND_WIDTH,
+    deepest_point,
+    distant_background,
+    largest_component,
+    line_scribble,
+)
 from multiverseg_widget.evaluation.protocol import ordering
 from multiverseg_widget.evaluation.tasks import dice, load_task
+from multiverseg_widget.evaluation.users import scribbles
 from multiverseg_widget.model import load_model
 from multiverseg_widget.prompts import Click, Prompts
+from multiverseg_widget.train.validate import HARMED
 
-COLUMNS = ("network", "forest", "net+forest guess", "FP removed", "dDice outside")
+COLUMNS = (
+    "network", "forest", "net+forest guess", "FP removed", "dDice outside", "dDice stray",
+    "stray harmed",
+)  # fmt: skip
 
 
 def negative_click(model, image, truth, context, pred) -> tuple[float, float] | None:
@@ -48,6 +62,17 @@ def negative_click(model, image, truth, context, pred) -> tuple[float, float] | 
     return float(removed), float(change)
 
 
+def stray_scribble(model, image, truth, context, pred, rng) -> float | None:
+    """Dice change made by a negative line scribble on background far from the structure and the
+    prediction; None when there is no such background."""
+    region = distant_background(truth, pred.mask, BAND_WIDTH[1] * max(truth.shape))
+    stroke = line_scribble(region, rng)
+    if not stroke.any():
+        return None
+    after = model.predict(image, scribbles(None, stroke), pred.logits, context)
+    return dice(after.mask, truth) - dice(pred.mask, truth)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
@@ -62,6 +87,7 @@ def main() -> None:
         order = ordering(len(task.masks), args.max_images, 0, 0)
         context = [(task.images[i], task.masks[i]) for i in order[: args.context]]
         scores: dict[str, list[float]] = {column: [] for column in COLUMNS}
+        rng = np.random.default_rng(0)  # seeded: strokes differ only where predictions do
         for i in order[args.context :]:
             image, truth = task.images[i], task.masks[i]
             net = model.predict(image, context=context)
@@ -74,6 +100,10 @@ def main() -> None:
             if clicked is not None:
                 scores["FP removed"].append(clicked[0])
                 scores["dDice outside"].append(clicked[1])
+            stray = stray_scribble(model, image, truth, context, net, rng)
+            if stray is not None:
+                scores["dDice stray"].append(stray)
+                scores["stray harmed"].append(float(stray < HARMED))
         if not scores["network"]:
             print(f"{task.name}: {len(task.masks)} images, none left beside the context: skipped")
             continue
