@@ -26,13 +26,7 @@ import numpy as np
 from eval_data import add_eval_dir, eval_files
 
 from multiverseg_widget.evaluation.context_forest import ContextForest
-from multiverseg_widget.evaluation.geometry import (
-    BAND_WIDTH,
-    deepest_point,
-    distant_background,
-    largest_component,
-    line_scribble,
-)
+from multiverseg_widget.evaluation.geometry import deepest_point, largest_component, stray_stroke
 from multiverseg_widget.evaluation.protocol import ordering
 from multiverseg_widget.evaluation.tasks import dice, load_task
 from multiverseg_widget.evaluation.users import scribbles
@@ -65,8 +59,7 @@ def negative_click(model, image, truth, context, pred) -> tuple[float, float] | 
 def stray_scribble(model, image, truth, context, pred, rng) -> float | None:
     """Dice change made by a negative line scribble on background far from the structure and the
     prediction; None when there is no such background."""
-    region = distant_background(truth, pred.mask, BAND_WIDTH[1] * max(truth.shape))
-    stroke = line_scribble(region, rng)
+    stroke = stray_stroke(truth, pred.mask, rng)
     if not stroke.any():
         return None
     after = model.predict(image, scribbles(None, stroke), pred.logits, context)

@@ -13,11 +13,12 @@ import pytest
 import torch
 from scipy import ndimage
 
+from multiverseg_widget.evaluation.geometry import STRAY_MARGIN
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
 from multiverseg_widget.prompts import scribble_masks
 from multiverseg_widget.train.config import TrainConfig
-from multiverseg_widget.train.interactions import STRAY_MARGIN, SimulatedAnnotation
+from multiverseg_widget.train.interactions import SimulatedAnnotation
 from multiverseg_widget.train.loop import click_weights, train, training_precision
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
 

@@ -3,9 +3,10 @@
 Everything here works on boolean numpy masks at any resolution, is deterministic for a
 ``numpy.random.Generator``, and costs about a millisecond at 128 x 128, so training can call it
 per sample: ``largest_component``, ``deepest_point``, ``error_regions``, ``largest_error``,
-``background_band``, ``distant_background``, ``tight_box``, ``scribble_pixel_cap``, the scribble
-shapes ``centerline_scribble``, ``line_scribble``, ``contour_scribble``, and what they share:
-``hand_drawn`` (warp, break, cap) and ``smooth_noise_at``.
+``background_band``, ``distant_background``, ``stray_stroke``, ``tight_box``,
+``scribble_pixel_cap``, the scribble shapes ``centerline_scribble``, ``line_scribble``,
+``contour_scribble``, and what they share: ``hand_drawn`` (warp, break, cap) and
+``smooth_noise_at``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 SCRIBBLE_PIXELS_AT_128 = 128  # the paper's cap on one scribble at 128 x 128
 WARP_AMPLITUDE = 0.02  # std of a stroke's smooth displacement, as a fraction of the image side
 BAND_WIDTH = (0.03, 0.08)  # background band around the structure, fraction of the image side
+# A stray negative scribble lies at least this far (fraction of the side) from the structure and
+# the prediction: the widest background band a first negative scribble is drawn in.
+STRAY_MARGIN = BAND_WIDTH[1]
 BREAK_CELLS = 8  # grid of the noise that breaks strokes: about 8 pieces across the image
 CONTOUR_DEPTH = 0.05  # how far inside its region a contour scribble may run, fraction of the side
 
@@ -98,6 +102,13 @@ def distant_background(gt: np.ndarray, pred: np.ndarray, margin: float) -> np.nd
     if not taken.any():
         return np.ones_like(taken)
     return ndimage.distance_transform_edt(~taken) > margin
+
+
+def stray_stroke(gt: np.ndarray, pred: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A line stroke on background more than ``STRAY_MARGIN`` of the side from both the structure
+    and the prediction: a person marking background that was already right, as a negative
+    scribble that should change nothing. Empty when there is no such background."""
+    return line_scribble(distant_background(gt, pred, STRAY_MARGIN * max(gt.shape)), rng)
 
 
 def tight_box(

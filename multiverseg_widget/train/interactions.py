@@ -8,13 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..evaluation.geometry import (
-    BAND_WIDTH,
-    deepest_point,
-    distant_background,
-    largest_component,
-    line_scribble,
-)
+from ..evaluation.geometry import deepest_point, largest_component, stray_stroke
 from ..evaluation.users import (
     BoxUser,
     CenterClickUser,
@@ -35,9 +29,6 @@ FIRST_USERS: list[tuple[float, User]] = [
     (0.075, ScribbleUser("contour")),
 ]
 CORRECTING_USER = CenterClickUser()
-# A stray negative scribble lies at least this far (fraction of the side) from the structure and
-# the prediction: the widest background band a first negative scribble is drawn in.
-STRAY_MARGIN = BAND_WIDTH[1]
 
 
 class SimulatedAnnotation:
@@ -91,8 +82,7 @@ class SimulatedAnnotation:
         """A negative line scribble on background far from the structure and ``pred_mask``: a
         person marking background that was already right. The answer should not change; people
         saw such scribbles punch holes in distant structures. False when there is no room."""
-        region = distant_background(self.gt, pred_mask, STRAY_MARGIN * max(self.gt.shape))
-        stroke = line_scribble(region, self.rng)
+        stroke = stray_stroke(self.gt, pred_mask, self.rng)
         if not stroke.any():
             return False
         self.prompts += scribbles(None, stroke)
