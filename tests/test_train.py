@@ -14,12 +14,17 @@ import torch
 from scipy import ndimage
 
 from multiverseg_widget.evaluation.geometry import STRAY_MARGIN
+from multiverseg_widget.evaluation.tasks import dice
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
+from multiverseg_widget.model.multiverseg_net import MultiverSegNet
 from multiverseg_widget.prompts import scribble_masks
+from multiverseg_widget.train.batch import Batch
 from multiverseg_widget.train.config import TrainConfig
+from multiverseg_widget.train.forest_guess import forest_guesses
 from multiverseg_widget.train.interactions import SimulatedAnnotation
-from multiverseg_widget.train.loop import click_weights, train, training_precision
+from multiverseg_widget.train.loop import click_weights, train, train_step, training_precision
+from multiverseg_widget.train.real_tasks import load_tasks
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
 
 from .conftest import DATA
@@ -56,7 +61,8 @@ def test_short_run_writes_checkpoints_and_resumes(tmp_path):
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
     assert {"click1", "click3", "context", "context_click1", "score"} <= set(history[0])
-    assert {"fp_removed", "fp_outside", "stray_scribble"} <= set(history[0])  # beside the score
+    beside_the_score = {"fp_removed", "fp_outside", "stray_scribble", "forest", "guided"}
+    assert beside_the_score <= set(history[0])
     config.validate_every = 100  # schedule settings may change between sessions
     second = train(config, tmp_path, time_limit_minutes=10, max_steps=1)
     assert second["step"] == 3 and second["samples"] == 6
@@ -119,6 +125,39 @@ def test_stray_scribbles_mark_background_far_from_truth_and_prediction():
     full = np.ones_like(gt)  # no room left for a stray scribble: the usual correction
     sim.correct(full)
     assert len(sim.prompts.clicks) == 1 and not sim.prompts.clicks[0].positive
+
+
+def test_forest_guesses_are_the_context_forests_answer_as_logits():
+    """Real nuclei: the forest trained on 3 context images finds the target's nuclei; samples
+    that draw no guess get zeros, which the network reads as no previous prediction."""
+    (task,), _ = load_tasks(DATA / "train", holdout_fraction=0.0)
+    images, support = task.images[:2], torch.cat([task.images[2:5], task.masks[2:5]], dim=1)
+    support = torch.stack([support, support])
+    rng = np.random.default_rng(0)
+    guesses = forest_guesses(images, support, 1.0, rng)
+    assert guesses is not None and guesses.shape == images.shape
+    for guess, mask in zip(guesses, task.masks[:2]):
+        assert dice(guess[0].numpy() > 0, mask[0].numpy() > 0.5) > 0.7  # 0.93 and 0.91 when written
+    assert forest_guesses(images, support, 0.0, rng) is None
+    small = torch.nn.functional.interpolate(images, size=(64, 64))
+    small_support = torch.nn.functional.interpolate(support.flatten(0, 1), size=(64, 64))
+    guesses = forest_guesses(small, small_support.view(2, 3, 2, 64, 64), 1.0, rng)
+    assert guesses.shape == (2, 1, 64, 64)  # low-resolution training gets its own size
+
+
+def test_a_training_step_learns_from_forest_guesses():
+    (task,), _ = load_tasks(DATA / "train", holdout_fraction=0.0)
+    support = torch.cat([task.images[2:5], task.masks[2:5]], dim=1)
+    batch = Batch(task.images[:2], task.masks[:2], torch.stack([support, support]))
+    config = TrainConfig(encoder_blocks=[8, 8, 8, 8], corrective_rounds=1,
+                         forest_guess_fraction=1.0)  # fmt: skip
+    torch.manual_seed(0)
+    net = MultiverSegNet(**config.network_config())
+    before = [p.detach().clone() for p in net.parameters()]
+    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    loss = train_step(net, optimizer, batch, config, np.random.default_rng(0))
+    assert np.isfinite(loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
 def test_training_precision_is_fp32_on_the_cpu_unless_asked():

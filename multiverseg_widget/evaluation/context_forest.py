@@ -19,14 +19,27 @@ from ..prompts import Prompts, scribble_masks
 from .baselines import ClassicalSegmenter
 
 SIGMAS = (1.0, 16.0)  # the feature scales, in pixels at 128 x 128
-PIXELS_PER_IMAGE = 3000  # training pixels sampled per context image (half from each class)
+# The forest whose answer the network may get as its first guess: on held-out training data
+# (4 context images) as good as the 50-tree default (Dice 0.653 against 0.650) in a quarter of
+# the time (0.28 s against 1.31 s on one core).
+GUIDE_SETTINGS = {"trees": 20, "pixels_per_image": 1000, "max_depth": 12}
 
 
 class ContextForest(ClassicalSegmenter):
     name = "context-forest"
 
-    def __init__(self, trees: int = 50, seed: int = 0) -> None:
+    def __init__(
+        self,
+        trees: int = 50,
+        pixels_per_image: int = 3000,
+        max_depth: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        """``pixels_per_image``: training pixels sampled per context image, half from each
+        class; ``max_depth``: None grows every tree to purity."""
         self.trees = trees
+        self.pixels_per_image = pixels_per_image
+        self.max_depth = max_depth
         self.seed = seed
 
     def segment(
@@ -38,7 +51,7 @@ class ContextForest(ClassicalSegmenter):
         for k, (context_image, context_mask) in enumerate(context):
             gray = to_gray_unit(context_image, f"context[{k}] image")
             small_mask = _small(as_mask(context_mask, gray.shape, f"context[{k}] mask")) > 0.5
-            pixels = _balanced_sample(small_mask, rng)
+            pixels = _balanced_sample(small_mask, self.pixels_per_image, rng)
             features.append(_features(gray)[pixels])
             labels.append(small_mask.reshape(-1)[pixels])
         target = _features(to_gray_unit(image, "image"))
@@ -52,7 +65,9 @@ class ContextForest(ClassicalSegmenter):
         if y.size == 0 or y.all() or not y.any():  # nothing, or one class only, to learn from
             prob_small = np.full(MODEL_SIZE, float(y.all()) if y.size else 0.0)
         else:
-            forest = RandomForestClassifier(self.trees, n_jobs=1, random_state=self.seed)
+            forest = RandomForestClassifier(
+                self.trees, max_depth=self.max_depth, n_jobs=1, random_state=self.seed
+            )
             forest.fit(np.concatenate(features), y)
             prob_small = forest.predict_proba(target)[:, 1].reshape(MODEL_SIZE)
         return upsample_logits(prob_small, np.shape(image)[:2]), prob_small
@@ -69,12 +84,12 @@ def _features(gray: np.ndarray) -> np.ndarray:
     return stack.reshape(-1, stack.shape[-1])
 
 
-def _balanced_sample(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Flat indices of up to PIXELS_PER_IMAGE pixels, half inside the mask, half outside."""
+def _balanced_sample(mask: np.ndarray, pixels: int, rng: np.random.Generator) -> np.ndarray:
+    """Flat indices of up to ``pixels`` pixels, half inside the mask, half outside."""
     flat = mask.reshape(-1)
     chosen = []
     for where in (np.flatnonzero(flat), np.flatnonzero(~flat)):
-        take = min(len(where), PIXELS_PER_IMAGE // 2)
+        take = min(len(where), pixels // 2)
         chosen.append(rng.choice(where, size=take, replace=False) if take else where[:0])
     return np.concatenate(chosen)
 

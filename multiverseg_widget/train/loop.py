@@ -29,6 +29,7 @@ from ..model.multiverseg_net import MultiverSegNet
 from ..model.predictor import resolve_precision
 from .batch import Batch, sample_batch
 from .config import TrainConfig
+from .forest_guess import forest_guesses
 from .interactions import SimulatedAnnotation
 from .real_tasks import load_tasks
 from .validate import validate
@@ -232,6 +233,8 @@ def train_step(
         for gt in gts
     ]
     prev = None
+    if has_context and config.forest_guess_fraction:
+        prev = forest_guesses(batch.images, batch.support, config.forest_guess_fraction, rng)
     total = 0.0
     optimizer.zero_grad(set_to_none=True)
     for _ in range(1 + config.corrective_rounds):

@@ -11,7 +11,9 @@ Dice outside it (the evaluation's negative-click case, on the held-out data); an
 negative line scribble on background far from the structure and the prediction:
 ``stray_scribble``, the change of Dice it makes, and ``stray_harmed``, the share of episodes
 where it lowers Dice by more than 0.02 (a person marking background that was already right; it
-should change nothing, and must not punch holes in distant structures).
+should change nothing, and must not punch holes in distant structures). Also beside it:
+``forest``, the context-only Dice of the context forest (``forest_guess.py``), and ``guided``,
+that of the network given the forest's logits as its first guess.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import torch
 from ..evaluation.tasks import dice
 from ..evaluation.users import CenterClickUser
 from ..model.multiverseg_net import MultiverSegNet
+from .forest_guess import forest_guess
 from .interactions import SimulatedAnnotation
 from .real_tasks import RealTask
 from .synthetic import synthetic_task
@@ -33,7 +36,7 @@ SYNTHETIC_TASKS = 8
 EPISODES_PER_TASK = 3
 USER = CenterClickUser()
 SCORED = ("click1", "click3", "context", "context_click1")
-PROBES = ("fp_removed", "fp_outside", "stray_scribble", "stray_harmed")
+PROBES = ("fp_removed", "fp_outside", "stray_scribble", "stray_harmed", "forest", "guided")
 HARMED = -0.02  # a stray scribble that lowers Dice by more than this harmed the episode
 
 
@@ -79,6 +82,11 @@ def validate(
             probes = case.false_positive_click(rng) | case.stray_scribble(rng)
             for name, value in probes.items():
                 scores[name].append(value)
+            guess = forest_guess(image, support)
+            scores["forest"].append(dice(guess[0].numpy() > 0, gt))
+            sim = SimulatedAnnotation(gt, rng, prompt_first=False)
+            guided = next(_rounds(net, sim, image, support, 1, device, guess))
+            scores["guided"].append(dice(guided > 0, gt))
     metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
     metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))
     return metrics
