@@ -3,9 +3,10 @@
 Per task in --eval-dir: the first --context images of a seeded ordering are the context set with
 their ground truth; every further image (up to --max-images) is predicted from that context
 alone by
-- the network (built-in weights, or --checkpoint),
+- the network (built-in weights, or --checkpoint; with --context-guide, given the context
+  guide's logits as its first guess),
 - the context forest (a random forest on multi-scale features, trained on the context),
-- the network given the forest's probabilities as its first guess (prev_logits),
+- the context guide's forest (``model/context_guide.py``: a cheaper one),
 and the network's context-only prediction then gets one negative click at the deepest point of
 its largest (8-connected) false-positive component: the share of that component removed, and
 the change of Dice outside it (the component's pixels excluded), are reported; and, instead of
@@ -14,6 +15,7 @@ structure and the prediction (already right: it should change nothing), with the
 and the share of images where it lowers Dice by more than 0.02 (harmed).
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
+  [--context-guide]
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ from multiverseg_widget.evaluation.protocol import ordering
 from multiverseg_widget.evaluation.tasks import dice, load_task
 from multiverseg_widget.evaluation.users import scribbles
 from multiverseg_widget.model import load_model
+from multiverseg_widget.model.context_guide import GUIDE_SETTINGS
 from multiverseg_widget.prompts import Click, Prompts
 from multiverseg_widget.train.validate import HARMED
 
 COLUMNS = (
-    "network", "forest", "net+forest guess", "FP removed", "dDice outside", "dDice stray",
-    "stray harmed",
+    "network", "forest", "guide forest", "FP removed", "dDice outside",
+    "dDice stray", "stray harmed",
 )  # fmt: skip
 
 
@@ -71,9 +74,11 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
     parser.add_argument("--context", type=int, default=4, help="ground-truth context images")
     parser.add_argument("--max-images", type=int, default=10)
+    parser.add_argument("--context-guide", action="store_true", help="start from the guide")
     add_eval_dir(parser)
     args = parser.parse_args()
-    model, forest = load_model(args.checkpoint), ContextForest()
+    model = load_model(args.checkpoint, context_guide=args.context_guide)
+    forest, guide = ContextForest(), ContextForest(**GUIDE_SETTINGS)
     rows = {}
     for path in eval_files(parser, args.eval_dir):
         task = load_task(path)
@@ -84,11 +89,9 @@ def main() -> None:
         for i in order[args.context :]:
             image, truth = task.images[i], task.masks[i]
             net = model.predict(image, context=context)
-            wood = forest.predict(image, context=context)
-            guided = model.predict(image, prev_logits=wood.logits, context=context)
+            scores["forest"].append(dice(forest.predict(image, context=context).mask, truth))
+            scores["guide forest"].append(dice(guide.predict(image, context=context).mask, truth))
             scores["network"].append(dice(net.mask, truth))
-            scores["forest"].append(dice(wood.mask, truth))
-            scores["net+forest guess"].append(dice(guided.mask, truth))
             clicked = negative_click(model, image, truth, context, net)
             if clicked is not None:
                 scores["FP removed"].append(clicked[0])
@@ -102,7 +105,8 @@ def main() -> None:
             continue
         rows[task.name] = {c: statistics.fmean(v) if v else float("nan") for c, v in scores.items()}
     print(f"{len(rows)} tasks, {args.context} ground-truth context images, "
-          f"weights: {args.checkpoint or 'built-in'}")  # fmt: skip
+          f"weights: {args.checkpoint or 'built-in'}"
+          f"{', context guide' if args.context_guide else ''}")  # fmt: skip
     print(f"{'task':<28}" + "".join(f"{c:>18}" for c in COLUMNS))
     for name, row in rows.items():
         print(f"{name:<28}" + "".join(f"{row[c]:>18.3f}" for c in COLUMNS))

@@ -2,7 +2,8 @@
 # The model card's evaluation: the built-in weights (or $CHECKPOINT) on every task in the folder
 # given by --eval-dir (unseen tasks, never trained on; the repository ships none), with the
 # classical baselines measured by the same tool. Writes JSON and plots to ${OUT:-runs/eval} and
-# prints the tables.
+# prints the tables. CONTEXT_GUIDE=1: the network's context-only predictions start from the
+# context guide's answer.
 # Usage: bash benchmarks/evaluate_default.sh --eval-dir PATH
 set -euo pipefail
 usage="usage: bash benchmarks/evaluate_default.sh --eval-dir PATH (a folder of eval tasks, *.npz)"
@@ -28,6 +29,7 @@ MAX_IMAGES=${MAX_IMAGES:-10}
 mkdir -p "$OUT"
 model=()
 if [ -n "${CHECKPOINT:-}" ]; then model=(--checkpoint "$CHECKPOINT"); fi
+if [ -n "${CONTEXT_GUIDE:-}" ]; then model+=(--context-guide); fi
 common=(--orderings "$ORDERINGS" --max-images "$MAX_IMAGES" --no-progress)
 for protocol in clicks scribbles; do
   echo "== $protocol: no context vs growing context"

@@ -8,7 +8,7 @@ right after each click on tensors built beforehand, so that both see the same ma
 median is what the session and the predictor add (validation, prompt encoding, context lookup,
 upsampling, autosave, history). Uses the built-in default weights.
 Usage: python benchmarks/session_step.py [--size 256] [--context 4] [--steps 30] [--threads N]
-  [--official-size]
+  [--official-size] [--context-guide]
   e.g. --size 1024 --context 20 (where preparing per click would hurt most); --official-size
   times the authors' network size (random weights: no download) instead of the built-in one.
 """
@@ -72,10 +72,15 @@ def main() -> None:
     parser.add_argument(
         "--precision", default="auto", help="auto (as load_model), fp32, bf16, fp16"
     )
+    parser.add_argument(
+        "--context-guide", action="store_true", help="context-only predictions start from it"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     options = {"device": args.device, "precision": args.precision}
+    if args.context_guide:
+        options["context_guide"] = True
     model = official_size(**options) if args.official_size else mvw.load_model(**options)
     demo = demo_dataset("bbbc039_nuclei")
     if args.context >= len(demo):

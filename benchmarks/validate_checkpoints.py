@@ -4,7 +4,8 @@ had, so two runs compare at equal compute by validating their checkpoints here.
 
 Each argument is a loadable checkpoint (default.pt, best.pt) or a run's last.pt, whose trained
 weights and, when the run kept one, weight average are both validated.
-Usage: python benchmarks/validate_checkpoints.py --data-dir TRAIN CHECKPOINT [...]
+--guided: the context episodes start from the context guide's logits, as the Predictor does.
+Usage: python benchmarks/validate_checkpoints.py --data-dir TRAIN [--guided] CHECKPOINT [...]
 """
 
 from __future__ import annotations
@@ -42,13 +43,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="the training tasks (*.npz)")
     parser.add_argument("--holdout-fraction", type=float, default=TrainConfig.holdout_fraction)
+    parser.add_argument("--guided", action="store_true", help="start from the context guide")
     parser.add_argument("checkpoints", type=Path, nargs="+")
     args = parser.parse_args()
     _, held = load_tasks(args.data_dir, args.holdout_fraction)
     print(f"{'weights':<60} {'samples':>8}" + "".join(f"{c:>15}" for c in COLUMNS))
     for path in args.checkpoints:
         for label, net, samples in networks(path):
-            metrics = validate(net, held, "cpu")
+            metrics = validate(net, held, "cpu", guided=args.guided)
             print(f"{label:<60} {samples:>8}" + "".join(f"{metrics[c]:>15.3f}" for c in COLUMNS))
 
 

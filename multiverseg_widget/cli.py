@@ -61,6 +61,10 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
         "--model", choices=("default", *OFFICIAL_WEIGHTS, *BASELINE_MODELS), default="default",
         help="the built-in network, the authors' weights (downloaded once), or a baseline",
     )  # fmt: skip
+    parser.add_argument(
+        "--context-guide", action="store_true",
+        help="the network's context-only predictions start from the context guide's answer",
+    )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, else the CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate_command)
@@ -71,6 +75,8 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         return _fail("--compare runs the context modes none and growing; drop --context")
     if args.checkpoint is not None and args.model != "default":
         return _fail(f"--checkpoint is for --model default, not {args.model}")
+    if args.context_guide and args.model in BASELINE_MODELS:
+        return _fail(f"--context-guide is for the networks, not {args.model}")
     if args.orderings < 1 or args.max_images < 1:
         return _fail("--orderings and --max-images must be at least 1")
     try:
@@ -78,7 +84,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         return _fail(str(error))
     try:
-        model = _build_model(args.model, args.checkpoint, args.device)
+        model = _build_model(args.model, args.checkpoint, args.device, args.context_guide)
     except (OSError, ValueError) as error:
         built_in = args.model == "default" and args.checkpoint is None
         hint = "; or pass --checkpoint PATH" if built_in else ""
@@ -90,6 +96,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         model=args.model,
         checkpoint=None if args.checkpoint is None else str(args.checkpoint),
+        context_guide=args.context_guide,
     )
     modes = COMPARED_MODES if args.compare else (args.context or "growing",)
     try:
@@ -109,7 +116,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_model(name: str, checkpoint: Path | None, device: str) -> Model:
+def _build_model(name: str, checkpoint: Path | None, device: str, context_guide: bool) -> Model:
     """The network (built-in weights unless ``checkpoint``, or the authors' weights by name) or a
     classical baseline."""
     if name == "random-walker":
@@ -118,7 +125,8 @@ def _build_model(name: str, checkpoint: Path | None, device: str) -> Model:
         return DiskModel()
     if name == "context-forest":
         return ContextForest()
-    return load_model(name if name in OFFICIAL_WEIGHTS else checkpoint, device=device)
+    weights = name if name in OFFICIAL_WEIGHTS else checkpoint
+    return load_model(weights, device=device, context_guide=context_guide)
 
 
 def _fail(message: str) -> int:

@@ -28,6 +28,8 @@ def test_official_files_load_and_route(official_files, labelled_task):
     assert model.predict(image, clicks=[(100, 100, True)]).network == "scribbleprompt"
     context = [(labelled_task["images"][1], labelled_task["masks"][1])]
     assert model.predict(image, context=context).network == "multiverseg"
+    assert model.guides is None and mvw.load_model().guides is None  # the guide is opt-in
+    assert mvw.load_model(mvs, context_guide=True).guides is not None
 
 
 def test_official_multiverseg_alone_uses_dummy_support(official_files, labelled_task):

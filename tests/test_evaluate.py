@@ -154,10 +154,11 @@ def test_cli_compare_writes_json_and_plot(tmp_path, small_nets, capsys):
         ["evaluate", str(HIPXRAY), "--protocol", "human-scribbles", "--compare",
          "--max-images", "3", "--orderings", "1",
          "--checkpoint", str(checkpoint), "--json", str(out_json), "--plot", str(out_png),
-         "--no-progress"]
+         "--no-progress", "--context-guide"]
     )  # fmt: skip
     assert code == 0
     results = json.loads(out_json.read_text())
+    assert results["settings"]["context_guide"] is True  # a resumed run must match it
     assert set(results["summary"]) == {"none", "growing"}
     for mode in ("none", "growing"):
         summary = results["tasks"]["medscribble_HipXRay"]["modes"][mode]["summary"]
@@ -180,6 +181,8 @@ def test_cli_reports_bad_input_clearly(tmp_path, capsys):
     assert "masks" in capsys.readouterr().err
     assert main(["evaluate", str(HIPXRAY), "--model", "disk", "--checkpoint", "x.pt"]) == 2
     assert main(["evaluate", str(HIPXRAY), "--compare", "--context", "none"]) == 2
+    assert main(["evaluate", str(HIPXRAY), "--model", "disk", "--context-guide"]) == 2
+    assert "--context-guide is for the networks" in capsys.readouterr().err
 
 
 class RecordingUser(CenterClickUser):

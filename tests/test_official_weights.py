@@ -26,8 +26,8 @@ import torch
 import multiverseg_widget as mvw
 from multiverseg_widget.cli import main
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet, official
+from multiverseg_widget.model.device import cpu_computes_bf16
 from multiverseg_widget.model.official import WeightsDownloadError, WeightsError
-from multiverseg_widget.model.predictor import cpu_computes_bf16
 
 from .conftest import COMPAT
 

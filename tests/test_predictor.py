@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
 
-from multiverseg_widget.model import encode_inputs
-from multiverseg_widget.model.preprocessing import to_gray_unit
+from multiverseg_widget.evaluation.tasks import dice
+from multiverseg_widget.model import Predictor, encode_inputs
+from multiverseg_widget.model import context_guide as guide_module
+from multiverseg_widget.model.preprocessing import resize_image, to_gray_unit
 from multiverseg_widget.prompts import Box, Click, Prompts
 
 
@@ -135,6 +139,42 @@ def test_prepared_image_and_context_give_the_same_prediction(small_predictor, la
     assert prepared.context_used == direct.context_used and len(direct.context_used) == 2
     with pytest.raises(ValueError, match="outside"):
         small_predictor.predict(small_predictor.prepare_image(image), Prompts((Click(300, 1),)))
+
+
+def test_context_guide_starts_a_context_only_prediction_from_the_forest(
+    small_nets, labelled_task, monkeypatch
+):
+    """Real femur X-rays: the guide, fitted once per context set, finds the femur, and its
+    logits are the network's previous prediction, only when there is nothing else to go on."""
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    context = [(images[i], masks[i]) for i in (1, 2, 3)]
+    guided, plain = Predictor(*small_nets, context_guide=True), Predictor(*small_nets)
+    fitted, seen = [], []
+    monkeypatch.setattr(guide_module, "ContextGuide", _recording(guide_module.ContextGuide, fitted))
+    forward = guided.forward_encoded
+    monkeypatch.setattr(guided, "forward_encoded", lambda t, s: (seen.append(t), forward(t, s))[1])
+    first = guided.predict(images[0], context=context)
+    small_truth = resize_image(masks[0].astype(np.float32))[0, 0].numpy() > 0.5
+    assert dice(seen[0][0, 4].numpy() > 0, small_truth) > 0.4  # 0.56 when written
+    assert not np.array_equal(first.logits, plain.predict(images[0], context=context).logits)
+    guided.predict(images[4], context=context)
+    assert len(fitted) == 1  # the same context set: the same fitted guide
+    for kwargs in ({"clicks": [(100, 100, True)]}, {"prev_logits": first.logits}, {}):
+        with_context = {"context": context} if kwargs else {}
+        np.testing.assert_array_equal(  # prompts, previous logits or no context: no guide
+            guided.predict(images[0], **kwargs, **with_context).logits,
+            plain.predict(images[0], **kwargs, **with_context).logits,
+        )
+    assert len(fitted) == 1 and pickle.loads(pickle.dumps(guided.guides))._guides == []
+
+
+def _recording(cls: type, made: list) -> type:
+    class Recording(cls):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    return Recording
 
 
 def test_max_context_keeps_the_most_similar_items(small_predictor, labelled_task):

@@ -26,6 +26,7 @@ from multiverseg_widget.train.interactions import SimulatedAnnotation
 from multiverseg_widget.train.loop import click_weights, train, train_step, training_precision
 from multiverseg_widget.train.real_tasks import load_tasks
 from multiverseg_widget.train.synthetic import KINDS, MIN_TARGET_PIXELS, synthetic_task
+from multiverseg_widget.train.validate import validate
 
 from .conftest import DATA
 
@@ -158,6 +159,15 @@ def test_a_training_step_learns_from_forest_guesses():
     loss = train_step(net, optimizer, batch, config, np.random.default_rng(0))
     assert np.isfinite(loss)
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_guided_validation_starts_every_context_episode_from_the_guide():
+    _, held = load_tasks(DATA / "train", holdout_fraction=0.5)
+    torch.manual_seed(0)
+    net = MultiverSegNet(**TrainConfig(encoder_blocks=[8, 8, 8, 8]).network_config())
+    plain, guided = validate(net, held, "cpu"), validate(net, held, "cpu", guided=True)
+    assert guided["context"] == pytest.approx(plain["guided"])
+    assert guided["context"] != plain["context"] and guided["click1"] == plain["click1"]
 
 
 def test_training_precision_is_fp32_on_the_cpu_unless_asked():

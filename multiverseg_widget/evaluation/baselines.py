@@ -22,11 +22,10 @@ import torch.nn.functional as F
 from scipy import ndimage
 from skimage.segmentation import random_walker
 
+from ..model.context_guide import probability_logits
 from ..model.predictor import Prediction, encode_inputs, upsample_logits
 from ..model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from ..prompts import Box, Prompts, scribble_masks
-
-LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before the logit
 
 Scribbles = tuple[np.ndarray | None, np.ndarray | None]
 
@@ -46,10 +45,9 @@ class ClassicalSegmenter:
     ) -> Prediction:
         start = time.perf_counter()
         prob, prob_small = self.segment(image, prompts or Prompts(), list(context or []))
-        p = np.clip(prob_small, LOGIT_CLIP, 1 - LOGIT_CLIP)
         return Prediction(
             mask=prob > 0.5,
-            logits=np.log(p / (1 - p)).astype(np.float32),
+            logits=probability_logits(prob_small),
             network=self.name,
             seconds=time.perf_counter() - start,
             known_prob=prob.astype(np.float32),

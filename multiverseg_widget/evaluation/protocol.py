@@ -214,6 +214,7 @@ class Settings:
     seed: int = 0
     model: str = "default"
     checkpoint: str | None = None
+    context_guide: bool = False  # the network's context-only predictions start from the guide
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:

@@ -28,6 +28,7 @@ def load_model(
     device: str | torch.device | None = None,
     max_context: int | None = None,
     precision: str = "auto",
+    context_guide: bool = False,
 ) -> Predictor:
     """Load the built-in weights (no path, or "default"), an official MultiverSeg file (optionally
     with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
@@ -37,7 +38,11 @@ def load_model(
     A name is a str; pass a Path to load a file that happens to be called "official".
     device: None (the CPU), "auto" (CUDA, then Apple MPS, else the CPU), or a torch device;
     precision: "fp32", "bf16", "fp16" or "auto" (the default: bf16 on a CUDA GPU or a CPU that
-    computes in bf16 natively, fp32 elsewhere; ``Predictor.precision`` says which).
+    computes in bf16 natively, fp32 elsewhere; ``Predictor.precision`` says which);
+    context_guide: a context-only prediction starts from the context guide's answer
+    (``model/context_guide.py``). Off by default: with the built-in weights it raises the
+    context-only Dice but saves no clicks, and the negative prompts that follow do more harm
+    (the model card's figures).
     """
     if isinstance(path, str) and path in BUNDLES:
         if scribbleprompt is not None:
@@ -99,6 +104,7 @@ def load_model(
         device=device,
         precision=precision,
         metadata=metadata,
+        context_guide=context_guide,
     )
 
 

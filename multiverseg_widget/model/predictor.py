@@ -8,11 +8,9 @@ in-context network and the interactive-only one. The networks stay pure.
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +19,8 @@ import torch.nn.functional as F
 
 from ..prompts import Box, Click, Prompts, scribble_masks
 from .context import ContextCache, PreparedItem, most_similar
+from .context_guide import GuideCache
+from .device import resolve_device, resolve_precision
 from .encoding import encode_prompts
 from .multiverseg_net import MultiverSegNet
 from .preprocessing import MODEL_SIZE, as_mask, resize_image, resize_strokes, to_gray_unit
@@ -83,6 +83,8 @@ class Predictor:
     (16 x 16 thumbnail, normalised cross-correlation) best matches the image are kept.
     ``precision`` "auto" picks bf16 where the hardware computes in it natively
     (``resolve_precision``); pass "fp32" for results identical on every machine.
+    ``context_guide``: a context-only prediction (context, no prompts, no previous logits)
+    starts from the context guide's answer as the previous logits (``context_guide.py``).
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Predictor:
         device: str | torch.device | None = None,
         precision: str = "auto",
         metadata: dict[str, Any] | None = None,
+        context_guide: bool = False,
     ) -> None:
         if precision not in PRECISIONS and precision != "auto":
             choices = ["auto", *sorted(PRECISIONS)]
@@ -110,6 +113,7 @@ class Predictor:
         self.max_context = max_context
         self.metadata = metadata or {}
         self.context_cache = ContextCache()
+        self.guides = GuideCache() if context_guide else None
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -151,6 +155,10 @@ class Predictor:
         support = None
         if used:
             support = context.support if len(used) == len(context) else context.support[used]
+        guided = self.guides is not None and len(used) >= max(self.min_context, 1)
+        if guided and not target[:, 1:].any():  # context only: no prompt, no previous logits
+            guide = self.guides.guide([context.items[i] for i in used])
+            target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
         logits, network = self.forward_encoded(target, support)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
@@ -233,45 +241,6 @@ def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """128 x 128 logits -> H x W, bilinear: thresholding after upsampling keeps edges smooth."""
     x = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))[None, None]
     return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """None means the CPU (the tested default); "auto" takes CUDA, then Apple MPS, else the CPU;
-    asking for an accelerator that is not there is an error."""
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
-    dev = torch.device(device or "cpu")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was requested but no CUDA GPU is available")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("device='mps' was requested but Apple MPS is not available")
-    return dev
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """ "auto": bf16 autocast where the hardware computes in bf16 natively, a CUDA GPU that has
-    it or a CPU with AVX512-BF16 or AMX (there the masks agree with fp32 at Dice >= 0.995 on
-    every eval task, and a predict is 1.2-1.9x faster: ``benchmarks/precision.py``); fp32
-    elsewhere (other CPUs emulate bf16, and MPS autocast is partial)."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    return "bf16" if device.type == "cpu" and cpu_computes_bf16() else "fp32"
-
-
-@functools.cache
-def cpu_computes_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU has bf16 arithmetic instructions (Linux lists them in /proc/cpuinfo;
-    elsewhere: assume not)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return False
-    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -1,10 +1,10 @@
-"""The context forest's answer as the network's first guess, in training.
+"""The context guide's answer as the network's first guess, in training.
 
-Why: on held-out training data a random forest on multi-scale features, trained on 4 context
-images, scores a context-only Dice of 0.65 against the network's 0.52 (on the unseen eval tasks
-0.61 against 0.42). The network already reads a previous prediction (its fifth input channel);
-given the forest's logits there, it can learn to keep what the forest got right and to correct
-the rest with the user's prompts.
+Why: the Predictor gives a context-only prediction the context guide's logits as its previous
+prediction (``model/context_guide.py``: a random forest on multi-scale features, fitted on the
+context set, that finds the structure better than the network does from the context alone).
+Trained with such first guesses, the network learns to keep what the forest got right and to
+correct the rest with the user's prompts.
 """
 
 from __future__ import annotations
@@ -13,25 +13,29 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..evaluation.context_forest import GUIDE_SETTINGS, ContextForest
-
-GUIDE = ContextForest(**GUIDE_SETTINGS)
+from ..model.context_guide import ContextGuide
 
 
 def forest_guess(image: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
-    """1 x R x R image and S x 2 x R x R context (image, mask) -> 1 x R x R forest logits."""
-    context = [(pair[0].cpu().numpy(), pair[1].cpu().numpy() > 0.5) for pair in support]
-    logits = torch.from_numpy(GUIDE.predict(image[0].cpu().numpy(), context=context).logits)
-    size = image.shape[-2:]
-    if logits.shape != size:  # the forest answers at 128 x 128; low-resolution training is 64
-        logits = F.interpolate(logits[None, None], size=size, mode="bilinear")[0, 0]
+    """1 x R x R image and S x 2 x R x R context (image, mask) -> 1 x R x R guide logits, as
+    the Predictor computes them (on the 128 x 128 grid; low-resolution training is at 64)."""
+
+    def grid(x: torch.Tensor) -> np.ndarray:
+        if x.shape[-1] != 128:
+            x = F.interpolate(x[None, None], size=(128, 128), mode="bilinear")[0, 0]
+        return x.cpu().numpy()
+
+    guide = ContextGuide([(grid(pair[0]), grid(pair[1]) > 0.5) for pair in support])
+    logits = torch.from_numpy(guide.logits(grid(image[0])))
+    if logits.shape != image.shape[-2:]:
+        logits = F.interpolate(logits[None, None], size=image.shape[-2:], mode="bilinear")[0, 0]
     return logits[None].to(image)
 
 
 def forest_guesses(
     images: torch.Tensor, support: torch.Tensor, fraction: float, rng: np.random.Generator
 ) -> torch.Tensor | None:
-    """B x 1 x R x R first guesses: the forest's logits for a ``fraction`` of the samples, zeros
+    """B x 1 x R x R first guesses: the guide's logits for a ``fraction`` of the samples, zeros
     (no guess, as the network sees it) for the rest; None when no sample drew one."""
     chosen = rng.random(len(images)) < fraction
     if not chosen.any():

@@ -25,8 +25,8 @@ from ..model.checkpoint import (
     save_checkpoint,
     write_torch_file,
 )
+from ..model.device import resolve_precision
 from ..model.multiverseg_net import MultiverSegNet
-from ..model.predictor import resolve_precision
 from .batch import Batch, sample_batch
 from .config import TrainConfig
 from .forest_guess import forest_guesses

@@ -60,8 +60,10 @@ def validation_episodes(
 
 @torch.no_grad()
 def validate(
-    net: MultiverSegNet, held: list[RealTask], device: str | torch.device
+    net: MultiverSegNet, held: list[RealTask], device: str | torch.device, guided: bool = False
 ) -> dict[str, float]:
+    """``guided``: every context episode starts from the context guide's logits, as the
+    Predictor does for this project's weights (``context`` is then ``guided``)."""
     net.eval()
     scores: dict[str, list[float]] = {name: [] for name in SCORED + PROBES}
     for image, mask, support in validation_episodes(held):
@@ -72,8 +74,9 @@ def validate(
             if clicks in (1, 3):
                 scores[f"click{clicks}"].append(dice(logits > 0, gt))
         if support is not None:
+            guess = forest_guess(image, support)
             sim = SimulatedAnnotation(gt, rng, prompt_first=False)
-            rounds = _rounds(net, sim, image, support, 2, device)
+            rounds = _rounds(net, sim, image, support, 2, device, guess if guided else None)
             context_only = next(rounds)
             scores["context"].append(dice(context_only > 0, gt))
             scores["context_click1"].append(dice(next(rounds) > 0, gt))
@@ -82,11 +85,10 @@ def validate(
             probes = case.false_positive_click(rng) | case.stray_scribble(rng)
             for name, value in probes.items():
                 scores[name].append(value)
-            guess = forest_guess(image, support)
             scores["forest"].append(dice(guess[0].numpy() > 0, gt))
             sim = SimulatedAnnotation(gt, rng, prompt_first=False)
-            guided = next(_rounds(net, sim, image, support, 1, device, guess))
-            scores["guided"].append(dice(guided > 0, gt))
+            from_guess = next(_rounds(net, sim, image, support, 1, device, guess))
+            scores["guided"].append(dice(from_guess > 0, gt))
     metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
     metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))
     return metrics
