@@ -10,6 +10,7 @@
 # Then: run(command="bash scripts/train_on_device.sh 8", carry=[".train_data", "runs/default"],
 #           timeout_s=600)
 # and copy the files that come back under $OUT/run into runs/default here.
+# SETTINGS="key=value ...": more training settings, e.g. SETTINGS="forest_guess_fraction=0.5".
 set -euo pipefail
 minutes=${1:-8}
 batch_size=${BATCH_SIZE:-16}
@@ -17,6 +18,8 @@ run_dir="$OUT/run"
 mkdir -p "$run_dir"
 start=()
 schedule=()
+extra=()
+if [ -n "${SETTINGS:-}" ]; then read -r -a extra <<< "$SETTINGS"; fi
 if [ -f runs/default/last.pt ]; then
     cp runs/default/last.pt "$run_dir/"
     for f in best.pt history.jsonl; do [ -f "runs/default/$f" ] && cp "runs/default/$f" "$run_dir/"; done
@@ -27,4 +30,4 @@ fi
 nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv || true
 PYTHONUNBUFFERED=1 python3 -m multiverseg_widget.train --minutes "$minutes" --run-dir "$run_dir" \
     "${start[@]}" --set data_dir='".train_data"' batch_size="$batch_size" "${schedule[@]}" \
-    2>&1 | tee "$run_dir/train.log"
+    "${extra[@]}" 2>&1 | tee "$run_dir/train.log"
