@@ -76,12 +76,15 @@ def main() -> None:
         "--context-guide", action="store_true", help="context-only predictions start from it"
     )
     args = parser.parse_args()
+    if args.official_size and args.context_guide:
+        parser.error("--context-guide times the built-in weights; drop --official-size")
     if args.threads:
         torch.set_num_threads(args.threads)
     options = {"device": args.device, "precision": args.precision}
-    if args.context_guide:
-        options["context_guide"] = True
-    model = official_size(**options) if args.official_size else mvw.load_model(**options)
+    if args.official_size:
+        model = official_size(**options)
+    else:
+        model = mvw.load_model(**options, context_guide=args.context_guide)
     demo = demo_dataset("bbbc039_nuclei")
     if args.context >= len(demo):
         parser.error(f"--context must be below {len(demo)} (the demo images)")

@@ -155,7 +155,7 @@ class Predictor:
         support = None
         if used:
             support = context.support if len(used) == len(context) else context.support[used]
-        guided = self.guides is not None and len(used) >= max(self.min_context, 1)
+        guided = self.guides is not None and self._in_context(len(used))
         if guided and not target[:, 1:].any():  # context only: no prompt, no previous logits
             guide = self.guides.guide([context.items[i] for i in used])
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
@@ -190,12 +190,16 @@ class Predictor:
         n_support = 0 if support is None else support.shape[0]
         with torch.inference_mode(), self._autocast():
             target = target.to(self.device)
-            if n_support >= max(self.min_context, 1):
+            if self._in_context(n_support):
                 logits = self.multiverseg.forward_flat(target, support.to(self.device), n_support)
                 return logits.float(), "multiverseg"
             if self.scribbleprompt is not None:
                 return self.scribbleprompt(target).float(), "scribbleprompt"
             return self.multiverseg(target).float(), "multiverseg"
+
+    def _in_context(self, n_support: int) -> bool:
+        """Whether this many context items route to the in-context network."""
+        return n_support >= max(self.min_context, 1)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         dtype = PRECISIONS[self.precision]

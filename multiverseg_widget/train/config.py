@@ -38,7 +38,7 @@ class TrainConfig:
     # of the model card: at equal compute, such scribbles harmed 8% of held-out episodes
     # against 25-28% without; 17-22% 316 steps later).
     stray_scribble_fraction: float = 0.25
-    # The share of samples with context whose first round gets the context forest's logits as
+    # The share of samples with context whose first round gets the context guide's logits as
     # the previous prediction (``forest_guess.py``), so the network learns to build on them.
     forest_guess_fraction: float = 0.0
     # Autocast: "auto" is bf16 on a GPU that computes it and fp32 on the CPU (there, even with

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..model.context_guide import ContextGuide
+from ..model.preprocessing import MODEL_SIZE
 
 
 def forest_guess(image: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
@@ -21,8 +22,8 @@ def forest_guess(image: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
     the Predictor computes them (on the 128 x 128 grid; low-resolution training is at 64)."""
 
     def grid(x: torch.Tensor) -> np.ndarray:
-        if x.shape[-1] != 128:
-            x = F.interpolate(x[None, None], size=(128, 128), mode="bilinear")[0, 0]
+        if x.shape != MODEL_SIZE:
+            x = F.interpolate(x[None, None], size=MODEL_SIZE, mode="bilinear")[0, 0]
         return x.cpu().numpy()
 
     guide = ContextGuide([(grid(pair[0]), grid(pair[1]) > 0.5) for pair in support])

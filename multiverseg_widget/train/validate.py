@@ -12,8 +12,8 @@ negative line scribble on background far from the structure and the prediction:
 ``stray_scribble``, the change of Dice it makes, and ``stray_harmed``, the share of episodes
 where it lowers Dice by more than 0.02 (a person marking background that was already right; it
 should change nothing, and must not punch holes in distant structures). Also beside it:
-``forest``, the context-only Dice of the context forest (``forest_guess.py``), and ``guided``,
-that of the network given the forest's logits as its first guess.
+``forest``, the context-only Dice of the context guide's forest (``forest_guess.py``), and
+``guided``, that of the network given the guide's logits as its first guess.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def validation_episodes(
 def validate(
     net: MultiverSegNet, held: list[RealTask], device: str | torch.device, guided: bool = False
 ) -> dict[str, float]:
-    """``guided``: every context episode starts from the context guide's logits, as the
-    Predictor does for this project's weights (``context`` is then ``guided``)."""
+    """``guided``: every context episode starts from the context guide's logits, as a
+    Predictor with ``context_guide`` does (``context`` is then ``guided``)."""
     net.eval()
     scores: dict[str, list[float]] = {name: [] for name in SCORED + PROBES}
     for image, mask, support in validation_episodes(held):
@@ -86,8 +86,11 @@ def validate(
             for name, value in probes.items():
                 scores[name].append(value)
             scores["forest"].append(dice(guess[0].numpy() > 0, gt))
-            sim = SimulatedAnnotation(gt, rng, prompt_first=False)
-            from_guess = next(_rounds(net, sim, image, support, 1, device, guess))
+            if guided:  # the context-only prediction above already started from the guess
+                from_guess = context_only
+            else:
+                sim = SimulatedAnnotation(gt, rng, prompt_first=False)
+                from_guess = next(_rounds(net, sim, image, support, 1, device, guess))
             scores["guided"].append(dice(from_guess > 0, gt))
     metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
     metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))
