@@ -4,7 +4,7 @@ Per task in --eval-dir: the first --context images of a seeded ordering are the 
 their ground truth; every further image (up to --max-images) is predicted from that context
 alone by
 - the network (built-in weights, or --checkpoint; with --context-guide, given the context
-  guide's logits as its first guess),
+  guide's logits as its first guess; with --adapt-context, first fine-tuned on the context),
 - the context forest (a random forest on multi-scale features, trained on the context),
 - the context guide's forest (``model/context_guide.py``: a cheaper one),
 and the network's context-only prediction then gets one negative click at the deepest point of
@@ -15,7 +15,7 @@ structure and the prediction (already right: it should change nothing), with the
 and the share of images where it lowers Dice by more than 0.02 (harmed).
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
-  [--context-guide]
+  [--context-guide] [--adapt-context]
 """
 
 from __future__ import annotations
@@ -75,9 +75,12 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=4, help="ground-truth context images")
     parser.add_argument("--max-images", type=int, default=10)
     parser.add_argument("--context-guide", action="store_true", help="start from the guide")
+    parser.add_argument("--adapt-context", action="store_true", help="fine-tune on the context")
     add_eval_dir(parser)
     args = parser.parse_args()
-    model = load_model(args.checkpoint, context_guide=args.context_guide)
+    model = load_model(
+        args.checkpoint, context_guide=args.context_guide, adapt_to_context=args.adapt_context
+    )
     forest, guide = ContextForest(), ContextForest(**GUIDE_SETTINGS)
     rows = {}
     for path in eval_files(parser, args.eval_dir):
@@ -106,7 +109,8 @@ def main() -> None:
         rows[task.name] = {c: statistics.fmean(v) if v else float("nan") for c, v in scores.items()}
     print(f"{len(rows)} tasks, {args.context} ground-truth context images, "
           f"weights: {args.checkpoint or 'built-in'}"
-          f"{', context guide' if args.context_guide else ''}")  # fmt: skip
+          f"{', context guide' if args.context_guide else ''}"
+          f"{', adapted to the context' if args.adapt_context else ''}")  # fmt: skip
     print(f"{'task':<28}" + "".join(f"{c:>18}" for c in COLUMNS))
     for name, row in rows.items():
         print(f"{name:<28}" + "".join(f"{row[c]:>18.3f}" for c in COLUMNS))

@@ -3,7 +3,7 @@
 # given by --eval-dir (unseen tasks, never trained on; the repository ships none), with the
 # classical baselines measured by the same tool. Writes JSON and plots to ${OUT:-runs/eval} and
 # prints the tables. CONTEXT_GUIDE=1: the network's context-only predictions start from the
-# context guide's answer.
+# context guide's answer; ADAPT_CONTEXT=1: the network is first fine-tuned on each context set.
 # Usage: bash benchmarks/evaluate_default.sh --eval-dir PATH
 set -euo pipefail
 usage="usage: bash benchmarks/evaluate_default.sh --eval-dir PATH (a folder of eval tasks, *.npz)"
@@ -30,6 +30,7 @@ mkdir -p "$OUT"
 model=()
 if [ -n "${CHECKPOINT:-}" ]; then model=(--checkpoint "$CHECKPOINT"); fi
 if [ -n "${CONTEXT_GUIDE:-}" ]; then model+=(--context-guide); fi
+if [ -n "${ADAPT_CONTEXT:-}" ]; then model+=(--adapt-context); fi
 common=(--orderings "$ORDERINGS" --max-images "$MAX_IMAGES" --no-progress)
 for protocol in clicks scribbles; do
   echo "== $protocol: no context vs growing context"

@@ -4,8 +4,10 @@ had, so two runs compare at equal compute by validating their checkpoints here.
 
 Each argument is a loadable checkpoint (default.pt, best.pt) or a run's last.pt, whose trained
 weights and, when the run kept one, weight average are both validated.
---guided: the context episodes start from the context guide's logits, as the Predictor does.
-Usage: python benchmarks/validate_checkpoints.py --data-dir TRAIN [--guided] CHECKPOINT [...]
+--guided: the context episodes start from the context guide's logits, as the Predictor does;
+--adapted: they use the network adapted to their context set, as the Predictor does.
+Usage: python benchmarks/validate_checkpoints.py --data-dir TRAIN [--guided] [--adapted]
+  CHECKPOINT [...]
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True, help="the training tasks (*.npz)")
     parser.add_argument("--holdout-fraction", type=float, default=TrainConfig.holdout_fraction)
     parser.add_argument("--guided", action="store_true", help="start from the context guide")
+    parser.add_argument("--adapted", action="store_true", help="adapt to each context set")
     parser.add_argument("checkpoints", type=Path, nargs="+")
     args = parser.parse_args()
     _, held = load_tasks(args.data_dir, args.holdout_fraction)
     print(f"{'weights':<60} {'samples':>8}" + "".join(f"{c:>15}" for c in COLUMNS))
     for path in args.checkpoints:
         for label, net, samples in networks(path):
-            metrics = validate(net, held, "cpu", guided=args.guided)
+            metrics = validate(net, held, "cpu", guided=args.guided, adapted=args.adapted)
             print(f"{label:<60} {samples:>8}" + "".join(f"{metrics[c]:>15.3f}" for c in COLUMNS))
 
 

@@ -65,6 +65,10 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
         "--context-guide", action="store_true",
         help="the network's context-only predictions start from the context guide's answer",
     )  # fmt: skip
+    parser.add_argument(
+        "--adapt-context", action="store_true",
+        help="with 2 or more context images, the network is first fine-tuned on them (seconds)",
+    )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, else the CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate_command)
@@ -75,8 +79,10 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         return _fail("--compare runs the context modes none and growing; drop --context")
     if args.checkpoint is not None and args.model != "default":
         return _fail(f"--checkpoint is for --model default, not {args.model}")
-    if args.context_guide and args.model in BASELINE_MODELS:
-        return _fail(f"--context-guide is for the networks, not {args.model}")
+    for flag in ("context_guide", "adapt_context"):
+        if getattr(args, flag) and args.model in BASELINE_MODELS:
+            option = "--" + flag.replace("_", "-")
+            return _fail(f"{option} is for the networks, not {args.model}")
     if args.orderings < 1 or args.max_images < 1:
         return _fail("--orderings and --max-images must be at least 1")
     try:
@@ -84,7 +90,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         return _fail(str(error))
     try:
-        model = _build_model(args.model, args.checkpoint, args.device, args.context_guide)
+        model = _build_model(args)
     except (OSError, ValueError) as error:
         built_in = args.model == "default" and args.checkpoint is None
         hint = "; or pass --checkpoint PATH" if built_in else ""
@@ -97,6 +103,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         model=args.model,
         checkpoint=None if args.checkpoint is None else str(args.checkpoint),
         context_guide=args.context_guide,
+        adapt_context=args.adapt_context,
     )
     modes = COMPARED_MODES if args.compare else (args.context or "growing",)
     try:
@@ -116,17 +123,23 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_model(name: str, checkpoint: Path | None, device: str, context_guide: bool) -> Model:
-    """The network (built-in weights unless ``checkpoint``, or the authors' weights by name) or a
-    classical baseline."""
+def _build_model(args: argparse.Namespace) -> Model:
+    """The network (built-in weights unless ``--checkpoint``, or the authors' weights by name)
+    or a classical baseline."""
+    name = args.model
     if name == "random-walker":
         return RandomWalkerModel()
     if name == "disk":
         return DiskModel()
     if name == "context-forest":
         return ContextForest()
-    weights = name if name in OFFICIAL_WEIGHTS else checkpoint
-    return load_model(weights, device=device, context_guide=context_guide)
+    weights = name if name in OFFICIAL_WEIGHTS else args.checkpoint
+    return load_model(
+        weights,
+        device=args.device,
+        context_guide=args.context_guide,
+        adapt_to_context=args.adapt_context,
+    )
 
 
 def _fail(message: str) -> int:

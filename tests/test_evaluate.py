@@ -154,11 +154,12 @@ def test_cli_compare_writes_json_and_plot(tmp_path, small_nets, capsys):
         ["evaluate", str(HIPXRAY), "--protocol", "human-scribbles", "--compare",
          "--max-images", "3", "--orderings", "1",
          "--checkpoint", str(checkpoint), "--json", str(out_json), "--plot", str(out_png),
-         "--no-progress", "--context-guide"]
+         "--no-progress", "--context-guide", "--adapt-context"]
     )  # fmt: skip
     assert code == 0
     results = json.loads(out_json.read_text())
-    assert results["settings"]["context_guide"] is True  # a resumed run must match it
+    settings = results["settings"]  # a resumed run must match them
+    assert settings["context_guide"] is True and settings["adapt_context"] is True
     assert set(results["summary"]) == {"none", "growing"}
     for mode in ("none", "growing"):
         summary = results["tasks"]["medscribble_HipXRay"]["modes"][mode]["summary"]
@@ -183,6 +184,8 @@ def test_cli_reports_bad_input_clearly(tmp_path, capsys):
     assert main(["evaluate", str(HIPXRAY), "--compare", "--context", "none"]) == 2
     assert main(["evaluate", str(HIPXRAY), "--model", "disk", "--context-guide"]) == 2
     assert "--context-guide is for the networks" in capsys.readouterr().err
+    assert main(["evaluate", str(HIPXRAY), "--model", "random-walker", "--adapt-context"]) == 2
+    assert "--adapt-context is for the networks" in capsys.readouterr().err
 
 
 class RecordingUser(CenterClickUser):

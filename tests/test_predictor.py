@@ -10,7 +10,7 @@ import torch
 
 from multiverseg_widget.evaluation.tasks import dice
 from multiverseg_widget.model import Predictor, encode_inputs
-from multiverseg_widget.model import context_guide as guide_module
+from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.preprocessing import resize_image, to_gray_unit
 from multiverseg_widget.prompts import Box, Click, Prompts
 
@@ -150,9 +150,13 @@ def test_context_guide_starts_a_context_only_prediction_from_the_forest(
     context = [(images[i], masks[i]) for i in (1, 2, 3)]
     guided, plain = Predictor(*small_nets, context_guide=True), Predictor(*small_nets)
     fitted, seen = [], []
-    monkeypatch.setattr(guide_module, "ContextGuide", _recording(guide_module.ContextGuide, fitted))
+    monkeypatch.setattr(
+        predictor_module, "ContextGuide", _recording(predictor_module.ContextGuide, fitted)
+    )
     forward = guided.forward_encoded
-    monkeypatch.setattr(guided, "forward_encoded", lambda t, s: (seen.append(t), forward(t, s))[1])
+    monkeypatch.setattr(
+        guided, "forward_encoded", lambda t, *rest: (seen.append(t), forward(t, *rest))[1]
+    )
     first = guided.predict(images[0], context=context)
     small_truth = resize_image(masks[0].astype(np.float32))[0, 0].numpy() > 0.5
     assert dice(seen[0][0, 4].numpy() > 0, small_truth) > 0.4  # 0.56 when written
@@ -165,7 +169,7 @@ def test_context_guide_starts_a_context_only_prediction_from_the_forest(
             guided.predict(images[0], **kwargs, **with_context).logits,
             plain.predict(images[0], **kwargs, **with_context).logits,
         )
-    assert len(fitted) == 1 and pickle.loads(pickle.dumps(guided.guides))._guides == []
+    assert len(fitted) == 1 and len(pickle.loads(pickle.dumps(guided.guides))) == 0
 
 
 def _recording(cls: type, made: list) -> type:

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -209,9 +208,14 @@ def test_sigterm_stops_cleanly_and_keeps_the_run(tmp_path):
     command = [sys.executable, "-m", "multiverseg_widget.train", "--minutes", "30",
                "--run-dir", str(tmp_path), "--device", "cpu", "--set", *settings]  # fmt: skip
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(8)
+    printed = []
+    for line in run.stdout:  # training has started (a fixed wait failed on a loaded machine)
+        printed.append(line)
+        if line.startswith("step "):
+            break
     run.send_signal(signal.SIGTERM)
     out, _ = run.communicate(timeout=120)
+    out = "".join(printed) + out
     assert run.returncode == 0, out
     assert "stopped: step" in out
     saved = torch.load(tmp_path / "last.pt", weights_only=True)

@@ -215,6 +215,7 @@ class Settings:
     model: str = "default"
     checkpoint: str | None = None
     context_guide: bool = False  # the network's context-only predictions start from the guide
+    adapt_context: bool = False  # the network is fine-tuned on each context set first
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:

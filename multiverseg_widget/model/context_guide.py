@@ -11,7 +11,6 @@ the forest got right and corrects the rest with the user's prompts. Everything r
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,7 +25,6 @@ LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] b
 # purity from 3000 pixels per image (Dice 0.653 against 0.650), in a quarter of the time
 # (0.28 s against 1.31 s on one core).
 GUIDE_SETTINGS = {"trees": 20, "pixels_per_image": 1000, "max_depth": 12}
-CACHED_GUIDES = 4  # context sets whose fitted guide is kept
 
 
 def pixel_features(small: np.ndarray) -> np.ndarray:
@@ -95,36 +93,12 @@ class ContextGuide:
         features, labels = context_pixels(pairs, settings["pixels_per_image"], rng)
         self.forest = PixelForest(features, labels, settings["trees"], settings["max_depth"], seed)
 
+    @classmethod
+    def from_items(cls, items: Sequence[PreparedItem]) -> ContextGuide:
+        """The guide fitted on prepared context items (the predictor's context set)."""
+        return cls([(it.image[0].cpu().numpy(), it.label[0].cpu().numpy() > 0.5) for it in items])
+
     def logits(self, small: np.ndarray) -> np.ndarray:
         """The forest's h x w logits for an h x w image."""
         prob = self.forest.probabilities(pixel_features(small))
         return probability_logits(prob).reshape(small.shape)
-
-
-class GuideCache:
-    """Fitted guides of the last few context sets, keyed by the identity of their prepared
-    items (which the context cache reuses while a set is unchanged). Thread safe; it pickles
-    empty, like the context cache."""
-
-    def __init__(self) -> None:
-        self._guides: list[tuple[tuple, ContextGuide]] = []
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict:
-        return {}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
-
-    def guide(self, items: Sequence[PreparedItem]) -> ContextGuide:
-        """The guide fitted on these prepared context items (cached)."""
-        key = tuple(items)
-        with self._lock:
-            for cached_key, guide in self._guides:
-                if len(cached_key) == len(key) and all(a is b for a, b in zip(cached_key, key)):
-                    return guide
-        pairs = [(it.image[0].cpu().numpy(), it.label[0].cpu().numpy() > 0.5) for it in items]
-        guide = ContextGuide(pairs)
-        with self._lock:
-            self._guides = [(key, guide), *self._guides][:CACHED_GUIDES]
-        return guide

@@ -29,6 +29,7 @@ def load_model(
     max_context: int | None = None,
     precision: str = "auto",
     context_guide: bool = False,
+    adapt_to_context: bool = False,
 ) -> Predictor:
     """Load the built-in weights (no path, or "default"), an official MultiverSeg file (optionally
     with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
@@ -42,7 +43,10 @@ def load_model(
     context_guide: a context-only prediction starts from the context guide's answer
     (``model/context_guide.py``). Off by default: with the built-in weights it raises the
     context-only Dice but saves no clicks, and the negative prompts that follow do more harm
-    (the model card's figures).
+    (the model card's figures);
+    adapt_to_context: with at least 2 context items, predictions use a copy of the network
+    fine-tuned on that context set, made once per set in a few seconds
+    (``model/context_adaptation.py``).
     """
     if isinstance(path, str) and path in BUNDLES:
         if scribbleprompt is not None:
@@ -105,6 +109,7 @@ def load_model(
         precision=precision,
         metadata=metadata,
         context_guide=context_guide,
+        adapt_to_context=adapt_to_context,
     )
 
 

@@ -19,7 +19,9 @@ import torch.nn.functional as F
 
 from ..prompts import Box, Click, Prompts, scribble_masks
 from .context import ContextCache, PreparedItem, most_similar
-from .context_guide import GuideCache
+from .context_adaptation import adapt_to_context
+from .context_guide import ContextGuide
+from .context_set_cache import ContextSetCache
 from .device import resolve_device, resolve_precision
 from .encoding import encode_prompts
 from .multiverseg_net import MultiverSegNet
@@ -85,6 +87,9 @@ class Predictor:
     (``resolve_precision``); pass "fp32" for results identical on every machine.
     ``context_guide``: a context-only prediction (context, no prompts, no previous logits)
     starts from the context guide's answer as the previous logits (``context_guide.py``).
+    ``adapt_to_context``: with at least 2 context items, predictions use a copy of the
+    MultiverSeg network fine-tuned on that context set (``context_adaptation.py``), made once
+    per set: the first prediction with a new set takes seconds longer.
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class Predictor:
         precision: str = "auto",
         metadata: dict[str, Any] | None = None,
         context_guide: bool = False,
+        adapt_to_context: bool = False,
     ) -> None:
         if precision not in PRECISIONS and precision != "auto":
             choices = ["auto", *sorted(PRECISIONS)]
@@ -113,7 +119,12 @@ class Predictor:
         self.max_context = max_context
         self.metadata = metadata or {}
         self.context_cache = ContextCache()
-        self.guides = GuideCache() if context_guide else None
+        self.guides: ContextSetCache[ContextGuide] | None = (
+            ContextSetCache() if context_guide else None
+        )
+        self.adapted: ContextSetCache[MultiverSegNet] | None = (
+            ContextSetCache() if adapt_to_context else None
+        )
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -155,11 +166,15 @@ class Predictor:
         support = None
         if used:
             support = context.support if len(used) == len(context) else context.support[used]
+        items = [context.items[i] for i in used]
         guided = self.guides is not None and self._in_context(len(used))
         if guided and not target[:, 1:].any():  # context only: no prompt, no previous logits
-            guide = self.guides.guide([context.items[i] for i in used])
+            guide = self.guides.get(items, lambda: ContextGuide.from_items(items))
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
-        logits, network = self.forward_encoded(target, support)
+        adapted = None
+        if self.adapted is not None and self._in_context(len(used)) and len(used) >= 2:
+            adapted = self.adapted.get(items, lambda: adapt_to_context(self.multiverseg, support))
+        logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
             mask=upsample_logits(small, (height, width)) > 0,
@@ -184,14 +199,19 @@ class Predictor:
         return PreparedContext(items, stacked.to(self.device))
 
     def forward_encoded(
-        self, target: torch.Tensor, support: torch.Tensor | None
+        self,
+        target: torch.Tensor,
+        support: torch.Tensor | None,
+        adapted: MultiverSegNet | None = None,
     ) -> tuple[torch.Tensor, str]:
-        """Route one encoded 1 x 5 x h x w target and an S x 2 x h x w support; return logits."""
+        """Route one encoded 1 x 5 x h x w target and an S x 2 x h x w support; return logits.
+        ``adapted``: the MultiverSeg network adapted to this support, used in its place."""
         n_support = 0 if support is None else support.shape[0]
         with torch.inference_mode(), self._autocast():
             target = target.to(self.device)
             if self._in_context(n_support):
-                logits = self.multiverseg.forward_flat(target, support.to(self.device), n_support)
+                network = self.multiverseg if adapted is None else adapted
+                logits = network.forward_flat(target, support.to(self.device), n_support)
                 return logits.float(), "multiverseg"
             if self.scribbleprompt is not None:
                 return self.scribbleprompt(target).float(), "scribbleprompt"

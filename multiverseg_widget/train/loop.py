@@ -27,6 +27,7 @@ from ..model.checkpoint import (
 )
 from ..model.device import resolve_precision
 from ..model.multiverseg_net import MultiverSegNet
+from ..model.segmentation_loss import segmentation_loss
 from .batch import Batch, sample_batch
 from .config import TrainConfig
 from .forest_guess import forest_guesses
@@ -286,17 +287,6 @@ def click_weights(
     size = 2 * CLICK_RADIUS + 1
     disks = F.max_pool2d(weights, size, stride=1, padding=CLICK_RADIUS)
     return 1.0 + config.click_loss_weight * disks + config.false_positive_loss_weight * removed
-
-
-def segmentation_loss(
-    logits: torch.Tensor, masks: torch.Tensor, weights: torch.Tensor
-) -> torch.Tensor:
-    """Weighted BCE plus soft Dice (Dice keeps thin and small structures from being ignored)."""
-    bce = F.binary_cross_entropy_with_logits(logits, masks, weight=weights)
-    prob = torch.sigmoid(logits)
-    inter = (prob * masks).sum(dim=(1, 2, 3))
-    dice = (2 * inter + 1) / (prob.sum(dim=(1, 2, 3)) + masks.sum(dim=(1, 2, 3)) + 1)
-    return bce + (1 - dice).mean()
 
 
 def save_last(

@@ -25,6 +25,7 @@ import torch
 
 from ..evaluation.tasks import dice
 from ..evaluation.users import CenterClickUser
+from ..model.context_adaptation import adapt_to_context
 from ..model.multiverseg_net import MultiverSegNet
 from .forest_guess import forest_guess
 from .interactions import SimulatedAnnotation
@@ -60,10 +61,16 @@ def validation_episodes(
 
 @torch.no_grad()
 def validate(
-    net: MultiverSegNet, held: list[RealTask], device: str | torch.device, guided: bool = False
+    net: MultiverSegNet,
+    held: list[RealTask],
+    device: str | torch.device,
+    guided: bool = False,
+    adapted: bool = False,
 ) -> dict[str, float]:
     """``guided``: every context episode starts from the context guide's logits, as a
-    Predictor with ``context_guide`` does (``context`` is then ``guided``)."""
+    Predictor with ``context_guide`` does (``context`` is then ``guided``); ``adapted``: every
+    context episode uses the network adapted to its context set, as a Predictor with
+    ``adapt_to_context`` does (minutes more on a CPU)."""
     net.eval()
     scores: dict[str, list[float]] = {name: [] for name in SCORED + PROBES}
     for image, mask, support in validation_episodes(held):
@@ -74,14 +81,15 @@ def validate(
             if clicks in (1, 3):
                 scores[f"click{clicks}"].append(dice(logits > 0, gt))
         if support is not None:
+            in_context = adapt_to_context(net, support.to(device)) if adapted else net
             guess = forest_guess(image, support)
             sim = SimulatedAnnotation(gt, rng, prompt_first=False)
-            rounds = _rounds(net, sim, image, support, 2, device, guess if guided else None)
+            rounds = _rounds(in_context, sim, image, support, 2, device, guess if guided else None)
             context_only = next(rounds)
             scores["context"].append(dice(context_only > 0, gt))
             scores["context_click1"].append(dice(next(rounds) > 0, gt))
             # two probes of the same context-only prediction (not predicted again)
-            case = _NegativeCase(net, image, support, gt, context_only, device)
+            case = _NegativeCase(in_context, image, support, gt, context_only, device)
             probes = case.false_positive_click(rng) | case.stray_scribble(rng)
             for name, value in probes.items():
                 scores[name].append(value)
@@ -90,7 +98,7 @@ def validate(
                 from_guess = context_only
             else:
                 sim = SimulatedAnnotation(gt, rng, prompt_first=False)
-                from_guess = next(_rounds(net, sim, image, support, 1, device, guess))
+                from_guess = next(_rounds(in_context, sim, image, support, 1, device, guess))
             scores["guided"].append(dice(from_guess > 0, gt))
     metrics = {k: float(np.mean(v)) if v else float("nan") for k, v in scores.items()}
     metrics["score"] = float(np.mean([metrics[k] for k in SCORED]))

@@ -1,0 +1,96 @@
+"""Adaptation to a context set (``model/context_adaptation.py``) with the built-in weights on
+real femur X-rays (a demo task the weights never trained on)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import multiverseg_widget as mvw
+from multiverseg_widget.evaluation.tasks import dice
+from multiverseg_widget.model import encode_inputs
+from multiverseg_widget.model import predictor as predictor_module
+from multiverseg_widget.model.context_adaptation import (
+    adapt_to_context,
+    leave_one_out_episodes,
+)
+from multiverseg_widget.model.preprocessing import resize_image
+
+
+@pytest.fixture(scope="module")
+def built_in() -> mvw.Predictor:
+    return mvw.load_model(precision="fp32")
+
+
+def _support(model: mvw.Predictor, task: dict, indices: list[int]) -> torch.Tensor:
+    context = [(task["images"][i], task["masks"][i]) for i in indices]
+    return model.prepare_context(context).support
+
+
+def test_adapted_network_finds_the_femur_better_and_leaves_the_network_alone(
+    built_in, labelled_task
+):
+    before = {k: v.clone() for k, v in built_in.multiverseg.state_dict().items()}
+    support = _support(built_in, labelled_task, [0, 1, 3, 4])
+    adapted = adapt_to_context(built_in.multiverseg, support)
+    image, truth = labelled_task["images"][2], labelled_task["masks"][2] > 0
+    target = encode_inputs(image)
+    plain_logits, _ = built_in.forward_encoded(target, support)
+    adapted_logits, _ = built_in.forward_encoded(target, support, adapted)
+    small_truth = resize_image(truth.astype(np.float32))[0, 0] > 0.5
+    plain = dice(plain_logits[0, 0].numpy() > 0, small_truth.numpy())
+    better = dice(adapted_logits[0, 0].numpy() > 0, small_truth.numpy())
+    assert better > plain + 0.03  # 0.968 against 0.890 when written
+    for name, value in built_in.multiverseg.state_dict().items():
+        assert torch.equal(value, before[name]), name
+    assert not any(p.requires_grad for p in adapted.parameters()) and not adapted.training
+    again = adapt_to_context(built_in.multiverseg, support)
+    for (name, a), b in zip(adapted.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), name  # the same inputs give the same copy
+
+
+def test_adaptation_refuses_a_context_it_cannot_learn_from(built_in, labelled_task):
+    one = _support(built_in, labelled_task, [0])
+    with pytest.raises(ValueError, match="at least 2"):
+        adapt_to_context(built_in.multiverseg, one)
+    with pytest.raises(ValueError, match="S x 2 x h x h"):
+        adapt_to_context(built_in.multiverseg, one[:, :1])
+
+
+def test_leave_one_out_episodes_never_show_an_item_its_own_mask():
+    support = torch.arange(5.0)[:, None, None, None].expand(5, 2, 4, 4).clone()
+    targets, contexts = leave_one_out_episodes(support, 4, 3, torch.Generator().manual_seed(0))
+    assert targets.shape == (4, 2, 4, 4) and contexts.shape == (4, 3, 2, 4, 4)
+    chosen = targets[:, 0, 0, 0].tolist()
+    assert len(set(chosen)) == 4  # distinct items
+    for target, context in zip(chosen, contexts[:, :, 0, 0, 0].tolist()):
+        assert target not in context and len(set(context)) == 3
+
+
+def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
+    labelled_task, monkeypatch
+):
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    made = []
+    real = predictor_module.adapt_to_context
+    monkeypatch.setattr(
+        predictor_module, "adapt_to_context", lambda *a: (made.append(1), real(*a))[1]
+    )
+    model = mvw.load_model(precision="fp32", adapt_to_context=True)
+    plain = mvw.load_model(precision="fp32")
+    context = [(images[i], masks[i]) for i in (0, 1, 3)]
+    first = model.predict(images[2], context=context)
+    assert len(made) == 1
+    assert not np.array_equal(first.logits, plain.predict(images[2], context=context).logits)
+    with torch.inference_mode():  # a caller in inference mode changes nothing
+        model.predict(images[4], clicks=[(120, 130, True)], context=context)
+    assert len(made) == 1  # the same context set: the same adapted network
+    one = [(images[0], masks[0])]
+    for kwargs in ({"context": one}, {}):  # one context item, or none: the network as it is
+        np.testing.assert_array_equal(
+            model.predict(images[2], **kwargs).logits, plain.predict(images[2], **kwargs).logits
+        )
+    assert len(made) == 1 and len(pickle.loads(pickle.dumps(model.adapted))) == 0
