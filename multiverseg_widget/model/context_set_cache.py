@@ -19,11 +19,14 @@ CACHED_SETS = 4  # context sets whose result is kept
 
 
 class ContextSetCache(Generic[Built]):
-    """Thread safe; it pickles empty, like the context cache (a result is rebuilt on demand)."""
+    """Thread safe: threads that ask for the same set while it is built wait for that one build
+    (propagation asks from many threads at once). It pickles empty, like the context cache (a
+    result is rebuilt on demand)."""
 
     def __init__(self) -> None:
         self._entries: list[tuple[tuple[PreparedItem, ...], Built]] = []
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()  # one build at a time
 
     def __getstate__(self) -> dict:
         return {}
@@ -37,11 +40,22 @@ class ContextSetCache(Generic[Built]):
     def get(self, items: Sequence[PreparedItem], build: Callable[[], Built]) -> Built:
         """The result for these prepared context items: cached, else ``build()``."""
         key = tuple(items)
+        found = self._cached(key)
+        if found:
+            return found[0]
+        with self._build_lock:
+            found = self._cached(key)  # built by another thread while this one waited
+            if found:
+                return found[0]
+            built = build()
+            with self._lock:
+                self._entries = [(key, built), *self._entries][:CACHED_SETS]
+            return built
+
+    def _cached(self, key: tuple[PreparedItem, ...]) -> list[Built]:
+        """[the result] when this key is cached, else []."""
         with self._lock:
             for cached_key, built in self._entries:
                 if len(cached_key) == len(key) and all(a is b for a, b in zip(cached_key, key)):
-                    return built
-        built = build()  # outside the lock: other context sets need not wait
-        with self._lock:
-            self._entries = [(key, built), *self._entries][:CACHED_SETS]
-        return built
+                    return [built]
+        return []
