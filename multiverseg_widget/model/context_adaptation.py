@@ -25,8 +25,8 @@ ADAPTATION_SETTINGS = {"steps": 10, "lr": 3e-4, "episodes_per_step": 4, "max_oth
 def adapt_to_context(net: MultiverSegNet, support: torch.Tensor, seed: int = 0) -> MultiverSegNet:
     """A copy of ``net`` fine-tuned on ``support``: S x 2 x h x w (image, mask) pairs, S >= 2,
     on the model grid. Each step predicts a few context items from the context alone, each from
-    up to ``max_others`` of the other items, all turned by one random rotation or flip, and
-    follows the segmentation loss. ``net`` is unchanged; the same inputs give the same copy."""
+    up to ``max_others`` of the other items (``leave_one_out_episodes``), and follows the
+    segmentation loss. ``net`` is unchanged; the same inputs give the same copy."""
     if support.dim() != 4 or support.shape[1] != 2 or support.shape[-1] != support.shape[-2]:
         raise ValueError(f"support must be S x 2 x h x h, got {tuple(support.shape)}")
     if support.shape[0] < 2:

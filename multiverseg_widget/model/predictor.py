@@ -167,12 +167,12 @@ class Predictor:
         if used:
             support = context.support if len(used) == len(context) else context.support[used]
         items = [context.items[i] for i in used]
-        guided = self.guides is not None and self._in_context(len(used))
-        if guided and not target[:, 1:].any():  # context only: no prompt, no previous logits
+        in_context = self._in_context(len(used))
+        if in_context and self.guides is not None and not target[:, 1:].any():  # context only
             guide = self.guides.get(items, lambda: ContextGuide.from_items(items))
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
         adapted = None
-        if self.adapted is not None and self._in_context(len(used)) and len(used) >= 2:
+        if in_context and self.adapted is not None and len(used) >= 2:
             adapted = self.adapted.get(items, lambda: adapt_to_context(self.multiverseg, support))
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
