@@ -127,7 +127,7 @@ import { erasedPositions } from "./strokes.js";
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
  */
-/** The model in use. @typedef {{name: string, device: string, parameters: number}} ModelInfo */
+/** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 /** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**

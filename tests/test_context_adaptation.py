@@ -14,9 +14,11 @@ from multiverseg_widget.evaluation.tasks import dice
 from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.context_adaptation import (
+    ADAPTATION_SETTINGS,
     adapt_to_context,
     leave_one_out_episodes,
 )
+from multiverseg_widget.model.load import as_predictor
 from multiverseg_widget.model.preprocessing import resize_image
 
 
@@ -94,3 +96,83 @@ def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
             model.predict(images[2], **kwargs).logits, plain.predict(images[2], **kwargs).logits
         )
     assert len(made) == 1 and len(pickle.loads(pickle.dumps(model.adapted))) == 0
+
+
+@pytest.fixture()
+def quick_adaptation(monkeypatch) -> None:
+    """One step of one episode: when and where the network adapts, not how well, is tested
+    with it (the small official-shaped networks take seconds per step)."""
+    for name, value in {"steps": 1, "episodes_per_step": 1}.items():
+        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_a_prediction_that_may_not_wait_uses_the_network_as_it_is_until_adapt_to(
+    small_nets, labelled_task
+):
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    model = mvw.Predictor(*small_nets, adapt_to_context=True)
+    plain = mvw.Predictor(*small_nets)
+    context = model.prepare_context([(images[i], masks[i]) for i in (0, 1, 3)])
+    assert model.unadapted_context(images[2], context) == 3
+    assert model.unadapted_context(images[2], context, max_context=1) == 0  # one item: no need
+    assert plain.unadapted_context(images[2], context) == 0  # adaptation off
+    quick = model.predict(images[2], context=context, adapt=False)
+    assert not quick.adapted and len(model.adapted) == 0
+    np.testing.assert_array_equal(quick.logits, plain.predict(images[2], context=context).logits)
+    model.adapt_to(images[2], context)
+    assert len(model.adapted) == 1 and model.unadapted_context(images[2], context) == 0
+    adapted = model.predict(images[2], context=context, adapt=False)  # adapted already: used
+    assert adapted.adapted and not np.array_equal(adapted.logits, quick.logits)
+
+
+@pytest.fixture()
+def adapting_session(small_nets, labelled_task, quick_adaptation) -> mvw.Session:
+    """A session of the femur X-rays whose first two images are accepted (ground truth), with
+    the network's adaptation to the context set deferred as a widget defers it."""
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    session = mvw.Session(images, model=mvw.Predictor(*small_nets, adapt_to_context=True))
+    with session.adaptation_deferred():
+        for i in (0, 1):
+            session.set_mask(masks[i] > 0)
+            session.accept()
+    return session
+
+
+def test_a_deferred_adaptation_shows_the_next_image_first_then_its_adapted_prediction(
+    adapting_session,
+):
+    session = adapting_session
+    assert session.index == 2 and not session.prediction.adapted
+    assert session.pending_adaptation == 2
+    assert session.adapt() and session.pending_adaptation == 0
+    assert session.prediction.adapted and not session.can_undo  # still the first prediction
+    np.testing.assert_array_equal(session.mask, session.prediction.mask)
+    assert not session.adapt()  # nothing left to adapt to
+
+
+def test_adapting_keeps_what_the_user_did_meanwhile(adapting_session):
+    session = adapting_session
+    with session.adaptation_deferred():
+        clicked = session.click(120, 130)
+    assert not clicked.adapted and session.pending_adaptation == 2
+    assert session.adapt()
+    assert session.prediction is clicked and session.can_undo  # the click's step stays
+    assert session.click(100, 100).adapted  # the next prompt uses the adapted network
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_a_session_that_does_not_defer_adapts_inside_the_accept(small_nets, labelled_task):
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    session = mvw.Session(images, model=mvw.Predictor(*small_nets, adapt_to_context=True))
+    for i in (0, 1):
+        session.set_mask(masks[i] > 0)
+        session.accept()
+    assert session.prediction.adapted and session.pending_adaptation == 0
+
+
+def test_sessions_adapt_the_built_in_weights_by_default_and_nothing_else():
+    assert as_predictor(None).adapted is not None and as_predictor("default").adapted is not None
+    assert mvw.load_model().adapted is None  # load_model itself: opt in
+    chosen = mvw.load_model(precision="fp32")
+    assert as_predictor(chosen) is chosen and chosen.adapted is None  # a Predictor as given

@@ -17,11 +17,12 @@ from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
 from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor, load_model
+from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.display import PALETTE, displayable
 from multiverseg_widget.widget.model_info import describe_model
-from multiverseg_widget.widget.widget import STATIC, SegmentWidget
+from multiverseg_widget.widget.widget import ADAPTING, STATIC, SegmentWidget
 
 _requests = itertools.count(1)
 
@@ -246,6 +247,25 @@ def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
     assert widget.notice == "image 1 left the context set"  # the status line offers Undo
 
 
+def test_the_next_image_shows_at_once_and_its_adapted_prediction_follows(
+    images, small_nets, tmp_path, monkeypatch
+):
+    for name, value in {"steps": 1, "episodes_per_step": 1}.items():  # when, not how well
+        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
+    model = Predictor(*small_nets, adapt_to_context=True)
+    widget = mvw.annotate(images, model=model, workdir=tmp_path / "work")
+    seen = []  # what each state sent said, and whether the request was answered with it
+    widget.observe(
+        lambda change: seen.append((change["new"], widget.index, widget.ack)), names="notice"
+    )
+    first = send(widget, click(100, 120), {"kind": "accept"})
+    assert seen == [] and widget.ack == first  # one context image: nothing to adapt
+    second = send(widget, click(100, 120), {"kind": "accept"})
+    assert seen == [(ADAPTING.format(n=2), 2, first), ("", 2, first)]  # then the answer
+    assert widget.ack == second and widget.session.prediction.adapted
+    np.testing.assert_array_equal(decode_array(widget.mask), widget.session.prediction.mask)
+
+
 def test_undo_puts_a_removed_image_back_into_the_context_set(widget):
     session = widget.session
     send(widget, click(100, 120), {"kind": "accept"}, click(100, 120), {"kind": "accept"})
@@ -409,8 +429,14 @@ def test_an_erase_after_a_switch_is_refused_even_where_the_logs_look_alike(widge
 
 def test_the_model_in_use_is_named_with_its_device_and_size(widget, small_nets):
     parameters = sum(p.numel() for p in widget.session.model.parameters())
-    assert widget.model_info == {"name": "custom", "device": "cpu", "parameters": parameters}
+    assert widget.model_info == {
+        "name": "custom",
+        "device": "cpu",
+        "parameters": parameters,
+        "adapts": False,
+    }
     assert describe_model(load_model())["name"] == "built-in"
+    assert describe_model(Predictor(*small_nets, adapt_to_context=True))["adapts"]
     named = {
         str(DEFAULT_CHECKPOINT): "built-in",
         "/cache/MultiverSeg_v1_nf256_res128.pt": "official v1",

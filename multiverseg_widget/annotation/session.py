@@ -21,6 +21,7 @@ from ..model.load import as_predictor
 from ..model.predictor import Prediction, Predictor, PreparedContext, PreparedImage
 from ..prompts import MaskEdit, Prompts
 from .accepted_masks import AcceptedMasks
+from .adaptation import ContextAdaptation
 from .checks import check_max_context, checked_index, image_shape
 from .context_set import ContextSet
 from .editing import ImageEditing
@@ -36,7 +37,7 @@ from .whole_dataset import WholeDataset
 STATUSES = ("todo", "in progress", "accepted")  # what status() says; status_codes() indexes it
 
 
-class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
+class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextAdaptation):
     """Annotate ``images``, one structure at a time.
 
     images: anything ``data.load`` reads (folder, files, N x H x W array, list of arrays, Dataset).
@@ -102,6 +103,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
         self._drafts: dict[str, np.ndarray] = {}  # draft file -> mask set by hand
         self._image_ready: tuple[int, PreparedImage] | None = None
         self._context_ready: tuple[tuple[str, int, int | None], PreparedContext] | None = None
+        self._defer_adaptation = False
 
     @property
     def _part(self) -> Structure:
@@ -323,6 +325,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence):
             prev_logits=None if previous is None else previous.logits,
             context=self._prepared_context(i),
             max_context=self.max_context,
+            adapt=not self._defer_adaptation,
         )
 
     def _prepared_image(self, i: int) -> PreparedImage:

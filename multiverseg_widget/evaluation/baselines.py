@@ -23,7 +23,8 @@ from scipy import ndimage
 from skimage.segmentation import random_walker
 
 from ..model.context_guide import probability_logits
-from ..model.predictor import Prediction, encode_inputs, upsample_logits
+from ..model.inputs import encode_inputs
+from ..model.predictor import Prediction, upsample_logits
 from ..model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from ..prompts import Box, Prompts, scribble_masks
 

@@ -2,9 +2,10 @@
 
 from .checkpoint import CheckpointError, save_checkpoint
 from .encoding import encode_prompts, rescale_prompts
+from .inputs import encode_inputs
 from .load import load_model
 from .multiverseg_net import MultiverSegNet
-from .predictor import Prediction, Predictor, encode_inputs
+from .predictor import Prediction, Predictor
 from .scribbleprompt_unet import ScribblePromptUNet
 
 __all__ = [

@@ -52,6 +52,11 @@ class ContextSetCache(Generic[Built]):
                 self._entries = [(key, built), *self._entries][:CACHED_SETS]
             return built
 
+    def find(self, items: Sequence[PreparedItem]) -> Built | None:
+        """The result for these items if it is cached, else None (without building it)."""
+        found = self._cached(tuple(items))
+        return found[0] if found else None
+
     def _cached(self, key: tuple[PreparedItem, ...]) -> list[Built]:
         """[the result] when this key is cached, else []."""
         with self._lock:

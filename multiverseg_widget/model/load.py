@@ -117,7 +117,10 @@ def as_predictor(
     model: Predictor | str | Path | None, device: str | torch.device | None = None
 ) -> Predictor:
     """A Predictor as given, or loaded by name ("default", "official", ...) or path (None: the
-    built-in weights) on ``device``. What Session, annotate and the command line accept."""
+    built-in weights) on ``device``. What Session, annotate and the command line accept.
+    The built-in weights come adapting to each context set of 2 or more images: a session's
+    context set changes only at an accept, and adapted they need fewer prompts (the model
+    card). The authors' weights were not measured adapted: they are loaded as they are."""
     if isinstance(model, Predictor):
         if device is not None:
             raise ValueError(
@@ -125,4 +128,5 @@ def as_predictor(
                 "device with load_model(..., device=...)"
             )
         return model
-    return load_model(model, device=device)
+    built_in = model is None or (isinstance(model, str) and model == "default")
+    return load_model(model, device=device, adapt_to_context=built_in)

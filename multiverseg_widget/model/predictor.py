@@ -1,8 +1,9 @@
 """The Predictor: one object that turns an image, the user's prompts and a context set into a mask.
 
 It owns everything between user data and the networks: validation, intensity normalisation,
-resizing to the 128 x 128 model grid and back, context caching and the routing between the
-in-context network and the interactive-only one. The networks stay pure.
+resizing to the 128 x 128 model grid and back (the input itself: ``inputs.py``), context
+caching and the routing between the in-context network and the interactive-only one. The
+networks stay pure.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..prompts import Box, Click, Prompts, scribble_masks
+from ..prompts import Prompts
 from .context import ContextCache, PreparedItem, most_similar
 from .context_adaptation import adapt_to_context
 from .context_guide import ContextGuide
 from .context_set_cache import ContextSetCache
 from .device import resolve_device, resolve_precision
-from .encoding import encode_prompts
+from .inputs import PreparedImage, encode_inputs
 from .multiverseg_net import MultiverSegNet
-from .preprocessing import MODEL_SIZE, as_mask, resize_image, resize_strokes, to_gray_unit
+from .preprocessing import resize_image, to_gray_unit
 from .scribbleprompt_unet import ScribblePromptUNet
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -44,6 +45,7 @@ class Prediction:
     context_used: list[int] = field(default_factory=list)  # indices into the given context
     seconds: float = 0.0
     known_prob: np.ndarray | None = field(default=None, repr=False)  # set by non-network models
+    adapted: bool = False  # made by the network adapted to the context set (adapt_to_context)
 
     @property
     def prob(self) -> np.ndarray:
@@ -51,15 +53,6 @@ class Prediction:
         if self.known_prob is None:
             self.known_prob = _sigmoid(upsample_logits(self.logits, self.mask.shape))
         return self.known_prob
-
-
-@dataclass(frozen=True)
-class PreparedImage:
-    """An image normalised and resized to the model grid once (``Predictor.prepare_image``),
-    so that a click carries only its prompts."""
-
-    small: torch.Tensor  # 1 x 1 x 128 x 128, in [0, 1]
-    shape: tuple[int, int]  # the image's own height and width
 
 
 @dataclass(frozen=True)
@@ -144,6 +137,7 @@ class Predictor:
         clicks: Sequence[tuple[float, float, bool]] | None = None,
         box: Sequence[float] | None = None,
         scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+        adapt: bool = True,
     ) -> Prediction:
         """Segment ``image`` from its prompts and an optional context set.
 
@@ -153,27 +147,25 @@ class Predictor:
         prev_logits: the previous ``Prediction.logits``; context: (image, mask) pairs.
         ``image`` and ``context`` may come prepared (``prepare_image``, ``prepare_context``):
         a session prepares each once, and a click then costs little beside the network.
+        adapt: False predicts with the network as it is when the network adapts to context
+        sets and this one is not adapted yet, instead of adapting first (``adapt_to``).
         Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
         keywords = {"clicks": clicks, "box": box, "scribbles": scribbles}
         target = encode_inputs(image, prompts, prev_logits, **keywords)
         height, width = image.shape if isinstance(image, PreparedImage) else np.shape(image)[:2]
-        if not isinstance(context, PreparedContext):
-            context = self.prepare_context(context or [])
-        cap = max_context if max_context is not None else self.max_context
-        used = most_similar([it.descriptor for it in context.items], target[:, :1], cap)
-        support = None
-        if used:
-            support = context.support if len(used) == len(context) else context.support[used]
+        context = self._as_prepared(context)
+        used = self._selected(context, target[:, :1], max_context)
+        support = self._support(context, used)
         items = [context.items[i] for i in used]
-        in_context = self._in_context(len(used))
-        if in_context and self.guides is not None and not target[:, 1:].any():  # context only
-            guide = self.guides.get(items, lambda: ContextGuide.from_items(items))
+        if self._in_context(len(used)) and self.guides is not None and not target[:, 1:].any():
+            guide = self.guides.get(items, lambda: ContextGuide.from_items(items))  # context only
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
         adapted = None
-        if in_context and self.adapted is not None and len(used) >= 2:
-            adapted = self.adapted.get(items, lambda: adapt_to_context(self.multiverseg, support))
+        if self._adapts(len(used)):
+            build = lambda: adapt_to_context(self.multiverseg, support)  # noqa: E731
+            adapted = self.adapted.get(items, build) if adapt else self.adapted.find(items)
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
@@ -182,7 +174,37 @@ class Predictor:
             network=network,
             context_used=used,
             seconds=time.perf_counter() - start,
+            adapted=adapted is not None,
         )
+
+    def unadapted_context(
+        self,
+        image: np.ndarray | PreparedImage,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
+        max_context: int | None = None,
+    ) -> int:
+        """How many context items a prediction for ``image`` would adapt the network to before
+        predicting: 0 when it does not adapt (adaptation off, fewer than 2 items) or the set is
+        adapted already. What an interface tells the user it waits for."""
+        if self.adapted is None:
+            return 0
+        small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
+        context = self._as_prepared(context)
+        used = self._selected(context, small, max_context)
+        if not self._adapts(len(used)):
+            return 0
+        return 0 if self.adapted.find([context.items[i] for i in used]) else len(used)
+
+    def adapt_to(
+        self,
+        image: np.ndarray | PreparedImage,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
+        max_context: int | None = None,
+    ) -> None:
+        """Adapt the network to the context items a prediction for ``image`` would use, now,
+        so that the predictions that follow do not wait (``predict(adapt=False)`` did not)."""
+        if self.unadapted_context(image, context, max_context):
+            self.predict(image, context=self._as_prepared(context), max_context=max_context)
 
     def prepare_image(self, image: np.ndarray) -> PreparedImage:
         """``image`` normalised and on the model grid, for any number of predictions."""
@@ -217,6 +239,30 @@ class Predictor:
                 return self.scribbleprompt(target).float(), "scribbleprompt"
             return self.multiverseg(target).float(), "multiverseg"
 
+    def _as_prepared(
+        self, context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None
+    ) -> PreparedContext:
+        if isinstance(context, PreparedContext):
+            return context
+        return self.prepare_context(context or [])
+
+    def _selected(
+        self, context: PreparedContext, small_image: torch.Tensor, max_context: int | None
+    ) -> list[int]:
+        """The context items a prediction for the image uses (``max_context``: see predict)."""
+        cap = max_context if max_context is not None else self.max_context
+        return most_similar([it.descriptor for it in context.items], small_image, cap)
+
+    @staticmethod
+    def _support(context: PreparedContext, used: list[int]) -> torch.Tensor | None:
+        if not used:
+            return None
+        return context.support if len(used) == len(context) else context.support[used]
+
+    def _adapts(self, n_support: int) -> bool:
+        """Whether a prediction with this many context items uses an adapted network."""
+        return self.adapted is not None and self._in_context(n_support) and n_support >= 2
+
     def _in_context(self, n_support: int) -> bool:
         """Whether this many context items route to the in-context network."""
         return n_support >= max(self.min_context, 1)
@@ -228,39 +274,6 @@ class Predictor:
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
 
-def encode_inputs(
-    image: np.ndarray | PreparedImage,
-    prompts: Prompts | None = None,
-    prev_logits: np.ndarray | None = None,
-    *,
-    clicks: Sequence[tuple[float, float, bool]] | None = None,
-    box: Sequence[float] | None = None,
-    scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
-) -> torch.Tensor:
-    """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
-    normalised image, box, positive and negative clicks + scribbles, previous logits.
-    Raises ValueError naming the argument when an input is unusable."""
-    if isinstance(image, PreparedImage):
-        small, (height, width) = image.small, image.shape
-    else:
-        gray = to_gray_unit(image, "image")
-        small, (height, width) = resize_image(gray), gray.shape
-    if prompts is None:
-        prompts = _keyword_prompts(clicks, box)
-    elif clicks is not None or box is not None or scribbles is not None:
-        raise ValueError("pass prompts, or the keywords clicks, box and scribbles, not both")
-    elif not isinstance(prompts, Prompts):
-        raise ValueError(f"prompts must be a Prompts value, got {type(prompts).__name__}")
-    else:
-        prompts.check_inside(height, width)
-        scribbles = scribble_masks(prompts, (height, width))
-    coords, labels = _scaled_clicks(prompts.clicks, height, width)
-    box_tensor = _scaled_box(prompts.box, height, width)
-    scribble_tensor = _scribble_tensor(scribbles, (height, width))
-    previous = _previous_logits(prev_logits)
-    return encode_prompts(small, coords, labels, box_tensor, scribble_tensor, previous)
-
-
 def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """128 x 128 logits -> H x W, bilinear: thresholding after upsampling keeps edges smooth."""
     x = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))[None, None]
@@ -269,75 +282,3 @@ def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(np.float32)
-
-
-def _keyword_prompts(
-    clicks: Sequence[tuple[float, float, bool]] | None, box: Sequence[float] | None
-) -> Prompts:
-    """The README's keyword form as prompts; errors name the keyword (``clicks[2]``, ``box``)."""
-    items: list[Click | Box] = []
-    for i, click in enumerate(clicks or ()):
-        if not isinstance(click, (tuple, list)) or len(click) != 3:
-            raise ValueError(f"clicks[{i}] must be (x, y, positive), got {click!r}")
-        try:
-            items.append(Click(*click))
-        except ValueError as error:
-            raise ValueError(f"clicks[{i}]: {error}") from None
-    if box is not None:
-        if not isinstance(box, (tuple, list, np.ndarray)) or len(box) != 4:
-            raise ValueError(f"box must be four finite numbers (x0, y0, x1, y1), got {box!r}")
-        items.append(Box(*box))
-    return Prompts(tuple(items))
-
-
-def _scaled_clicks(
-    clicks: Sequence[Click], height: int, width: int
-) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    if not clicks:
-        return None, None
-    for i, click in enumerate(clicks):
-        try:
-            click.check_inside(height, width)
-        except ValueError as error:
-            raise ValueError(f"clicks[{i}]: {error}") from None
-    coords = [(int(c.x * MODEL_SIZE[1] / width), int(c.y * MODEL_SIZE[0] / height)) for c in clicks]
-    labels = [1 if c.positive else 0 for c in clicks]
-    return torch.tensor([coords]), torch.tensor([labels])
-
-
-def _scaled_box(box: Box | None, height: int, width: int) -> torch.Tensor | None:
-    if box is None:
-        return None
-    box.check_inside(height, width)
-    sx, sy = MODEL_SIZE[1] / width, MODEL_SIZE[0] / height
-    return torch.tensor([[[box.x0 * sx, box.y0 * sy, box.x1 * sx, box.y1 * sy]]])
-
-
-def _scribble_tensor(
-    scribbles: tuple[np.ndarray | None, np.ndarray | None] | None, shape: tuple[int, int]
-) -> torch.Tensor | None:
-    if scribbles is None:
-        return None
-    if not isinstance(scribbles, (tuple, list)) or len(scribbles) != 2:
-        raise ValueError("scribbles must be a (positive, negative) pair of masks (None for absent)")
-    channels = []
-    for mask, name in zip(scribbles, ("scribbles[0] (positive)", "scribbles[1] (negative)")):
-        if mask is None:
-            channels.append(torch.zeros(1, 1, *MODEL_SIZE))
-        else:
-            channels.append(resize_strokes(as_mask(mask, shape, name)))
-    return torch.cat(channels, dim=1)
-
-
-def _previous_logits(prev_logits: np.ndarray | torch.Tensor | None) -> torch.Tensor | None:
-    if prev_logits is None:
-        return None
-    arr = torch.as_tensor(np.asarray(prev_logits), dtype=torch.float32)
-    if arr.numel() != MODEL_SIZE[0] * MODEL_SIZE[1] or arr.shape[-2:] != MODEL_SIZE:
-        raise ValueError(
-            f"prev_logits must be the previous Prediction.logits ({MODEL_SIZE[0]} x "
-            f"{MODEL_SIZE[1]}), got shape {tuple(arr.shape)}"
-        )
-    if not torch.isfinite(arr).all():
-        raise ValueError("prev_logits contains NaN or infinite values")
-    return arr.reshape(1, 1, *MODEL_SIZE)

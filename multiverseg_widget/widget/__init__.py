@@ -2,6 +2,7 @@
 it shares with the front end (``codec.py``) and the shipped front end (``static/``, the
 committed bundle of ``js/``)."""
 
-from .widget import SegmentWidget, annotate
+from .opening import annotate
+from .widget import SegmentWidget
 
 __all__ = ["SegmentWidget", "annotate"]

@@ -1,4 +1,5 @@
-"""What the status line says of the model in use: its name, device and parameter count."""
+"""What the status line says of the model in use: its name, device, parameter count and
+whether it adapts to each context set."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ OFFICIAL = {MULTIVERSEG_V1.name: "official v1", MULTIVERSEG_V0.name: "official v
 
 
 def describe_model(predictor: Predictor) -> dict[str, Any]:
-    """{"name", "device", "parameters"}: "built-in", "official v1" / "v0", a checkpoint's file
-    name, or "custom" for a Predictor built in code (it has no source)."""
+    """{"name", "device", "parameters", "adapts"}: "built-in", "official v1" / "v0", a
+    checkpoint's file name, or "custom" for a Predictor built in code (it has no source)."""
     source = predictor.metadata.get("source")
     if source is None:
         name = "custom"
@@ -27,4 +28,5 @@ def describe_model(predictor: Predictor) -> dict[str, Any]:
         "name": name,
         "device": str(predictor.device),
         "parameters": sum(p.numel() for p in predictor.parameters()),
+        "adapts": predictor.adapted is not None,
     }

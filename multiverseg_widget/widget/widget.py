@@ -7,8 +7,10 @@ protocol.py checks it, the widget applies the actions to the Session in order an
 synced state update: the mask and the image as binary buffers, the interaction log and its version,
 the dataset's progress (binary arrays, sent only when they change: progress.py), the context
 gallery (index, name and thumbnail key; the browser asks for the thumbnails it shows, which
-come back in ``thumbnails``) and ``ack``, the id of the request that is done. Nothing sent per
-click loops over the images in Python, so a click costs the same at 100,000 images.
+come back in ``thumbnails``) and ``ack``, the id of the request that is done (a request that
+opens an image whose context set the network has yet to adapt to is answered after a first
+update that shows it: ``_adapt``). Nothing sent per click loops over the images in Python, so a
+click costs the same at 100,000 images.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
 structures' accepted masks of the image are sent to be drawn as faint contours, each structure in
 its colour. Colours are the widget's (``colors``), not the session's. ``prompts_per_accept`` is
@@ -30,7 +32,6 @@ import traitlets
 
 from ..annotation.editing import DEFAULT_BRUSH
 from ..annotation.session import Session
-from ..model.predictor import Predictor
 from ..prompts import Prompts, Stroke, rasterise
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
@@ -61,6 +62,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 COLOR = re.compile(r"#[0-9a-f]{6}")
 VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
 SURE = 0.8  # after a suggestion, the open images less confident than this are counted
+ADAPTING = "adapting the network to {n} context images…"  # the notice while it adapts
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -205,8 +207,10 @@ class SegmentWidget(anywidget.AnyWidget):
             actions = parse_batch(content, self.session.structures).actions
             if actions and all(isinstance(a, ThumbnailRequest) for a in actions):
                 error, notice = self.error, self.notice
-            for action in actions:
-                notice = self._apply(action) or notice
+            with self.session.adaptation_deferred():
+                for action in actions:
+                    notice = self._apply(action) or notice
+            self._adapt(notice)
         except ValueError as e:
             error = str(e)
         except Exception as e:
@@ -217,6 +221,17 @@ class SegmentWidget(anywidget.AnyWidget):
             request = request_id(content)
             if request is not None:
                 self.ack = request
+
+    def _adapt(self, notice: str) -> None:
+        """When the image shown waits for the network to adapt to a new context set: show it
+        first, with the network's prediction as it is and a notice that says why the widget is
+        busy, then adapt and show the adapted prediction (the request ends after that, so that
+        the prompts the user adds meanwhile wait for the adapted network)."""
+        n = self.session.pending_adaptation
+        if n:
+            adapting = ADAPTING.format(n=n)
+            self.refresh(notice=f"{notice} · {adapting}" if notice else adapting)
+            self.session.adapt()
 
     def _apply(self, action: Action) -> str | None:
         """One checked action on the session; interactions must lie inside its current image.
@@ -326,19 +341,3 @@ class SegmentWidget(anywidget.AnyWidget):
         if outside:
             raise ValueError(f"erase positions {outside} are not in the log of {len(sent)} entries")
         s.remove(list(a.positions))
-
-
-def annotate(
-    images_or_folder: Any,
-    model: Predictor | str | Path | None = None,
-    workdir: str | Path | None = None,
-    **options: Any,
-) -> SegmentWidget:
-    """Open the annotation widget on images (anything Session reads) or on a Session as it is
-    (e.g. ``Session.resume(folder)``). ``model`` and ``options`` (device, structures, ...) are
-    Session's. Display the result in a cell to start."""
-    if isinstance(images_or_folder, Session):
-        if model is not None or workdir is not None or options:
-            raise ValueError("a Session has its model and work folder: pass the Session alone")
-        return SegmentWidget(images_or_folder)
-    return SegmentWidget(Session(images_or_folder, model=model, workdir=workdir, **options))

@@ -430,3 +430,44 @@ print(json.dumps(bool((final.mask == s.mask).all())))
     assert requests < 200, "every click was its own request: nothing was coalesced"
     assert toggle < 1.0
     assert rss_growth_mb < 200  # the undo history of 200 steps (~0.45 MB each) and no more
+
+
+ADAPTING_MODEL = """
+import json
+w.session.model = mvw.load_model(adapt_to_context=True)  # as a Session loads the built-in ones
+w.refresh()
+print(json.dumps(w.model_info))
+"""
+ADAPTED = """
+import json
+s = w.session
+print(json.dumps({"adapted": s.prediction.adapted, "mask_pixels": int(s.mask.sum())}))
+"""
+
+
+def test_after_an_accept_the_next_image_shows_while_the_network_adapts(widget, artifacts):
+    """With 2 context images, the accept that opens image 3 shows it with the network's
+    prediction as it is and says that the network adapts; the adapted prediction follows."""
+    page = widget.page
+    assert kernel_json(widget.kernel, ADAPTING_MODEL)["adapts"]
+    page.wait_for_function(
+        "() => document.querySelector('.mvw-root').textContent.includes("
+        "'adapts to each context set')"
+    )
+    click(widget, 0.5, 0.5)
+    wait_until_idle(page)
+    press(widget, "Enter")  # accept & next: one context image, nothing to adapt to
+    click(widget, 0.5, 0.5)
+    wait_until_idle(page)
+    page.locator(".mvw-canvas").press("Enter")  # the second accept: not waited for
+    page.wait_for_function(
+        "() => { const r = document.querySelector('.mvw-root');"
+        " return r.dataset.index === '2' && r.dataset.busy === 'true' &&"
+        " r.textContent.includes('adapting the network to 2 context images'); }",
+        timeout=60_000,
+    )
+    shot(widget, artifacts, "adapting")
+    seen = wait_until_idle(page, timeout_ms=120_000)
+    assert "adapting" not in page.locator(".mvw-status-text").inner_text()
+    state = kernel_json(widget.kernel, ADAPTED)
+    assert state["adapted"] and int(seen["maskPixels"]) == state["mask_pixels"]

@@ -3,7 +3,11 @@ import { test } from "node:test";
 import { chartBars, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
 
 test("the model line", () => {
-  assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 312_000 }), "built-in · cpu · 0.3 M parameters");
+  assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 312_000, adapts: false }), "built-in · cpu · 0.3 M parameters");
+  assert.equal(
+    modelLine({ name: "built-in", device: "cpu", parameters: 312_000, adapts: true }),
+    "built-in · cpu · 0.3 M parameters · adapts to each context set",
+  );
 });
 
 test("while a suggestion is on its way the status says the open images are being predicted", () => {

@@ -45,7 +45,7 @@ test("structure switches waiting in a row collapse, and the latest is known", ()
 });
 
 test("the model line: name, device and size", () => {
-  assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 298529 }), "built-in · cpu · 0.3 M parameters");
+  assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 298529, adapts: false }), "built-in · cpu · 0.3 M parameters");
   assert.equal(modelLine({ name: "official v1", device: "cuda", parameters: 22_900_000 }), "official v1 · cuda · 22.9 M parameters");
   assert.equal(modelLine({ name: "custom", device: "cpu", parameters: 26699 }), "custom · cpu · 26.7 k parameters");
 });

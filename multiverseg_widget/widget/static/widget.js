@@ -2195,12 +2195,13 @@ const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
 const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
- * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters".
+ * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters · adapts to each
+ * context set" (the last part: the kernel fine-tunes it on each new context set first).
  * @param {ModelInfo} info
  */
-function modelLine({ name, device, parameters }) {
+function modelLine({ name, device, parameters, adapts }) {
   const size = parameters >= 1e5 ? `${(parameters / 1e6).toFixed(1)} M` : `${(parameters / 1e3).toFixed(1)} k`;
-  return `${name} · ${device} · ${size} parameters`;
+  return `${name} · ${device} · ${size} parameters${adapts ? " · adapts to each context set" : ""}`;
 }
 
 /**
@@ -2812,7 +2813,7 @@ const { erasedPositions } = __strokes;
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
  */
-/** The model in use. @typedef {{name: string, device: string, parameters: number}} ModelInfo */
+/** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 /** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**

@@ -1,0 +1,26 @@
+"""``annotate``: the one call that opens the widget, on images or on a Session as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..annotation.session import Session
+from ..model.predictor import Predictor
+from .widget import SegmentWidget
+
+
+def annotate(
+    images_or_folder: Any,
+    model: Predictor | str | Path | None = None,
+    workdir: str | Path | None = None,
+    **options: Any,
+) -> SegmentWidget:
+    """Open the annotation widget on images (anything Session reads) or on a Session as it is
+    (e.g. ``Session.resume(folder)``). ``model`` and ``options`` (device, structures, ...) are
+    Session's. Display the result in a cell to start."""
+    if isinstance(images_or_folder, Session):
+        if model is not None or workdir is not None or options:
+            raise ValueError("a Session has its model and work folder: pass the Session alone")
+        return SegmentWidget(images_or_folder)
+    return SegmentWidget(Session(images_or_folder, model=model, workdir=workdir, **options))
