@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 from multiverseg_widget import Session
+from multiverseg_widget.model import Predictor
+from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
 
 from .session_helpers import single_torch_thread
 
@@ -104,6 +106,24 @@ def test_an_interrupted_propagate_continues_where_it_stopped(
     resumed.accept()
     resumed.propagate(progress=False)
     assert len(list((work / "propagation").iterdir())) == 1
+
+
+def test_a_propagation_is_not_taken_for_that_of_a_model_with_other_settings(
+    tmp_path, png_folder, nuclei, small_nets, small_predictor, monkeypatch
+):
+    for name, value in {"steps": 1, "episodes_per_step": 1}.items():  # which, not how well
+        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
+    work = tmp_path / "work"
+    session = _with_context(Session(png_folder, model=small_predictor, workdir=work), nuclei)
+    plain = session.propagate(progress=False)
+    plain_masks = {i: plain.masks[i] for i in plain.masks}  # its folder goes with a new one
+    adapting = Predictor(*small_nets, adapt_to_context=True)
+    resumed = Session.resume(work, model=adapting)
+    predict, calls = adapting.predict, []
+    monkeypatch.setattr(adapting, "predict", lambda *a, **k: calls.append(1) or predict(*a, **k))
+    result = resumed.propagate(progress=False)
+    assert len(calls) == 9 and result.key != plain.key  # every open image, predicted again
+    assert any(not np.array_equal(result.masks[i], mask) for i, mask in plain_masks.items())
 
 
 def test_a_cluster_propagate_sends_file_references_not_pixels(

@@ -140,8 +140,11 @@ class WholeDataset:
     def _propagation_key(self, sources: Sequence[tuple[ImageSource, MaskSource]]) -> str:
         """Names a propagation by what decides its result: the structure, its context set
         (``sources``; images: their files, or pixels in memory; masks: the checksums of their
-        files, or their pixels), the cap on context items and the model."""
-        settings = [self._current, self._context.members, self.max_context, self.model.metadata]
+        files, or their pixels), the cap on context items, the model and its settings."""
+        model = self.model
+        settings = [
+            self._current, self._context.members, self.max_context, model.metadata, model.settings
+        ]  # fmt: skip
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
         for image, mask in sources:
             image_id = image.path if isinstance(image, ImageFile) else array_digest([image])

@@ -121,6 +121,18 @@ class Predictor:
         for p in self.parameters():
             p.requires_grad_(False)
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What decides its predictions besides the weights (``metadata`` names those): a
+        propagation made with other settings is not taken for this model's."""
+        return {
+            "precision": self.precision,
+            "min_context": self.min_context,
+            "max_context": self.max_context,
+            "context_guide": self.guides is not None,
+            "adapt_to_context": self.adapted is not None,
+        }
+
     def parameters(self) -> Iterable[torch.nn.Parameter]:
         yield from self.multiverseg.parameters()
         if self.scribbleprompt is not None:
