@@ -151,14 +151,18 @@ def test_a_deferred_adaptation_shows_the_next_image_first_then_its_adapted_predi
     assert not session.adapt()  # nothing left to adapt to
 
 
-def test_adapting_keeps_what_the_user_did_meanwhile(adapting_session):
+def test_prompts_adapt_at_once_and_accepted_images_wait_for_nothing(adapting_session):
     session = adapting_session
     with session.adaptation_deferred():
-        clicked = session.click(120, 130)
-    assert not clicked.adapted and session.pending_adaptation == 2
-    assert session.adapt()
-    assert session.prediction is clicked and session.can_undo  # the click's step stays
-    assert session.click(100, 100).adapted  # the next prompt uses the adapted network
+        clicked = session.click(120, 130)  # the user waits for a prompt's answer anyway
+        assert clicked.adapted and session.pending_adaptation == 0 and not session.adapt()
+        session.undo()  # back to the prediction shown at opening, still the network as it is
+        assert not session.prediction.adapted and session.pending_adaptation == 0  # can redo
+        session.redo()
+        session.accept()  # image 2 joins: image 0 reopened has 2 other context images
+        session.goto(0)  # an accepted image, reviewed: it shows its accepted mask
+        assert session.model.unadapted_context(session.image, session.context[1:]) == 2
+        assert session.pending_adaptation == 0 and not session.adapt()
 
 
 @pytest.mark.usefixtures("quick_adaptation")

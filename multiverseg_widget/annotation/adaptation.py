@@ -34,8 +34,9 @@ class ContextAdaptation:
 
     @contextlib.contextmanager
     def adaptation_deferred(self) -> Iterator[None]:
-        """Within it, predictions do not wait for the network to adapt to a new context set:
-        they use the network as it is, until ``adapt``."""
+        """Within it, an image opened does not wait for the network to adapt to its context set:
+        its prediction from the context alone uses the network as it is, until ``adapt``.
+        Predictions from prompts still adapt first: the user is waiting for those anyway."""
         self._defer_adaptation = True
         try:
             yield
@@ -44,24 +45,32 @@ class ContextAdaptation:
 
     @property
     def pending_adaptation(self) -> int:
-        """How many context images the network would first adapt to before predicting the
-        current image; 0 when there is nothing to wait for."""
+        """How many context images the network would adapt to before the current image gets
+        its prediction from the context alone; 0 when there is nothing to wait for: the set is
+        adapted, the network does not adapt, or the image shows more than that prediction
+        (accepted, or with prompts), so that browsing accepted images waits for nothing."""
         i = self._index
+        if not self._untouched(i):
+            return 0
         image, context = self._prepared_image(i), self._prepared_context(i)
         return self.model.unadapted_context(image, context, self.max_context)
 
     def adapt(self) -> bool:
-        """Adapt the network to the current image's context set now, if it adapts and is not
-        adapted to it yet; returns whether it did. The image's prediction from the context
-        alone is predicted again with the adapted network, unless the user has changed it."""
+        """When ``pending_adaptation``: adapt the network to the current image's context set and
+        predict the image from the context alone again with it. Returns whether it did."""
         if not self.pending_adaptation:
             return False
         i, part = self._index, self._part
         image, context = self._prepared_image(i), self._prepared_context(i)
         self.model.adapt_to(image, context, self.max_context)
-        annotation = part.annotations[i]
-        history = annotation.history
-        if not (history.can_undo or history.can_redo or i in part.accepted):
-            first = self._predict(i, Prompts(), None)  # finds the adapted network, deferred or not
-            part.annotations[i] = ImageAnnotation(annotation.shape, first)
+        first = self._predict(i, Prompts(), None)  # finds the adapted network, deferred or not
+        part.annotations[i] = ImageAnnotation(part.annotations[i].shape, first)
         return True
+
+    def _untouched(self, i: int) -> bool:
+        """Whether image i shows its prediction from the context alone, and nothing else."""
+        annotation = self._part.annotations.get(i)
+        if annotation is None or i in self._part.accepted:
+            return False
+        history = annotation.history
+        return not (history.can_undo or history.can_redo)

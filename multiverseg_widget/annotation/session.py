@@ -325,7 +325,7 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
             prev_logits=None if previous is None else previous.logits,
             context=self._prepared_context(i),
             max_context=self.max_context,
-            adapt=not self._defer_adaptation,
+            adapt=not (self._defer_adaptation and not prompts and previous is None),
         )
 
     def _prepared_image(self, i: int) -> PreparedImage:
