@@ -174,10 +174,7 @@ class Predictor:
         if self._in_context(len(used)) and self.guides is not None and not target[:, 1:].any():
             guide = self.guides.get(items, lambda: ContextGuide.from_items(items))  # context only
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
-        adapted = None
-        if self._adapts(len(used)):
-            build = lambda: adapt_to_context(self.multiverseg, support)  # noqa: E731
-            adapted = self.adapted.get(items, build) if adapt else self.adapted.find(items)
+        adapted = self._adapted(items, support, build=adapt) if self._adapts(len(used)) else None
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
@@ -198,14 +195,8 @@ class Predictor:
         """How many context items a prediction for ``image`` would adapt the network to before
         predicting: 0 when it does not adapt (adaptation off, fewer than 2 items) or the set is
         adapted already. What an interface tells the user it waits for."""
-        if self.adapted is None:
-            return 0
-        small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
-        context = self._as_prepared(context)
-        used = self._selected(context, small, max_context)
-        if not self._adapts(len(used)):
-            return 0
-        return 0 if self.adapted.find([context.items[i] for i in used]) else len(used)
+        found = self._to_adapt_to(image, context, max_context)
+        return 0 if found is None or self._adapted(*found, build=False) else len(found[0])
 
     def adapt_to(
         self,
@@ -215,8 +206,9 @@ class Predictor:
     ) -> None:
         """Adapt the network to the context items a prediction for ``image`` would use, now,
         so that the predictions that follow do not wait (``predict(adapt=False)`` did not)."""
-        if self.unadapted_context(image, context, max_context):
-            self.predict(image, context=self._as_prepared(context), max_context=max_context)
+        found = self._to_adapt_to(image, context, max_context)
+        if found is not None:
+            self._adapted(*found)
 
     def prepare_image(self, image: np.ndarray) -> PreparedImage:
         """``image`` normalised and on the model grid, for any number of predictions."""
@@ -270,6 +262,32 @@ class Predictor:
         if not used:
             return None
         return context.support if len(used) == len(context) else context.support[used]
+
+    def _to_adapt_to(
+        self,
+        image: np.ndarray | PreparedImage,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
+        max_context: int | None,
+    ) -> tuple[list[PreparedItem], torch.Tensor] | None:
+        """The context items, and their support, that a prediction for ``image`` adapts the
+        network to; None when it does not adapt."""
+        if self.adapted is None:
+            return None
+        small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
+        context = self._as_prepared(context)
+        used = self._selected(context, small, max_context)
+        if not self._adapts(len(used)):
+            return None
+        return [context.items[i] for i in used], self._support(context, used)
+
+    def _adapted(
+        self, items: list[PreparedItem], support: torch.Tensor, build: bool = True
+    ) -> MultiverSegNet | None:
+        """The network adapted to these items: built now if it is not yet (None instead when
+        ``build`` is False)."""
+        if not build:
+            return self.adapted.find(items)
+        return self.adapted.get(items, lambda: adapt_to_context(self.multiverseg, support))
 
     def _adapts(self, n_support: int) -> bool:
         """Whether a prediction with this many context items uses an adapted network."""
