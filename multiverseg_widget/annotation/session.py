@@ -42,7 +42,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
 
     images: anything ``data.load`` reads (folder, files, N x H x W array, list of arrays, Dataset).
     model: a Predictor, or a name or checkpoint path for ``load_model`` ("official": the
-    authors' weights; default: the built-in ones), loaded on ``device`` ("auto", "cpu",
+    authors' weights; default: the built-in ones, which adapt to each context set of 2 or more
+    images, in seconds at each accept: ``as_predictor``), loaded on ``device`` ("auto", "cpu",
     "cuda", "mps"; default the CPU). workdir: where every change is saved; None
     keeps the session in memory only; a folder that holds a session of the same images is
     continued (of other images: refused). structures: the names of the structures to annotate
