@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
+from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
 
 DATA = Path(__file__).resolve().parent / "data"  # how each file was made: data/README.md
 COMPAT = DATA / "compat"  # the official code's golden vectors and state-dict manifests
@@ -68,3 +69,11 @@ def nuclei() -> dict[str, np.ndarray]:
     from .session_helpers import real_task  # it reads DATA from here
 
     return real_task("bbbc039_nuclei")
+
+
+@pytest.fixture()
+def quick_adaptation(monkeypatch) -> None:
+    """One step of one episode: when and where the network adapts, not how well, is tested
+    with it (the small official-shaped networks take seconds per step)."""
+    for name, value in {"steps": 1, "episodes_per_step": 1}.items():
+        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)

@@ -14,7 +14,6 @@ from multiverseg_widget.evaluation.tasks import dice
 from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.context_adaptation import (
-    ADAPTATION_SETTINGS,
     adapt_to_context,
     leave_one_out_episodes,
 )
@@ -96,14 +95,6 @@ def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
             model.predict(images[2], **kwargs).logits, plain.predict(images[2], **kwargs).logits
         )
     assert len(made) == 1 and len(pickle.loads(pickle.dumps(model.adapted))) == 0
-
-
-@pytest.fixture()
-def quick_adaptation(monkeypatch) -> None:
-    """One step of one episode: when and where the network adapts, not how well, is tested
-    with it (the small official-shaped networks take seconds per step)."""
-    for name, value in {"steps": 1, "episodes_per_step": 1}.items():
-        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
 
 
 @pytest.mark.usefixtures("quick_adaptation")

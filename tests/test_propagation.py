@@ -13,7 +13,6 @@ from PIL import Image
 
 from multiverseg_widget import Session
 from multiverseg_widget.model import Predictor
-from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
 
 from .session_helpers import single_torch_thread
 
@@ -108,11 +107,10 @@ def test_an_interrupted_propagate_continues_where_it_stopped(
     assert len(list((work / "propagation").iterdir())) == 1
 
 
+@pytest.mark.usefixtures("quick_adaptation")
 def test_a_propagation_is_not_taken_for_that_of_a_model_with_other_settings(
     tmp_path, png_folder, nuclei, small_nets, small_predictor, monkeypatch
 ):
-    for name, value in {"steps": 1, "episodes_per_step": 1}.items():  # which, not how well
-        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
     work = tmp_path / "work"
     session = _with_context(Session(png_folder, model=small_predictor, workdir=work), nuclei)
     plain = session.propagate(progress=False)

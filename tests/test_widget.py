@@ -17,7 +17,6 @@ from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
 from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor, load_model
-from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.display import PALETTE, displayable
@@ -247,11 +246,10 @@ def test_accept_fills_the_gallery_and_gallery_clicks_navigate(widget, images):
     assert widget.notice == "image 1 left the context set"  # the status line offers Undo
 
 
+@pytest.mark.usefixtures("quick_adaptation")
 def test_the_next_image_shows_at_once_and_its_adapted_prediction_follows(
-    images, small_nets, tmp_path, monkeypatch
+    images, small_nets, tmp_path
 ):
-    for name, value in {"steps": 1, "episodes_per_step": 1}.items():  # when, not how well
-        monkeypatch.setitem(ADAPTATION_SETTINGS, name, value)
     model = Predictor(*small_nets, adapt_to_context=True)
     widget = mvw.annotate(images, model=model, workdir=tmp_path / "work")
     seen = []  # what each state sent said, and whether the request was answered with it
