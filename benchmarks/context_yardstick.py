@@ -2,7 +2,9 @@
 
 Per task in --eval-dir: the first --context images of a seeded ordering are the context set with
 their ground truth; every further image (up to --max-images) is predicted from that context
-alone by
+alone (with --rotate, every image of the ordering is, each from the --context images after it,
+cyclically: a task of 5 images gives 5 predictions instead of 1, so its figures rest on more
+than one image) by
 - the network (built-in weights, or --checkpoint; with --context-guide, given the context
   guide's logits as its first guess; with --adapt-context, first fine-tuned on the context),
 - the context forest (a random forest on multi-scale features, trained on the context),
@@ -15,7 +17,7 @@ structure and the prediction (already right: it should change nothing), with the
 and the share of images where it lowers Dice by more than 0.02 (harmed).
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
-  [--context-guide] [--adapt-context]
+  [--rotate] [--context-guide] [--adapt-context]
 """
 
 from __future__ import annotations
@@ -69,11 +71,23 @@ def stray_scribble(model, image, truth, context, pred, rng) -> float | None:
     return dice(after.mask, truth) - dice(pred.mask, truth)
 
 
+def predictions(order: list[int], size: int, rotate: bool) -> list[tuple[int, list[int]]]:
+    """(image, its context images) to predict: the images after the first ``size`` from those,
+    or with ``rotate`` every image from the ``size`` after it (none when the task is too small)."""
+    if len(order) <= size:
+        return []
+    if not rotate:
+        return [(i, order[:size]) for i in order[size:]]
+    n = len(order)
+    return [(i, [order[(k + 1 + j) % n] for j in range(size)]) for k, i in enumerate(order)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="weights (default: the built-in ones)")
     parser.add_argument("--context", type=int, default=4, help="ground-truth context images")
     parser.add_argument("--max-images", type=int, default=10)
+    parser.add_argument("--rotate", action="store_true", help="predict every image in turn")
     parser.add_argument("--context-guide", action="store_true", help="start from the guide")
     parser.add_argument("--adapt-context", action="store_true", help="fine-tune on the context")
     add_eval_dir(parser)
@@ -86,11 +100,11 @@ def main() -> None:
     for path in eval_files(parser, args.eval_dir):
         task = load_task(path)
         order = ordering(len(task.masks), args.max_images, 0, 0)
-        context = [(task.images[i], task.masks[i]) for i in order[: args.context]]
         scores: dict[str, list[float]] = {column: [] for column in COLUMNS}
         rng = np.random.default_rng(0)  # seeded: strokes differ only where predictions do
-        for i in order[args.context :]:
+        for i, others in predictions(order, args.context, args.rotate):
             image, truth = task.images[i], task.masks[i]
+            context = [(task.images[j], task.masks[j]) for j in others]
             net = model.predict(image, context=context)
             scores["forest"].append(dice(forest.predict(image, context=context).mask, truth))
             scores["guide forest"].append(dice(guide.predict(image, context=context).mask, truth))
@@ -107,7 +121,8 @@ def main() -> None:
             print(f"{task.name}: {len(task.masks)} images, none left beside the context: skipped")
             continue
         rows[task.name] = {c: statistics.fmean(v) if v else float("nan") for c, v in scores.items()}
-    print(f"{len(rows)} tasks, {args.context} ground-truth context images, "
+    print(f"{len(rows)} tasks, {args.context} ground-truth context images"
+          f"{', every image in turn' if args.rotate else ''}, "
           f"weights: {args.checkpoint or 'built-in'}"
           f"{', context guide' if args.context_guide else ''}"
           f"{', adapted to the context' if args.adapt_context else ''}")  # fmt: skip
