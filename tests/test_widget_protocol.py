@@ -24,10 +24,9 @@ from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
 from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.fields import EXPORT_FORMATS, MAX_INT
 from multiverseg_widget.widget.protocol import (
-    EXPORT_FORMATS,
     INTERACTIONS,
-    MAX_INT,
     STEPS,
     STRUCTURE_ACTIONS,
     Accept,

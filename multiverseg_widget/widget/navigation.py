@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .protocol import short
+from .fields import short
 
 
 class ImageLookup:

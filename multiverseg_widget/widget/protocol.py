@@ -16,27 +16,26 @@ checked by tsc).
 
 from __future__ import annotations
 
-import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from ..annotation.record import check_structure_name
 from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
+from .fields import (
+    erase_positions,
+    export_folder,
+    export_format,
+    integer,
+    jump_text,
+    short,
+    structure_name,
+    thumbnail_indices,
+)
 
 INTERACTIONS = INTERACTION_KINDS
 STEPS = ("undo", "redo", "clear", "suggest")
 STRUCTURE_ACTIONS = ("structure", "add_structure", "rename_structure")
-MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
-MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
-EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's export control's
-MAX_PATH = 4096  # characters of an export folder's path
-MAX_JUMP = 1000  # characters of the jump box's text (an image's name or number)
-MAX_THUMBNAILS = 64  # thumbnails one action may ask for (the gallery asks for those in view)
-
-_REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
-short = _REPR.repr
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,7 @@ _OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}, "add_context": {"po
 def request_id(content: Mapping[str, Any]) -> int | None:
     """The batch's request id, None when it has none that can be acknowledged."""
     try:
-        return _int(content.get("request"), "request")
+        return integer(content.get("request"), "request")
     except ValueError:
         return None
 
@@ -202,7 +201,7 @@ def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
     unknown = sorted(map(str, set(content) - {"type", "request", "actions"}))
     if unknown:
         raise ValueError(f"a batch has unknown fields {unknown}")
-    request = _int(content.get("request"), "request")
+    request = integer(content.get("request"), "request")
     raw = content.get("actions")
     if not isinstance(raw, list):
         raise ValueError(f"actions must be a list, got {short(raw)}")
@@ -239,7 +238,9 @@ def _action(entry: Any) -> Action:
         stroke = prompt_from_json({**entry, "kind": "scribble"})
         return Paint(cast(Stroke, stroke))
     if kind == "erase":
-        return Erase(_positions(entry["positions"]), _int(entry["version"], "erase version"))
+        return Erase(
+            erase_positions(entry["positions"]), integer(entry["version"], "erase version")
+        )
     if kind == "accept":
         allow_empty = entry.get("allow_empty", False)
         if not isinstance(allow_empty, bool):
@@ -247,26 +248,26 @@ def _action(entry: Any) -> Action:
         return Accept(allow_empty)
     if kind == "navigate":
         index = entry["index"]
-        index = None if index is None else _int(index, "navigate index")
-        return Navigate(index, _int(entry["by"], "navigate step", signed=True))
+        index = None if index is None else integer(index, "navigate index")
+        return Navigate(index, integer(entry["by"], "navigate step", signed=True))
     if kind == "remove_context":
-        return RemoveContext(_int(entry["entry"], "context entry"))
+        return RemoveContext(integer(entry["entry"], "context entry"))
     if kind == "add_context":
         position = entry.get("position")
-        position = None if position is None else _int(position, "context position")
-        return AddContext(_int(entry["index"], "context image index"), position)
+        position = None if position is None else integer(position, "context position")
+        return AddContext(integer(entry["index"], "context image index"), position)
     if kind == "structure":
-        return SwitchStructure(_name(entry["name"]))
+        return SwitchStructure(structure_name(entry["name"]))
     if kind == "add_structure":
-        return AddStructure(_name(entry["name"]))
+        return AddStructure(structure_name(entry["name"]))
     if kind == "rename_structure":
-        return RenameStructure(_name(entry["old"]), _name(entry["new"]))
+        return RenameStructure(structure_name(entry["old"]), structure_name(entry["new"]))
     if kind == "export":
-        return Export(_export_format(entry["format"]), _folder(entry["folder"]))
+        return Export(export_format(entry["format"]), export_folder(entry["folder"]))
     if kind == "jump":
-        return Jump(_jump_text(entry["to"]))
+        return Jump(jump_text(entry["to"]))
     if kind == "thumbnails":
-        return ThumbnailRequest(_thumbnail_indices(entry["indices"]))
+        return ThumbnailRequest(thumbnail_indices(entry["indices"]))
     return Step(kind)  # one of STEPS, the kinds left
 
 
@@ -286,60 +287,3 @@ def _follow_names(action: Action, names: list[str]) -> None:
 def _known(name: str, names: list[str]) -> None:
     if name not in names:
         raise ValueError(f"no structure named {name!r}; the structures are {short(names)}")
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"a structure name must be a string, got {short(value)}")
-    if len(value) > MAX_NAME:
-        raise ValueError(f"a structure name has at most {MAX_NAME} characters, got {len(value)}")
-    return value
-
-
-def _export_format(value: Any) -> str:
-    if value not in EXPORT_FORMATS:
-        raise ValueError(f"export format {short(value)} is not one of {', '.join(EXPORT_FORMATS)}")
-    return cast(str, value)
-
-
-def _folder(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"an export folder must be a non-empty path, got {short(value)}")
-    if len(value) > MAX_PATH or "\0" in value:
-        raise ValueError(f"an export folder is a path of at most {MAX_PATH} characters, no NUL")
-    return value
-
-
-def _jump_text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"jump to: give an image's name or number, got {short(value)}")
-    if len(value) > MAX_JUMP:
-        raise ValueError(f"jump to: at most {MAX_JUMP} characters, got {len(value)}")
-    return value.strip()
-
-
-def _thumbnail_indices(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_THUMBNAILS:
-        raise ValueError(
-            f"thumbnails: indices must be a list of 1 to {MAX_THUMBNAILS}, got {short(value)}"
-        )
-    return tuple(_int(i, "thumbnail index") for i in value)
-
-
-def _positions(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError(f"erase positions must be a non-empty list, got {short(value)}")
-    positions = tuple(_int(k, "erase position") for k in value)
-    if len(set(positions)) != len(positions):
-        raise ValueError(f"erase positions repeat: {short(value)}")
-    return positions
-
-
-def _int(value: Any, what: str, signed: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be an int, got {short(value)}")
-    if value < 0 and not signed:
-        raise ValueError(f"{what} must not be negative, got {value}")
-    if abs(value) > MAX_INT:
-        raise ValueError(f"{what} {short(value)} is out of range")
-    return value

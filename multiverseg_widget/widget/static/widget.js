@@ -2188,7 +2188,7 @@ const { stageSize } = __view;
 
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
 const MARGIN = 24; // px kept free under the widget in the viewport
-const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/protocol.py MAX_NAME)
+const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/fields.py MAX_NAME)
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
 /** The export control's formats (widget/protocol.py EXPORT_FORMATS). @type {ExportFormat[]} */
 const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];

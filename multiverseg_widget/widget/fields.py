@@ -1,0 +1,75 @@
+"""The checks of the single fields of the widget's messages (numbers, names, paths, lists), each
+a ValueError that says what is wrong; ``protocol.py`` assembles them into actions."""
+
+from __future__ import annotations
+
+import reprlib
+from typing import Any, cast
+
+MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
+MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
+EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's export control's
+MAX_PATH = 4096  # characters of an export folder's path
+MAX_JUMP = 1000  # characters of the jump box's text (an image's name or number)
+MAX_THUMBNAILS = 64  # thumbnails one action may ask for (the gallery asks for those in view)
+
+_REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
+short = _REPR.repr
+
+
+def structure_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a structure name must be a string, got {short(value)}")
+    if len(value) > MAX_NAME:
+        raise ValueError(f"a structure name has at most {MAX_NAME} characters, got {len(value)}")
+    return value
+
+
+def export_format(value: Any) -> str:
+    if value not in EXPORT_FORMATS:
+        raise ValueError(f"export format {short(value)} is not one of {', '.join(EXPORT_FORMATS)}")
+    return cast(str, value)
+
+
+def export_folder(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"an export folder must be a non-empty path, got {short(value)}")
+    if len(value) > MAX_PATH or "\0" in value:
+        raise ValueError(f"an export folder is a path of at most {MAX_PATH} characters, no NUL")
+    return value
+
+
+def jump_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"jump to: give an image's name or number, got {short(value)}")
+    if len(value) > MAX_JUMP:
+        raise ValueError(f"jump to: at most {MAX_JUMP} characters, got {len(value)}")
+    return value.strip()
+
+
+def thumbnail_indices(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_THUMBNAILS:
+        raise ValueError(
+            f"thumbnails: indices must be a list of 1 to {MAX_THUMBNAILS}, got {short(value)}"
+        )
+    return tuple(integer(i, "thumbnail index") for i in value)
+
+
+def erase_positions(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"erase positions must be a non-empty list, got {short(value)}")
+    positions = tuple(integer(k, "erase position") for k in value)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"erase positions repeat: {short(value)}")
+    return positions
+
+
+def integer(value: Any, what: str, signed: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be an int, got {short(value)}")
+    if value < 0 and not signed:
+        raise ValueError(f"{what} must not be negative, got {value}")
+    if abs(value) > MAX_INT:
+        raise ValueError(f"{what} {short(value)} is out of range")
+    return value
