@@ -257,3 +257,37 @@ def test_a_npy_volume_is_memory_mapped_not_read(tmp_path):
     data = mvw_data.load(tmp_path / "vol.npy", axis=1)
     assert len(data) == 6 and all(isinstance(image, np.memmap) for image in data.images)
     np.testing.assert_array_equal(data.images[2], volume[:, 2, :])
+
+
+def test_symlink_loops_and_dangling_links_are_named_or_skipped(tmp_path, real):
+    Image.fromarray(real["images"][0]).save(tmp_path / "a.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    (tmp_path / "nowhere.png").symlink_to(tmp_path / "missing.png")
+    with pytest.raises(mvw_data.UnreadableFileError, match=r"loop\.png cannot be opened: .*loop"):
+        mvw_data.load(tmp_path)
+    with pytest.raises(mvw_data.UnreadableFileError, match=r"loop\.png cannot be opened"):
+        mvw_data.load([tmp_path / "a.png", tmp_path / "loop.png"])
+    with pytest.warns(UserWarning, match="skipped 2 unreadable") as caught:
+        data = mvw_data.load(tmp_path, skip_bad=True)
+    assert "symbolic link loop" in str(caught[0].message)
+    assert data.names == ["a"] and data.files == [str(tmp_path / "a.png")]
+    assert [f for f, _ in data.skipped] == [
+        str(tmp_path / "loop.png"),
+        str(tmp_path / "nowhere.png"),
+    ]
+    assert "link to a missing file" in data.skipped[1][1]
+    (tmp_path / "a.png").unlink()
+    with pytest.warns(UserWarning, match="skipped 2"), pytest.raises(ValueError, match="empty"):
+        mvw_data.load(tmp_path, skip_bad=True)
+
+
+def test_a_text_file_named_like_a_numpy_file_is_called_what_it_is(tmp_path):
+    (tmp_path / "x.npy").write_text("a, b, c\n1, 2, 3\n")
+    (tmp_path / "y.npz").write_text("<html>not found</html>")
+    with pytest.raises(
+        mvw_data.UnreadableFileError, match=r"x\.npy is not a NumPy array file"
+    ) as err:
+        mvw_data.load(tmp_path / "x.npy")
+    assert "allow_pickle" not in str(err.value)
+    with pytest.raises(mvw_data.UnreadableFileError, match=r"y\.npz is not a NumPy \.npz archive"):
+        mvw_data.load(tmp_path / "y.npz")

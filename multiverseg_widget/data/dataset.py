@@ -9,6 +9,7 @@ a folder of 100,000 of them opens in seconds.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -101,9 +102,12 @@ def load(
     """Read a folder, a file, a list of files, an N x H x W array or a list of arrays.
 
     axis: the axis volumes are sliced along (default: NIfTI 2, everything else 0).
-    skip_bad: skip unreadable files with a warning instead of raising; this reads every file
-    at once (without it, files of one 2D image are read when needed, and one that cannot be
-    read raises ``UnreadableFileError`` then).
+    skip_bad: skip unreadable files with a warning instead of raising (they are listed in
+    ``Dataset.skipped``); this reads every file at once (without it, files of one 2D image are
+    read when needed, and one that cannot be read raises ``UnreadableFileError`` then). A
+    folder's entry named as an image that cannot be opened at all (a symbolic link loop, a link
+    to a missing file, an entry the user may not read) is skipped the same way, and raises
+    ``UnreadableFileError`` naming it without ``skip_bad``.
     names: names for in-memory arrays (default image_0000, ...).
     """
     if isinstance(source, Dataset):
@@ -116,8 +120,9 @@ def load(
         return _from_arrays(source, names, axis)
     if names is not None:
         raise ValueError("names= applies to in-memory arrays; files are named after themselves")
-    paths = _expand(source)
-    return _from_files(paths, axis, skip_bad)
+    dataset = Dataset([], [], [], axis=axis)
+    paths = _expand(source, dataset, skip_bad)
+    return _from_files(dataset, paths, skip_bad)
 
 
 def _from_arrays(
@@ -145,10 +150,13 @@ def _from_arrays(
     return Dataset(images, unique_names(list(names or auto)), slices, axis=axis)
 
 
-def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
+def _expand(
+    source: str | Path | Sequence[str | Path], dataset: Dataset, skip_bad: bool
+) -> list[str]:
     """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded;
     as absolute paths. Strings, not Path objects: a folder of 100,000 files lists in a
-    fraction of a second."""
+    fraction of a second. Entries that cannot be opened go to ``dataset.skipped`` (skip_bad)
+    or raise."""
     items = [source] if isinstance(source, (str, Path)) else list(source)
     paths: list[str] = []
     for item in items:
@@ -159,12 +167,16 @@ def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
             path = os.path.abspath(path)
         try:
             mode = os.stat(path).st_mode
-        except OSError:
+        except FileNotFoundError:
             raise ValueError(f"no such file or folder: {path}") from None
+        except OSError as error:  # a symbolic link loop, a folder the user may not enter
+            _unopenable(dataset, path, _why_unopenable(error), skip_bad)
+            continue
         if stat.S_ISDIR(mode):
-            with os.scandir(path) as entries:  # is_file reads the entry: no stat per file
-                found = sorted(e.path for e in entries if is_image_file(e.name) and e.is_file())
-            if not found:
+            found, unopenable = _folder_images(path)
+            for entry, why in unopenable:
+                _unopenable(dataset, entry, why, skip_bad)
+            if not found and not unopenable:
                 raise ValueError(f"the folder {path} holds no image files ({supported_suffixes()})")
             paths.extend(found)
         elif stat.S_ISREG(mode):
@@ -174,8 +186,43 @@ def _expand(source: str | Path | Sequence[str | Path]) -> list[str]:
     return paths
 
 
-def _from_files(paths: list[str], axis: int | None, skip_bad: bool) -> Dataset:
-    dataset = Dataset([], [], [], axis=axis)
+def _folder_images(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A folder's image files, sorted, and its entries named as images that cannot be opened,
+    each with why (sorted). Folders named like images are not images, and are left out."""
+    found: list[str] = []
+    unopenable: list[tuple[str, str]] = []
+    with os.scandir(folder) as entries:  # is_file reads the entry: no stat per file
+        for entry in entries:
+            if not is_image_file(entry.name):
+                continue
+            try:
+                if entry.is_file():
+                    found.append(entry.path)
+                elif entry.is_symlink() and not entry.is_dir():
+                    unopenable.append((entry.path, "it is a symbolic link to a missing file"))
+            except OSError as error:
+                unopenable.append((entry.path, _why_unopenable(error)))
+    return sorted(found), sorted(unopenable)
+
+
+def _why_unopenable(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "it is a symbolic link loop (a link that leads back to itself)"
+    return f"{error.strerror or error}"
+
+
+def _unopenable(dataset: Dataset, path: str, why: str, skip_bad: bool) -> None:
+    """Skip an entry that cannot be opened (skip_bad), or raise an error naming it."""
+    if skip_bad:
+        dataset.skipped.append((path, f"{path} cannot be opened: {why}"))
+        return
+    raise UnreadableFileError(
+        f"{path} cannot be opened: {why}; remove or fix it, or pass skip_bad=True to skip it"
+    )
+
+
+def _from_files(dataset: Dataset, paths: list[str], skip_bad: bool) -> Dataset:
+    axis = dataset.axis
     items: list[str | np.ndarray] = []  # a file read when needed, or an image read now
     volumes: set[str] = set()  # the names of the volumes added, lower case
     formats = [format_of(p) for p in paths]
