@@ -13,6 +13,11 @@ from PIL import Image
 
 from ..common.names import safe_name
 
+# how NumPy's files start (a .npz is a zip archive)
+_NUMPY_MAGIC = {
+    ".npy": (b"\x93NUMPY", "a NumPy array file"),
+    ".npz": (b"PK", "a NumPy .npz archive"),
+}
 _PILLOW_CONVERT = {"1": "L", "P": "RGBA", "PA": "RGBA", "LA": "L", "La": "L", "CMYK": "RGB"}
 
 
@@ -79,7 +84,18 @@ def read_tiff(path: Path) -> list[Part]:
 
 
 def read_numpy(path: Path) -> list[Part]:
-    if suffix_of(path) == ".npy":
+    """A .npy array, or every array of a .npz archive (``images`` with ``names``, or by key).
+    A file that is neither (a text file renamed) says so, rather than numpy's hint about
+    pickled data."""
+    suffix = suffix_of(path)
+    magic, what = _NUMPY_MAGIC[suffix]
+    with open(path, "rb") as file:
+        if file.read(len(magic)) != magic:
+            raise UnreadableFileError(
+                f"{path} is not {what} (it does not start like one: another kind of file "
+                "renamed, or a damaged one?)"
+            )
+    if suffix == ".npy":
         # a volume stays memory-mapped: its slices are read when they are asked for
         part = _array_part(stem_of(path), np.load(path, mmap_mode="r", allow_pickle=False))
         return [part if part.is_volume else part._replace(array=np.array(part.array))]
