@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -134,3 +136,75 @@ def test_scribbleprompt_file_with_wrong_keys(tmp_path, official_files, pipeline_
     torch.save(sd, bad)
     with pytest.raises(CheckpointError, match="missing keys: bottleneck.conv.1.weight"):
         mvw.load_model(official_files[0], scribbleprompt=bad)
+
+
+@pytest.mark.parametrize(
+    "page", ["<!DOCTYPE html>\n<html><body>Sign in</body></html>", "\n  <html><head></head></html>"]
+)
+def test_an_html_page_is_called_one(tmp_path, page):
+    path = tmp_path / "MultiverSeg_v1.pt"
+    path.write_text(page)
+    with pytest.raises(CheckpointError, match="looks like an HTML page: a download") as err:
+        mvw.load_model(path)
+    assert "pickled" not in str(err.value)
+
+
+def test_random_bytes_are_not_a_pytorch_file(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(b"\x01" + np.random.default_rng(0).bytes(4095))
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint: it starts with") as err:
+        mvw.load_model(path)
+    assert "pickled" not in str(err.value)
+
+
+def test_a_truncated_checkpoint_says_so(tmp_path, small_nets):
+    whole = save_checkpoint(tmp_path / "whole.pt", small_nets[0]).read_bytes()
+    path = tmp_path / "cut.pt"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(CheckpointError, match="cut.pt is truncated or damaged"):
+        mvw.load_model(path)
+
+
+def test_a_flipped_byte_is_found_by_the_archive_checksums(tmp_path, small_nets):
+    data = bytearray(save_checkpoint(tmp_path / "whole.pt", small_nets[0]).read_bytes())
+    data[len(data) // 2] ^= 0x10  # inside a tensor's bytes: torch.load alone accepts it
+    path = tmp_path / "flipped.pt"
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="flipped.pt is damaged: its part .* checksum"):
+        mvw.load_model(path)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_by_name(tmp_path, pipeline_golden, bad):
+    sd = dict(pipeline_golden["mvs_state_dict"])
+    sd["out_conv.conv.weight"] = sd["out_conv.conv.weight"].clone()
+    sd["out_conv.conv.weight"].view(-1)[3] = bad
+    path = tmp_path / "diverged.pt"
+    torch.save({"model": sd}, path)
+    with pytest.raises(CheckpointError, match="'out_conv.conv.weight' hold NaN or infinite"):
+        mvw.load_model(path)
+
+
+def test_the_shipped_weights_match_their_shipped_checksum():
+    recorded = (load_module.DEFAULT_CHECKPOINT.parent / "default.pt.sha256").read_text().split()
+    digest = hashlib.sha256(load_module.DEFAULT_CHECKPOINT.read_bytes()).hexdigest()
+    assert recorded == [digest, "default.pt"]  # `sha256sum -c default.pt.sha256` reads it
+    load_module.verify_built_in(load_module.DEFAULT_CHECKPOINT)
+
+
+def test_damaged_built_in_weights_are_refused_with_how_to_reinstall(tmp_path, monkeypatch):
+    shipped = load_module.DEFAULT_CHECKPOINT
+    (tmp_path / "default.pt.sha256").write_bytes(
+        shipped.with_name("default.pt.sha256").read_bytes()
+    )
+    data = bytearray(shipped.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    (tmp_path / "default.pt").write_bytes(bytes(data))
+    monkeypatch.setattr(load_module, "DEFAULT_CHECKPOINT", tmp_path / "default.pt")
+    with pytest.raises(CheckpointError, match="built-in weights .* are damaged.*reinstall"):
+        mvw.load_model()
+    with pytest.raises(CheckpointError, match="are damaged"):
+        mvw.load_model(tmp_path / "default.pt")  # by its path: the same file, the same check
+    (tmp_path / "default.pt.sha256").unlink()
+    with pytest.raises(CheckpointError, match="checksum file .* is missing"):
+        mvw.load_model("default")

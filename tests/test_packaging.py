@@ -28,6 +28,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_weights_demo_data_and_front_end(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "multiverseg_widget/weights/default.pt" in names
+    assert "multiverseg_widget/weights/default.pt.sha256" in names
     assert "multiverseg_widget/weights/MODEL_CARD.md" in names
     assert "multiverseg_widget/data/demo_files/ATTRIBUTION.md" in names
     assert "multiverseg_widget/data/demo_files/bbbc039_nuclei.npz" in names

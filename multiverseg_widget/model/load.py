@@ -13,7 +13,7 @@ from .checkpoint import (
     checkpoint_kind,
     read_checkpoint_file,
 )
-from .official import BUNDLES, fetch
+from .official import BUNDLES, fetch, file_digest
 from .predictor import Predictor
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "weights" / "default.pt"
@@ -35,6 +35,11 @@ def load_model(
     with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
     project, or the authors' published weights by name: "official" (v1) or "official-v0",
     downloaded once into a per-user cache and verified (``model/official.py``).
+
+    Every file is checked before it is used: the built-in weights against the SHA-256 shipped
+    beside them (``weights/default.pt.sha256``), any file for being a whole PyTorch file (an
+    HTML page, a truncated or damaged download each get their own ``CheckpointError``) with
+    finite weights (a tensor with NaN or infinite values is named and refused).
 
     A name is a str; pass a Path to load a file that happens to be called "official".
     device: None (the CPU), "auto" (CUDA, then Apple MPS, else the CPU), or a torch device;
@@ -62,6 +67,8 @@ def load_model(
             )
         path = DEFAULT_CHECKPOINT
     path = Path(path)
+    if path.resolve() == DEFAULT_CHECKPOINT.resolve():
+        verify_built_in(path)
     content = read_checkpoint_file(path)
     kind = checkpoint_kind(content)
     metadata: dict = {"source": str(path)}
@@ -111,6 +118,27 @@ def load_model(
         context_guide=context_guide,
         adapt_to_context=adapt_to_context,
     )
+
+
+def verify_built_in(path: Path) -> None:
+    """Refuse the built-in weights unless their SHA-256 is the one shipped beside them, in
+    ``default.pt.sha256`` (``sha256sum`` format): a damaged installation would otherwise
+    predict worse, or nothing, without an error. Hashing the 1.2 MB file takes about 1 ms."""
+    checksum_file = path.with_name(path.name + ".sha256")
+    reinstall = "reinstall multiverseg-widget (pip install --force-reinstall multiverseg-widget)"
+    try:
+        expected = checksum_file.read_text().split()[0].lower()
+    except (OSError, IndexError):
+        raise CheckpointError(
+            f"the built-in weights' checksum file {checksum_file} is missing or empty; {reinstall}"
+        ) from None
+    digest, _ = file_digest(path)
+    if digest != expected:
+        raise CheckpointError(
+            f"the built-in weights {path} are damaged: their SHA-256 is {digest}, not the "
+            f"{expected} recorded in {checksum_file.name}; {reinstall}. (Replaced on purpose "
+            f"with new weights? Record theirs: sha256sum {path.name} > {checksum_file.name})"
+        )
 
 
 def as_predictor(
