@@ -4,6 +4,7 @@ results reach the work folder as they arrive, and an interrupted propagate conti
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from multiverseg_widget import Session
 from multiverseg_widget.model import Predictor
 
 from .session_helpers import single_torch_thread
+from .test_error_messages import BAD_SLICE, nan_slice_volume
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -178,3 +180,22 @@ def test_sessions_of_other_images_do_not_share_a_prepared_context(nuclei, small_
     images = nuclei["images"]
     direct = small_predictor.predict(images[4], context=[(images[3], mask)])
     np.testing.assert_array_equal(second.propagated.masks[1], direct.mask)
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_propagate_and_suggest_skip_a_nan_slice_and_name_it(
+    tmp_path, nuclei, small_predictor, threads
+):
+    path = nan_slice_volume(tmp_path, nuclei)
+    session = Session(path, model=small_predictor, workdir=tmp_path / "work")
+    _with_context(session, nuclei)  # slices 0 to 2
+    named = rf"image {BAD_SLICE} \(ct_00{BAD_SLICE}\): slice {BAD_SLICE} \(axis 0\) of {path}"
+    pool = ThreadPoolExecutor(threads) if threads else contextlib.nullcontext()
+    warned = pytest.warns(UserWarning, match=rf"propagate skipped 1 image\(s\).*{named}")
+    with pool as executor, warned:
+        result = session.propagate(executor=executor, batch_size=2, progress=False)
+    assert sorted(result.masks) == [4, 5] and list(result.skipped) == [BAD_SLICE]
+    assert "NaN" in session.propagated.skipped[BAD_SLICE]
+    session.propagated = None  # suggest_next predicts the open images itself
+    with pytest.warns(UserWarning, match="propagate skipped 1"):
+        assert session.suggest_next() in (4, 5)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.lazy import ImageSource, read_source
+from ..data.readers import UnreadableFileError
 from ..data.writers import png_mask
 from ..model.predictor import Predictor, PreparedContext
 
@@ -66,6 +67,19 @@ class Propagation:
     masks: Mapping[int, np.ndarray]
     confidence: Mapping[int, float]  # mean |prob - 0.5|, times 2: 0 = undecided, 1 = certain
     key: str = ""  # the context set, model and settings they were predicted from
+    # images that could not be read (a damaged file, a slice with NaN pixels): index -> why;
+    # the last run's, not stored: a new run tries them again
+    skipped: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What a task returns for an image it could not read, instead of its prediction."""
+
+    why: str
+
+
+Predicted = tuple[np.ndarray, float] | Unreadable  # a mask and its confidence, or why not
 
 
 class Results(Protocol):
@@ -85,11 +99,13 @@ def propagate(
     executor: concurrent.futures.Executor | None = None,
     batch_size: int = 8,
     progress: bool = True,
-) -> None:
+) -> dict[int, str]:
     """Predict the ``targets`` (image indices) that ``results`` lacks from ``context``, in
     batches of ``batch_size``, and add each to ``results`` as it arrives (flushed per batch).
     Each executor task gets its batch's image sources, the context's and the model (shared by
-    threads, pickled without its context cache for processes)."""
+    threads, pickled without its context cache for processes). An image that cannot be read
+    is skipped, not predicted: returns those, index -> why."""
+    skipped: dict[int, str] = {}
     todo = [i for i in targets if i not in results.confidence]
     batches = (todo[k : k + batch_size] for k in range(0, len(todo), batch_size))
     with tqdm(
@@ -97,16 +113,19 @@ def propagate(
         disable=not progress,
     ) as bar:  # fmt: skip
 
-        def collect(batch: list[int], predicted: list[tuple[np.ndarray, float]]) -> None:
-            for i, (mask, score) in zip(batch, predicted):
-                results.add(i, mask, score)
+        def collect(batch: list[int], predicted: list[Predicted]) -> None:
+            for i, outcome in zip(batch, predicted):
+                if isinstance(outcome, Unreadable):
+                    skipped[i] = outcome.why
+                else:
+                    results.add(i, *outcome)
             results.flush()
             bar.update(len(batch))
 
         if executor is None:
             for batch in batches:
                 collect(batch, predict_batch(model, [source_of(i) for i in batch], context))
-            return
+            return skipped
         pending: dict[concurrent.futures.Future, list[int]] = {}
         try:
             for batch in batches:
@@ -119,11 +138,12 @@ def propagate(
         finally:
             for future in pending:
                 future.cancel()
+    return skipped
 
 
 def _collect_some(
     pending: dict[concurrent.futures.Future, list[int]],
-    collect: Callable[[list[int], list[tuple[np.ndarray, float]]], None],
+    collect: Callable[[list[int], list[Predicted]], None],
 ) -> None:
     done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
     for future in done:
@@ -132,13 +152,18 @@ def _collect_some(
 
 def predict_batch(
     model: Predictor, sources: Sequence[ImageSource], context: PropagationContext
-) -> list[tuple[np.ndarray, float]]:
+) -> list[Predicted]:
     """Masks and confidences from the context alone (runs in executors: module level). The
-    images are read where the task runs, and so is the context, once per process."""
+    images are read where the task runs, and so is the context, once per process; an image
+    that cannot be read gives ``Unreadable``, and the others are still predicted."""
     prepared = _prepared_context(model, context)
-    out = []
+    out: list[Predicted] = []
     for source in sources:
-        image = read_source(source)
+        try:
+            image = read_source(source)
+        except UnreadableFileError as error:
+            out.append(Unreadable(str(error)))
+            continue
         prediction = model.predict(image, context=prepared, max_context=context.max_context)
         score = float(np.mean(np.abs(prediction.prob - 0.5)) * 2.0)
         out.append((prediction.mask, score))
@@ -160,8 +185,8 @@ def _read_mask(mask: MaskSource) -> np.ndarray:
     return mask.read() if isinstance(mask, MaskFile) else mask
 
 
-def least_confident(result: Propagation, todo: Sequence[int]) -> int:
+def least_confident(result: Propagation, todo: Sequence[int]) -> int | None:
     """The open image the model is least sure about, of those ``result`` predicted (ties: the
-    first)."""
+    first); None when it predicted none of them."""
     known = [i for i in todo if i in result.confidence]
-    return min(known, key=lambda i: (result.confidence[i], i))
+    return min(known, key=lambda i: (result.confidence[i], i), default=None)

@@ -237,7 +237,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
                 "with accept(allow_empty=True)"
             )
         after_i = itertools.chain(range(i + 1, len(self)), range(i))
-        position = next((j for j in after_i if j not in part.accepted), i)
+        opens = (j for j in after_i if j not in part.accepted and self.dataset.readable(j))
+        position = next(opens, i)  # an image that cannot be read is not opened: goto says why
         self._accept_masks({self._current: {i: mask}}, origin=None, position=position)
         self._index = position
         self._ensure_annotation(position)

@@ -8,6 +8,7 @@ import concurrent.futures
 import hashlib
 import json
 import random
+import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 from ..common.atomic import atomic_write_json
 from ..common.digest import array_digest
 from ..data import Dataset
-from ..data.lazy import ImageFile, ImageSource
+from ..data.lazy import ImageFile, ImageSource, MappedSlice
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
@@ -79,6 +80,10 @@ class WholeDataset:
         go to the work folder as they arrive: run again after an interruption, it predicts only
         the images still missing for this context set. The result, every image predicted from
         this context set so far, is also kept as ``propagated`` (see ``export``).
+
+        An image that cannot be read (a damaged file, a volume slice with NaN or infinite
+        pixels) is skipped, the others are predicted, and a warning at the end names each one;
+        ``propagated.skipped`` holds them (index -> why).
         """
         if not len(self._context):
             raise ValueError("propagate needs a context set: accept at least one image first")
@@ -103,22 +108,32 @@ class WholeDataset:
             if not self._propagated_is(key):  # name it first: the work folder keeps it
                 self._commit(parts={self._current: self._part.record(propagation=key)})
             results = FolderResults(self._store.path, key)
+        skipped: dict[int, str] = {}
         try:
             context = PropagationContext(key, sources, self.max_context)
-            propagate(
+            skipped = propagate(
                 self.model, self.dataset.images.source, targets, context, results, executor,
                 batch_size, progress,
             )  # fmt: skip
         finally:
             if isinstance(results, FolderResults):
                 results.close()
-            self.propagated = Propagation(results.masks, results.confidence, key)
+            self.propagated = Propagation(results.masks, results.confidence, key, skipped)
+        if skipped:
+            listing = "; ".join(
+                f"image {i} ({self.dataset.names[i]}): {why}" for i, why in skipped.items()
+            )
+            warnings.warn(
+                f"propagate skipped {len(skipped)} image(s) that cannot be read: {listing}",
+                stacklevel=2,
+            )
         return self.propagated
 
     def suggest_next(self) -> int | None:
         """The image not yet accepted that the model is least sure about (None when all are).
 
         With an empty context set there is nothing to be sure about: the first open image.
+        Images that cannot be read are skipped (``propagate`` warns about them).
         """
         todo = self._open_images()
         if not todo or not len(self._context):
@@ -129,7 +144,10 @@ class WholeDataset:
             if len(todo) > SUGGEST_SAMPLE:
                 todo = sorted(random.Random(key).sample(todo, SUGGEST_SAMPLE))
             result = self.propagate(todo, progress=False)
-        return least_confident(result, todo)
+        found = least_confident(result, todo)
+        if found is None:
+            raise ValueError(f"none of the open images {todo} could be read to suggest one")
+        return found
 
     def _open_images(self) -> list[int]:
         return [i for i in range(len(self)) if i not in self._accepted]
@@ -147,7 +165,10 @@ class WholeDataset:
         ]  # fmt: skip
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
         for image, mask in sources:
-            image_id = image.path if isinstance(image, ImageFile) else array_digest([image])
+            if isinstance(image, ImageFile):
+                image_id = image.path
+            else:
+                image_id = array_digest([image.array if isinstance(image, MappedSlice) else image])
             mask_id = mask.sha256 if isinstance(mask, MaskFile) else array_digest([mask])
             digest.update(f"{image_id}\0{mask_id}\n".encode())
         return digest.hexdigest()

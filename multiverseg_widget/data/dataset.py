@@ -9,10 +9,8 @@ a folder of 100,000 of them opens in seconds.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +22,9 @@ import numpy as np
 from ..common.digest import array_digest
 from ..common.names import safe_name, unique_name, unique_names
 from ..model.preprocessing import to_gray_unit
-from .formats import FORMATS, format_of, is_image_file, supported_suffixes
-from .lazy import ImageFile, LazyImages
+from .formats import FORMATS, format_of, supported_suffixes
+from .lazy import ImageFile, LazyImages, MappedSlice
+from .listing import listed_files
 from .readers import Part, UnreadableFileError, is_rgb, read_dicom_series, stem_of
 
 
@@ -76,6 +75,15 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.images)
 
+    def readable(self, i: int) -> bool:
+        """Whether image i can be read: a damaged file, or a volume slice with NaN or infinite
+        pixels, raises ``UnreadableFileError`` naming it when it is used. Reads the image."""
+        try:
+            self.images[i]
+        except UnreadableFileError:
+            return False
+        return True
+
     def fingerprint(self) -> str:
         """Tells datasets apart when a work folder is continued. Files: their paths and sizes
         (hashing the pixels of 100,000 files would take minutes; modification times change
@@ -120,9 +128,8 @@ def load(
         return _from_arrays(source, names, axis)
     if names is not None:
         raise ValueError("names= applies to in-memory arrays; files are named after themselves")
-    dataset = Dataset([], [], [], axis=axis)
-    paths = _expand(source, dataset, skip_bad)
-    return _from_files(dataset, paths, skip_bad)
+    paths, skipped = listed_files(source, skip_bad)
+    return _from_files(Dataset([], [], [], axis=axis, skipped=skipped), paths, skip_bad)
 
 
 def _from_arrays(
@@ -150,80 +157,9 @@ def _from_arrays(
     return Dataset(images, unique_names(list(names or auto)), slices, axis=axis)
 
 
-def _expand(
-    source: str | Path | Sequence[str | Path], dataset: Dataset, skip_bad: bool
-) -> list[str]:
-    """A folder -> its image files (sorted); a file -> itself; a list -> its items, expanded;
-    as absolute paths. Strings, not Path objects: a folder of 100,000 files lists in a
-    fraction of a second. Entries that cannot be opened go to ``dataset.skipped`` (skip_bad)
-    or raise."""
-    items = [source] if isinstance(source, (str, Path)) else list(source)
-    paths: list[str] = []
-    for item in items:
-        if not isinstance(item, (str, Path)):
-            raise ValueError(f"expected a path or an array, got {type(item).__name__}")
-        path = os.path.expanduser(item)
-        if not os.path.isabs(path):  # absolute paths survive a change of working folder
-            path = os.path.abspath(path)
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            raise ValueError(f"no such file or folder: {path}") from None
-        except OSError as error:  # a symbolic link loop, a folder the user may not enter
-            _unopenable(dataset, path, _why_unopenable(error), skip_bad)
-            continue
-        if stat.S_ISDIR(mode):
-            found, unopenable = _folder_images(path)
-            for entry, why in unopenable:
-                _unopenable(dataset, entry, why, skip_bad)
-            if not found and not unopenable:
-                raise ValueError(f"the folder {path} holds no image files ({supported_suffixes()})")
-            paths.extend(found)
-        elif stat.S_ISREG(mode):
-            paths.append(path)
-        else:
-            raise ValueError(f"not a file or folder: {path}")
-    return paths
-
-
-def _folder_images(folder: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """A folder's image files, sorted, and its entries named as images that cannot be opened,
-    each with why (sorted). Folders named like images are not images, and are left out."""
-    found: list[str] = []
-    unopenable: list[tuple[str, str]] = []
-    with os.scandir(folder) as entries:  # is_file reads the entry: no stat per file
-        for entry in entries:
-            if not is_image_file(entry.name):
-                continue
-            try:
-                if entry.is_file():
-                    found.append(entry.path)
-                elif entry.is_symlink() and not entry.is_dir():
-                    unopenable.append((entry.path, "it is a symbolic link to a missing file"))
-            except OSError as error:
-                unopenable.append((entry.path, _why_unopenable(error)))
-    return sorted(found), sorted(unopenable)
-
-
-def _why_unopenable(error: OSError) -> str:
-    if error.errno == errno.ELOOP:
-        return "it is a symbolic link loop (a link that leads back to itself)"
-    return f"{error.strerror or error}"
-
-
-def _unopenable(dataset: Dataset, path: str, why: str, skip_bad: bool) -> None:
-    """Skip an entry that cannot be opened (skip_bad), or raise an error naming it."""
-    if skip_bad:
-        dataset.skipped.append((path, f"{path} cannot be opened: {why}"))
-        return
-    raise UnreadableFileError(
-        f"{path} cannot be opened: {why}; remove or fix it, or pass skip_bad=True to skip it"
-    )
-
-
 def _from_files(dataset: Dataset, paths: list[str], skip_bad: bool) -> Dataset:
     axis = dataset.axis
-    items: list[str | np.ndarray] = []  # a file read when needed, or an image read now
+    items: list[str | MappedSlice | np.ndarray] = []  # a file read when needed, or pixels
     volumes: set[str] = set()  # the names of the volumes added, lower case
     formats = [format_of(p) for p in paths]
     dicom = [Path(p) for p, f in zip(paths, formats) if f == "dicom"]
@@ -274,7 +210,7 @@ def _guard(reader: Callable, arg: Any, dataset: Dataset, skip_bad: bool) -> list
 
 def _add_parts(
     dataset: Dataset,
-    items: list[str | np.ndarray],
+    items: list[str | MappedSlice | np.ndarray],
     parts: list[Part] | None,
     axis: int | None,
     files: list[str],
@@ -300,11 +236,22 @@ def _add_parts(
         volumes.difference_update(added)
         _fail(dataset, files[0], UnreadableFileError(f"{files[0]}: {error}"), skip)
         return
-    for images, slices, names in new:
-        items.extend(images)
+    for (images, slices, names), part in zip(new, parts):
+        if isinstance(part.array, np.memmap):  # checked when first used, named in errors
+            items.extend(_mapped_slices(images, slices, files[0]))
+        else:
+            items.extend(images)
         dataset.slices.extend(slices)
         dataset.names.extend(names)
     dataset.files.extend(files)
+
+
+def _mapped_slices(
+    images: list[np.ndarray], slices: list[VolumeSlice | None], file: str
+) -> list[MappedSlice]:
+    """A memory-mapped volume's slices, each named by its file and position."""
+    where = [f"slice {s.index} (axis {s.axis}) of {file}" for s in slices if s is not None]
+    return [MappedSlice(image, name) for image, name in zip(images, where, strict=True)]
 
 
 def _fail(dataset: Dataset, where: str, error: Exception, skip_bad: bool) -> None:

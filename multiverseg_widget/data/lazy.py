@@ -4,7 +4,8 @@ A dataset's images are a sequence of items, each either a file that holds one 2D
 Pillow when first asked for) or an array already in memory (in-memory images, volume slices).
 Read images stay in a cache bounded in bytes, and the next few are read ahead on a background
 thread, so that moving to the next image rarely waits for the disk. A file that cannot be read
-when it is reached raises ``UnreadableFileError`` naming it; nothing else changes.
+when it is reached raises ``UnreadableFileError`` naming it; nothing else changes. So does a
+slice of a memory-mapped volume with NaN or infinite pixels (it is checked when first used).
 """
 
 from __future__ import annotations
@@ -42,12 +43,31 @@ class ImageFile:
         return array
 
 
-ImageSource = ImageFile | np.ndarray  # what ``source`` returns: a file to read, or the pixels
+@dataclass(frozen=True)
+class MappedSlice:
+    """A slice of a memory-mapped volume (a .npy file, an uncompressed NIfTI): its pixels stay
+    on disk until it is used, so it is checked then, and an error names the file and slice."""
+
+    array: np.ndarray  # a view into the mapped volume
+    where: str  # e.g. "slice 3 (axis 0) of /data/ct.npy"
+
+    def read(self) -> np.ndarray:
+        """The slice, checked as ``load`` checks images (numeric, finite)."""
+        try:
+            to_gray_unit(self.array, self.where)
+        except ValueError as error:
+            raise UnreadableFileError(str(error)) from error
+        return self.array
+
+
+# what ``source`` returns: a file to read, a mapped slice to check, or the pixels
+ImageSource = ImageFile | MappedSlice | np.ndarray
 
 
 def read_source(source: ImageSource) -> np.ndarray:
-    """The pixels of an image source (runs where a task runs)."""
-    return source.read() if isinstance(source, ImageFile) else source
+    """The pixels of an image source (runs where a task runs); ``UnreadableFileError`` names
+    the file (and slice) that cannot be used."""
+    return source if isinstance(source, np.ndarray) else source.read()
 
 
 class LazyImages(Sequence[np.ndarray]):
@@ -55,7 +75,7 @@ class LazyImages(Sequence[np.ndarray]):
 
     def __init__(
         self,
-        items: Sequence[str | np.ndarray],
+        items: Sequence[str | MappedSlice | np.ndarray],
         cache_bytes: int = CACHE_BYTES,
         read_ahead: int = READ_AHEAD,
     ) -> None:
@@ -67,6 +87,7 @@ class LazyImages(Sequence[np.ndarray]):
         self._pending: dict[int, Future[np.ndarray]] = {}
         self._lock = threading.Lock()
         self._reader: ThreadPoolExecutor | None = None
+        self._checked: set[int] = set()  # mapped slices checked once (``MappedSlice.read``)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -83,14 +104,20 @@ class LazyImages(Sequence[np.ndarray]):
         if not 0 <= i < len(self):
             raise IndexError(f"image {i} is out of range (0..{len(self) - 1})")
         item = self._items[i]
-        if not isinstance(item, str):
+        if isinstance(item, np.ndarray):
             return item
+        if isinstance(item, MappedSlice):
+            if i not in self._checked:
+                item.read()
+                self._checked.add(i)
+            return item.array
         image = self._cached_or_read(i)
         self._schedule(range(i + 1, min(i + 1 + self._read_ahead, len(self))))
         return image
 
     def source(self, i: int) -> ImageSource:
-        """Image i as a task carries it: the file to read, or the array held in memory."""
+        """Image i as a task carries it: the file to read, the mapped slice, or the array held
+        in memory."""
         item = self._items[i]
         return ImageFile(item) if isinstance(item, str) else item
 
