@@ -35,6 +35,7 @@ from ..annotation.session import Session
 from ..prompts import Prompts, Stroke, rasterise
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
+from .errors import error_message
 from .model_info import describe_model
 from .navigation import ImageLookup
 from .progress import Progress
@@ -214,7 +215,7 @@ class SegmentWidget(anywidget.AnyWidget):
         except ValueError as e:
             error = str(e)
         except Exception as e:
-            error = f"internal error ({type(e).__name__}: {e}); the kernel log has the details"
+            error = error_message(e)  # an OSError by what it is, else an internal error
             raise
         finally:
             self.refresh(error, notice)
