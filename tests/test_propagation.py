@@ -199,3 +199,13 @@ def test_propagate_and_suggest_skip_a_nan_slice_and_name_it(
     session.propagated = None  # suggest_next predicts the open images itself
     with pytest.warns(UserWarning, match="propagate skipped 1"):
         assert session.suggest_next() in (4, 5)
+
+
+def test_propagate_skips_a_damaged_image_file_and_predicts_the_rest(
+    png_folder, nuclei, small_predictor
+):
+    session = _with_context(Session(png_folder, model=small_predictor), nuclei)
+    (png_folder / "07.png").write_bytes(b"\x89PNG\r\n\x1a\n cut short")  # read when predicted
+    with pytest.warns(UserWarning, match=r"image 7 \(07\): .*07.png cannot be read"):
+        result = session.propagate(progress=False)
+    assert sorted(result.masks) == [3, 4, 5, 6, 8, 9, 10, 11] and list(result.skipped) == [7]
