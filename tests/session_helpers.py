@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from multiverseg_widget.annotation.folder_lock import HOLDER_FILE, LOCK_FILE
+
 from .conftest import DATA
 
 
@@ -20,9 +22,13 @@ def real_task(name: str = "bbbc039_nuclei") -> dict[str, np.ndarray]:
 
 
 def folder_snapshot(path: Path) -> dict[str, bytes]:
-    """Every file under ``path`` with its bytes: to show that nothing was written."""
+    """Every file under ``path`` with its bytes: to show that nothing was written. The writer's
+    lock and holder file are left out: they come and go with the Sessions that hold the folder
+    (one garbage-collected meanwhile gives it up)."""
     return {
-        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and p.name not in (LOCK_FILE, HOLDER_FILE)
     }
 
 
