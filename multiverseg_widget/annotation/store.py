@@ -53,7 +53,7 @@ class WorkFolder:
     ``writer``: this Session's lock of the folder (``create`` and ``open`` take it); None: the
     folder is open read-only, and every write raises ReadOnlySessionError."""
 
-    def __init__(self, path: Path, writer: FolderLock | None) -> None:
+    def __init__(self, path: Path, writer: FolderLock | None = None) -> None:
         self.path = path
         self.writer = writer
         self.loaded_version: int | None = None  # of the session file read by ``load``
