@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -170,6 +171,18 @@ def test_a_cell_run_again_takes_the_folder_over_from_the_older_session(work, tas
             Session(task["images"][:3], model=small_predictor, workdir=work)
         newer.goto(3)
         assert Session.resume(work, small_predictor, read_only=True).index == 3
+
+
+def test_a_folder_deleted_and_made_again_is_locked_again(work, task, small_predictor):
+    with single_torch_thread():
+        older = Session.resume(work, model=small_predictor)
+        shutil.rmtree(work)
+        newer = _session(task, small_predictor, work)  # the cell run again, on a new folder
+        assert _is_locked(work)  # for real: another process would be refused
+        with pytest.raises(ReadOnlySessionError, match="superseded"):
+            older.goto(2)
+        newer.goto(2)
+        assert Session.resume(work, small_predictor, read_only=True).index == 2
 
 
 def test_close_and_garbage_collection_release_the_folder(work, task, small_predictor):

@@ -79,7 +79,9 @@ class FolderLock:
         self._token = object()
         self._released = False
         with _guard:
-            held = _held.get(self._key) or _lock(folder)
+            held = _held.get(self._key)
+            if held is None or not _still_locks(held, folder):
+                held = _lock(folder)
             self._previous = held.claim
             held.owner, held.claim = self._token, weakref.ref(self)
             _held[self._key] = held
@@ -146,6 +148,22 @@ def _lock(folder: Path) -> _ProcessLock:
         os.close(descriptor)
         raise
     return _ProcessLock(descriptor, folder / HOLDER_FILE)
+
+
+def _still_locks(held: _ProcessLock, folder: Path) -> bool:
+    """Whether ``held`` locks ``folder``'s lock file: not if the folder was deleted and made
+    again meanwhile (its lock is then unlocked, and the older claim refuses to write)."""
+    try:
+        now = os.stat(folder / LOCK_FILE)
+    except FileNotFoundError:
+        now = None
+    locked = os.fstat(held.descriptor)
+    if now is not None and (now.st_dev, now.st_ino) == (locked.st_dev, locked.st_ino):
+        return True
+    held.owner = held.claim = None
+    _unlock(held.descriptor)
+    os.close(held.descriptor)
+    return False
 
 
 def _holder(folder: Path) -> str:
