@@ -199,6 +199,9 @@ def test_close_and_garbage_collection_release_the_folder(work, task, small_predi
         del session
         gc.collect()
         assert not _is_locked(work)
+        with pytest.raises(WorkFolderError, match="different dataset"):
+            Session(task["images"][:3], model=small_predictor, workdir=work)
+        assert not _is_locked(work)  # a Session that failed to open holds nothing
 
 
 def test_read_only_sessions_view_and_write_nothing(work, task, small_predictor):

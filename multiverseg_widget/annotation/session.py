@@ -53,8 +53,8 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
     process); another process's Session on it raises FolderInUseError naming the holder, and a
     newer Session in the same process takes the folder over (the older one then refuses to
     write). read_only: view the session of ``workdir`` without the lock, writing nothing (no
-    migration, no cleanup); moving between images and structures works, every other change
-    raises ReadOnlySessionError. Also ``Session.resume(workdir, read_only=True)``.
+    migration, no cleanup); moving between images and structures (and ``view``) works, every
+    other change raises ReadOnlySessionError. Also ``Session.resume(workdir, read_only=True)``.
     """
 
     def __init__(
