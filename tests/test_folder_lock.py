@@ -5,6 +5,7 @@ files a later commit removed (while another process commits in a loop)."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -23,7 +24,7 @@ import pytest
 
 import multiverseg_widget as mvw
 from multiverseg_widget import Session
-from multiverseg_widget.annotation import store
+from multiverseg_widget.annotation import folder_lock, store
 from multiverseg_widget.annotation.folder_lock import HOLDER_FILE, LOCK_FILE
 from multiverseg_widget.annotation.store import WorkFolder
 from multiverseg_widget.annotation.work_folder_errors import (
@@ -185,6 +186,25 @@ def test_a_folder_deleted_and_made_again_is_locked_again(work, task, small_predi
         assert Session.resume(work, small_predictor, read_only=True).index == 2
 
 
+def test_a_file_system_without_locks_is_named(work, small_predictor, monkeypatch):
+    def no_locks(_descriptor: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(folder_lock, "_try_lock", no_locks)
+    with pytest.warns(UserWarning, match="on a file system without file locks"):
+        session = Session.resume(work, model=small_predictor)
+    session.goto(2)  # it works as before locks, with the warning
+    session.close()
+
+    def failing(_descriptor: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(folder_lock, "_try_lock", failing)
+    with pytest.raises(WorkFolderError, match="cannot be locked for writing.*read_only=True"):
+        Session.resume(work, model=small_predictor)
+    assert Session.resume(work, model=small_predictor, read_only=True).index == 2
+
+
 def test_close_and_garbage_collection_release_the_folder(work, task, small_predictor):
     with single_torch_thread():
         with Session.resume(work, model=small_predictor) as session:
@@ -254,7 +274,7 @@ def test_the_widget_views_a_folder_read_only(work, task, small_predictor):
         assert widget.index == 3 and widget.error == ""
         widget.brush = 7  # a display option: the widget keeps it in memory only
         assert folder_snapshot(work) == files
-        with pytest.raises(WorkFolderError, match="read_only=True views the session"):
+        with pytest.raises(WorkFolderError, match="no work folder given: read_only=True views one"):
             mvw.annotate(task["images"], model=small_predictor, read_only=True)
 
 

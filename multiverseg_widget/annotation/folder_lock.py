@@ -14,10 +14,12 @@ run again in the same kernel) takes it over from the older one, which then refus
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import socket
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -47,6 +49,7 @@ else:
 
 LOCK_FILE = "writer.lock"
 HOLDER_FILE = "writer.json"
+NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}  # a file system without locks
 READ_ONLY_HINT = (
     "to look at it meanwhile, open it read-only: Session.resume(workdir, read_only=True) or "
     "annotate(images, workdir=workdir, read_only=True)"
@@ -130,12 +133,22 @@ def _lock(folder: Path) -> _ProcessLock:
         raise WorkFolderError(message) from error
     try:
         _try_lock(descriptor)
-    except OSError as error:  # BlockingIOError (flock) or PermissionError (msvcrt): held
+    except (BlockingIOError, PermissionError) as error:  # held (flock; msvcrt)
         os.close(descriptor)
         raise FolderInUseError(
             f"{folder} is in use by another Session ({_holder(folder)}); one Session writes to "
             f"a work folder at a time: close that one (session.close()), or {READ_ONLY_HINT}"
         ) from error
+    except OSError as error:
+        if error.errno not in NO_LOCKS:
+            os.close(descriptor)
+            message = f"{folder} cannot be locked for writing ({error}); {READ_ONLY_HINT}"
+            raise WorkFolderError(message) from error
+        warnings.warn(
+            f"{folder} is on a file system without file locks ({error}): nothing keeps a "
+            "Session of another process from writing to it at the same time",
+            stacklevel=2,
+        )
     holder = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -144,8 +157,7 @@ def _lock(folder: Path) -> _ProcessLock:
     try:
         atomic_write(folder / HOLDER_FILE, json.dumps(holder).encode("utf-8"))
     except OSError:
-        _unlock(descriptor)
-        os.close(descriptor)
+        _unlock_and_close(descriptor)
         raise
     return _ProcessLock(descriptor, folder / HOLDER_FILE)
 
@@ -161,8 +173,7 @@ def _still_locks(held: _ProcessLock, folder: Path) -> bool:
     if now is not None and (now.st_dev, now.st_ino) == (locked.st_dev, locked.st_ino):
         return True
     held.owner = held.claim = None
-    _unlock(held.descriptor)
-    os.close(held.descriptor)
+    _unlock_and_close(held.descriptor)
     return False
 
 
@@ -187,5 +198,10 @@ def _release(key: str, token: object, pid: int) -> None:
         del _held[key]
     with contextlib.suppress(OSError):
         held.holder_file.unlink()  # while still locked: a holder file names a live holder
-    _unlock(held.descriptor)
-    os.close(held.descriptor)
+    _unlock_and_close(held.descriptor)
+
+
+def _unlock_and_close(descriptor: int) -> None:
+    with contextlib.suppress(OSError):  # a file system without locks has nothing to unlock
+        _unlock(descriptor)
+    os.close(descriptor)

@@ -83,7 +83,7 @@ class WorkFolder:
         """The work folder of a session, locked for writing (FolderInUseError if another process
         holds it), or not locked and never written with ``read_only``."""
         if path is None:
-            raise WorkFolderError("read_only=True views the session of a work folder: give workdir")
+            raise WorkFolderError("no work folder given: read_only=True views one (workdir=...)")
         folder = Path(path).expanduser()
         if not (folder / STATE_FILE).is_file():
             raise WorkFolderError(f"{folder} holds no session ({STATE_FILE} is missing)")
@@ -237,8 +237,9 @@ class WorkFolder:
         try:
             data = path.read_bytes()
         except OSError as error:
-            since = " (another Session may have replaced it since this one read the folder)"
-            message = f"mask file {path} cannot be read: {error}{since if self.read_only else ''}"
+            message = f"mask file {path} cannot be read: {error}"
+            if self.read_only:  # the writer removes a replaced file UNNAMED_KEPT_S later
+                message += "; another Session has changed the folder since: resume it again"
             raise WorkFolderError(message) from error
         if hashlib.sha256(data).hexdigest() != stored.sha256:
             raise WorkFolderError(f"mask file {path} is damaged (its checksum does not match)")
