@@ -83,7 +83,11 @@ class FolderLock:
         self._released = False
         with _guard:
             held = _held.get(self._key)
-            if held is None or not _still_locks(held, folder):
+            if held is not None and not _locks(held, folder / LOCK_FILE):
+                del _held[self._key]  # the folder was deleted and made again: its claims refuse
+                _unlock_and_close(held.descriptor)
+                held = None
+            if held is None:
                 held = _lock(folder)
             self._previous = held.claim
             held.owner, held.claim = self._token, weakref.ref(self)
@@ -162,19 +166,14 @@ def _lock(folder: Path) -> _ProcessLock:
     return _ProcessLock(descriptor, folder / HOLDER_FILE)
 
 
-def _still_locks(held: _ProcessLock, folder: Path) -> bool:
-    """Whether ``held`` locks ``folder``'s lock file: not if the folder was deleted and made
-    again meanwhile (its lock is then unlocked, and the older claim refuses to write)."""
+def _locks(held: _ProcessLock, lock_file: Path) -> bool:
+    """Whether ``held`` locks ``lock_file`` (not if its folder was deleted and made again)."""
     try:
-        now = os.stat(folder / LOCK_FILE)
+        now = os.stat(lock_file)
     except FileNotFoundError:
-        now = None
+        return False
     locked = os.fstat(held.descriptor)
-    if now is not None and (now.st_dev, now.st_ino) == (locked.st_dev, locked.st_ino):
-        return True
-    held.owner = held.claim = None
-    _unlock_and_close(held.descriptor)
-    return False
+    return (now.st_dev, now.st_ino) == (locked.st_dev, locked.st_ino)
 
 
 def _holder(folder: Path) -> str:
