@@ -96,6 +96,7 @@ class Persistence:
             self._store.close()
 
     def __enter__(self: S) -> S:
+        """``with Session(...) as session:`` releases the work folder at the end (``close``)."""
         return self
 
     def __exit__(self, *_exception: object) -> None:
