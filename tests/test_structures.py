@@ -185,6 +185,10 @@ def test_an_older_work_folder_is_migrated_with_a_backup(tmp_path, small_predicto
     (work / "session.json").write_text(json.dumps(state))
     old_bytes = (work / "session.json").read_bytes()
 
+    viewer = Session.resume(work, model=small_predictor, read_only=True)  # read, left as it is
+    assert viewer.structures == ["wbc"] and sorted(viewer.accepted) == [0]
+    assert (work / "session.json").read_bytes() == old_bytes
+    assert not (work / f"session.v{version}.json").exists()
     resumed = Session.resume(work, model=small_predictor)
     assert resumed.structures == ["wbc"] and sorted(resumed.accepted) == [0]
     assert [e["kind"] for e in resumed.interactions] == ["click"]

@@ -52,8 +52,9 @@ class StructureLabels:
     def add_structure(self, name: str) -> None:
         """A new structure with an empty context set (it does not become the current one)."""
         check_structure_name(name, self._structures)
-        self._structures[name] = self._new_structure(name)
-        self._commit()
+        structure = self._new_structure(name)
+        self._commit(parts={name: structure.record()})  # first: a refused commit changes nothing
+        self._structures[name] = structure
 
     def add_to_context(self, i: int, position: int | None = None) -> None:
         """Put accepted image i back into the current structure's context set, at ``position``

@@ -24,6 +24,7 @@ from .store import WorkFolder, WorkFolderError
 from .structure import Structure
 
 S = TypeVar("S", bound="Persistence")
+VIEWING = {"position", "structure", "view"}  # what a read-only Session changes, in memory only
 
 
 class Persistence:
@@ -65,17 +66,41 @@ class Persistence:
         workdir: str | Path,
         model: Predictor | str | Path | None = None,
         device: str | None = None,
+        read_only: bool = False,
     ) -> S:
         """Reopen a work folder: images, every structure's accepted masks, context and logs,
         position. A damaged session file or a folder made for other images raises
         WorkFolderError and nothing is written; the undo history of the current image is
-        rebuilt from its log. A folder of the one-structure format is migrated (backup kept)."""
-        store = WorkFolder.open(workdir)
-        record = store.load()
-        session = cls.__new__(cls)  # type: ignore[call-arg]
-        dataset = store.load_dataset(record)
-        session._restore(store, record, dataset, as_predictor(model, device))
+        rebuilt from its log. A folder of the one-structure format is migrated (backup kept).
+        The Session holds the folder's lock until ``close`` (FolderInUseError, naming the
+        holder, if another process's Session holds it). ``read_only``: view the folder without
+        the lock, writing nothing (see Session)."""
+        store = WorkFolder.open(workdir, read_only)
+        with store.closed_on_error():
+            record = store.load()
+            session = cls.__new__(cls)  # type: ignore[call-arg]
+            dataset = store.load_dataset(record)
+            session._restore(store, record, dataset, as_predictor(model, device))
         return session
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this Session only views its work folder (opened with ``read_only=True``)."""
+        return self._store is not None and self._store.read_only
+
+    def close(self) -> None:
+        """Release the work folder's lock, so that another Session, in any process, may write
+        to it; this one then refuses every change (reading goes on). Also at the end of a
+        ``with`` block, and when the Session is garbage-collected."""
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self: S) -> S:
+        """``with Session(...) as session:`` releases the work folder at the end (``close``)."""
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.close()
 
     def _continue(
         self, store: WorkFolder, dataset: Dataset, model: Predictor, names: list[str]
@@ -83,17 +108,35 @@ class Persistence:
         """``Session(images, workdir=...)`` on a folder that holds a session: continue it if
         it was made for these images (a notebook run again), else refuse and change nothing.
         ``names``: the structures the caller asked for; those the session lacks are added."""
-        record = store.load()
-        self._restore(store, record, dataset, model)
-        added = [name for name in names if name not in self._structures]
-        for name in added:
-            self.add_structure(name)
+        with store.closed_on_error():
+            self._restore(store, store.load(), dataset, model)
+            added = [name for name in names if name not in self._structures]
+            for name in added:
+                self.add_structure(name)
         print(
             f"Continuing the session in {store.path}: "
             f"{sum(len(s.accepted) for s in self._structures.values())} masks accepted, "
             f"at image {self._index} ({self.names[self._index]}), structure {self.structure!r}"
             + (f"; added structures {added}" if added else "")
         )
+
+    def _start(self, dataset: Dataset) -> None:
+        """A new session's first commit: what the images are (copies of in-memory images in the
+        work folder) and the first image. The work folder is released if this fails."""
+        if self._store is None:
+            self._ensure_annotation(0)
+            return
+        store = self._store
+        with store.closed_on_error():
+            if dataset.files:
+                source = {"files": list(dataset.files), "axis": dataset.axis}
+            else:
+                source = {"arrays": store.save_images(dataset.images)}
+            self._images_record = ImagesRecord(
+                dataset.fingerprint(), source, tuple(dataset.names), tuple(dataset.slices)
+            )
+            self._ensure_annotation(0)
+            self._commit()
 
     def _restore(
         self, store: WorkFolder, record: SessionRecord, dataset: Dataset, model: Predictor
@@ -158,8 +201,13 @@ class Persistence:
         parts: Mapping[str, StructureRecord] | None = None,
         **changes: Any,
     ) -> None:
-        """Commit the session as it will be after the caller's change (before applying it)."""
+        """Commit the session as it will be after the caller's change (before applying it).
+        A read-only Session moves between images and structures in memory only, and refuses
+        every other change (the store raises ReadOnlySessionError)."""
         if self._store is None:
+            return
+        viewing = log is None and parts is None and bool(changes) and set(changes) <= VIEWING
+        if viewing and self._store.read_only:
             return
         record = self._record(log, parts, **changes)
         for structure in record.structures.values():

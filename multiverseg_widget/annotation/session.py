@@ -29,7 +29,7 @@ from .image_annotation import ImageAnnotation
 from .labels import StructureLabels
 from .persistence import Persistence
 from .propagation import Propagation
-from .record import ImagesRecord, StoredMask
+from .record import StoredMask
 from .store import STATE_FILE, WorkFolder, WorkFolderError
 from .structure import Structure, structure_names
 from .whole_dataset import WholeDataset
@@ -48,7 +48,13 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
     keeps the session in memory only; a folder that holds a session of the same images is
     continued (of other images: refused). structures: the names of the structures to annotate
     (each with its own context set); ``structure`` alone names the one structure.
-    max_context: cap on context items per prediction.
+    max_context: cap on context items per prediction. One Session writes to a work folder at a
+    time: it holds the folder's lock until ``close()`` (or the end of a ``with`` block, or its
+    process); another process's Session on it raises FolderInUseError naming the holder, and a
+    newer Session in the same process takes the folder over (the older one then refuses to
+    write). read_only: view the session of ``workdir`` without the lock, writing nothing (no
+    migration, no cleanup); moving between images and structures (and ``view``) works, every
+    other change raises ReadOnlySessionError. Also ``Session.resume(workdir, read_only=True)``.
     """
 
     def __init__(
@@ -62,29 +68,22 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
         skip_bad: bool = False,
         structures: Sequence[str] | None = None,
         device: str | None = None,
+        read_only: bool = False,
     ) -> None:
         names = structure_names(structure, structures)
         check_max_context(max_context)
         dataset = load(images, axis=axis, skip_bad=skip_bad)
         model = as_predictor(model, device)
-        if workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file():
+        continuing = workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file()
+        if continuing or read_only:
             named = [] if structure is None and structures is None else names
-            self._continue(WorkFolder.open(workdir), dataset, model, named)
+            self._continue(WorkFolder.open(workdir, read_only), dataset, model, named)
             return
         store = None if workdir is None else WorkFolder.create(workdir)
         self._setup(dataset, model, store, names, max_context)
         if structure is not None and structures is not None:
             self._current = structure
-        if store is not None:
-            if dataset.files:
-                source = {"files": list(dataset.files), "axis": dataset.axis}
-            else:
-                source = {"arrays": store.save_images(dataset.images)}
-            self._images_record = ImagesRecord(
-                dataset.fingerprint(), source, tuple(dataset.names), tuple(dataset.slices)
-            )
-        self._ensure_annotation(0)
-        self._commit()
+        self._start(dataset)
 
     def _setup(
         self,

@@ -105,6 +105,7 @@ class WholeDataset:
                 earlier.masks if earlier else {}, earlier.confidence if earlier else {}
             )
         else:
+            self._store.check_writable()  # its results go to the work folder
             if not self._propagated_is(key):  # name it first: the work folder keeps it
                 self._commit(parts={self._current: self._part.record(propagation=key)})
             results = FolderResults(self._store.path, key)
