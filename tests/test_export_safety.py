@@ -9,8 +9,10 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from multiverseg_widget import Session
 from multiverseg_widget.annotation.export_target import ExportWouldOverwrite
@@ -189,3 +191,14 @@ def test_a_home_folder_export_writes_where_it_says(session, tmp_path, monkeypatc
     *masks, manifest = session.export("~/x")
     assert manifest == tmp_path / "home" / "x" / "export-manifest.json"
     assert not (tmp_path / "~").exists()
+    with pytest.raises(ValueError, match="~nosuchuser/x: Could not determine home directory"):
+        session.export("~nosuchuser/x")
+
+
+def test_instance_ids_are_the_connected_components(session, tmp_path, nuclei):
+    *masks, manifest = session.export(tmp_path / "ids", instances=True)
+    assert json.loads(manifest.read_text())["instances"] is True
+    for k, path in enumerate(masks):
+        ids = np.asarray(Image.open(path))
+        expected, count = ndimage.label(nuclei["masks"][k])
+        assert count > 1 and np.array_equal(ids, expected)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,7 +69,10 @@ def export_masks(
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}, got {format!r}")
     provenance = provenance or Provenance()
     extra = dict(extra or {})
-    target = Path(path).expanduser()
+    try:
+        target = Path(path).expanduser()
+    except RuntimeError as error:  # ~someone who is not a user here
+        raise ValueError(f"export target {path}: {error}") from None
     if format == "npz" and target.suffix.lower() == ".npz":
         folder, single, manifest = target.parent, target.name, f"{target.stem}-manifest.json"
     else:
@@ -100,20 +103,32 @@ def export_masks(
     return [folder / name for name in names]
 
 
-class InstanceLabels(Mapping[int, np.ndarray]):
-    """Masks as connected components numbered 1, 2, ... (uint16), labelled when read."""
+class ComputedMasks(Mapping[int, np.ndarray]):
+    """Masks made when read, ``compute(i)`` for each of ``indices``: an export writes them one
+    at a time, so that 100,000 label maps or instance ids are never held at once."""
 
-    def __init__(self, masks: Mapping[int, np.ndarray]) -> None:
-        self._masks = masks
+    def __init__(self, indices: Iterable[int], compute: Callable[[int], np.ndarray]) -> None:
+        self._indices = frozenset(indices)
+        self._compute = compute
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return ndimage.label(self._masks[i])[0].astype(np.uint16)
+        if i not in self._indices:
+            raise KeyError(i)
+        return self._compute(i)
+
+    def __contains__(self, i: object) -> bool:
+        return i in self._indices
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._masks)
+        return iter(sorted(self._indices))
 
     def __len__(self) -> int:
-        return len(self._masks)
+        return len(self._indices)
+
+
+def instance_ids(mask: np.ndarray) -> np.ndarray:
+    """A mask's connected components numbered 1, 2, ... (uint16; 0 background)."""
+    return ndimage.label(mask)[0].astype(np.uint16)
 
 
 def _manifest(

@@ -20,7 +20,7 @@ from ..data.lazy import ImageFile, ImageSource
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
-from .export import InstanceLabels, Provenance, export_masks
+from .export import ComputedMasks, Provenance, export_masks, instance_ids
 from .propagation import (
     MaskFile,
     MaskSource,
@@ -200,7 +200,8 @@ class WholeDataset:
         if not masks:
             raise ValueError("nothing to export: no image has been accepted yet")
         if instances:
-            masks = InstanceLabels(masks)
+            binary = masks
+            masks = ComputedMasks(binary, lambda i: instance_ids(binary[i]))
         about = {
             "structure": self._current,
             "include_propagated": include_propagated,
@@ -218,7 +219,7 @@ class WholeDataset:
             raise ValueError("nothing to export: no image has been accepted yet")
         volumes = any(self.dataset.slices[i] is not None for i in images)
         image_format = "nifti" if volumes and format == "labelmap" else LABEL_MAP_FORMATS[format]
-        maps = {i: self.label_map(i) for i in images}
+        maps = ComputedMasks(images, self.label_map)
         labels = {"0": "background"} | {str(k): n for k, n in enumerate(self._structures, 1)}
         about = {"format": format, "file_format": image_format, "labels": labels}
         provenance = Provenance(self.workdir, about)
