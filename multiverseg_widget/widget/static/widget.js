@@ -2285,8 +2285,8 @@ const { stageSize } = __view;
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
 // (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
-// chart (prompts per accepted image), context gallery (gallery.js) and export bar (exportbar.js); and the
-// layout that fits them in the viewport. They show the kernel's traits and the view's
+// chart (prompts per accepted image), context gallery (gallery.js) and export bar (exportbar.js);
+// and the layout that fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
