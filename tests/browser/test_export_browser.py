@@ -15,18 +15,18 @@ def test_an_overwrite_is_asked_and_done_once_confirmed(widget, artifacts):
     page.locator(".mvw-canvas").press("Enter")  # image 1 accepted
     wait_until_idle(page)
 
-    folder = page.get_by_label("export folder")
+    folder = root.get_by_label("export folder")
     exports = widget.workdir.parent / "exports"  # beside the work folder, one per format
     assert folder.input_value() == str(exports / "png")
-    page.get_by_label("export format").select_option("labelmap")
+    root.get_by_label("export format").select_option("labelmap")
     assert folder.input_value() == str(exports / "labelmap")
-    page.get_by_label("export format").select_option("png")
+    root.get_by_label("export format").select_option("png")
 
     out = widget.workdir.parent / f"{widget.workdir.name}-out"
     out.mkdir()
     (out / "image_0000.png").write_bytes(THEIRS)  # a file of the user's, named like the mask
     folder.fill(str(out))
-    page.get_by_role("button", name="Export", exact=True).click()
+    root.get_by_role("button", name="Export", exact=True).click()
     wait_until_idle(page)
     question = page.locator(".mvw-export-question")
     assert question.is_visible()
@@ -38,7 +38,7 @@ def test_an_overwrite_is_asked_and_done_once_confirmed(widget, artifacts):
     assert (out / "image_0000.png").read_bytes() == THEIRS  # asked, not done
     assert sorted(p.name for p in out.iterdir()) == ["image_0000.png"]
 
-    page.get_by_role("button", name="Overwrite").click()
+    question.get_by_role("button", name="Overwrite").click()
     wait_until_idle(page)
     assert not question.is_visible()
     assert f"exported 1 png file to {out}" in page.locator(".mvw-status-text").inner_text()
