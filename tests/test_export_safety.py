@@ -78,7 +78,7 @@ def test_an_export_anywhere_in_the_work_folder_is_refused(
     for target in [
         work,
         work / "masks",
-        work / "propagation" / key / "out",  # on main: accepted, then pruned at the next commit
+        work / "propagation" / key / "out",  # on main: written, then pruned with the propagation
         work / "propagation" / "mine",
         work / "exports",  # not a folder the session manages, still its work folder's
     ]:
