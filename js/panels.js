@@ -2,12 +2,13 @@
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
 // (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
-// chart (prompts per accepted image), context gallery (gallery.js) and export control; and the
-// layout that fits them in the viewport. They show the kernel's traits and the view's
+// chart (prompts per accepted image), context gallery (gallery.js) and export bar (exportbar.js);
+// and the layout that fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 import { h } from "./dom.js";
+import { createExportBar } from "./exportbar.js";
 import { createGallery } from "./gallery.js";
 import { ICONS, icon } from "./icons.js";
 import { toLevelWidth } from "./image.js";
@@ -19,7 +20,7 @@ import { TOOLS, toolCommand } from "./tools.js";
 import { stageSize } from "./view.js";
 
 /** @import { Window } from "./image.js" */
-/** @import { ExportFormat, ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -28,8 +29,6 @@ const MIN_STAGE = 160; // px: the canvas's least height, however small the windo
 const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/fields.py MAX_NAME)
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
-/** The export control's formats (widget/protocol.py EXPORT_FORMATS). @type {ExportFormat[]} */
-const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
 const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
@@ -252,19 +251,7 @@ export function createPanels(model, on) {
   const svg = (tag) => document.createElementNS(chart.namespaceURI, tag);
   const chartText = h("span", { className: "mvw-label" });
   const chartBar = h("div", { className: "mvw-toolbar", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart]);
-  const exportFormat = h("select", { title: "export format", "aria-label": "export format" },
-    EXPORT_FORMATS.map((f) => h("option", { value: f, textContent: f })));
-  const exportFolder = h("input", {
-    type: "text", className: "mvw-export-folder", value: "masks/", "aria-label": "export folder",
-    title: "the folder to export to (relative: to the kernel's working directory)",
-  });
-  const exportButton = h("button", {
-    textContent: "Export", title: "write the accepted masks to the folder",
-    onclick: () => on.send({ kind: "export", format: /** @type {ExportFormat} */ (exportFormat.value), folder: exportFolder.value.trim() }),
-  });
-  const exportBar = h("div", { className: "mvw-toolbar mvw-export" }, [
-    h("span", { className: "mvw-label", textContent: "export" }), exportFormat, exportFolder, exportButton,
-  ]);
+  const exports = createExportBar(model, on.send);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
@@ -272,7 +259,7 @@ export function createPanels(model, on) {
     h("div", { className: "mvw-progress" }, [
       progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
     ]),
-    chartBar, gallery.title, gallery.row, exportBar,
+    chartBar, gallery.title, gallery.row, exports.bar, exports.question,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -513,6 +500,6 @@ export function createPanels(model, on) {
     root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
     showWindowRange, showWindow, showStatus, answered, renderStructures, showModel, dispose,
     renderStrip: strip.render, renderGallery: gallery.render, markCurrent: gallery.markCurrent,
-    showThumbnails: gallery.receive,
+    showThumbnails: gallery.receive, showExportQuestion: exports.answered, closeExportQuestion: exports.close,
   };
 }

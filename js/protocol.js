@@ -62,13 +62,15 @@ import { erasedPositions } from "./strokes.js";
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * The formats of the export control (the kernel's EXPORT_FORMATS, widget/protocol.py).
+ * The formats of the export control (the kernel's EXPORT_FORMATS, widget/fields.py).
  * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
  */
 /**
  * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
- * the kernel's notice says how many files it wrote, and where.
- * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
+ * the kernel's notice says how many files it wrote, and where. Existing files are replaced only
+ * with `overwrite` (the user said yes to the kernel's question, ExportBar); without it such an
+ * export is not done and the kernel asks.
+ * @typedef {{kind: "export", format: ExportFormat, folder: string, overwrite?: boolean}} ExportAction
  */
 /**
  * Open the image the jump box names: `to` is its text as typed, an image's name or its number
@@ -127,6 +129,15 @@ import { erasedPositions } from "./strokes.js";
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
  */
+/**
+ * The kernel's question after an export that would overwrite files (not done): `serial` (one per
+ * question), the export's format and folder as sent, and `text`, what would be overwritten.
+ * @typedef {{serial: number, format: ExportFormat, folder: string, text: string}} OverwriteQuestion
+ */
+/**
+ * The export bar's state: each format's default folder, and the last overwrite question.
+ * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
+ */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 /** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
@@ -139,7 +150,8 @@ import { erasedPositions } from "./strokes.js";
  * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart).
+ * length of its interaction log when accepted (the in-context gain chart); export_bar: the export
+ * bar's default folders and the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -164,6 +176,7 @@ import { erasedPositions } from "./strokes.js";
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   export_bar: ExportBar,
  * }} Traits
  */
 

@@ -128,7 +128,8 @@ function render({ model, el }) {
         break;
       case "help": s.help = !s.help; panels.showHelp(s.help); break;
       case "escape":
-        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); drawing.schedule(); break;
+        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); panels.closeExportQuestion();
+        drawing.schedule(); break;
     }
   }
 
@@ -203,6 +204,7 @@ function render({ model, el }) {
     },
     "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
     "change:thumbnails": panels.showThumbnails,
+    "change:export_bar": panels.showExportQuestion,
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,

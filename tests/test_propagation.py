@@ -100,7 +100,7 @@ def test_an_interrupted_propagate_continues_where_it_stopped(
     assert len(calls) == 5  # images 7 to 11 only
     _assert_same(result, expected)
     written = resumed.export(tmp_path / "out", include_propagated=True)  # read from the folder
-    assert len(written) == 12
+    assert len(written) == 12 + 1  # and the manifest
     exported = np.asarray(Image.open(tmp_path / "out" / "07.png")) > 0
     np.testing.assert_array_equal(exported, expected.masks[7])
     resumed.click(30, 30)  # a new context set: the old propagation's folder goes

@@ -147,9 +147,10 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
         assert result.confidence[i] == pytest.approx(expected, abs=1e-6)
         assert 0.0 <= result.confidence[i] <= 1.0
     assert session.suggest_next() == min((5, 6, 7), key=lambda i: result.confidence[i])
-    assert len(session.export(tmp_path / "accepted")) == 5
+    assert len(session.export(tmp_path / "accepted")) == 5 + 1  # and the manifest
     written = session.export(tmp_path / "all", include_propagated=True)
-    assert sorted(p.name for p in written) == sorted(f"{n}.png" for n in session.names)
+    assert written[-1].name == "export-manifest.json"
+    assert sorted(p.name for p in written[:-1]) == sorted(f"{n}.png" for n in session.names)
 
 
 def test_remove_context_and_max_context(nuclei, small_predictor):
@@ -265,23 +266,24 @@ def test_model_pickles_for_cluster_executors(nuclei, small_predictor):
 
 def test_export_formats(tmp_path, nuclei, small_predictor):
     names = ["../../evil", "/etc/passwd", "a/b\\c", ".hidden", "ok name"]
-    np.savez(tmp_path / "task.npz", images=nuclei["images"][:5], names=np.array(names))
-    session = Session(tmp_path / "task.npz", model=small_predictor)
+    (tmp_path / "src").mkdir()  # exports stay out of the images' folder
+    np.savez(tmp_path / "src" / "task.npz", images=nuclei["images"][:5], names=np.array(names))
+    session = Session(tmp_path / "src" / "task.npz", model=small_predictor)
     assert session.names == ["evil", "etc_passwd", "a_b_c", "hidden", "ok_name"]
     for i in range(5):
         session.set_mask(nuclei["masks"][i])
         session.accept()
     out = tmp_path / "out"
-    written = session.export(out, format="png")
+    *written, _manifest = session.export(out, format="png")
     assert sorted(p.name for p in written) == sorted(f"{n}.png" for n in session.names)
     assert all(p.parent == out for p in written)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "task.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "src"]
     png = np.asarray(Image.open(out / "evil.png"))
     assert png.dtype == np.uint8 and set(np.unique(png)) == {0, 255}
     np.testing.assert_array_equal(png > 0, nuclei["masks"][0])
-    tiffs = session.export(out, format="tiff")
+    tiffs = session.export(tmp_path / "tiff", format="tiff")
     np.testing.assert_array_equal(tifffile.imread(tiffs[1]), nuclei["masks"][1].astype(np.uint8))
-    (npz,) = session.export(tmp_path / "all.npz", format="npz")
+    npz, _manifest = session.export(tmp_path / "all.npz", format="npz")
     with np.load(npz) as f:
         assert sorted(f.files) == sorted(session.names)
         np.testing.assert_array_equal(f["ok_name"], nuclei["masks"][4])
@@ -290,8 +292,9 @@ def test_export_formats(tmp_path, nuclei, small_predictor):
 def test_export_nifti_keeps_volume_and_affine(tmp_path, small_predictor):
     volume = np.random.default_rng(0).normal(size=(32, 40, 6)).astype(np.float32)
     affine = np.diag([0.5, 0.5, 3.0, 1.0])
-    nib.save(nib.Nifti1Image(volume, affine), tmp_path / "scan.nii.gz")
-    session = Session(tmp_path / "scan.nii.gz", model=small_predictor)
+    (tmp_path / "src").mkdir()
+    nib.save(nib.Nifti1Image(volume, affine), tmp_path / "src" / "scan.nii.gz")
+    session = Session(tmp_path / "src" / "scan.nii.gz", model=small_predictor)
     marks = {}
     for k in range(3):
         session.goto(k * 2)
@@ -299,7 +302,7 @@ def test_export_nifti_keeps_volume_and_affine(tmp_path, small_predictor):
         mask[k : k + 10, 5:20] = True
         session.set_mask(mask)
         marks[k * 2] = session.accept()
-    (path,) = session.export(tmp_path / "out", format="nifti")
+    path, _manifest = session.export(tmp_path / "out", format="nifti")
     assert path.name == "scan.nii.gz"
     saved = nib.load(path)
     np.testing.assert_allclose(saved.affine, affine)

@@ -95,7 +95,8 @@ def test_three_structures_switch_resume_and_export_a_label_map(tmp_path, small_p
         assert np.array_equal(np.asarray(Image.open(png)), resumed.label_map(i))
     # the per-structure export keeps each structure's own mask, overlap included
     resumed.structure = "nucleus"
-    for path in resumed.export(tmp_path / "nuclei", format="png"):
+    *masks, _manifest = resumed.export(tmp_path / "nuclei", format="png")
+    for path in masks:
         i = wbc["names"].index(path.stem)
         assert path.read_bytes() == mask_png(accepted["nucleus"][i])
 

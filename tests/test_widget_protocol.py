@@ -99,6 +99,7 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
             {"kind": "structure", "name": "liver 2"},
             {"kind": "export", "format": "nifti", "folder": "masks/"},
             {"kind": "export", "format": "labelmap", "folder": "/tmp/out"},
+            {"kind": "export", "format": "png", "folder": "out", "overwrite": True},
             {"kind": "jump", "to": " cell_07.png "},
             {"kind": "thumbnails", "indices": [3, 0, 3]},
             request=42,
@@ -127,6 +128,7 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         SwitchStructure("liver 2"),
         Export("nifti", "masks/"),
         Export("labelmap", "/tmp/out"),
+        Export("png", "out", overwrite=True),
         Jump("cell_07.png"),
         ThumbnailRequest((3, 0, 3)),
     )
@@ -196,6 +198,10 @@ def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped
         (batch({"kind": "export", "format": "png", "folder": " "}), "must be a non-empty path"),
         (batch({"kind": "export", "format": "png", "folder": 3}), "must be a non-empty path"),
         (batch({"kind": "export", "format": "png", "folder": "a\0b"}), "at most 4096 characters"),
+        (
+            batch({"kind": "export", "format": "png", "folder": "m", "overwrite": 1}),
+            "export overwrite must be a bool, got 1",
+        ),
         (batch({"kind": "jump"}), "jump lacks ['to']"),
         (batch({"kind": "jump", "to": "  "}), "jump to: give an image's name or number, got '  '"),
         (batch({"kind": "jump", "to": 7}), "jump to: give an image's name or number, got 7"),
@@ -232,10 +238,20 @@ def test_the_js_protocol_names_the_same_action_kinds():
     assert kinds == {*INTERACTIONS, *STEPS, *STRUCTURE_ACTIONS, *others}
 
 
+def test_the_export_bar_offers_the_formats_the_kernel_takes():
+    bar = (ROOT / "js" / "exportbar.js").read_text()
+    (offered,) = re.findall(r"const EXPORT_FORMATS = \[([^\]]*)\]", bar)
+    (typed,) = re.findall(
+        r"@typedef \{([^}]*)\} ExportFormat", (ROOT / "js" / "protocol.js").read_text()
+    )
+    for listing in (offered, typed):
+        assert tuple(re.findall(r'"([a-z]+)"', listing)) == EXPORT_FORMATS
+
+
 # Actions of every kind with fields of any JSON type; and whole batches of anything.
 FIELDS = ["x", "y", "positive", "box", "points", "width", "joined", "positions", "version"]
 FIELDS += ["index", "by", "entry", "file", "sha256", "name", "old", "new", "allow_empty"]
-FIELDS += ["format", "folder", "position", "to", "indices"]
+FIELDS += ["format", "folder", "overwrite", "position", "to", "indices"]
 ACTION_LIKE = st.builds(
     lambda kind, fields: {"kind": kind, **fields},
     st.sampled_from(KINDS),
@@ -325,6 +341,7 @@ def well_formed(w: SegmentWidget, kind: str, out: str) -> st.SearchStrategy:
     optional = {  # allow_empty: confirmed in the browser; position: where Undo puts it back
         "accept": {"allow_empty": st.booleans()},
         "add_context": {"position": st.none() | st.integers(-1, entries + 1)},
+        "export": {"overwrite": st.booleans()},  # yes to the widget's question
     }.get(kind, {})
     return st.fixed_dictionaries(fields, optional=optional).map(
         lambda f: {k: _json(v) for k, v in f.items()}

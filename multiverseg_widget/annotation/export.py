@@ -1,17 +1,26 @@
 """Writing masks in the formats pipelines read: PNG, TIFF, NIfTI volumes, one NPZ file; binary
 masks, label maps of several structures, or instance ids.
 
-File names come from the images' source names, made safe: whatever a name holds (``../``,
-absolute paths, separators), every file lands inside the target folder. Every name is checked
-before anything is written; files of one image each are then written one at a time, each mask
-read when its file is written, so exporting 100,000 propagated masks does not hold them all.
+Exports destroy nothing: the target may not be, or lie in, a folder of the source images or
+the session's work folder, and an existing file is replaced only with ``overwrite``
+(``export_target.py``); both are checked for every planned file before anything is written.
+File names come from the images' source names, made safe (``common/names.py``): whatever a name
+holds (``../``, absolute paths, separators, letters of any script), every file lands inside the
+target folder, and ``export-manifest.json``, written last, maps each file back to its image.
+Files of one image each are written one at a time, each mask read when its file is written, so
+exporting 100,000 propagated masks does not hold them all.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -19,86 +28,178 @@ from scipy import ndimage
 from ..common.atomic import atomic_write
 from ..common.names import safe_name, unique_name
 from ..data import EXPORT_FORMATS, FORMATS, Dataset, VolumeSlice
+from .export_target import check_free, refuse_protected
+
+MANIFEST = "export-manifest.json"  # in the target folder; "<name>-manifest.json" beside x.npz
+PACKAGE = "multiverseg-widget"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where exported masks come from, for the refusals and the manifest.
+
+    work_folder: the session's (never written into); about: what the manifest says of the
+    export besides its files (structure, options); origin: image index -> which mask it is
+    ("accepted" or "propagated").
+    """
+
+    work_folder: Path | None = None
+    about: Mapping[str, Any] = field(default_factory=dict)
+    origin: Callable[[int], str] = lambda i: "accepted"
 
 
 def export_masks(
-    masks: Mapping[int, np.ndarray], dataset: Dataset, path: str | Path, format: str = "png"
+    masks: Mapping[int, np.ndarray],
+    dataset: Dataset,
+    path: str | Path,
+    format: str = "png",
+    provenance: Provenance | None = None,
+    overwrite: bool = False,
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``masks`` (image index -> H x W bool, or integer labels) under ``path``; return
-    the files written.
+    the files written, the manifest last.
 
     npz writes one file: ``path`` itself if it ends in .npz, else ``path/masks.npz``.
+    ``extra``: more files, name -> JSON content (a label map's ``labels.json``).
+    Raises ValueError (nothing written) for a target among the source images or in the work
+    folder, and ``ExportWouldOverwrite`` for existing files unless ``overwrite``.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}, got {format!r}")
-    target = Path(path).expanduser()
+    provenance = provenance or Provenance()
+    extra = dict(extra or {})
+    try:
+        target = Path(path).expanduser()
+    except RuntimeError as error:  # ~someone who is not a user here
+        raise ValueError(f"export target {path}: {error}") from None
     if format == "npz" and target.suffix.lower() == ".npz":
-        folder, single = target.parent, target.name
+        folder, single, manifest = target.parent, target.name, f"{target.stem}-manifest.json"
     else:
-        folder, single = target, "masks.npz"
+        folder, single, manifest = target, "masks.npz", MANIFEST
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"export target {folder} exists and is not a folder")
-    files = _plan(masks, dataset, format)
+    refuse_protected(folder, dataset, provenance.work_folder)
+    reserved = {name.lower() for name in (*extra, manifest)}
+    files, rows = _plan(masks, dataset, format, reserved)
     if format == "npz":
         files = {single: files}
-    for name in files:
+        rows = [{**row, "file": single, "key": row["file"]} for row in rows]
+    names = [*files, *extra, manifest]
+    for name in names:
         if Path(name).name != name or (folder / name).resolve().parent != folder.resolve():
             raise ValueError(f"export file name {name!r} would leave {folder}")
+    check_free(folder, names, overwrite)
     if format == "npz":
         files = {single: {key: np.asarray(masks[i]) for key, i in files[single].items()}}
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         content = np.asarray(masks[content]) if isinstance(content, int) else content
         atomic_write(folder / name, FORMATS[format].write_mask(content))
-    return [folder / name for name in files]
+    for name, content in extra.items():
+        atomic_write(folder / name, json.dumps(content, indent=1).encode())
+    record = _manifest(format, provenance, dataset, rows, [*files, *extra])
+    atomic_write(folder / manifest, json.dumps(record, indent=1, ensure_ascii=False).encode())
+    return [folder / name for name in names]
 
 
-class InstanceLabels(Mapping[int, np.ndarray]):
-    """Masks as connected components numbered 1, 2, ... (uint16), labelled when read."""
+class ComputedMasks(Mapping[int, np.ndarray]):
+    """Masks made when read, ``compute(i)`` for each of ``indices``: an export writes them one
+    at a time, so that 100,000 label maps or instance ids are never held at once."""
 
-    def __init__(self, masks: Mapping[int, np.ndarray]) -> None:
-        self._masks = masks
+    def __init__(self, indices: Iterable[int], compute: Callable[[int], np.ndarray]) -> None:
+        self._indices = frozenset(indices)
+        self._compute = compute
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return ndimage.label(self._masks[i])[0].astype(np.uint16)
+        if i not in self._indices:
+            raise KeyError(i)
+        return self._compute(i)
+
+    def __contains__(self, i: object) -> bool:
+        return i in self._indices
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._masks)
+        return iter(sorted(self._indices))
 
     def __len__(self) -> int:
-        return len(self._masks)
+        return len(self._indices)
 
 
-def _plan(masks: Mapping[int, np.ndarray], dataset: Dataset, format: str) -> dict:
-    """File name -> what goes in it (an image index: its mask, read when written); names are
-    safe and unique before anything is written."""
+def instance_ids(mask: np.ndarray) -> np.ndarray:
+    """A mask's connected components numbered 1, 2, ... (uint16; 0 background)."""
+    return ndimage.label(mask)[0].astype(np.uint16)
+
+
+def _manifest(
+    format: str, provenance: Provenance, dataset: Dataset, rows: list[dict], files: list[str]
+) -> dict[str, Any]:
+    """What the export was (format, session, time, package version) and, per image, the file
+    it went to, its index and name (``image``) in the dataset, and which mask it is."""
+    work = provenance.work_folder
+    try:
+        version = importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        version = "unknown"
+    for row in rows:
+        row.update(image=dataset.names[row["index"]], mask=provenance.origin(row["index"]))
+    return {
+        "format": format,
+        **provenance.about,
+        "work_folder": None if work is None else str(work.resolve()),
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "package": {"name": PACKAGE, "version": version},
+        "files": files,
+        "images": rows,
+    }
+
+
+def _plan(
+    masks: Mapping[int, np.ndarray], dataset: Dataset, format: str, taken: set[str]
+) -> tuple[dict, list[dict]]:
+    """File name -> what goes in it (an image index: its mask, read when written), and a row
+    per image (index, file); names are safe and unique (against ``taken``, lower case, which
+    grows) before anything is written."""
     if format == "nifti":
-        return _plan_volumes(masks, dataset)
+        return _plan_volumes(masks, dataset, taken)
     suffix = "" if format == "npz" else FORMATS[format].mask_suffix  # npz: keys, not files
     plan: dict = {}
+    rows = []
     for i in sorted(masks):
-        plan[unique_name(safe_name(dataset.names[i]), plan, suffix)] = i
-    return plan
+        name = _take(unique_name(safe_name(dataset.names[i]), taken, suffix), taken)
+        plan[name] = i
+        rows.append({"index": i, "file": name})
+    return plan, rows
 
 
-def _plan_volumes(masks: Mapping[int, np.ndarray], dataset: Dataset) -> dict:
+def _plan_volumes(
+    masks: Mapping[int, np.ndarray], dataset: Dataset, taken: set[str]
+) -> tuple[dict, list[dict]]:
     """Masks of one source volume go back into one volume; 2D images become 2D files."""
-    volumes: dict[str, list[tuple[VolumeSlice, np.ndarray]]] = defaultdict(list)
+    volumes: dict[str, list[tuple[int, VolumeSlice]]] = defaultdict(list)
     plan: dict = {}
+    rows = []
     wide = any(np.asarray(m).max(initial=0) > 255 for m in masks.values())
     voxel = np.uint16 if wide else np.uint8  # labels above 255 need 16 bits
     for i in sorted(masks):
         where = dataset.slices[i]
         if where is None:
-            mask = np.asarray(masks[i], dtype=voxel)
-            plan[unique_name(safe_name(dataset.names[i]), plan, ".nii.gz")] = (mask, np.eye(4))
+            name = _take(unique_name(safe_name(dataset.names[i]), taken, ".nii.gz"), taken)
+            plan[name] = (np.asarray(masks[i], dtype=voxel), np.eye(4))
+            rows.append({"index": i, "file": name})
         else:
-            volumes[where.volume].append((where, np.asarray(masks[i])))
+            volumes[where.volume].append((i, where))
     for volume, parts in volumes.items():
-        first = parts[0][0]
+        first = parts[0][1]
         data = np.zeros(first.shape, dtype=voxel)
-        for where, mask in parts:
-            np.moveaxis(data, where.axis, 0)[where.index] = mask
-        name = unique_name(safe_name(volume, "volume"), plan, ".nii.gz")
+        name = _take(unique_name(safe_name(volume, "volume"), taken, ".nii.gz"), taken)
+        for i, where in parts:
+            np.moveaxis(data, where.axis, 0)[where.index] = np.asarray(masks[i])
+            rows.append({"index": i, "file": name, "axis": where.axis, "slice": where.index})
         plan[name] = (data, np.asarray(first.affine, dtype=float))
-    return plan
+    return plan, sorted(rows, key=lambda row: row["index"])
+
+
+def _take(name: str, taken: set[str]) -> str:
+    taken.add(name.lower())
+    return name

@@ -42,7 +42,6 @@ STATE_FILE = "session.json"
 IMAGES_FILE = "images.json"
 FORMAT = "multiverseg-widget session"
 READABLE_VERSIONS = (1, 2, VERSION)  # older versions are migrated on the next commit
-MANAGED = ("masks", "drafts", "images")
 _RELATIVE = re.compile(r"^(masks|drafts|images)/[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 UNNAMED_KEPT_S = 60.0  # how long a file stays once session.json no longer names it
 LOAD_ATTEMPTS = 20  # reads of a folder whose session.json changes while it is read
@@ -283,12 +282,6 @@ class WorkFolder:
             except (OSError, ValueError) as error:
                 raise WorkFolderError(f"image copy {path} cannot be read: {error}") from error
         return images
-
-    def contains(self, path: Path) -> bool:
-        """Whether ``path`` is this folder or lies in one of the folders it manages."""
-        resolved = path.expanduser().resolve()
-        root = self.path.resolve()
-        return resolved == root or any(resolved.is_relative_to(root / m) for m in MANAGED)
 
     def _resolve(self, relative: str) -> Path:
         if not isinstance(relative, str) or not _RELATIVE.match(relative):

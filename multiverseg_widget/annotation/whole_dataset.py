@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.atomic import atomic_write_json
 from ..common.digest import array_digest
 from ..data import Dataset
 from ..data.lazy import ImageFile, ImageSource, MappedSlice
 from ..model.predictor import Predictor
 from .checks import checked_index
 from .context_set import ContextSet
-from .export import InstanceLabels, export_masks
+from .export import ComputedMasks, Provenance, export_masks, instance_ids
 from .propagation import (
     MaskFile,
     MaskSource,
@@ -36,6 +35,7 @@ from .store import WorkFolder
 from .structure import Structure
 
 LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
+LABELS = "labels.json"  # beside a label map export: value -> structure
 # Open images predicted to suggest the next one when no propagation of the current context set
 # has predicted them: all of them in a small dataset, a sample in a large one.
 SUGGEST_SAMPLE = 64
@@ -53,6 +53,7 @@ class WholeDataset:
     _accepted: dict[int, np.ndarray]
     _context: ContextSet
     _store: WorkFolder | None
+    workdir: Path | None
     _structures: dict[str, Structure]
     _current: str
     _part: Structure
@@ -194,39 +195,56 @@ class WholeDataset:
         format: str = "png",
         include_propagated: bool = False,
         instances: bool = False,
+        overwrite: bool = False,
     ) -> list[Path]:
         """Write the current structure's accepted masks (and, if asked, the last propagated
-        ones) to ``path``; returns the files written.
+        ones) to ``path``; returns the files written, ``export-manifest.json`` last.
 
         png: one 0/255 file per image; tiff: one 0/1 file per image; nifti: one 0/1 volume per
         source volume with its affine (2D images: one file each); npz: one file.
         ``instances``: connected components numbered 1, 2, ... instead of 0/255 (nuclei).
         labelmap (PNG; NIfTI for volumes) and labelmap-tiff: every structure in one integer
         image per image (``label_map``), with ``labels.json`` naming the values. File names come
-        from the source names, made safe.
+        from the source names, made safe (accents dropped, names in other scripts a short hash
+        such as ``image-e02b510c``); the manifest maps each file back to its image (index and
+        name, accepted or propagated) and names the format, work folder, time and version.
+
+        Nothing is destroyed: a ``path`` that is or lies in a folder of the source images or
+        in the work folder raises ValueError, and one that holds any file the export would
+        write raises ``ExportWouldOverwrite`` (a ValueError naming them) unless ``overwrite``;
+        either way nothing is written. ``~`` is the home folder.
         """
-        target = Path(path)
-        if self._store is not None and self._store.contains(target):
-            raise ValueError(f"export to {target} would write into the session's work folder")
         if format in LABEL_MAP_FORMATS:
-            return self._export_label_maps(target, format)
+            return self._export_label_maps(path, format, overwrite)
         masks: Mapping[int, np.ndarray] = self._accepted
         if include_propagated and self.propagated is not None:
             masks = ChainMap(self._accepted, self.propagated.masks)  # accepted ones first
         if not masks:
             raise ValueError("nothing to export: no image has been accepted yet")
         if instances:
-            masks = InstanceLabels(masks)
-        return export_masks(masks, self.dataset, target, format)
+            binary = masks
+            masks = ComputedMasks(binary, lambda i: instance_ids(binary[i]))
+        about = {
+            "structure": self._current,
+            "include_propagated": include_propagated,
+            "instances": instances,
+        }
+        accepted = self._accepted
+        provenance = Provenance(
+            self.workdir, about, lambda i: "accepted" if i in accepted else "propagated"
+        )
+        return export_masks(masks, self.dataset, path, format, provenance, overwrite)
 
-    def _export_label_maps(self, target: Path, format: str) -> list[Path]:
+    def _export_label_maps(self, path: str | Path, format: str, overwrite: bool) -> list[Path]:
         images = sorted(set().union(*(s.accepted for s in self._structures.values())))
         if not images:
             raise ValueError("nothing to export: no image has been accepted yet")
         volumes = any(self.dataset.slices[i] is not None for i in images)
         image_format = "nifti" if volumes and format == "labelmap" else LABEL_MAP_FORMATS[format]
-        maps = {i: self.label_map(i) for i in images}
-        files = export_masks(maps, self.dataset, target, image_format)
+        maps = ComputedMasks(images, self.label_map)
         labels = {"0": "background"} | {str(k): n for k, n in enumerate(self._structures, 1)}
-        atomic_write_json(target / "labels.json", labels)
-        return [*files, target / "labels.json"]
+        about = {"format": format, "file_format": image_format, "labels": labels}
+        provenance = Provenance(self.workdir, about)
+        return export_masks(
+            maps, self.dataset, path, image_format, provenance, overwrite, {LABELS: labels}
+        )

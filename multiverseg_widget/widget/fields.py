@@ -65,6 +65,12 @@ def erase_positions(value: Any) -> tuple[int, ...]:
     return positions
 
 
+def boolean(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be a bool, got {short(value)}")
+    return value
+
+
 def integer(value: Any, what: str, signed: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{what} must be an int, got {short(value)}")

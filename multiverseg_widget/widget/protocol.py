@@ -23,6 +23,7 @@ from typing import Any, Literal, cast
 from ..annotation.record import check_structure_name
 from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
 from .fields import (
+    boolean,
     erase_positions,
     export_folder,
     export_format,
@@ -120,10 +121,12 @@ class RenameStructure:
 
 @dataclass(frozen=True)
 class Export:
-    """Write the accepted masks to ``folder`` (relative: to the kernel's working directory)."""
+    """Write the accepted masks to ``folder`` (relative: to the kernel's working directory);
+    replace existing files only with ``overwrite`` (the user confirmed the widget's question)."""
 
     format: str
     folder: str
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,11 @@ _FIELDS: dict[str, set[str]] = {
     "thumbnails": {"indices"},
     **{kind: set() for kind in STEPS},
 }
-_OPTIONAL: dict[str, set[str]] = {"accept": {"allow_empty"}, "add_context": {"position"}}
+_OPTIONAL: dict[str, set[str]] = {
+    "accept": {"allow_empty"},
+    "add_context": {"position"},
+    "export": {"overwrite"},
+}
 
 
 def request_id(content: Mapping[str, Any]) -> int | None:
@@ -242,10 +249,7 @@ def _action(entry: Any) -> Action:
             erase_positions(entry["positions"]), integer(entry["version"], "erase version")
         )
     if kind == "accept":
-        allow_empty = entry.get("allow_empty", False)
-        if not isinstance(allow_empty, bool):
-            raise ValueError(f"accept allow_empty must be a bool, got {short(allow_empty)}")
-        return Accept(allow_empty)
+        return Accept(boolean(entry.get("allow_empty", False), "accept allow_empty"))
     if kind == "navigate":
         index = entry["index"]
         index = None if index is None else integer(index, "navigate index")
@@ -263,7 +267,8 @@ def _action(entry: Any) -> Action:
     if kind == "rename_structure":
         return RenameStructure(structure_name(entry["old"]), structure_name(entry["new"]))
     if kind == "export":
-        return Export(export_format(entry["format"]), export_folder(entry["folder"]))
+        overwrite = boolean(entry.get("overwrite", False), "export overwrite")
+        return Export(export_format(entry["format"]), export_folder(entry["folder"]), overwrite)
     if kind == "jump":
         return Jump(jump_text(entry["to"]))
     if kind == "thumbnails":

@@ -16,7 +16,7 @@ structures' accepted masks of the image are sent to be drawn as faint contours, 
 its colour. Colours are the widget's (``colors``), not the session's. ``prompts_per_accept`` is
 the number of prompts each image of the context set took, in the order they joined (the
 in-context gain chart), and the widget exports the accepted masks on request
-(``{"kind": "export", "format", "folder"}``).
+(``{"kind": "export", "format", "folder"}``; exporting.py: the folders, the overwrite question).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from ..prompts import Prompts, Stroke, rasterise
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
 from .errors import error_message
+from .exporting import answer_export, default_export_bar
 from .model_info import describe_model
 from .navigation import ImageLookup
 from .progress import Progress
@@ -123,6 +124,9 @@ class SegmentWidget(anywidget.AnyWidget):
         help="the prompts each image of the current context set took, in the order they joined "
         "(the in-context gain chart)",
     ).tag(sync=True)
+    export_bar = traitlets.Dict(
+        help="the export bar: folders (format -> default folder), question (exporting.py)"
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -138,6 +142,7 @@ class SegmentWidget(anywidget.AnyWidget):
         given = {name: value for name, value in options.items() if value is not None}
         super().__init__(**given)
         self.session = session
+        self.export_bar = default_export_bar(session)
         for name, value in session.view.items():
             # a setting this widget cannot show (a hand-edited file) keeps the default
             with contextlib.suppress(traitlets.TraitError):
@@ -265,8 +270,9 @@ class SegmentWidget(anywidget.AnyWidget):
                 s.rename_structure(old, new)
             case Accept(allow_empty):
                 s.accept(allow_empty=allow_empty)
-            case Export(format, folder):
-                return self._export(format, folder)
+            case Export():
+                notice, self.export_bar = answer_export(s, action, self.export_bar)
+                return notice
             case Step("suggest"):
                 return self._suggest()
             case Step(kind):
@@ -305,13 +311,6 @@ class SegmentWidget(anywidget.AnyWidget):
             raise ValueError(f"thumbnails of {outside[:3]}: there are {len(self.session)} images")
         serial = self.thumbnails.get("serial", 0) + 1
         self.thumbnails = {"serial": serial, "items": self._thumbnails(self.session, indices)}
-
-    def _export(self, format: str, folder: str) -> str:
-        """Write the accepted masks to ``folder`` (relative: to the kernel's working directory);
-        says how many files were written, and where."""
-        files = self.session.export(folder, format=format)
-        n = len(files)
-        return f"exported {n} {format} file{'' if n == 1 else 's'} to {Path(folder).resolve()}"
 
     def _paint(self, stroke: Stroke) -> None:
         """Add the stroke's pixels to the mask (positive) or erase them, as one hand edit:

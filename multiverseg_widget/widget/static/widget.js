@@ -1553,6 +1553,116 @@ function listen({ canvas, root, model, state: s, send, command, redraw }) {
 return { listen };
 })();
 
+// ---- exportbar.js
+const __exportbar = (() => {
+const { h } = __dom;
+// @ts-check
+// The export bar: a format, its folder and Export. Each format has its own folder: the kernel's
+// default (exports/<format> beside the work folder, widget/exporting.py), or what the user typed
+// for that format. An export that would overwrite files is not done: the kernel answers with a
+// question (the `export_bar` trait's `question`) that names them, shown under the bar;
+// Overwrite sends the same export again with `overwrite: true`, Cancel (or escape) drops it.
+
+
+/** @import { ExportAction, ExportBar, ExportFormat, Model, OverwriteQuestion, Queued } from "./protocol.js" */
+
+/** The export control's formats (widget/fields.py EXPORT_FORMATS). @type {ExportFormat[]} */
+const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
+
+/**
+ * The kernel's question if it is newer than the one with serial `seen` (a question is shown
+ * once, when it arrives: not again on a later answer or a new view of the widget), else null.
+ * @param {ExportBar} bar
+ * @param {number} seen
+ * @returns {OverwriteQuestion | null}
+ */
+function newQuestion(bar, seen) {
+  const question = bar.question;
+  return question && question.serial > seen ? question : null;
+}
+
+/**
+ * The export the user's yes sends: the one asked about, allowed to overwrite.
+ * @param {OverwriteQuestion} question
+ * @returns {ExportAction}
+ */
+function overwriteAction({ format, folder }) {
+  return { kind: "export", format, folder, overwrite: true };
+}
+
+/**
+ * The bar and the question's box (the panels place both), and what the widget calls: `answered`
+ * when the kernel's export_bar changes, `close` on escape.
+ * @param {Model} model
+ * @param {(action: Queued) => void} send
+ */
+function createExportBar(model, send) {
+  const folders = { ...model.get("export_bar").folders };
+  /** @type {ExportFormat} */
+  let shown = EXPORT_FORMATS[0];
+  let seen = model.get("export_bar").question?.serial ?? 0;
+  /** @type {OverwriteQuestion | null} */
+  let asked = null;
+  const format = h("select", {
+    title: "export format", "aria-label": "export format",
+    onchange: () => {
+      shown = /** @type {ExportFormat} */ (format.value);
+      folder.value = folders[shown] ?? "";
+    },
+  }, EXPORT_FORMATS.map((f) => h("option", { value: f, textContent: f })));
+  const folder = h("input", {
+    type: "text", className: "mvw-export-folder", value: folders[shown] ?? "", "aria-label": "export folder",
+    title: "the folder to export to, one per format (relative: to the kernel's working directory)",
+    oninput: () => { folders[shown] = folder.value; },
+  });
+  const exportButton = h("button", {
+    textContent: "Export", title: "write the accepted masks to the folder (asks before it overwrites a file)",
+    onclick: () => {
+      ask(null);
+      send({ kind: "export", format: shown, folder: folder.value.trim() });
+    },
+  });
+  const bar = h("div", { className: "mvw-toolbar mvw-export" }, [
+    h("span", { className: "mvw-label", textContent: "export" }), format, folder, exportButton,
+  ]);
+  const questionText = h("span");
+  const question = h("div", { className: "mvw-toolbar mvw-export-question", hidden: true, role: "alertdialog" }, [
+    questionText,
+    h("button", {
+      textContent: "Overwrite", title: "export again, replacing those files",
+      onclick: () => {
+        if (asked) send(overwriteAction(asked));
+        ask(null);
+      },
+    }),
+    h("button", { textContent: "Cancel (esc)", onclick: () => ask(null) }),
+  ]);
+
+  /**
+   * Show `next` (null: hide the question).
+   * @param {OverwriteQuestion | null} next
+   */
+  function ask(next) {
+    asked = next;
+    questionText.textContent = next ? `Export ${next.format}: ${next.text}. Overwrite them?` : "";
+    question.hidden = !next; // no focus moves: Enter stays the widget's accept, never a yes
+  }
+
+  /** The kernel answered: its new question, if there is one, is asked. */
+  function answered() {
+    const next = newQuestion(model.get("export_bar"), seen);
+    if (next) {
+      seen = next.serial;
+      ask(next);
+    }
+  }
+
+  return { bar, question, answered, close: () => ask(null) };
+}
+
+return { EXPORT_FORMATS, newQuestion, overwriteAction, createExportBar };
+})();
+
 // ---- gallery.js
 const __gallery = (() => {
 const { h } = __dom;
@@ -2161,6 +2271,7 @@ return { binBars, bandColor, createStrip };
 // ---- panels.js
 const __panels = (() => {
 const { h } = __dom;
+const { createExportBar } = __exportbar;
 const { createGallery } = __gallery;
 const { ICONS, icon } = __icons;
 const { toLevelWidth } = __image;
@@ -2174,14 +2285,14 @@ const { stageSize } = __view;
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
 // (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
-// chart (prompts per accepted image), context gallery (gallery.js) and export control; and the
-// layout that fits them in the viewport. They show the kernel's traits and the view's
+// chart (prompts per accepted image), context gallery (gallery.js) and export bar (exportbar.js);
+// and the layout that fits them in the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
 
 /** @import { Window } from "./image.js" */
-/** @import { ExportFormat, ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -2190,8 +2301,6 @@ const MIN_STAGE = 160; // px: the canvas's least height, however small the windo
 const MARGIN = 24; // px kept free under the widget in the viewport
 const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/fields.py MAX_NAME)
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
-/** The export control's formats (widget/protocol.py EXPORT_FORMATS). @type {ExportFormat[]} */
-const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
 const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
@@ -2414,19 +2523,7 @@ function createPanels(model, on) {
   const svg = (tag) => document.createElementNS(chart.namespaceURI, tag);
   const chartText = h("span", { className: "mvw-label" });
   const chartBar = h("div", { className: "mvw-toolbar", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart]);
-  const exportFormat = h("select", { title: "export format", "aria-label": "export format" },
-    EXPORT_FORMATS.map((f) => h("option", { value: f, textContent: f })));
-  const exportFolder = h("input", {
-    type: "text", className: "mvw-export-folder", value: "masks/", "aria-label": "export folder",
-    title: "the folder to export to (relative: to the kernel's working directory)",
-  });
-  const exportButton = h("button", {
-    textContent: "Export", title: "write the accepted masks to the folder",
-    onclick: () => on.send({ kind: "export", format: /** @type {ExportFormat} */ (exportFormat.value), folder: exportFolder.value.trim() }),
-  });
-  const exportBar = h("div", { className: "mvw-toolbar mvw-export" }, [
-    h("span", { className: "mvw-label", textContent: "export" }), exportFormat, exportFolder, exportButton,
-  ]);
+  const exports = createExportBar(model, on.send);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
     h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
@@ -2434,7 +2531,7 @@ function createPanels(model, on) {
     h("div", { className: "mvw-progress" }, [
       progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
     ]),
-    chartBar, gallery.title, gallery.row, exportBar,
+    chartBar, gallery.title, gallery.row, exports.bar, exports.question,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -2675,7 +2772,7 @@ function createPanels(model, on) {
     root, renderChart, canvas, layout, showTool, showSign, showOverlay, showHelp, showConfirm, showBrush, showOpacity,
     showWindowRange, showWindow, showStatus, answered, renderStructures, showModel, dispose,
     renderStrip: strip.render, renderGallery: gallery.render, markCurrent: gallery.markCurrent,
-    showThumbnails: gallery.receive,
+    showThumbnails: gallery.receive, showExportQuestion: exports.answered, closeExportQuestion: exports.close,
   };
 }
 
@@ -2748,13 +2845,15 @@ const { erasedPositions } = __strokes;
 /** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
 /** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
 /**
- * The formats of the export control (the kernel's EXPORT_FORMATS, widget/protocol.py).
+ * The formats of the export control (the kernel's EXPORT_FORMATS, widget/fields.py).
  * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
  */
 /**
  * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
- * the kernel's notice says how many files it wrote, and where.
- * @typedef {{kind: "export", format: ExportFormat, folder: string}} ExportAction
+ * the kernel's notice says how many files it wrote, and where. Existing files are replaced only
+ * with `overwrite` (the user said yes to the kernel's question, ExportBar); without it such an
+ * export is not done and the kernel asks.
+ * @typedef {{kind: "export", format: ExportFormat, folder: string, overwrite?: boolean}} ExportAction
  */
 /**
  * Open the image the jump box names: `to` is its text as typed, an image's name or its number
@@ -2813,6 +2912,15 @@ const { erasedPositions } = __strokes;
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
  */
+/**
+ * The kernel's question after an export that would overwrite files (not done): `serial` (one per
+ * question), the export's format and folder as sent, and `text`, what would be overwritten.
+ * @typedef {{serial: number, format: ExportFormat, folder: string, text: string}} OverwriteQuestion
+ */
+/**
+ * The export bar's state: each format's default folder, and the last overwrite question.
+ * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
+ */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 /** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
@@ -2825,7 +2933,8 @@ const { erasedPositions } = __strokes;
  * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart).
+ * length of its interaction log when accepted (the in-context gain chart); export_bar: the export
+ * bar's default folders and the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -2850,6 +2959,7 @@ const { erasedPositions } = __strokes;
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   export_bar: ExportBar,
  * }} Traits
  */
 
@@ -3244,7 +3354,8 @@ function render({ model, el }) {
         break;
       case "help": s.help = !s.help; panels.showHelp(s.help); break;
       case "escape":
-        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); drawing.schedule(); break;
+        s.drag = null; s.help = false; panels.showHelp(false); setConfirm(false); panels.closeExportQuestion();
+        drawing.schedule(); break;
     }
   }
 
@@ -3319,6 +3430,7 @@ function render({ model, el }) {
     },
     "change:gallery": () => { panels.renderGallery(); panels.renderStrip(); },
     "change:thumbnails": panels.showThumbnails,
+    "change:export_bar": panels.showExportQuestion,
     "change:structures change:structure change:colors": panels.renderStructures,
     "change:structure change:colors": onStructure,
     "change:others": onOthers,
