@@ -59,14 +59,20 @@ def test_an_export_among_the_source_images_is_refused_and_writes_nothing(
     for target, format in [
         (images, "png"),  # on main: the images became masks, the session could not resume
         ("data/", "png"),  # relative, as the widget's bar sends it
-        (images / "masks", "png"),  # inside it
         (images / "masks.npz", "npz"),
         (images, "labelmap"),
     ]:
         _refused(session, target, "among the source images", images, format=format)
-        assert not (images / "masks").exists()
     resumed = Session.resume(tmp_path / "work", model=small_predictor)
     assert sorted(resumed.accepted) == [0, 1]
+
+
+def test_a_subfolder_of_the_images_is_free_and_does_not_join_them(session, images):
+    """A folder's images are listed without its subfolders: masks written to images/masks/
+    change neither the images nor the dataset a Session of that folder sees."""
+    written = session.export(images / "masks", format="png")
+    assert {f.parent for f in written} == {images / "masks"}
+    assert len(Session(images, model=session.model).names) == len(session.names)
 
 
 def test_an_export_anywhere_in_the_work_folder_is_refused(

@@ -1,7 +1,7 @@
 """Writing masks in the formats pipelines read: PNG, TIFF, NIfTI volumes, one NPZ file; binary
 masks, label maps of several structures, or instance ids.
 
-Exports destroy nothing: the target may not be, or lie in, a folder of the source images or
+Exports destroy nothing: the target may not be a folder of the source images, nor be or lie in
 the session's work folder, and an existing file is replaced only with ``overwrite``
 (``export_target.py``); both are checked for every planned file before anything is written.
 File names come from the images' source names, made safe (``common/names.py``): whatever a name

@@ -36,9 +36,12 @@ def describe_files(files: Sequence[Path]) -> str:
 
 
 def refuse_protected(folder: Path, dataset: Dataset, work_folder: Path | None) -> None:
-    """ValueError when ``folder`` is, or lies inside, a folder that holds a source file of
-    ``dataset`` (the export would replace or mix with the images) or ``work_folder`` (its files
-    are the session's: a commit prunes what it does not name, propagation/ included)."""
+    """ValueError when ``folder`` is a folder that holds a source file of ``dataset`` (the
+    export would replace or mix with the images), or is or lies inside ``work_folder`` (its
+    files are the session's: a commit prunes what it does not name, propagation/ included).
+    A subfolder of an image folder is allowed: a folder's images are listed without its
+    subfolders, so ``images/masks/`` neither touches nor joins the images (and images kept in
+    the notebook's own folder leave every other folder free)."""
     target = folder.resolve()
     if work_folder is not None and target.is_relative_to(work_folder.resolve()):
         raise ValueError(
@@ -46,7 +49,7 @@ def refuse_protected(folder: Path, dataset: Dataset, work_folder: Path | None) -
             "files the session owns and prunes: choose a folder outside it"
         )
     for source in source_folders(dataset):
-        if target.is_relative_to(source):
+        if target == source:
             raise ValueError(
                 f"export to {folder} would write among the source images in {source}: choose a "
                 "folder outside the images' folders"

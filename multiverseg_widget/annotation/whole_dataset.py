@@ -209,8 +209,8 @@ class WholeDataset:
         such as ``image-e02b510c``); the manifest maps each file back to its image (index and
         name, accepted or propagated) and names the format, work folder, time and version.
 
-        Nothing is destroyed: a ``path`` that is or lies in a folder of the source images or
-        in the work folder raises ValueError, and one that holds any file the export would
+        Nothing is destroyed: a ``path`` that is a folder of the source images, or is or
+        lies in the work folder, raises ValueError, and one that holds any file the export would
         write raises ``ExportWouldOverwrite`` (a ValueError naming them) unless ``overwrite``;
         either way nothing is written. ``~`` is the home folder.
         """
