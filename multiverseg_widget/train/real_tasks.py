@@ -40,15 +40,12 @@ def load_tasks(
             images = torch.from_numpy(f["images"].astype(np.float32) / 255.0)[:, None]
             masks = torch.from_numpy(f["masks"].astype(np.float32))[:, None]
         images = F.interpolate(images, size=MODEL_SIZE, mode="bilinear", antialias=True)
-        masks = (
-            F.interpolate(masks, size=MODEL_SIZE, mode="bilinear", antialias=True) >= 0.5
-        ).float()
+        masks = masks_at_model_size(masks)
         keep = masks.sum(dim=(1, 2, 3)) > 0
         images, masks = images[keep], masks[keep]
-        n_held = max(1, math.ceil(holdout_fraction * len(images))) if len(images) > 4 else 0
-        split = len(images) - n_held
+        split = holdout_start(len(images), holdout_fraction)
         train.append(RealTask(path.stem, images[:split], masks[:split]))
-        if n_held:
+        if split < len(images):
             held.append(RealTask(path.stem, images[split:], masks[split:]))
     return train, held
 
@@ -109,3 +106,16 @@ def augment(
         n, 1, 1, 1, generator=gen
     )
     return images.clamp(0, 1), masks
+
+
+def masks_at_model_size(masks: torch.Tensor) -> torch.Tensor:
+    """N x 1 x H x W binary masks -> N x 1 x 128 x 128, as the Predictor resizes them."""
+    resized = F.interpolate(masks.float(), size=MODEL_SIZE, mode="bilinear", antialias=True)
+    return (resized >= 0.5).float()
+
+
+def holdout_start(n_images: int, holdout_fraction: float) -> int:
+    """Where the held-out part of a task's images (those with a non-empty mask) starts: the
+    last ``holdout_fraction`` of them, at least one; a task of 4 or fewer keeps none apart."""
+    n_held = max(1, math.ceil(holdout_fraction * n_images)) if n_images > 4 else 0
+    return n_images - n_held
