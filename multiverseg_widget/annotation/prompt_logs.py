@@ -68,7 +68,7 @@ class PromptLogs:
             logs = {}
             for index, ref in part["logs"].items():
                 file, size = _checked_file(ref["file"]).group(0), ref["bytes"]
-                entries, ends = self._load(file, size)
+                entries, ends = _load(self.root, file, size)
                 logs[index] = entries
                 self._read[(str(part["name"]), int(index))] = (file, ends)
             structures.append({**part, "logs": logs})
@@ -134,14 +134,12 @@ class PromptLogs:
 
     def _append(self, file: str, size: int, lines: list[bytes]) -> None:
         """Cut ``file`` back to its ``size`` committed bytes, append ``lines`` and fsync."""
-        fd = os.open(self.root / file, os.O_WRONLY)
-        try:
-            os.ftruncate(fd, size)
-            os.lseek(fd, size, os.SEEK_SET)
-            os.write(fd, b"".join(lines))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open(self.root / file, "r+b") as f:
+            f.truncate(size)
+            f.seek(size)
+            f.write(b"".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
 
     def _create(self, file: str, lines: list[bytes]) -> None:
         path = self.root / file
@@ -152,26 +150,26 @@ class PromptLogs:
             os.fsync(f.fileno())
         fsync_dir(path.parent)
 
-    def _load(self, file: str, size: Any) -> tuple[list[Any], tuple[int, ...]]:
-        """The prompts' JSON in the first ``size`` bytes of ``file``, and their lines' ends."""
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"log {file} has a committed size of {size!r} bytes")
-        path = self.root / file
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ValueError(f"log file {path} cannot be read: {error}") from None
-        if len(data) < size or data[size - 1 : size] != b"\n":
-            raise ValueError(f"log file {path} is damaged: it lacks committed prompts")
-        lines = data[:size].split(b"\n")[:-1]
-        entries = [json.loads(line.decode("utf-8")) for line in lines]
-        return entries, _ends([line + b"\n" for line in lines], 0)
-
 
 def read_log(workdir: str | Path, reference: dict[str, Any]) -> list[dict[str, Any]]:
     """The prompts' JSON of one log that session.json names (``{"file", "bytes"}``)."""
-    root = Path(workdir)
-    return PromptLogs(root)._load(_checked_file(reference["file"]).group(0), reference["bytes"])[0]
+    return _load(Path(workdir), _checked_file(reference["file"]).group(0), reference["bytes"])[0]
+
+
+def _load(root: Path, file: str, size: Any) -> tuple[list[Any], tuple[int, ...]]:
+    """The prompts' JSON in the first ``size`` bytes of ``file``, and their lines' ends."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"log {file} has a committed size of {size!r} bytes")
+    path = root / file
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"log file {path} cannot be read: {error}") from None
+    if len(data) < size or data[size - 1 : size] != b"\n":
+        raise ValueError(f"log file {path} is damaged: it lacks committed prompts")
+    lines = data[:size].split(b"\n")[:-1]
+    entries = [json.loads(line.decode("utf-8")) for line in lines]
+    return entries, _ends([line + b"\n" for line in lines], 0)
 
 
 def _folder(structure: str) -> str:
