@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .raster import squared_distance
 from .vocabulary import Stroke
 
 TOLERANCE = 0.05  # pixels: how far a dropped point may lie from the simplified polyline
@@ -50,19 +51,10 @@ def _kept(points: np.ndarray, tolerance: float) -> np.ndarray:
         if last - first < 2:
             continue
         inner = points[first + 1 : last]
-        distance = _distance_to_segment(inner, points[first], points[last])
-        farthest = int(np.argmax(distance))
-        if distance[farthest] > tolerance:
+        distance2 = squared_distance(inner[:, 0], inner[:, 1], points[first], points[last])
+        farthest = int(np.argmax(distance2))
+        if distance2[farthest] > tolerance**2:
             split = first + 1 + farthest
             keep[split] = True
             runs += [(first, split), (split, last)]
     return keep
-
-
-def _distance_to_segment(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances of N x 2 ``points`` to the segment a-b (to a itself when a == b: a stroke that
-    comes back to where it started)."""
-    d = b - a
-    length2 = float(d @ d)
-    t = np.zeros(len(points)) if length2 == 0 else np.clip((points - a) @ d / length2, 0, 1)
-    return np.hypot(*(points - a - t[:, None] * d).T)
