@@ -2,7 +2,7 @@
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
 // leaves as one batch when the kernel answers. Latest wins: consecutive navigations, structure
 // switches and boxes collapse into one, and undoing an action that has not left yet just drops it
-// (no round trip).
+// (no round trip). A long queue leaves in several batches, each within the kernel's limits.
 
 import { TOOLS } from "./tools.js";
 
@@ -15,6 +15,13 @@ import { TOOLS } from "./tools.js";
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 export const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
+/** Most actions one batch carries: the kernel's MAX_ACTIONS (widget/fields.py). */
+export const MAX_ACTIONS = 1000;
+/**
+ * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE (widget/fields.py),
+ * whose count of a message differs a little from JSON.stringify's. One action always leaves.
+ */
+export const MAX_MESSAGE = 1_000_000;
 /** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
 const READ_ONLY = new Set(["thumbnails"]);
 
@@ -24,6 +31,21 @@ const READ_ONLY = new Set(["thumbnails"]);
  */
 export function readOnly(batch) {
   return batch.actions.every((a) => READ_ONLY.has(a.kind));
+}
+
+/**
+ * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them and
+ * MAX_MESSAGE characters (the first one whatever its size), and none from an erase after the
+ * first on.
+ * @param {Queued[]} pending
+ */
+function batchLength(pending) {
+  let size = 0;
+  for (let i = 0; i < pending.length; i++) {
+    size += JSON.stringify(pending[i]).length + 1;
+    if (i > 0 && (i >= MAX_ACTIONS || size > MAX_MESSAGE || pending[i].kind === "erase")) return i;
+  }
+  return pending.length;
 }
 
 export class ActionQueue {
@@ -90,10 +112,9 @@ export class ActionQueue {
    */
   take() {
     if (this.inFlight || !this.pending.length) return null;
-    const cut = this.pending.findIndex((a, i) => i > 0 && a.kind === "erase");
-    const actions = cut < 0 ? this.pending : this.pending.slice(0, cut);
-    this.inFlight = { id: this.nextId++, actions, since: this.pendingSince };
-    this.pending = cut < 0 ? [] : this.pending.slice(cut);
+    const cut = batchLength(this.pending);
+    this.inFlight = { id: this.nextId++, actions: this.pending.slice(0, cut), since: this.pendingSince };
+    this.pending = this.pending.slice(cut);
     if (!this.pending.length) this.pendingSince = null;
     return this.inFlight;
   }

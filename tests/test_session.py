@@ -13,6 +13,7 @@ from PIL import Image
 
 from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
+from multiverseg_widget.annotation.prompt_logs import read_log
 from multiverseg_widget.data.writers import png_mask
 from multiverseg_widget.evaluation.geometry import deepest_point, tight_box
 
@@ -101,7 +102,7 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
     assert session.interactions == [] and start is first
     assert session.undo() is neg and len(session.interactions) == 2
     state, _ = _on_disk(session)
-    assert len(state["structures"][0]["logs"]["2"]) == 2
+    assert len(read_log(session.workdir, state["structures"][0]["logs"]["2"])) == 2
     session.accept()
 
     # image 3: box then a click; image 4: a hand-edited mask

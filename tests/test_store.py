@@ -10,6 +10,7 @@ from PIL import Image
 
 from multiverseg_widget import Session
 from multiverseg_widget.annotation import store
+from multiverseg_widget.annotation.prompt_logs import read_log
 from multiverseg_widget.annotation.store import WorkFolderError
 from multiverseg_widget.common.atomic import atomic_write
 from multiverseg_widget.data.writers import png_mask
@@ -129,6 +130,15 @@ def _damage(path, edit) -> None:
     path.write_text(json.dumps(state))
 
 
+def _zap_log(path) -> None:
+    """Append a line that is no prompt to image 2's log, and commit it."""
+    state = json.loads(path.read_text())
+    log = state["structures"][0]["logs"]["2"]
+    with open(path.parent / log["file"], "ab") as f:
+        log["bytes"] += f.write(b'{"kind":"zap"}\n')
+    path.write_text(json.dumps(state))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -139,9 +149,14 @@ def _damage(path, edit) -> None:
         (lambda p: _damage(p, lambda s: s["structures"][0].pop("context")), "damaged"),
         (lambda p: _damage(p, lambda s: s.update(position=17)), "damaged"),
         (lambda p: _damage(p, lambda s: s["structures"][0].update(context=[0, 0])), "damaged"),
+        (_zap_log, "damaged"),  # a committed prompt that is no prompt
         (
-            lambda p: _damage(p, lambda s: s["structures"][0]["logs"]["2"].append({"kind": "zap"})),
-            "damaged",
+            lambda p: _damage(p, lambda s: s["structures"][0]["logs"]["2"].update(bytes=10**6)),
+            "lacks committed prompts",
+        ),
+        (
+            lambda p: _damage(p, lambda s: s["structures"][0]["logs"]["2"].update(file="../x")),
+            "unsafe log file",
         ),
         (
             lambda p: _damage(
@@ -254,6 +269,8 @@ def test_a_version_2_folder_of_files_is_recognised_by_its_pixels(tmp_path, task,
     images = json.loads((work / "images.json").read_text())
     images["fingerprint"] = pixel_fingerprint(session.dataset.images)
     state.update(images, version=2)
+    for part in state["structures"]:  # version 2 holds the logs inline
+        part["logs"] = {i: read_log(work, ref) for i, ref in part["logs"].items()}
     (work / "images.json").unlink()
     (work / "session.json").write_text(json.dumps(state))
     resumed = Session.resume(work, model=small_predictor)

@@ -17,12 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
-def test_js_rasterisation_matches_the_session():
+@pytest.mark.parametrize(
+    ("shape", "sizes"),
+    [
+        ((37, 53), [(1, 1), (1, 4.5), (2, 3), (5, 2.2), (9, 7)]),
+        # long segments at every angle: the session tests a band along each, the browser its box
+        ((310, 420), [(2, 1), (2, 3), (12, 1.5), (30, 4), (30, 9.5), (6, 40)]),
+    ],
+)
+def test_js_rasterisation_matches_the_session(shape, sizes):
     rng = np.random.default_rng(0)
-    shape = (37, 53)
+    scale = [shape[1] - 1, shape[0] - 1]
     strokes = [
-        {"points": (rng.uniform(0, 1, (n, 2)) * [52, 36]).round(2).tolist(), "width": float(w)}
-        for n, w in [(1, 1), (1, 4.5), (2, 3), (5, 2.2), (9, 7)]
+        {"points": (rng.uniform(0, 1, (n, 2)) * scale).round(2).tolist(), "width": float(w)}
+        for n, w in sizes
     ]
     script = f"""
 import {{ rasteriseStroke }} from "{(ROOT / "js" / "strokes.js").as_uri()}";

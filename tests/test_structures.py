@@ -4,12 +4,15 @@ imported masks, the migration of one-structure work folders, and notebooks run a
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from multiverseg_widget import Session
+from multiverseg_widget.annotation.prompt_logs import read_log
+from multiverseg_widget.annotation.record import VERSION
 from multiverseg_widget.annotation.store import WorkFolderError
 from multiverseg_widget.data import load
 from multiverseg_widget.data.writers import mask_png
@@ -165,7 +168,7 @@ def test_bad_imports_change_nothing(tmp_path, small_predictor, wbc):
     assert folder_snapshot(work) == files
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_older_work_folder_is_migrated_with_a_backup(tmp_path, small_predictor, wbc, version):
     work = tmp_path / "work"
     session = Session(list(wbc["images"]), model=small_predictor, workdir=work, structure="wbc")
@@ -173,16 +176,22 @@ def test_an_older_work_folder_is_migrated_with_a_backup(tmp_path, small_predicto
     session.accept()
     session.click(100, 120)
     state = json.loads((work / "session.json").read_text())
-    for key in ("images_sha256", "image_count"):
-        state.pop(key)
-    # the layouts this project wrote before: the images described inline, one structure in 1
-    state.update(json.loads((work / "images.json").read_text()), version=version)
+    # the layouts this project wrote before: the logs inline (up to 3), the images described
+    # inline (up to 2), one structure (1)
+    for part in state["structures"]:
+        part["logs"] = {i: read_log(work, ref) for i, ref in part["logs"].items()}
+    shutil.rmtree(work / "logs")
+    state["version"] = version
+    if version < 3:
+        for key in ("images_sha256", "image_count"):
+            state.pop(key)
+        state.update(json.loads((work / "images.json").read_text()), version=version)
+        (work / "images.json").unlink()
     if version == 1:
         (part,) = state.pop("structures")
         part.pop("name")
         part.pop("origins")
         state.update(part)
-    (work / "images.json").unlink()
     (work / "session.json").write_text(json.dumps(state))
     old_bytes = (work / "session.json").read_bytes()
 
@@ -194,8 +203,9 @@ def test_an_older_work_folder_is_migrated_with_a_backup(tmp_path, small_predicto
     assert resumed.structures == ["wbc"] and sorted(resumed.accepted) == [0]
     assert [e["kind"] for e in resumed.interactions] == ["click"]
     assert (work / f"session.v{version}.json").read_bytes() == old_bytes
-    assert json.loads((work / "session.json").read_text())["version"] == 3
-    assert "names" not in json.loads((work / "session.json").read_text())
+    migrated = json.loads((work / "session.json").read_text())
+    assert migrated["version"] == VERSION and "names" not in migrated
+    assert read_log(work, migrated["structures"][0]["logs"]["1"]) == resumed.interactions
     assert Session.resume(work, model=small_predictor).names == resumed.names
 
 

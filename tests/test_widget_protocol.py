@@ -11,6 +11,7 @@ import itertools
 import re
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,15 @@ import multiverseg_widget as mvw
 from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
+from multiverseg_widget.prompts.vocabulary import MAX_STROKE_POINTS
 from multiverseg_widget.widget.codec import decode_array
-from multiverseg_widget.widget.fields import EXPORT_FORMATS, MAX_INT
+from multiverseg_widget.widget.fields import (
+    EXPORT_FORMATS,
+    MAX_ACTIONS,
+    MAX_INT,
+    MAX_MESSAGE,
+    message_size,
+)
 from multiverseg_widget.widget.protocol import (
     INTERACTIONS,
     STEPS,
@@ -283,6 +291,94 @@ def test_parsing_anything_gives_typed_actions_or_a_value_error(content):
         assert isinstance(action, (*kinds, SwitchStructure, AddStructure, RenameStructure))
 
 
+# Sizes: strokes around MAX_STROKE_POINTS, batches around MAX_ACTIONS, messages around
+# MAX_MESSAGE. Hypothesis draws the sizes and a seed, numpy the points (drawing 10^4 points one by
+# one would take hypothesis longer than the parsing it tests).
+def stroke_of(n: int, seed: int, shape: str, kind: str, side: int = 30) -> dict:
+    """A stroke of ``n`` points inside ``side`` x ``side`` pixels: a hand's random walk, a
+    straight line (simplified to its ends), or points scattered at random (nothing to simplify)."""
+    rng = np.random.default_rng(seed)
+    if shape == "walk":
+        points = np.abs(np.cumsum(rng.uniform(-1, 1, (n, 2)), axis=0)) % (side - 1)
+    elif shape == "line":
+        points = np.c_[np.linspace(0, side - 1, n), np.full(n, side / 2)]
+    else:
+        points = rng.uniform(0, side - 1, (n, 2))
+    return {"kind": kind, "points": points.tolist(), "positive": True, "width": 3}
+
+
+def strokes(side: int = 30, most: int = 3 * MAX_STROKE_POINTS) -> st.SearchStrategy:
+    near = [MAX_STROKE_POINTS - 1, MAX_STROKE_POINTS, MAX_STROKE_POINTS + 1]
+    return st.builds(
+        stroke_of,
+        st.sampled_from([1, *near]) | st.integers(1, most),
+        st.integers(0, 2**32 - 1),
+        st.sampled_from(["walk", "line", "scatter"]),
+        st.sampled_from(["scribble", "paint"]),
+        st.just(side),
+    )
+
+
+ACTION_COUNTS = st.sampled_from([MAX_ACTIONS, MAX_ACTIONS + 1]) | st.integers(0, 3 * MAX_ACTIONS)
+SMALL_ACTIONS = st.sampled_from(
+    [
+        {"kind": "undo"},
+        {"kind": "click", "x": 3, "y": 4, "positive": True},
+        {"kind": "scribble", "points": [[1, 1], [5, 3]], "positive": False, "width": 2},
+        {"kind": "erase", "positions": list(range(200)), "version": 1},
+    ]
+)
+
+
+@st.composite
+def sized_batches(draw: st.DrawFn) -> dict:
+    """One long stroke; a long batch of small actions; or many long strokes in one message."""
+    how = draw(st.sampled_from(["long stroke", "long batch", "big message"]))
+    if how == "long stroke":
+        return batch(draw(strokes()))
+    if how == "long batch":
+        return batch(*[draw(SMALL_ACTIONS)] * draw(ACTION_COUNTS))
+    return batch(*[draw(strokes())] * draw(st.integers(1, 80)))
+
+
+def beyond_a_limit(content: dict) -> bool:
+    actions = content["actions"]
+    return (
+        len(actions) > MAX_ACTIONS
+        or message_size(content, limit=10**9) > MAX_MESSAGE
+        or any(len(a.get("points", ())) > MAX_STROKE_POINTS for a in actions)
+    )
+
+
+# a deadline per example, not a sleep: a message that hangs the parser fails the test
+@settings(
+    max_examples=80,
+    deadline=timedelta(seconds=10),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(content=sized_batches())
+def test_sized_batches_parse_within_the_limits_or_are_refused_clearly(content):
+    actions = content["actions"]
+    event("one action" if len(actions) == 1 else "at most the limit" if len(actions) <= MAX_ACTIONS
+          else "more than the limit")  # fmt: skip
+    try:
+        parsed = parse_batch(content, NAMES)
+    except ValueError as error:
+        assert re.search(r"at most [\d,]+ (points|actions|characters of JSON)", str(error)), error
+        assert beyond_a_limit(content)
+        event("refused")
+        return
+    event("parsed")
+    assert not beyond_a_limit(content)
+    for action in parsed.actions:
+        prompts = action.prompts if isinstance(action, Interact) else ()
+        stroke = action.stroke if isinstance(action, Paint) else None
+        for item in (*prompts, stroke):
+            if isinstance(item, Stroke):
+                assert 1 <= len(item.points) <= MAX_STROKE_POINTS
+
+
 # ---- the widget, batch after batch ---------------------------------------------------------------
 
 SHAPES = [(24, 32), (24, 32), (20, 28)]  # two sizes: opening another image moves the bounds
@@ -376,9 +472,18 @@ def actions(draw: st.DrawFn, w: SegmentWidget, mutate: bool, out: str) -> Any:
 @st.composite
 def messages(draw: st.DrawFn, w: SegmentWidget, out: str) -> Any:
     """A batch of well-formed actions; of actions some of them malformed; or one with a broken
-    request, actions list or fields, or another message altogether. Exports go under ``out``."""
+    request, actions list or fields, or another message altogether; or one at the sizes of the
+    limits (a long stroke inside the image, a long batch). Exports go under ``out``."""
     how = draw(st.sampled_from(["well formed"] * 5 + ["mixed"] * 3 + ["request", "actions"]
-                               + ["field", "type", "any"]))  # fmt: skip
+                               + ["field", "type", "any", "sized"]))  # fmt: skip
+    if how == "sized":
+        side = min(w.session.image.shape[:2])
+        long_stroke = batch(draw(strokes(side, 2 * MAX_STROKE_POINTS)), request=next(_requests))
+        steps = st.sampled_from([{"kind": "undo"}, {"kind": "redo"}])
+        long_batch = batch(*[draw(steps)] * draw(ACTION_COUNTS), request=next(_requests))
+        content = draw(st.sampled_from([long_stroke, long_batch]))
+        event("a long stroke" if content is long_stroke else "a long batch")
+        return content
     mixed = how != "well formed"
     content = batch(
         *draw(st.lists(actions(w, mixed, out), min_size=1, max_size=5)), request=next(_requests)

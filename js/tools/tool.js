@@ -11,6 +11,9 @@ import { clamp, imageToScreen, screenToImage } from "../view.js";
 /** @import { ShownImage } from "../state.js" */
 /** @import { ScreenPoint, View } from "../view.js" */
 
+/** Most points one stroke has: the kernel's MAX_STROKE_POINTS (prompts/vocabulary.py). */
+export const MAX_STROKE_POINTS = 10_000;
+
 /** Anything queued, logged or shown, told apart by its kind. @typedef {{kind: string}} Entry */
 
 /**
@@ -127,7 +130,7 @@ export function pixelAt({ view, image }, at) {
 
 /**
  * A freehand drag: the image pixels under the pointer, drawn as a path as wide as the brush;
- * `done` gets them at the release.
+ * `done` gets them at the release, or every MAX_STROKE_POINTS points during a very long drag.
  * @param {string} tool
  * @param {Scene & {at: ScreenPoint}} press
  * @param {RGB} color
@@ -141,6 +144,9 @@ export function freehand(tool, press, color, done) {
     tool,
     move: (at, scene) => {
       points.push(pixelAt(scene, at));
+      if (points.length < MAX_STROKE_POINTS) return;
+      done(points.slice(), scene); // the kernel's limit: the drag goes on as a new stroke
+      points.splice(0, points.length - 1);
     },
     release: (scene) => done(points, scene),
     draw: (painter) => drawPath(painter, points, painter.brush, color),

@@ -9,7 +9,10 @@ logs; version 1 (one structure, its parts at the top level) is read as a record 
 structure, and the store migrates the file (``store.py``). Version 3 keeps what describes the
 images (``ImagesRecord``: names, files, volume slices), which never changes during a session,
 in ``images.json``, written once: ``session.json`` is rewritten on every click, and 100,000
-names and paths in it would make each click cost megabytes.
+names and paths in it would make each click cost megabytes. Version 4 keeps the prompt logs in
+append-only files (``prompt_logs.py``), session.json naming each one's file and committed
+length: a click appends a line instead of rewriting every log (a stroke of 10^6 points made
+session.json 43 MB, rewritten on every later click). ``to_json`` leaves them to the store.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from ..data import VolumeSlice
 from ..prompts import MaskEdit, Prompts
 from .checks import check_max_context, checked_index
 
-VERSION = 3
+VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class StructureRecord:
     propagation: str = ""  # the key of its latest propagation (propagation_results.py)
 
     def to_json(self) -> dict[str, Any]:
+        """All but the logs, which the store writes to their own files (``prompt_logs.py``);
+        ``from_json`` reads them inline (version 3, or 4 once the store has read them)."""
         return {
             "propagation": self.propagation,
             "accepted": {
@@ -51,7 +56,6 @@ class StructureRecord:
                 for i, stored in sorted(self.accepted.items())
             },
             "context": list(self.context),
-            "logs": {str(i): p.to_json() for i, p in sorted(self.logs.items()) if p},
             "origins": {str(i): origin for i, origin in sorted(self.origins.items())},
         }
 

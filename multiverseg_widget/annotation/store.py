@@ -8,6 +8,9 @@ Layout (all writes atomic: temp file in the same folder, fsync, rename, fsync th
     masks/<name>_<sha>.png       accepted masks (0/255), named by content so that a crash while
                                  re-accepting never overwrites the file session.json points to
     drafts/<sha>.png             masks set by hand (Session.set_mask), named in interaction logs
+    logs/<structure>/<image>.<generation>.jsonl
+                                 the prompt logs, append-only (prompt_logs.py); session.json
+                                 names each one's file and committed bytes
     images/<index>.npy           copies of in-memory images (files are re-read from their paths)
     writer.lock, writer.json     the lock of the Session that writes, and who that is
                                  (``folder_lock.py``: one writer per folder)
@@ -34,6 +37,7 @@ from ..common.atomic import atomic_write, make_dir
 from ..data import Dataset, load
 from ..data.writers import mask_png, png_mask
 from .folder_lock import FolderLock
+from .prompt_logs import PromptLogs
 from .propagation_results import remove_other_propagations
 from .record import VERSION, ImagesRecord, SessionRecord, StoredMask
 from .work_folder_errors import ReadOnlySessionError, WorkFolderError
@@ -41,7 +45,7 @@ from .work_folder_errors import ReadOnlySessionError, WorkFolderError
 STATE_FILE = "session.json"
 IMAGES_FILE = "images.json"
 FORMAT = "multiverseg-widget session"
-READABLE_VERSIONS = (1, 2, VERSION)  # older versions are migrated on the next commit
+READABLE_VERSIONS = (1, 2, 3, VERSION)  # older versions are migrated on the next commit
 _RELATIVE = re.compile(r"^(masks|drafts|images)/[A-Za-z0-9_-][A-Za-z0-9._-]*$")
 UNNAMED_KEPT_S = 60.0  # how long a file stays once session.json no longer names it
 LOAD_ATTEMPTS = 20  # reads of a folder whose session.json changes while it is read
@@ -59,6 +63,7 @@ class WorkFolder:
         self._images: tuple[ImagesRecord, str] | None = None  # in images.json, with its SHA-256
         self._pruned_for: set[str] | None = None  # the files named at the last prune
         self._unnamed: dict[str, float] = {}  # file -> since when no commit names it
+        self.logs = PromptLogs(path)
 
     @classmethod
     def create(cls, path: str | Path) -> WorkFolder:
@@ -126,7 +131,12 @@ class WorkFolder:
         path = self.path / STATE_FILE
         for _ in range(LOAD_ATTEMPTS):
             data = path.read_bytes()
-            record, missing = self._parse(data)
+            try:
+                record, missing = self._parse(data)
+            except WorkFolderError:
+                if path.read_bytes() == data:  # the same version: it is really damaged
+                    raise
+                continue  # a log file of a version a later commit replaced was removed
             if missing is None:
                 return record
             if path.read_bytes() == data:  # the same version: the file is really missing
@@ -158,7 +168,9 @@ class WorkFolder:
         self.loaded_version = version
         try:
             images = self._load_images(state) if version >= 3 else ImagesRecord.from_json(state)
+            state = self.logs.inline(state) if version >= 4 else state
             record = SessionRecord.from_json(state, images, version)
+            self.logs.adopt(record)
             named = record.named_files()
             for name in named:
                 self._resolve(name)
@@ -203,13 +215,17 @@ class WorkFolder:
             data = json.dumps(record.images.to_json(), separators=(",", ":")).encode("utf-8")
             atomic_write(self.path / IMAGES_FILE, data)
             self._images = (record.images, hashlib.sha256(data).hexdigest())
+        logs = self.logs.write(record)  # appended and fsynced before the commit point
         payload = {
             "format": FORMAT, "version": VERSION, "images_sha256": self._images[1],
             **record.to_json(),
         }  # fmt: skip
+        for part in payload["structures"]:
+            part["logs"] = logs[part["name"]]
         # compact: it is rewritten on every click, and no person needs to read it line by line
         text = json.dumps(payload, separators=(",", ":"))
         atomic_write(self.path / STATE_FILE, text.encode("utf-8"))
+        self.logs.committed()
         self._prune(record.named_files())
         remove_other_propagations(self.path, record.propagations())
 

@@ -7,17 +7,16 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder.
-
-    An ``OSError`` names ``path`` (a full disk's failed write names no file, a read-only
-    folder's the temporary one), so that a message can say which file was not written."""
+    An ``OSError`` names ``path`` (``naming``)."""
     path = Path(path)
-    try:
+    with naming(path):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -30,6 +29,15 @@ def atomic_write(path: str | Path, data: bytes) -> None:
                 os.unlink(tmp)
             raise
         fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def naming(path: str | Path) -> Iterator[None]:
+    """Re-raise an ``OSError`` of the block as one that names ``path``: a full disk's failed
+    write names no file, a read-only folder's the temporary one, and a message must say which
+    file was not written. (The errno keeps its subclass: FileNotFoundError stays one.)"""
+    try:
+        yield
     except OSError as error:
         raise OSError(error.errno, error.strerror, str(path)) from error
 

@@ -19,6 +19,11 @@ from typing import Any
 import numpy as np
 
 MAX_BRUSH = 256.0  # widest stroke, pixels
+# Most points one stroke (a scribble or a paint stroke) may have. The browser sends a point per
+# pointer move (60 to 240 a second), so a drag of a minute stays under it; beyond it a stroke is
+# no drawing but a flood (10^6 points took 78 s to rasterise and bloated the log to 43 MB).
+# Simulated scribbles (Stroke.from_mask) have at most one image side's pixels.
+MAX_STROKE_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,11 @@ class Stroke:
             raise ValueError("scribble points must be a list of (x, y) pairs")
         if len(points) == 0:
             raise ValueError("a scribble needs at least one point")
+        if len(points) > MAX_STROKE_POINTS:
+            raise ValueError(
+                f"a stroke has at most {MAX_STROKE_POINTS:,} points, got {len(points):,}: "
+                "draw it as several strokes"
+            )
         pairs = tuple(_pair(p, f"scribble point {k}") for k, p in enumerate(points))
         width = _number(self.width, "scribble width")
         if not 1 <= width <= MAX_BRUSH:

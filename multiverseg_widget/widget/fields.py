@@ -3,7 +3,9 @@ a ValueError that says what is wrong; ``protocol.py`` assembles them into action
 
 from __future__ import annotations
 
+import math
 import reprlib
+from collections.abc import Mapping
 from typing import Any, cast
 
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
@@ -12,6 +14,12 @@ EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's exp
 MAX_PATH = 4096  # characters of an export folder's path
 MAX_JUMP = 1000  # characters of the jump box's text (an image's name or number)
 MAX_THUMBNAILS = 64  # thumbnails one action may ask for (the gallery asks for those in view)
+# Actions of one batch: the browser sends what the user did while the kernel was busy, and splits
+# a longer queue (js/queue.js); 10,000 undos in one batch held the kernel for 13 s.
+MAX_ACTIONS = 1000
+# Characters of one message as JSON: four strokes of the most points (MAX_STROKE_POINTS) fit; the
+# browser packs its batches to half of it (js/queue.js MAX_MESSAGE).
+MAX_MESSAGE = 2_000_000
 
 _REPR = reprlib.Repr()  # values in messages: a few items, two levels deep
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 2, 40, 40
@@ -79,3 +87,33 @@ def integer(value: Any, what: str, signed: bool = False) -> int:
     if abs(value) > MAX_INT:
         raise ValueError(f"{what} {short(value)} is out of range")
     return value
+
+
+def message_size(value: Any, limit: int = MAX_MESSAGE) -> int:
+    """About how many characters ``value`` (parsed JSON) has as JSON text, counted only until it
+    passes ``limit``: a flood of a message costs no more to refuse than a message at the limit.
+
+    Args:
+        value: the message's content as the comm delivers it (dicts, lists, strings, numbers).
+        limit: stop counting once the size passes it.
+
+    Returns:
+        The size in characters, or the first count past ``limit``.
+    """
+    size, stack = 0, [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            size += 2 + 2 * len(item)  # braces, a colon and a comma each; the keys as strings
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            size += 2 + len(item)
+            stack.extend(item)
+        elif isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, int) and not isinstance(item, bool):
+            size += 2 + int(item.bit_length() * math.log10(2))  # str() refuses huge ints
+        else:
+            size += len(repr(item))
+    return size

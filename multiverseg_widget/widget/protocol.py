@@ -22,13 +22,17 @@ from typing import Any, Literal, cast
 
 from ..annotation.record import check_structure_name
 from ..prompts import INTERACTION_KINDS, Box, Click, Stroke, prompt_from_json
+from ..prompts.simplify import simplify_stroke
 from .fields import (
+    MAX_ACTIONS,
+    MAX_MESSAGE,
     boolean,
     erase_positions,
     export_folder,
     export_format,
     integer,
     jump_text,
+    message_size,
     short,
     structure_name,
     thumbnail_indices,
@@ -202,9 +206,13 @@ def request_id(content: Mapping[str, Any]) -> int | None:
 def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
     """A batch message -> typed actions (consecutive interactions grouped); ValueError when any
     part is malformed, so that a malformed batch changes nothing. ``structures``: the session's
-    structure names, which the batch's structure actions must fit."""
+    structure names, which the batch's structure actions must fit. A message has at most
+    ``MAX_MESSAGE`` characters as JSON and ``MAX_ACTIONS`` actions; strokes are simplified
+    (``prompts.simplify``)."""
     if content.get("type") != "actions":
         raise ValueError(f"not a batch of actions: type {short(content.get('type'))}")
+    if message_size(content) > MAX_MESSAGE:
+        raise ValueError(f"a message has at most {MAX_MESSAGE:,} characters of JSON; this is more")
     unknown = sorted(map(str, set(content) - {"type", "request", "actions"}))
     if unknown:
         raise ValueError(f"a batch has unknown fields {unknown}")
@@ -212,6 +220,8 @@ def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
     raw = content.get("actions")
     if not isinstance(raw, list):
         raise ValueError(f"actions must be a list, got {short(raw)}")
+    if len(raw) > MAX_ACTIONS:
+        raise ValueError(f"a batch has at most {MAX_ACTIONS:,} actions, got {len(raw):,}")
     actions: list[Action] = []
     names = list(structures)
     for k, entry in enumerate(raw):
@@ -230,7 +240,8 @@ def parse_batch(content: Mapping[str, Any], structures: Sequence[str]) -> Batch:
 def _action(entry: Any) -> Action:
     kind = entry.get("kind") if isinstance(entry, Mapping) else None
     if kind in INTERACTIONS:
-        return Interact((cast(Click | Box | Stroke, prompt_from_json(entry)),))
+        prompt = cast(Click | Box | Stroke, prompt_from_json(entry))
+        return Interact((simplify_stroke(prompt) if isinstance(prompt, Stroke) else prompt,))
     if not isinstance(kind, str) or kind not in _FIELDS:
         known = ", ".join((*INTERACTIONS, *_FIELDS))
         raise ValueError(f"unknown action {short(entry)}; the kinds are {known}")
@@ -243,7 +254,7 @@ def _action(entry: Any) -> Action:
         raise ValueError(f"{kind} has unknown fields {unknown}")
     if kind == "paint":  # a scribble's fields, but it edits the mask instead of prompting
         stroke = prompt_from_json({**entry, "kind": "scribble"})
-        return Paint(cast(Stroke, stroke))
+        return Paint(simplify_stroke(cast(Stroke, stroke)))
     if kind == "erase":
         return Erase(
             erase_positions(entry["positions"]), integer(entry["version"], "erase version")

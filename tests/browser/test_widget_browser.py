@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from multiverseg_widget.annotation.prompt_logs import read_log
+
 from .lab import canvas_point, kernel_json, wait_until_idle
 
 STATE = """
@@ -128,7 +130,7 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     # the current structure's part (a record of version 1 has its parts at the top level)
     parts = [p for p in record.get("structures", []) if p["name"] == record["structure"]]
     part = parts[0] if parts else record
-    assert part["logs"]["0"] == state["interactions"]  # the store has it too
+    assert read_log(widget.workdir, part["logs"]["0"]) == state["interactions"]  # stored too
 
     # the eraser (4) across the scribble: it goes, by its log position and the log's version;
     # undo (z) brings it back

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ActionQueue, readOnly } from "../../js/queue.js";
+import { ActionQueue, MAX_ACTIONS, MAX_MESSAGE, readOnly } from "../../js/queue.js";
+import { MAX_STROKE_POINTS } from "../../js/tools/tool.js";
 
 const click = (x) => ({ kind: "click", x, y: 0, positive: true });
 
@@ -100,4 +101,22 @@ test("a request for thumbnails leaves with the batch but never hides the clicks 
 test("a batch that only asks for thumbnails is read only", () => {
   assert.equal(readOnly({ id: 1, actions: [{ kind: "thumbnails", indices: [1] }], since: 0 }), true);
   assert.equal(readOnly({ id: 2, actions: [{ kind: "thumbnails", indices: [1] }, click(1)], since: 0 }), false);
+});
+
+test("a long queue leaves in batches within the kernel's limits on actions and characters", () => {
+  const q = new ActionQueue();
+  for (let k = 0; k < MAX_ACTIONS + 5; k++) q.push({ kind: "undo" });
+  assert.deepEqual([q.take(), q.ack(1), q.take()].filter(Boolean).map((b) => b.actions.length), [MAX_ACTIONS, MAX_ACTIONS, 5]);
+  q.ack(2);
+  // strokes of the most points: as many as fit in MAX_MESSAGE characters, and one at least
+  const points = Array.from({ length: MAX_STROKE_POINTS }, (_, i) => [i / 3, 2 + i / 7]);
+  const stroke = { kind: "paint", points, positive: true, width: 3 };
+  for (let k = 0; k < 6; k++) q.push(stroke);
+  const sizes = [];
+  for (let batch = q.take(); batch; q.ack(batch.id), batch = q.take()) {
+    sizes.push(batch.actions.length);
+    assert.ok(batch.actions.length === 1 || JSON.stringify(batch.actions).length <= MAX_MESSAGE);
+  }
+  assert.equal(sizes.reduce((a, b) => a + b), 6);
+  assert.ok(sizes.length > 1 && sizes.every((n) => n >= 1), `${sizes}`);
 });

@@ -4,7 +4,7 @@ import { toolButtons } from "../../js/panels.js";
 import { INTERACTIONS } from "../../js/queue.js";
 import { commandForKey, HELP, helpRows, keyMap } from "../../js/shortcuts.js";
 import { TOOLS, toolCommand, toolFor } from "../../js/tools.js";
-import { defineTool } from "../../js/tools/tool.js";
+import { defineTool, freehand, MAX_STROKE_POINTS } from "../../js/tools/tool.js";
 
 const press = (k, keys) => commandForKey({ key: k, shiftKey: false, ctrlKey: false, metaKey: false, altKey: false }, keys);
 
@@ -158,4 +158,16 @@ test("each tool draws its own entries: the latest box, or the one being dragged"
 
 test("only the scribble burns its prompts into the label layer (the others are marks)", () => {
   assert.deepEqual(TOOLS.filter((t) => t.paints).map((t) => t.name), ["scribble"]);
+});
+
+test("a drag longer than the kernel's MAX_STROKE_POINTS leaves as several strokes, joined end to start", () => {
+  const sent = [];
+  const scene = { view: { scale: 1, tx: 0, ty: 0 }, image: { w: 100000, h: 10 }, brush: 3, log: [] };
+  const drag = freehand("paint", { ...scene, at: { sx: 0.5, sy: 0.5 } }, [0, 0, 0], (points) => sent.push(points));
+  const moves = 2 * MAX_STROKE_POINTS + 10;
+  for (let k = 1; k <= moves; k++) drag.move({ sx: 0.5 + k * 0.25, sy: 0.5 }, scene);
+  drag.release(scene);
+  assert.deepEqual(sent.map((s) => s.length), [MAX_STROKE_POINTS, MAX_STROKE_POINTS, 13]);
+  for (let k = 1; k < sent.length; k++) assert.deepEqual(sent[k][0], sent[k - 1].at(-1));
+  assert.deepEqual(sent.at(-1).at(-1), [moves * 0.25, 0]);
 });

@@ -474,6 +474,9 @@ const { clamp, imageToScreen, screenToImage } = __view;
 /** @import { ShownImage } from "../state.js" */
 /** @import { ScreenPoint, View } from "../view.js" */
 
+/** Most points one stroke has: the kernel's MAX_STROKE_POINTS (prompts/vocabulary.py). */
+const MAX_STROKE_POINTS = 10_000;
+
 /** Anything queued, logged or shown, told apart by its kind. @typedef {{kind: string}} Entry */
 
 /**
@@ -590,7 +593,7 @@ function pixelAt({ view, image }, at) {
 
 /**
  * A freehand drag: the image pixels under the pointer, drawn as a path as wide as the brush;
- * `done` gets them at the release.
+ * `done` gets them at the release, or every MAX_STROKE_POINTS points during a very long drag.
  * @param {string} tool
  * @param {Scene & {at: ScreenPoint}} press
  * @param {RGB} color
@@ -604,6 +607,9 @@ function freehand(tool, press, color, done) {
     tool,
     move: (at, scene) => {
       points.push(pixelAt(scene, at));
+      if (points.length < MAX_STROKE_POINTS) return;
+      done(points.slice(), scene); // the kernel's limit: the drag goes on as a new stroke
+      points.splice(0, points.length - 1);
     },
     release: (scene) => done(points, scene),
     draw: (painter) => drawPath(painter, points, painter.brush, color),
@@ -629,7 +635,7 @@ function drawPath({ ctx, view }, points, width, color) {
   ctx.stroke();
 }
 
-return { defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand, drawPath };
+return { MAX_STROKE_POINTS, defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand, drawPath };
 })();
 
 // ---- tools/box.js
@@ -3001,7 +3007,7 @@ const { TOOLS } = __tools;
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
 // leaves as one batch when the kernel answers. Latest wins: consecutive navigations, structure
 // switches and boxes collapse into one, and undoing an action that has not left yet just drops it
-// (no round trip).
+// (no round trip). A long queue leaves in several batches, each within the kernel's limits.
 
 
 /** @import { Queued } from "./protocol.js" */
@@ -3013,6 +3019,13 @@ const { TOOLS } = __tools;
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
+/** Most actions one batch carries: the kernel's MAX_ACTIONS (widget/fields.py). */
+const MAX_ACTIONS = 1000;
+/**
+ * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE (widget/fields.py),
+ * whose count of a message differs a little from JSON.stringify's. One action always leaves.
+ */
+const MAX_MESSAGE = 1_000_000;
 /** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
 const READ_ONLY = new Set(["thumbnails"]);
 
@@ -3022,6 +3035,21 @@ const READ_ONLY = new Set(["thumbnails"]);
  */
 function readOnly(batch) {
   return batch.actions.every((a) => READ_ONLY.has(a.kind));
+}
+
+/**
+ * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them and
+ * MAX_MESSAGE characters (the first one whatever its size), and none from an erase after the
+ * first on.
+ * @param {Queued[]} pending
+ */
+function batchLength(pending) {
+  let size = 0;
+  for (let i = 0; i < pending.length; i++) {
+    size += JSON.stringify(pending[i]).length + 1;
+    if (i > 0 && (i >= MAX_ACTIONS || size > MAX_MESSAGE || pending[i].kind === "erase")) return i;
+  }
+  return pending.length;
 }
 
 class ActionQueue {
@@ -3088,10 +3116,9 @@ class ActionQueue {
    */
   take() {
     if (this.inFlight || !this.pending.length) return null;
-    const cut = this.pending.findIndex((a, i) => i > 0 && a.kind === "erase");
-    const actions = cut < 0 ? this.pending : this.pending.slice(0, cut);
-    this.inFlight = { id: this.nextId++, actions, since: this.pendingSince };
-    this.pending = cut < 0 ? [] : this.pending.slice(cut);
+    const cut = batchLength(this.pending);
+    this.inFlight = { id: this.nextId++, actions: this.pending.slice(0, cut), since: this.pendingSince };
+    this.pending = this.pending.slice(cut);
     if (!this.pending.length) this.pendingSince = null;
     return this.inFlight;
   }
@@ -3129,7 +3156,7 @@ class ActionQueue {
   }
 }
 
-return { INTERACTIONS, readOnly, ActionQueue };
+return { INTERACTIONS, MAX_ACTIONS, MAX_MESSAGE, readOnly, ActionQueue };
 })();
 
 // ---- state.js
