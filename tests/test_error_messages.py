@@ -107,9 +107,9 @@ def test_the_widget_names_a_failed_write_by_what_it_is(
     monkeypatch.setattr(*fault)
     send(widget, click(100, 100))
     monkeypatch.undo()
-    # the click's first write is its prompt log's (logs/<structure>/0.0.jsonl)
-    logs = re.escape(str(work / "logs"))
-    assert re.fullmatch(rf"cannot write {logs}/\S+\.jsonl: {said}", widget.error)
+    # the file whose write failed: the prompt log (logs/<structure>/0.0.jsonl) or session.json
+    named = r"(logs/[0-9a-f]+/0\.0\.jsonl|session\.json)"
+    assert re.fullmatch(rf"cannot write {re.escape(str(work))}/{named}: {said}", widget.error)
     committed = {k: v for k, v in folder_snapshot(work).items() if not k.startswith("logs/")}
     assert committed == before and not widget.session.image_prompts(0)  # no log named yet
 
