@@ -338,3 +338,38 @@ def _while_committing(writer: _Writer, read: Callable[[], object], times: int) -
         assert writer.process.poll() is None, writer.process.stderr.read()
         read()
         done += 1
+
+
+def test_a_session_collected_while_another_opens_a_folder_does_not_hang(
+    tmp_path, task, small_predictor, monkeypatch
+):
+    """The garbage collector may finalize a forgotten Session (one in a reference cycle) inside
+    the guarded block of another Session's opening, in the same thread: its lock is released
+    when the block ends. On c1e521c's lock the finalizer waited for the guard its own thread
+    held, and the kernel hung (seen in the full suite). Here the collection runs while the
+    holder file is written, inside that block."""
+    write = folder_lock.atomic_write
+
+    def collected_meanwhile(path: Path, data: bytes) -> None:
+        gc.collect()
+        write(path, data)
+
+    opened: list[Session] = []
+
+    def open_two() -> None:
+        forgotten = _session(task, small_predictor, tmp_path / "a")
+        forgotten.itself = forgotten  # a cycle: only the cyclic collector frees it
+        del forgotten
+        opened.append(_session(task, small_predictor, tmp_path / "b"))
+
+    with single_torch_thread():
+        gc.disable()  # the forgotten Session is collected inside the block, not before
+        monkeypatch.setattr(folder_lock, "atomic_write", collected_meanwhile)
+        try:
+            worker = threading.Thread(target=open_two, daemon=True)
+            worker.start()
+            worker.join(DEADLINE_S)  # a hang fails the test instead of the suite
+        finally:
+            gc.enable()
+        assert not worker.is_alive(), "opening a folder hung while a Session was collected"
+        assert opened and not _is_locked(tmp_path / "a") and _is_locked(tmp_path / "b")

@@ -13,6 +13,7 @@ run again in the same kernel) takes it over from the older one, which then refus
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import json
@@ -21,6 +22,7 @@ import socket
 import threading
 import warnings
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,6 +70,19 @@ class _ProcessLock:
 
 _guard = threading.Lock()
 _held: dict[str, _ProcessLock] = {}  # resolved folder -> this process's lock of it
+# claims garbage-collected while _guard was taken (a collection can run inside a guarded block,
+# in the thread holding it): released when the block ends, never by waiting on _guard
+_pending: collections.deque[tuple[str, object]] = collections.deque()
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[None]:
+    """Hold ``_guard``, then release the claims collected meanwhile (before and after giving it
+    up: one collected just before the give-up found it taken)."""
+    with _guard:
+        yield
+        _release_pending()
+    _try_release_pending()
 
 
 class FolderLock:
@@ -81,7 +96,7 @@ class FolderLock:
         self._key = str(folder.resolve())
         self._token = object()
         self._released = False
-        with _guard:
+        with _guarded():
             held = _held.get(self._key)
             if held is not None and not _locks(held, folder / LOCK_FILE):
                 del _held[self._key]  # the folder was deleted and made again: its claims refuse
@@ -117,7 +132,7 @@ class FolderLock:
         """Undo taking the folder over, for a Session that failed to open: the older claim of
         this process gets it back if it is still open, else the folder is unlocked."""
         previous = None if self._previous is None else self._previous()
-        with _guard:
+        with _guarded():
             held = _held.get(self._key)
             if previous is not None and not previous._released and held is not None:
                 if held.owner is self._token:
@@ -187,17 +202,34 @@ def _holder(folder: Path) -> str:
 
 def _release(key: str, token: object, pid: int) -> None:
     """Unlock the folder ``key`` if the claim ``token`` holds it (not in a forked child: the
-    lock is its parent's)."""
+    lock is its parent's). Run by ``release`` and by the claim's finalizer, which the garbage
+    collector may call inside a guarded block of the same thread: so it never waits for
+    ``_guard``, it queues the release for whoever holds it."""
     if os.getpid() != pid:
         return
-    with _guard:
+    _pending.append((key, token))
+    _try_release_pending()
+
+
+def _try_release_pending() -> None:
+    if _guard.acquire(blocking=False):  # else its holder releases them when its block ends
+        try:
+            _release_pending()
+        finally:
+            _guard.release()
+
+
+def _release_pending() -> None:
+    """Release the queued claims that still hold their folder (``_guard`` is held)."""
+    while _pending:
+        key, token = _pending.popleft()
         held = _held.get(key)
         if held is None or held.owner is not token:
-            return
+            continue
         del _held[key]
-    with contextlib.suppress(OSError):
-        held.holder_file.unlink()  # while still locked: a holder file names a live holder
-    _unlock_and_close(held.descriptor)
+        with contextlib.suppress(OSError):
+            held.holder_file.unlink()  # while still locked: a holder file names a live holder
+        _unlock_and_close(held.descriptor)
 
 
 def _unlock_and_close(descriptor: int) -> None:
