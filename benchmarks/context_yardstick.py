@@ -6,7 +6,9 @@ alone (with --rotate, every image of the ordering is, each from the --context im
 cyclically: a task of 5 images gives 5 predictions instead of 1, so its figures rest on more
 than one image) by
 - the network (built-in weights, or --checkpoint; with --context-guide, given the context
-  guide's logits as its first guess; with --adapt-context, first fine-tuned on the context),
+  guide's logits as its first guess; with --adapt-context, first fine-tuned on the context; with
+  --self-check, under the Session's context policy, which shows no guess from a context set
+  that predicts its own images badly: such images have no false positive to click),
 - the context forest (a random forest on multi-scale features, trained on the context),
 - the context guide's forest (``model/context_guide.py``: a cheaper one),
 and the network's context-only prediction then gets one negative click at the deepest point of
@@ -17,7 +19,7 @@ structure and the prediction (already right: it should change nothing), with the
 and the share of images where it lowers Dice by more than 0.02 (harmed).
 Prints one row per task and the macro mean.
 Usage: python benchmarks/context_yardstick.py --eval-dir PATH [--checkpoint CKPT] [--context 4]
-  [--rotate] [--context-guide] [--adapt-context]
+  [--rotate] [--context-guide] [--adapt-context] [--self-check]
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from multiverseg_widget.evaluation.protocol import ordering
 from multiverseg_widget.evaluation.tasks import dice, load_task
 from multiverseg_widget.evaluation.users import scribbles
 from multiverseg_widget.model import load_model
+from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.model.context_guide import GUIDE_SETTINGS
 from multiverseg_widget.prompts import Click, Prompts
 from multiverseg_widget.train.validate import HARMED
@@ -90,10 +93,14 @@ def main() -> None:
     parser.add_argument("--rotate", action="store_true", help="predict every image in turn")
     parser.add_argument("--context-guide", action="store_true", help="start from the guide")
     parser.add_argument("--adapt-context", action="store_true", help="fine-tune on the context")
+    parser.add_argument("--self-check", action="store_true", help="the Session's context policy")
     add_eval_dir(parser)
     args = parser.parse_args()
     model = load_model(
-        args.checkpoint, context_guide=args.context_guide, adapt_to_context=args.adapt_context
+        args.checkpoint,
+        context_guide=args.context_guide,
+        adapt_to_context=args.adapt_context,
+        context_policy=ContextPolicy() if args.self_check else None,
     )
     forest, guide = ContextForest(), ContextForest(**GUIDE_SETTINGS)
     rows = {}
@@ -125,7 +132,8 @@ def main() -> None:
           f"{', every image in turn' if args.rotate else ''}, "
           f"weights: {args.checkpoint or 'built-in'}"
           f"{', context guide' if args.context_guide else ''}"
-          f"{', adapted to the context' if args.adapt_context else ''}")  # fmt: skip
+          f"{', adapted to the context' if args.adapt_context else ''}"
+          f"{', context policy' if args.self_check else ''}")  # fmt: skip
     print(f"{'task':<28}" + "".join(f"{c:>18}" for c in COLUMNS))
     for name, row in rows.items():
         print(f"{name:<28}" + "".join(f"{row[c]:>18.3f}" for c in COLUMNS))

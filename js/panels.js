@@ -415,9 +415,11 @@ export function createPanels(model, on) {
     const seconds = model.get("seconds");
     const state = imageState(statusOf(progress, index), inContext.has(index), confidenceAt(progress, index));
     const notice = statusNotice(suggesting, model.get("notice"));
+    const contextNote = model.get("context_note");
     statusText.textContent =
       `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
+      (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
     undoButton.hidden = suggesting || !offersUndo(notice, removed);
@@ -431,6 +433,7 @@ export function createPanels(model, on) {
     root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
+    root.dataset.contextNote = contextNote;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 

@@ -150,7 +150,8 @@ import { erasedPositions } from "./strokes.js";
  * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart); export_bar: the export
+ * length of its interaction log when accepted (the in-context gain chart); context_note: how far
+ * the context set can be trusted, "" if unknown (Session.context_note); export_bar: the export
  * bar's default folders and the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
@@ -176,6 +177,7 @@ import { erasedPositions } from "./strokes.js";
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   context_note: string,
  *   export_bar: ExportBar,
  * }} Traits
  */

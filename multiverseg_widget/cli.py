@@ -24,6 +24,7 @@ from .evaluation.protocol import (
 from .evaluation.results import format_comparison, format_summary
 from .evaluation.tasks import load_task
 from .model import load_model
+from .model.context_check import ContextPolicy
 from .model.load import MODEL_NAMES
 from .model.official import BUNDLES as OFFICIAL_WEIGHTS
 from .weights_cli import add_weights_command
@@ -69,6 +70,11 @@ def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
         "--adapt-context", action="store_true",
         help="with 2 or more context images, the network is first fine-tuned on them (seconds)",
     )  # fmt: skip
+    parser.add_argument(
+        "--self-check", action="store_true",
+        help="the Session's context policy: a context set that predicts its own images badly "
+        "is not used, and one that predicts them well is adapted to (with --adapt-context)",
+    )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto (CUDA, then MPS, else the CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate_command)
@@ -79,7 +85,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         return _fail("--compare runs the context modes none and growing; drop --context")
     if args.checkpoint is not None and args.model != "default":
         return _fail(f"--checkpoint is for --model default, not {args.model}")
-    for flag in ("context_guide", "adapt_context"):
+    for flag in ("context_guide", "adapt_context", "self_check"):
         if getattr(args, flag) and args.model in BASELINE_MODELS:
             option = "--" + flag.replace("_", "-")
             return _fail(f"{option} is for the networks, not {args.model}")
@@ -104,6 +110,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         checkpoint=None if args.checkpoint is None else str(args.checkpoint),
         context_guide=args.context_guide,
         adapt_context=args.adapt_context,
+        self_check=args.self_check,
     )
     modes = COMPARED_MODES if args.compare else (args.context or "growing",)
     try:
@@ -139,6 +146,7 @@ def _build_model(args: argparse.Namespace) -> Model:
         device=args.device,
         context_guide=args.context_guide,
         adapt_to_context=args.adapt_context,
+        context_policy=ContextPolicy() if args.self_check else None,
     )
 
 

@@ -17,11 +17,12 @@ from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
 from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor, load_model
+from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.display import PALETTE, displayable
 from multiverseg_widget.widget.model_info import describe_model
-from multiverseg_widget.widget.widget import ADAPTING, STATIC, SegmentWidget
+from multiverseg_widget.widget.widget import ADAPTING, CHECKING, STATIC, SegmentWidget
 
 _requests = itertools.count(1)
 
@@ -262,6 +263,24 @@ def test_the_next_image_shows_at_once_and_its_adapted_prediction_follows(
     assert seen == [(ADAPTING.format(n=2), 2, first), ("", 2, first)]  # then the answer
     assert widget.ack == second and widget.session.prediction.adapted
     np.testing.assert_array_equal(decode_array(widget.mask), widget.session.prediction.mask)
+
+
+def test_the_next_image_shows_at_once_and_its_context_check_follows(images, small_nets):
+    model = Predictor(*small_nets, context_policy=ContextPolicy())
+    widget = mvw.annotate(images, model=model)
+    seen = []  # what each state sent said, the image, and the context note beside it
+    widget.observe(
+        lambda change: seen.append((change["new"], widget.index, widget.context_note)),
+        names="notice",
+    )
+    send(widget, click(100, 120), {"kind": "accept"})
+    assert seen == [] and widget.context_note == ""  # one context image: nothing to check
+    send(widget, click(100, 120), {"kind": "accept"})
+    assert [(notice, index) for notice, index, _ in seen] == [(CHECKING, 2), ("", 2)]
+    estimate = widget.session.context_estimate
+    assert estimate is not None and estimate.n_checked == 2
+    assert seen[0][2] == "" and seen[1][2] == widget.session.context_note != ""
+    assert not widget.session.pending_check
 
 
 def test_undo_puts_a_removed_image_back_into_the_context_set(widget):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model.predictor import Prediction
+from ..model.prediction import Prediction
 from ..model.preprocessing import as_mask
 from ..prompts import Box, Click, MaskEdit, Prompts, Stroke
 from .checks import frozen, image_shape

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model.predictor import Prediction
+from ..model.prediction import Prediction
 from ..prompts import Prompts
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..model.predictor import Prediction
+from ..model.prediction import Prediction
 from ..prompts import MaskEdit, Prompts
 from .checks import checked_index, frozen
 from .history import History, Step

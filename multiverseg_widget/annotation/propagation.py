@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from ..data.lazy import ImageSource, read_source
 from ..data.readers import UnreadableFileError
 from ..data.writers import png_mask
-from ..model.predictor import Predictor, PreparedContext
+from ..model.context import PreparedContext
+from ..model.predictor import Predictor
 
 IN_FLIGHT = 16  # executor tasks submitted ahead of the results collected
 

@@ -17,8 +17,10 @@ import numpy as np
 
 from ..common.names import safe_name
 from ..data import Dataset, load
+from ..model import Prediction, Predictor
+from ..model.context import PreparedContext
+from ..model.inputs import PreparedImage
 from ..model.load import as_predictor
-from ..model.predictor import Prediction, Predictor, PreparedContext, PreparedImage
 from ..prompts import MaskEdit, Prompts
 from .accepted_masks import AcceptedMasks
 from .adaptation import ContextAdaptation

@@ -24,7 +24,7 @@ from skimage.segmentation import random_walker
 
 from ..model.context_guide import probability_logits
 from ..model.inputs import encode_inputs
-from ..model.predictor import Prediction, upsample_logits
+from ..model.prediction import Prediction, upsample_logits
 from ..model.preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from ..prompts import Box, Prompts, scribble_masks
 

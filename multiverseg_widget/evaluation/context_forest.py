@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.context_guide import PixelForest, context_pixels, pixel_features
-from ..model.predictor import upsample_logits
+from ..model.prediction import upsample_logits
 from ..model.preprocessing import MODEL_SIZE, as_mask, resize_image, to_gray_unit
 from ..prompts import Prompts, scribble_masks
 from .baselines import ClassicalSegmenter

@@ -46,7 +46,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..common.atomic import atomic_write_json
-from ..model.predictor import Prediction
+from ..model.prediction import Prediction
+from ..model.predictor import Predictor
 from ..prompts import Prompts
 from .results import ImageResult, mean_summary, summarize
 from .tasks import Task, dice
@@ -119,9 +120,13 @@ def run_image(
     result = ImageResult(image=int(index), context_size=len(context))
     mask, prev_logits = np.zeros_like(gt), None
     if context:
+        if isinstance(model, Predictor):  # before the prediction, which may use it
+            estimate = model.context_estimate(list(context))
+            result.context_estimate = None if estimate is None else estimate.dice
         pred = _timed_predict(model, result, image, context=list(context))
         mask, prev_logits = pred.mask, pred.logits
         result.context_dice = dice(mask, gt)
+        result.guess_dice = dice((pred.withheld or pred).mask, gt)
         result.reached = result.context_dice >= target_dice
     prompts = Prompts()
     correcting = bool(context) and corrects_context
@@ -216,6 +221,7 @@ class Settings:
     checkpoint: str | None = None
     context_guide: bool = False  # the network's context-only predictions start from the guide
     adapt_context: bool = False  # the network is fine-tuned on each context set first
+    self_check: bool = False  # the context policy of the Session's default (context_check.py)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:

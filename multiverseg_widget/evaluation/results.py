@@ -22,6 +22,8 @@ class ImageResult:
     dice: list[float] = field(default_factory=list)  # after each interaction
     seconds: list[float] = field(default_factory=list)  # per prediction, context-only first
     context_dice: float | None = None  # the context-only prediction (step 0), with context only
+    guess_dice: float | None = None  # the context-only guess, also where the policy withheld it
+    context_estimate: float | None = None  # the context set's leave-one-out Dice, before it
     reached: bool = False
 
     @property

@@ -5,7 +5,8 @@ from .encoding import encode_prompts, rescale_prompts
 from .inputs import encode_inputs
 from .load import load_model
 from .multiverseg_net import MultiverSegNet
-from .predictor import Prediction, Predictor
+from .prediction import Prediction
+from .predictor import Predictor
 from .scribbleprompt_unet import ScribblePromptUNet
 
 __all__ = [

@@ -30,6 +30,18 @@ class PreparedItem:
     descriptor: torch.Tensor  # DESCRIPTOR_SIZE**2, zero mean, unit norm
 
 
+@dataclass(frozen=True)
+class PreparedContext:
+    """A context set at model resolution, stacked on the predictor's device once
+    (``Predictor.prepare_context``): what a click reuses until the set changes."""
+
+    items: tuple[PreparedItem, ...]
+    support: torch.Tensor | None  # S x 2 x 128 x 128 on the device; None when empty
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 def image_descriptor(image: torch.Tensor) -> torch.Tensor:
     """A 16 x 16 average-pooled, zero-mean, unit-norm copy of a 1 x 1 x h x w image.
 

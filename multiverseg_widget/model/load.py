@@ -13,6 +13,7 @@ from .checkpoint import (
     checkpoint_kind,
     read_checkpoint_file,
 )
+from .context_check import ContextPolicy
 from .official import BUNDLES, fetch, file_digest
 from .predictor import Predictor
 
@@ -30,6 +31,7 @@ def load_model(
     precision: str = "auto",
     context_guide: bool = False,
     adapt_to_context: bool = False,
+    context_policy: ContextPolicy | None = None,
 ) -> Predictor:
     """Load the built-in weights (no path, or "default"), an official MultiverSeg file (optionally
     with the official ScribblePrompt file for the no-context case), a checkpoint saved by this
@@ -51,7 +53,9 @@ def load_model(
     (the model card's figures);
     adapt_to_context: with at least 2 context items, predictions use a copy of the network
     fine-tuned on that context set, made once per set in a few seconds
-    (``model/context_adaptation.py``).
+    (``model/context_adaptation.py``);
+    context_policy: what predictions do with a context set, from how well it predicts its own
+    items (``model/context_check.py``); None uses every set as it is.
     """
     if isinstance(path, str) and path in BUNDLES:
         if scribbleprompt is not None:
@@ -117,6 +121,7 @@ def load_model(
         metadata=metadata,
         context_guide=context_guide,
         adapt_to_context=adapt_to_context,
+        context_policy=context_policy,
     )
 
 
@@ -146,9 +151,10 @@ def as_predictor(
 ) -> Predictor:
     """A Predictor as given, or loaded by name ("default", "official", ...) or path (None: the
     built-in weights) on ``device``. What Session, annotate and the command line accept.
-    The built-in weights come adapting to each context set of 2 or more images: a session's
-    context set changes only at an accept, and adapted they need fewer prompts (the model
-    card). The authors' weights were not measured adapted: they are loaded as they are."""
+    The built-in weights come with the default context policy: a context set that predicts
+    its own images well is adapted to (a session's set changes only at an accept, and adapted
+    they need fewer prompts), one that predicts them badly is not used (the model card, issue
+    30). The authors' weights were measured neither way: they are loaded as they are."""
     if isinstance(model, Predictor):
         if device is not None:
             raise ValueError(
@@ -157,4 +163,5 @@ def as_predictor(
             )
         return model
     built_in = model is None or (isinstance(model, str) and model == "default")
-    return load_model(model, device=device, adapt_to_context=built_in)
+    policy = ContextPolicy() if built_in else None
+    return load_model(model, device=device, adapt_to_context=built_in, context_policy=policy)

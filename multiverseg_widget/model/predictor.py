@@ -11,60 +11,25 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..prompts import Prompts
-from .context import ContextCache, PreparedItem, most_similar
+from .context import ContextCache, PreparedContext, PreparedItem, most_similar
 from .context_adaptation import adapt_to_context
+from .context_check import ContextCheck, ContextEstimate, ContextPolicy, left_out_dice
 from .context_guide import ContextGuide
 from .context_set_cache import ContextSetCache
 from .device import resolve_device, resolve_precision
 from .inputs import PreparedImage, encode_inputs
 from .multiverseg_net import MultiverSegNet
-from .preprocessing import resize_image, to_gray_unit
+from .prediction import Prediction, upsample_logits
+from .preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from .scribbleprompt_unet import ScribblePromptUNet
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-@dataclass
-class Prediction:
-    """A prediction at the image's own resolution, plus the logits to feed back next step.
-
-    ``prob`` is computed from the logits when first read: a session keeps a prediction per
-    undo step and rarely needs a full-size probability map of any of them."""
-
-    mask: np.ndarray  # H x W bool: where the upsampled logits are positive
-    logits: np.ndarray  # 128 x 128 float32, model resolution: pass as prev_logits
-    network: str  # "multiverseg" or "scribbleprompt"
-    context_used: list[int] = field(default_factory=list)  # indices into the given context
-    seconds: float = 0.0
-    known_prob: np.ndarray | None = field(default=None, repr=False)  # set by non-network models
-    adapted: bool = False  # made by the network adapted to the context set (adapt_to_context)
-
-    @property
-    def prob(self) -> np.ndarray:
-        """H x W float32 in [0, 1]."""
-        if self.known_prob is None:
-            self.known_prob = _sigmoid(upsample_logits(self.logits, self.mask.shape))
-        return self.known_prob
-
-
-@dataclass(frozen=True)
-class PreparedContext:
-    """A context set at model resolution, stacked on the predictor's device once
-    (``Predictor.prepare_context``): what a click reuses until the set changes."""
-
-    items: tuple[PreparedItem, ...]
-    support: torch.Tensor | None  # S x 2 x 128 x 128 on the device; None when empty
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 class Predictor:
@@ -83,6 +48,8 @@ class Predictor:
     ``adapt_to_context``: with at least 2 context items, predictions use a copy of the
     MultiverSeg network fine-tuned on that context set (``context_adaptation.py``), made once
     per set: the first prediction with a new set takes seconds longer.
+    ``context_policy``: what a prediction does with the context set, from how well the set
+    predicts its own items (``context_check.py``); None uses every context set as it is.
     """
 
     def __init__(
@@ -96,6 +63,7 @@ class Predictor:
         metadata: dict[str, Any] | None = None,
         context_guide: bool = False,
         adapt_to_context: bool = False,
+        context_policy: ContextPolicy | None = None,
     ) -> None:
         if precision not in PRECISIONS and precision != "auto":
             choices = ["auto", *sorted(PRECISIONS)]
@@ -118,6 +86,8 @@ class Predictor:
         self.adapted: ContextSetCache[MultiverSegNet] | None = (
             ContextSetCache() if adapt_to_context else None
         )
+        self.context_check = ContextCheck()
+        self.context_policy = context_policy
         for p in self.parameters():
             p.requires_grad_(False)
 
@@ -131,6 +101,7 @@ class Predictor:
             "max_context": self.max_context,
             "context_guide": self.guides is not None,
             "adapt_to_context": self.adapted is not None,
+            "context_policy": None if self.context_policy is None else vars(self.context_policy),
         }
 
     def parameters(self) -> Iterable[torch.nn.Parameter]:
@@ -159,26 +130,61 @@ class Predictor:
         prev_logits: the previous ``Prediction.logits``; context: (image, mask) pairs.
         ``image`` and ``context`` may come prepared (``prepare_image``, ``prepare_context``):
         a session prepares each once, and a click then costs little beside the network.
-        adapt: False predicts with the network as it is when the network adapts to context
-        sets and this one is not adapted yet, instead of adapting first (``adapt_to``).
-        Raises ValueError naming the argument when an input is unusable.
+        adapt: False does nothing slow first: with a set not adapted to (or not checked) yet,
+        it predicts with the network as it is (and the policy's last estimate), where True
+        adapts (and checks) first; ``adapt_to`` does both for the predictions that follow.
+        With a ``context_policy`` that does not trust the context set, a context-only request
+        returns an empty mask (the guess in ``withheld``) and prompts are answered as with no
+        context. Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
         keywords = {"clicks": clicks, "box": box, "scribbles": scribbles}
         target = encode_inputs(image, prompts, prev_logits, **keywords)
-        height, width = image.shape if isinstance(image, PreparedImage) else np.shape(image)[:2]
+        shape = image.shape if isinstance(image, PreparedImage) else np.shape(image)[:2]
         context = self._as_prepared(context)
+        policy = self.context_policy
+        estimate = None if policy is None else self.context_estimate(context, max_context, adapt)
+        if policy is not None and not policy.trusts(estimate):
+            if target[:, 1:].any():
+                context = PreparedContext((), None)
+            else:
+                guess = self._predicted(target, context, max_context, shape, start, None)
+                return Prediction(
+                    mask=np.zeros(shape, dtype=bool),
+                    logits=np.zeros(MODEL_SIZE, dtype=np.float32),
+                    network="none",
+                    seconds=time.perf_counter() - start,
+                    context_estimate=estimate,
+                    withheld=guess,
+                )
+        adapt_now = adapt if policy is None or policy.adapts(estimate) else None
+        prediction = self._predicted(target, context, max_context, shape, start, adapt_now)
+        prediction.context_estimate = estimate
+        return prediction
+
+    def _predicted(
+        self,
+        target: torch.Tensor,
+        context: PreparedContext,
+        max_context: int | None,
+        shape: tuple[int, int],
+        start: float,
+        adapt: bool | None,
+    ) -> Prediction:
+        """The prediction for an encoded target and a prepared context (see ``predict``);
+        adapt: None predicts with the network as it is, even where an adapted one is ready."""
         used = self._selected(context, target[:, :1], max_context)
         support = self._support(context, used)
         items = [context.items[i] for i in used]
         if self._in_context(len(used)) and self.guides is not None and not target[:, 1:].any():
             guide = self.guides.get(items, lambda: ContextGuide.from_items(items))  # context only
             target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
-        adapted = self._adapted(items, support, build=adapt) if self._adapts(len(used)) else None
+        adapts = adapt is not None and self._adapts(len(used))
+        adapted = self._adapted(items, support, build=bool(adapt)) if adapts else None
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
-            mask=upsample_logits(small, (height, width)) > 0,
+            mask=upsample_logits(small, shape) > 0,
             logits=small,
             network=network,
             context_used=used,
@@ -195,8 +201,16 @@ class Predictor:
         """How many context items a prediction for ``image`` would adapt the network to before
         predicting: 0 when it does not adapt (adaptation off, fewer than 2 items) or the set is
         adapted already. What an interface tells the user it waits for."""
-        found = self._to_adapt_to(image, context, max_context)
+        found = self._to_adapt_to(image, context, max_context, refresh=False)
         return 0 if found is None or self._adapted(*found, build=False) else len(found[0])
+
+    def context_unchecked(
+        self, context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None
+    ) -> bool:
+        """Whether the context policy has yet to check this set (``predict(adapt=False)`` did
+        not; ``adapt_to`` does): what an interface does after showing the image."""
+        items = self._as_prepared(context).items
+        return self.context_policy is not None and not self.context_check.is_current(items)
 
     def adapt_to(
         self,
@@ -204,11 +218,28 @@ class Predictor:
         context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
         max_context: int | None = None,
     ) -> None:
-        """Adapt the network to the context items a prediction for ``image`` would use, now,
-        so that the predictions that follow do not wait (``predict(adapt=False)`` did not)."""
-        found = self._to_adapt_to(image, context, max_context)
+        """Check the context set and adapt the network to the items a prediction for ``image``
+        would use (as the policy decides), now, so that the predictions that follow do not wait
+        (``predict(adapt=False)`` did not)."""
+        found = self._to_adapt_to(image, context, max_context, refresh=True)
         if found is not None:
             self._adapted(*found)
+
+    def context_estimate(
+        self,
+        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
+        max_context: int | None = None,
+        refresh: bool = True,
+    ) -> ContextEstimate | None:
+        """How well ``context`` predicts its own items, each from the others, from the context
+        alone with the network as it is (None with fewer than 2 items). Incremental: a set that
+        grew by one costs a few predictions (``context_check.py``); refresh False costs none
+        (the last estimate of these items)."""
+        context = self._as_prepared(context)
+        cap = max_context if max_context is not None else self.max_context
+        forward = lambda target, support: self.forward_encoded(target, support)[0]  # noqa: E731
+        item_dice = lambda j: left_out_dice(context, j, cap, forward)  # noqa: E731
+        return self.context_check.estimate(context.items, item_dice, refresh)
 
     def prepare_image(self, image: np.ndarray) -> PreparedImage:
         """``image`` normalised and on the model grid, for any number of predictions."""
@@ -268,13 +299,21 @@ class Predictor:
         image: np.ndarray | PreparedImage,
         context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
         max_context: int | None,
+        refresh: bool,
     ) -> tuple[list[PreparedItem], torch.Tensor] | None:
         """The context items, and their support, that a prediction for ``image`` adapts the
-        network to; None when it does not adapt."""
+        network to; None when it does not adapt. refresh: check the set first (else the policy
+        decides from its last estimate)."""
+        context, policy = self._as_prepared(context), self.context_policy
+        if policy is not None and refresh:
+            self.context_estimate(context, max_context)
         if self.adapted is None:
             return None
         small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
-        context = self._as_prepared(context)
+        if policy is not None and not policy.adapts(
+            self.context_estimate(context, max_context, False)
+        ):
+            return None
         used = self._selected(context, small, max_context)
         if not self._adapts(len(used)):
             return None
@@ -302,13 +341,3 @@ class Predictor:
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=dtype)
-
-
-def upsample_logits(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """128 x 128 logits -> H x W, bilinear: thresholding after upsampling keeps edges smooth."""
-    x = torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32))[None, None]
-    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False)[0, 0].numpy()
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (0.5 * (np.tanh(0.5 * x) + 1.0)).astype(np.float32)

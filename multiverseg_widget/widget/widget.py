@@ -65,6 +65,7 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
 SURE = 0.8  # after a suggestion, the open images less confident than this are counted
 ADAPTING = "adapting the network to {n} context images…"  # the notice while it adapts
+CHECKING = "checking how well the context set predicts its own images…"
 
 
 class SegmentWidget(anywidget.AnyWidget):
@@ -123,6 +124,9 @@ class SegmentWidget(anywidget.AnyWidget):
         traitlets.Int(),
         help="the prompts each image of the current context set took, in the order they joined "
         "(the in-context gain chart)",
+    ).tag(sync=True)
+    context_note = traitlets.Unicode(
+        "", help="how far the context set can be trusted (Session.context_note); '' if unknown"
     ).tag(sync=True)
     export_bar = traitlets.Dict(
         help="the export bar: folders (format -> default folder), question (exporting.py)"
@@ -197,6 +201,7 @@ class SegmentWidget(anywidget.AnyWidget):
             self.model_info = describe_model(s.model)
             self.confidence = self._progress.encoded_confidence(s)
             self.prompts_per_accept = [len(s.image_prompts(i)) for i in s.context_indices]
+            self.context_note = s.context_note
             self.error = error
             self.notice = notice
 
@@ -229,15 +234,15 @@ class SegmentWidget(anywidget.AnyWidget):
                 self.ack = request
 
     def _adapt(self, notice: str) -> None:
-        """When the image shown waits for the network to adapt to a new context set: show it
-        first, with the network's prediction as it is and a notice that says why the widget is
-        busy, then adapt and show the adapted prediction (the request ends after that, so that
-        the prompts the user adds meanwhile wait for the adapted network)."""
-        n = self.session.pending_adaptation
-        if n:
-            adapting = ADAPTING.format(n=n)
-            self.refresh(notice=f"{notice} · {adapting}" if notice else adapting)
-            self.session.adapt()
+        """When the image shown waits for a new context set to be checked or adapted to: show
+        it first, with the prediction as the network is and the notice of why the widget is
+        busy, then check and adapt and show the new prediction (the request ends after that, so
+        that the prompts the user adds meanwhile wait for it)."""
+        n, s = self.session.pending_adaptation, self.session
+        if n or s.pending_check:
+            busy = ADAPTING.format(n=n) if n else CHECKING
+            self.refresh(notice=f"{notice} · {busy}" if notice else busy)
+            s.adapt()
 
     def _apply(self, action: Action) -> str | None:
         """One checked action on the session; interactions must lie inside its current image.

@@ -2693,9 +2693,11 @@ function createPanels(model, on) {
     const seconds = model.get("seconds");
     const state = imageState(statusOf(progress, index), inContext.has(index), confidenceAt(progress, index));
     const notice = statusNotice(suggesting, model.get("notice"));
+    const contextNote = model.get("context_note");
     statusText.textContent =
       `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
       `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
+      (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
     undoButton.hidden = suggesting || !offersUndo(notice, removed);
@@ -2709,6 +2711,7 @@ function createPanels(model, on) {
     root.dataset.suggesting = String(suggesting);
     root.dataset.index = String(index);
     root.dataset.state = state;
+    root.dataset.contextNote = contextNote;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 
@@ -2939,7 +2942,8 @@ const { erasedPositions } = __strokes;
  * one per answer); notice:
  * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
  * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart); export_bar: the export
+ * length of its interaction log when accepted (the in-context gain chart); context_note: how far
+ * the context set can be trusted, "" if unknown (Session.context_note); export_bar: the export
  * bar's default folders and the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
@@ -2965,6 +2969,7 @@ const { erasedPositions } = __strokes;
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   context_note: string,
  *   export_bar: ExportBar,
  * }} Traits
  */
