@@ -3,12 +3,13 @@ out.
 
 Reads `multiverseg-widget evaluate` results (JSON). ``--none``: results with no context (the
 shared baseline: without a context set the settings predict alike). ``--setting``: a candidate's
-results with the growing context. ``--policies PLAIN,ADAPTED``: candidates replayed from two
-growing-context runs that recorded the context set's estimate (every run of the built-in
-network does): for thresholds ``trust`` and ``adapt`` of ``ContextPolicy``, each image takes
-the record of no context where the estimate before it is below ``trust``, of the adapted run
-where it is at least ``adapt``, else of the plain run (a replay: the context sets that follow
-are those of the runs, not of the policy; check the chosen one with a real run).
+results with the growing context (of accepted masks, else of ground truth). ``--policies
+PLAIN,ADAPTED``: candidates replayed from two growing-context runs that recorded the context
+set's estimate (every run of the built-in network does): for thresholds ``trust`` and ``adapt``
+of ``ContextPolicy``, each image takes the record of no context where the estimate before it is
+below ``trust``, of the adapted run where it is at least ``adapt``, else of the plain run (a
+replay: the context sets that follow are those of the runs, not of the policy; check the chosen
+one with a real run).
 
 For every family, the candidate is chosen on the other families, and reported on the family
 left out: among the candidates that need no more interactions than no context on every other
@@ -141,7 +142,8 @@ def main() -> None:
     runs = {}
     for entry in args.setting:
         name, _, file = entry.partition("=")
-        runs[name] = records(json.loads(Path(file).read_text()), "growing")
+        results = json.loads(Path(file).read_text())
+        runs[name] = records(results, "growing") or records(results, "growing-gt")
     if args.policies:
         plain_file, adapted_file = args.policies.split(",")
         plain = records(json.loads(Path(plain_file).read_text()), "growing")

@@ -110,7 +110,7 @@ def run_evaluate_command(args: argparse.Namespace) -> int:
         checkpoint=None if args.checkpoint is None else str(args.checkpoint),
         context_guide=args.context_guide,
         adapt_context=args.adapt_context,
-        self_check=args.self_check,
+        context_policy=vars(ContextPolicy()) if args.self_check else None,
     )
     modes = COMPARED_MODES if args.compare else (args.context or "growing",)
     try:

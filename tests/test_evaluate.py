@@ -22,6 +22,7 @@ from multiverseg_widget.evaluation.results import ImageResult, format_comparison
 from multiverseg_widget.evaluation.tasks import Task, dice, load_task
 from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import save_checkpoint
+from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.prompts import Click, Prompts
 
 from .conftest import DATA
@@ -172,6 +173,23 @@ def test_cli_compare_writes_json_and_plot(tmp_path, small_nets, capsys):
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "reduction" in printed and format_comparison(results) in printed
+
+
+def test_cli_records_the_context_sets_estimate_and_the_policy(tmp_path):
+    out_json = tmp_path / "out.json"
+    code = main(
+        ["evaluate", str(HIPXRAY), "--context", "growing", "--max-images", "4", "--orderings",
+         "1", "--json", str(out_json), "--no-progress", "--self-check"]
+    )  # fmt: skip
+    assert code == 0
+    results = json.loads(out_json.read_text())
+    assert results["settings"]["context_policy"] == vars(ContextPolicy())
+    (ordering,) = results["tasks"]["medscribble_HipXRay"]["modes"]["growing"]["orderings"]
+    images = ordering["images"]
+    assert [image["context_estimate"] is None for image in images] == [True, True, False, False]
+    for image in images[2:]:  # the femur's context predicts it: the guess is shown
+        assert image["context_estimate"] > ContextPolicy().trust_dice
+        assert image["guess_dice"] == image["context_dice"] > 0.5
 
 
 def test_cli_reports_bad_input_clearly(tmp_path, capsys):

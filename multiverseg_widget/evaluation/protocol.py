@@ -221,7 +221,8 @@ class Settings:
     checkpoint: str | None = None
     context_guide: bool = False  # the network's context-only predictions start from the guide
     adapt_context: bool = False  # the network is fine-tuned on each context set first
-    self_check: bool = False  # the context policy of the Session's default (context_check.py)
+    # the context policy's thresholds (ContextPolicy fields: context_check.py), None without one
+    context_policy: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:

@@ -61,7 +61,7 @@ class ContextPolicy:
     """
 
     trust_dice: float = 0.3
-    adapt_dice: float = 0.4
+    adapt_dice: float = 0.3
 
     def trusts(self, estimate: ContextEstimate | None) -> bool:
         return estimate is None or estimate.dice >= self.trust_dice
