@@ -65,7 +65,7 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
 SURE = 0.8  # after a suggestion, the open images less confident than this are counted
 ADAPTING = "adapting the network to {n} context images…"  # the notice while it adapts
-CHECKING = "checking how well the context set predicts its own images…"
+CHECKING = "checking the context set (and adapting to it if it predicts its own images well)…"
 
 
 class SegmentWidget(anywidget.AnyWidget):

@@ -436,20 +436,23 @@ print(json.dumps(bool((final.mask == s.mask).all())))
 
 ADAPTING_MODEL = """
 import json
-w.session.model = mvw.load_model(adapt_to_context=True)  # as a Session loads the built-in ones
+from multiverseg_widget.model.load import as_predictor
+w.session.model = as_predictor(None)  # as a Session loads the built-in ones: checked, adapted
 w.refresh()
 print(json.dumps(w.model_info))
 """
 ADAPTED = """
 import json
 s = w.session
-print(json.dumps({"adapted": s.prediction.adapted, "mask_pixels": int(s.mask.sum())}))
+print(json.dumps({"adapted": s.prediction.adapted, "mask_pixels": int(s.mask.sum()),
+                  "note": s.context_note}))
 """
 
 
 def test_after_an_accept_the_next_image_shows_while_the_network_adapts(widget, artifacts):
     """With 2 context images, the accept that opens image 3 shows it with the network's
-    prediction as it is and says that the network adapts; the adapted prediction follows."""
+    prediction as it is and says that the context set is checked (and adapted to); the adapted
+    prediction follows, with the check's estimate on the status line."""
     page = widget.page
     assert kernel_json(widget.kernel, ADAPTING_MODEL)["adapts"]
     page.wait_for_function(
@@ -465,11 +468,13 @@ def test_after_an_accept_the_next_image_shows_while_the_network_adapts(widget, a
     page.wait_for_function(
         "() => { const r = document.querySelector('.mvw-root');"
         " return r.dataset.index === '2' && r.dataset.busy === 'true' &&"
-        " r.textContent.includes('adapting the network to 2 context images'); }",
+        " r.textContent.includes('checking the context set'); }",
         timeout=60_000,
     )
     shot(widget, artifacts, "adapting")
     seen = wait_until_idle(page, timeout_ms=120_000)
-    assert "adapting" not in page.locator(".mvw-status-text").inner_text()
+    status = page.locator(".mvw-status-text").inner_text()
+    assert "checking" not in status
     state = kernel_json(widget.kernel, ADAPTED)
     assert state["adapted"] and int(seen["maskPixels"]) == state["mask_pixels"]
+    assert "(leave-one-out over 2 images)" in state["note"] and state["note"] in status
