@@ -1,10 +1,11 @@
-"""How long a widget user waits after Accept while the built-in network adapts to each new
-context set: the time until the next image is shown (the first state the widget sends) and
-until its adapted prediction is shown (the request's answer), on the bundled BBBC039 nuclei,
-each image accepted with its ground-truth mask as the context set grows; beside the same
-accepts with adaptation off (a Session of ``load_model()``), in the same run. The widget is
-driven in the kernel, as the front end's messages reach it (no browser: the transfer and the
-drawing are ``widget_latency.py``'s).
+"""How long a widget user waits after Accept while the Session's default model checks each new
+context set and adapts to it: the time until the next image is shown (the first state the
+widget sends) and until its final prediction is shown (the request's answer), on the bundled
+BBBC039 nuclei, each image accepted with its ground-truth mask as the context set grows;
+beside the same accepts with the check alone and with neither (a Session of ``load_model()``),
+in the same run. The
+widget is driven in the kernel, as the front end's messages reach it (no browser: the transfer
+and the drawing are ``widget_latency.py``'s).
 Usage: python benchmarks/accept_wait.py [--accepts 6] [--threads N]
 """
 
@@ -17,6 +18,7 @@ import torch
 
 import multiverseg_widget as mvw
 from multiverseg_widget.data import demo_dataset
+from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.widget.widget import SegmentWidget
 
 
@@ -51,15 +53,19 @@ def main() -> None:
         parser.error(f"--accepts must be from 1 to {len(demo) - 1} (the demo images)")
     masks = list(demo.masks[: args.accepts])
     runs = {}
-    for name, model in (("adapting", None), ("as it is", mvw.load_model())):
-        widget = mvw.annotate(list(demo.images), model=model)  # None: a Session's default
+    models = {
+        "default": None,  # a Session's default: checked, and adapted to
+        "check only": mvw.load_model(context_policy=ContextPolicy()),
+        "neither": mvw.load_model(),
+    }
+    for name, model in models.items():
+        widget = mvw.annotate(list(demo.images), model=model)
         runs[name] = accept_times(widget, masks)
     print(f"built-in weights, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'context':>8} {'shown (s)':>10} {'answered (s)':>13}   adaptation off: "
-          f"{'shown (s)':>10} {'answered (s)':>13}")  # fmt: skip
-    for (size, shown, answered), (_, off_shown, off_answered) in zip(*runs.values()):
-        print(f"{size:>8} {shown:>10.2f} {answered:>13.2f}   {'':16}{off_shown:>10.2f} "
-              f"{off_answered:>13.2f}")  # fmt: skip
+    print(f"{'context':>8}" + "".join(f" {name + ': shown, answered (s)':>36}" for name in runs))
+    for rows in zip(*runs.values()):
+        cells = "".join(f" {shown:>26.2f} {answered:>9.2f}" for _, shown, answered in rows)
+        print(f"{rows[0][0]:>8}{cells}")
 
 
 if __name__ == "__main__":
