@@ -31,10 +31,11 @@ from pathlib import Path
 import numpy as np
 from eval_data import add_eval_dir, eval_files
 
+from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.evaluation.context_forest import ContextForest
 from multiverseg_widget.evaluation.geometry import deepest_point, largest_component, stray_stroke
 from multiverseg_widget.evaluation.protocol import ordering
-from multiverseg_widget.evaluation.tasks import dice, load_task
+from multiverseg_widget.evaluation.tasks import load_task
 from multiverseg_widget.evaluation.users import scribbles
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.context_check import ContextPolicy

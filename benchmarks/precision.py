@@ -21,7 +21,8 @@ import torch
 from eval_data import add_eval_dir, eval_files
 from session_step import official_size
 
-from multiverseg_widget.evaluation.tasks import dice, load_task
+from multiverseg_widget.common.overlap import dice
+from multiverseg_widget.evaluation.tasks import load_task
 from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import load_model
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import multiverseg_widget as mvw
-from multiverseg_widget.evaluation.tasks import dice
+from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.context_adaptation import (

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from multiverseg_widget.cli import main
+from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.evaluation.baselines import DiskModel, RandomWalkerModel
 from multiverseg_widget.evaluation.context_forest import ContextForest
 from multiverseg_widget.evaluation.protocol import (
@@ -19,7 +20,7 @@ from multiverseg_widget.evaluation.protocol import (
     run_ordering,
 )
 from multiverseg_widget.evaluation.results import ImageResult, format_comparison
-from multiverseg_widget.evaluation.tasks import Task, dice, load_task
+from multiverseg_widget.evaluation.tasks import Task, load_task
 from multiverseg_widget.evaluation.users import CenterClickUser
 from multiverseg_widget.model import save_checkpoint
 from multiverseg_widget.model.context_check import ContextPolicy

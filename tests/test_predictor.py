@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from multiverseg_widget.evaluation.tasks import dice
+from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.model import Predictor, encode_inputs
 from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.preprocessing import resize_image, to_gray_unit

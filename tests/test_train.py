@@ -12,8 +12,8 @@ import pytest
 import torch
 from scipy import ndimage
 
+from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.evaluation.geometry import STRAY_MARGIN
-from multiverseg_widget.evaluation.tasks import dice
 from multiverseg_widget.model import load_model
 from multiverseg_widget.model.checkpoint import read_checkpoint_file
 from multiverseg_widget.model.multiverseg_net import MultiverSegNet

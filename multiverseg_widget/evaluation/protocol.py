@@ -46,11 +46,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..common.atomic import atomic_write_json
+from ..common.overlap import dice
 from ..model.prediction import Prediction
 from ..model.predictor import Predictor
 from ..prompts import Prompts
 from .results import ImageResult, mean_summary, summarize
-from .tasks import Task, dice
+from .tasks import Task
 from .users import (
     BoxUser,
     CenterClickUser,

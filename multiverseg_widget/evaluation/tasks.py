@@ -37,10 +37,3 @@ def load_task(path: str | Path) -> Task:
     if scribbles is not None and (scribbles.shape[0] != len(masks) or scribbles.ndim != 5):
         raise ValueError(f"{path}: scribbles must be N x annotators x 2 x H x W")
     return Task(path.stem, images, masks > 0, scribbles, str(path))
-
-
-def dice(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Dice overlap of two boolean masks; 1.0 when both are empty (nothing to find, none found)."""
-    pred, gt = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
-    total = int(pred.sum()) + int(gt.sum())
-    return 1.0 if total == 0 else 2.0 * int((pred & gt).sum()) / total

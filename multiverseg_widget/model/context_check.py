@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..common.overlap import dice
 from .context import PreparedContext, PreparedItem, most_similar
 from .inputs import PreparedImage, encode_inputs
 from .preprocessing import MODEL_SIZE
@@ -175,6 +176,4 @@ def left_out_dice(
     ]
     support = None if context.support is None or not picked else context.support[picked]
     logits = forward(encode_inputs(PreparedImage(small, MODEL_SIZE)), support)
-    predicted, truth = logits[0, 0].cpu() > 0, item.label[0] > 0.5
-    total = int(predicted.sum() + truth.sum())
-    return 1.0 if total == 0 else 2 * int((predicted & truth).sum()) / total
+    return dice(logits[0, 0].float().cpu().numpy() > 0, item.label[0].numpy() > 0.5)

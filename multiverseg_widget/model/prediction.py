@@ -21,7 +21,7 @@ class Prediction:
 
     mask: np.ndarray  # H x W bool: where the upsampled logits are positive
     logits: np.ndarray  # 128 x 128 float32, model resolution: pass as prev_logits
-    network: str  # "multiverseg" or "scribbleprompt"
+    network: str  # "multiverseg", "scribbleprompt", or "none" (the context policy's empty guess)
     context_used: list[int] = field(default_factory=list)  # indices into the given context
     seconds: float = 0.0
     known_prob: np.ndarray | None = field(default=None, repr=False)  # set by non-network models

@@ -305,15 +305,10 @@ class Predictor:
         network to; None when it does not adapt. refresh: check the set first (else the policy
         decides from its last estimate)."""
         context, policy = self._as_prepared(context), self.context_policy
-        if policy is not None and refresh:
-            self.context_estimate(context, max_context)
-        if self.adapted is None:
+        estimate = None if policy is None else self.context_estimate(context, max_context, refresh)
+        if self.adapted is None or (policy is not None and not policy.adapts(estimate)):
             return None
         small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
-        if policy is not None and not policy.adapts(
-            self.context_estimate(context, max_context, False)
-        ):
-            return None
         used = self._selected(context, small, max_context)
         if not self._adapts(len(used)):
             return None

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from ..evaluation.tasks import dice
+from ..common.overlap import dice
 from ..evaluation.users import CenterClickUser
 from ..model.context_adaptation import adapt_to_context
 from ..model.multiverseg_net import MultiverSegNet
