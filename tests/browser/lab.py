@@ -290,6 +290,18 @@ def wait_until_idle(page: Page, timeout_ms: float = 180_000) -> dict[str, str]:
     return page.locator(".mvw-root").evaluate("el => ({...el.dataset})")
 
 
+def drawn_frames(page: Page) -> None:
+    """Wait until the browser has drawn what a change just scheduled: a resize is observed after
+    a frame's layout, the widget's relayout it causes is observed a frame later, and the redraw
+    asked for then comes the frame after; so five animation frames, a margin included (a
+    condition on the rendering, however slow the machine, not a time)."""
+    page.evaluate(
+        "() => new Promise(done => { let n = 5;"
+        " const next = () => (--n ? requestAnimationFrame(next) : done());"
+        " requestAnimationFrame(next); })"
+    )
+
+
 def canvas_point(page: Page, fx: float, fy: float) -> tuple[float, float]:
     """Page coordinates of the point at fractions (fx, fy) of the fitted (square) image."""
     x, y, width, height = page.locator(".mvw-canvas").evaluate(

@@ -16,7 +16,7 @@ from PIL import Image
 
 from multiverseg_widget.annotation.prompt_logs import read_log
 
-from .lab import canvas_point, kernel_json, wait_until_idle
+from .lab import canvas_point, drawn_frames, kernel_json, wait_until_idle
 
 STATE = """
 import json
@@ -227,16 +227,16 @@ def test_the_contour_is_two_screen_pixels_wide_at_any_zoom(widget, artifacts):
     page = widget.page
     click(widget, 0.5, 0.5)
     wait_until_idle(page)
-    kernel_json(widget.kernel, "w.overlay_mode = 'contour'; print(1)")
+    page.locator('select[title^="overlay"]').select_option("contour")  # as a user picks it
     page.wait_for_function("() => document.querySelector('.mvw-root').dataset.overlay !== 'off'")
-    page.wait_for_timeout(300)
+    drawn_frames(page)
     widths = {}
     for zoom in ("fit", "zoomed"):
         if zoom == "zoomed":
             page.locator(".mvw-canvas").focus()
             page.mouse.move(*canvas_point(page, 0.5, 0.5))
             page.mouse.wheel(0, -480)  # a focused canvas zooms with the wheel
-            page.wait_for_timeout(300)
+            drawn_frames(page)
         band = outline_band(widget, artifacts, f"contour_{zoom}")
         assert band.sum() > 50, zoom
         # a band at least 2 pixels wide keeps pixels under a 2 x 2 erosion; one of at most 3

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from .lab import canvas_point, kernel_json, wait_until_idle
+from .lab import canvas_point, drawn_frames, kernel_json, wait_until_idle
 from .test_widget_browser import changed, click, kernel_state, press
 
 SIZES = [(1024, 720), (1920, 1080)]
@@ -40,9 +40,8 @@ def set_theme(page, theme: str) -> None:
 
 
 def settle(page) -> None:
-    """The layout after a resize, then the canvas drawn at its size (two animation frames)."""
-    page.wait_for_timeout(100)
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    """The layout after a resize, then the canvas drawn at its size."""
+    drawn_frames(page)
 
 
 def test_the_widget_fits_1024_and_1920_screens_in_light_and_dark(widget, artifacts):
