@@ -23,6 +23,7 @@ def time_predictions(
     """Median seconds per ``predict`` (one new click each time) for each context size."""
     demo = demo_dataset("bbbc039_nuclei")
     images, masks = demo.images, demo.masks
+    assert masks is not None  # demo datasets come with their ground truth
     if max(context_sizes) + 1 > len(images):
         raise ValueError(f"the demo task has {len(images)} images; ask for fewer context images")
     target = images[-1]

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 from .evaluation.baselines import DiskModel, RandomWalkerModel
 from .evaluation.context_forest import ContextForest
@@ -31,9 +32,11 @@ from .weights_cli import add_weights_command
 
 BASELINE_MODELS = ("random-walker", "disk", "context-forest")
 COMPARED_MODES = ("none", "growing")
+# what ``add_<name>_command`` gets: ``build_parser``'s subcommand table
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def add_evaluate_command(subparsers: argparse._SubParsersAction) -> None:
+def add_evaluate_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="simulated users on labelled tasks: interactions to reach a target Dice",
@@ -155,7 +158,7 @@ def _fail(message: str) -> int:
     return 2
 
 
-def add_train_command(subparsers: argparse._SubParsersAction) -> None:
+def add_train_command(subparsers: Subparsers) -> None:
     from .train import cli as train_cli
 
     parser = subparsers.add_parser(
@@ -167,7 +170,7 @@ def add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=train_cli.run)
 
 
-def add_bench_command(subparsers: argparse._SubParsersAction) -> None:
+def add_bench_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="time a prediction on this machine for several context sizes",
@@ -200,7 +203,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_demo_command(subparsers: argparse._SubParsersAction) -> None:
+def add_demo_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="start JupyterLab on the quickstart notebook (demo data and built-in weights)",
@@ -227,7 +230,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         return _fail(str(error))
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+COMMANDS: list[Callable[[Subparsers], None]] = [
     add_demo_command,
     add_evaluate_command,
     add_train_command,
@@ -250,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``multiverseg-widget`` console script."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    run: Callable[[argparse.Namespace], int] = args.run  # each subcommand's set_defaults(run=)
+    return run(args)
 
 
 if __name__ == "__main__":

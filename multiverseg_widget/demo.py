@@ -58,7 +58,8 @@ def prepare_folder(directory: Path) -> Path:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # an AF_INET address: (host, port)
+        return port
 
 
 def quickstart_url(port: int, token: str) -> str:
@@ -118,7 +119,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def wait_until_serving(server: subprocess.Popen, port: int, token: str) -> bool:
+def wait_until_serving(server: subprocess.Popen[bytes], port: int, token: str) -> bool:
     """True once JupyterLab answers on ``port``; False if it exits or does not come up."""
     status = f"http://127.0.0.1:{port}/api/status?token={token}"
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -158,7 +159,7 @@ def run_demo(
         return _serve_until_stopped(server, port, token)
 
 
-def _serve_until_stopped(server: subprocess.Popen, port: int, token: str) -> int:
+def _serve_until_stopped(server: subprocess.Popen[bytes], port: int, token: str) -> int:
     """Print the URL once JupyterLab answers; pass stop signals on; wait for it to end."""
 
     def pass_on(signum: int, _frame: object) -> None:

@@ -20,7 +20,9 @@ ACTIONS = {
 }
 
 
-def add_weights_command(subparsers: argparse._SubParsersAction) -> None:
+def add_weights_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     parser = subparsers.add_parser(
         "weights",
         help="download, locate and verify the official MultiverSeg weights",
