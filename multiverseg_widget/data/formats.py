@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import readers, writers
 
@@ -16,7 +17,9 @@ class FileFormat:
     suffixes: tuple[str, ...]  # read from files with these suffixes (lower case)
     read: Callable[[Path], list[readers.Part]] | None  # None: read as a series (DICOM)
     mask_suffix: str | None = None  # suffix of exported mask files; None: not exported
-    write_mask: Callable | None = None
+    # the mask content -> the file's bytes; what the content is depends on the format (an
+    # H x W mask, named masks for npz, (data, affine) for NIfTI): see ``writers.py``
+    write_mask: Callable[[Any], bytes] | None = None
     one_image: bool = False  # a file holds one 2D image: listed on opening, read when needed
 
 

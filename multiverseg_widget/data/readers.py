@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -156,7 +157,7 @@ def read_dicom_series(paths: list[Path]) -> list[Part]:
 
 
 def _dicom_pixels(ds: Any) -> np.ndarray:
-    pixels = ds.pixel_array
+    pixels: np.ndarray = ds.pixel_array
     slope, intercept = float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0))
     if slope != 1 or intercept != 0:
         pixels = pixels.astype(np.float32) * slope + intercept
@@ -196,7 +197,7 @@ def _dicom_affine(datasets: list[Any]) -> np.ndarray | None:
     return np.diag([-1.0, -1.0, 1.0, 1.0]) @ affine
 
 
-def optional_module(module: str, what: str) -> Any:
+def optional_module(module: str, what: str) -> ModuleType:
     try:
         return __import__(module)
     except ImportError as error:

@@ -47,7 +47,8 @@ def mask_tiff(mask: np.ndarray) -> bytes:
 def masks_npz(masks: Mapping[str, np.ndarray]) -> bytes:
     """Several named masks in one compressed NumPy archive."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **dict(masks))
+    # numpy's stub also matches ``**`` arrays against its ``allow_pickle: bool`` keyword
+    np.savez_compressed(buffer, **dict(masks))  # type: ignore[arg-type]
     return buffer.getvalue()
 
 
