@@ -3,7 +3,7 @@ baselines and wherever a scribble must become a mask."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -11,9 +11,17 @@ from .vocabulary import Prompts, Stroke
 
 
 def rasterise(strokes: Sequence[Stroke], shape: tuple[int, int]) -> np.ndarray | None:
-    """Strokes -> H x W mask at image resolution: every pixel within width / 2 of a stroke
-    (of its polyline, or of its dots). Pixel (x, y) is the point (x, y), as for clicks; a round
-    brush, so ends and joints are round. None when there are no strokes."""
+    """Strokes -> a mask at image resolution: every pixel within width / 2 of a stroke (of its
+    polyline, or of its dots). Pixel (x, y) is the point (x, y), as for clicks; a round brush,
+    so ends and joints are round.
+
+    Args:
+        strokes: the strokes, in image pixels.
+        shape: (H, W) of the image.
+
+    Returns:
+        An H x W bool mask, or None when there are no strokes.
+    """
     if not strokes:
         return None
     mask = np.zeros(shape, dtype=bool)
@@ -22,6 +30,7 @@ def rasterise(strokes: Sequence[Stroke], shape: tuple[int, int]) -> np.ndarray |
         if not stroke.joined and stroke.width <= 1:
             _dots(mask, points)
             continue
+        segments: Iterable[tuple[np.ndarray, np.ndarray]]
         if stroke.joined and len(points) > 1:
             segments = zip(points, points[1:])
         else:
@@ -34,7 +43,16 @@ def rasterise(strokes: Sequence[Stroke], shape: tuple[int, int]) -> np.ndarray |
 def scribble_masks(
     prompts: Prompts, shape: tuple[int, int]
 ) -> tuple[np.ndarray | None, np.ndarray | None] | None:
-    """(positive, negative) scribble masks of ``prompts``; None when it has no strokes."""
+    """The scribble masks of ``prompts``' strokes (``rasterise``), positive and negative apart.
+
+    Args:
+        prompts: one image's prompts.
+        shape: (H, W) of the image.
+
+    Returns:
+        (positive, negative): each an H x W bool mask, or None where there is no stroke of that
+        sign; None when ``prompts`` has no strokes at all.
+    """
     strokes = prompts.strokes
     if not strokes:
         return None
@@ -95,4 +113,5 @@ def squared_distance(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarra
     d = b - a
     length2 = float(d @ d)
     t = 0.0 if length2 == 0 else np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length2, 0, 1)
-    return (xs - a[0] - t * d[0]) ** 2 + (ys - a[1] - t * d[1]) ** 2
+    squared: np.ndarray = (xs - a[0] - t * d[0]) ** 2 + (ys - a[1] - t * d[1]) ** 2
+    return squared
