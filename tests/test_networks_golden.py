@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from multiverseg_widget.model import MultiverSegNet, ScribblePromptUNet
-from multiverseg_widget.model.multiverseg_net import max_pool2x, upsample2x
+from multiverseg_widget.model.resampling import max_pool2x, upsample2x
 
 from .conftest import COMPAT, load_golden
 

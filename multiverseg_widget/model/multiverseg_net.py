@@ -6,13 +6,14 @@ H x W for the convolutions: no repeat/rearrange copies, and scratch memory bound
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .resampling import max_pool2x, upsample2x
 
 LEAKY_SLOPE = 0.01
 DUMMY_SUPPORT_VALUE = 0.5
@@ -21,6 +22,18 @@ DUMMY_SUPPORT_VALUE = 0.5
 # item at a time, which measured fastest on a 2-core CPU (2.3 s vs 2.7 s for 4 at S = 8), and the
 # built-in 32-channel net two at a time at 128 x 128 (88 ms vs 115 ms for 8 items at S = 8).
 CHUNK_VALUES = 64 * 128 * 128
+
+
+class MultiverSegConfig(TypedDict):
+    """``MultiverSegNet.config``: its constructor's arguments, as the official config holds them
+    (``MultiverSegNet(**config)`` rebuilds the network)."""
+
+    in_channels: list[int]
+    encoder_blocks: list[int]
+    decoder_blocks: list[int]
+    block_kws: dict[str, dict[str, str | None]]  # {"conv_kws": {"norm": "layer" or None}}
+    cross_relu: bool
+    out_channels: int
 
 
 class ConvOp(nn.Module):
@@ -49,7 +62,8 @@ class PerItem(nn.Module):
         self.vmapped = op
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.vmapped(x)
+        out: torch.Tensor = self.vmapped(x)
+        return out
 
 
 class CrossConv(nn.Module):
@@ -107,7 +121,7 @@ class CrossBlock(nn.Module):
         new_support = []
         for chunk in support_chunks:
             b, c = chunk.shape[:2]
-            interaction = self.cross.support_term(chunk.flatten(0, 1)).unflatten(0, (b, c))
+            interaction = torch.unflatten(self.cross.support_term(chunk.flatten(0, 1)), 0, (b, c))
             # In place saves an allocation at inference; under autograd an in-place add on
             # this view would make the backward copy the whole conv output back (CopySlices).
             interaction = interaction + t if interaction.requires_grad else interaction.add_(t)
@@ -118,9 +132,12 @@ class CrossBlock(nn.Module):
             for item in interaction.unbind(1):
                 total = item.clone() if total is None else total.add_(item)
             if need_support:
-                new_support.append(self.support(interaction.flatten(0, 1)).unflatten(0, (b, c)))
+                new_support.append(
+                    torch.unflatten(self.support(interaction.flatten(0, 1)), 0, (b, c))
+                )
         assert total is not None, "a CrossBlock needs at least one support item"
-        return self.target(total / n_support), new_support
+        new_target: torch.Tensor = self.target(total / n_support)
+        return new_target, new_support
 
 
 class OutConv(nn.Module):
@@ -131,7 +148,8 @@ class OutConv(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
+        out: torch.Tensor = self.conv(x)
+        return out
 
 
 class MultiverSegNet(nn.Module):
@@ -158,7 +176,7 @@ class MultiverSegNet(nn.Module):
         )
         norm = ((block_kws or {}).get("conv_kws") or {}).get("norm", "layer")
         target_ch, support_ch = in_channels
-        self.config = {
+        self.config: MultiverSegConfig = {
             "in_channels": [target_ch, support_ch],
             "encoder_blocks": encoder_blocks,
             "decoder_blocks": decoder_blocks,
@@ -206,7 +224,7 @@ class MultiverSegNet(nn.Module):
         self, target: torch.Tensor, support: torch.Tensor, n_support: int
     ) -> torch.Tensor:
         """Forward with the support flattened to (B*S) x 2 x H x W."""
-        return self.forward_support(target, support.unflatten(0, (-1, n_support)))
+        return self.forward_support(target, torch.unflatten(support, 0, (-1, n_support)))
 
     def forward_support(self, target: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
         """target: B x 5 x H x W; support: B x S x 2 x H x W (image, label) -> B x 1 x H x W."""
@@ -215,7 +233,7 @@ class MultiverSegNet(nn.Module):
         if chunk is None:
             widest = max(self.config["encoder_blocks"] + self.config["decoder_blocks"])
             chunk = max(1, CHUNK_VALUES // (widest * support.shape[-2] * support.shape[-1]))
-        chunks = list(support.split(chunk, dim=1))
+        chunks = list(torch.split(support, chunk, dim=1))
         skips: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         last_encoder = len(self.enc_blocks) - 1
         for i, block in enumerate(self.enc_blocks):
@@ -234,50 +252,5 @@ class MultiverSegNet(nn.Module):
             )
             # The last decoder's support branch never reaches the output: do not compute it.
             target, chunks = block(target, inputs, n_support, need_support=i != last_decoder)
-        return self.out_conv(target)
-
-
-def max_pool2x(x: torch.Tensor) -> torch.Tensor:
-    """``F.max_pool2d(x, 2)`` over the last two dimensions, as two element-wise maxima of
-    strided views: the same values, about 10x faster on the CPU (PyTorch's CPU max-pool took
-    13 of a click's 90 ms at 8 context images). Works on chunks (5-D) as they are.
-
-    Under autograd PyTorch's max-pool is used: its backward scatters once, where each strided
-    slice's backward zero-fills the whole input (3x slower forward + backward in training)."""
-    if x.requires_grad:
-        items = x.flatten(0, x.dim() - 4)
-        return F.max_pool2d(items, 2).unflatten(0, x.shape[:-3])
-    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
-    rows = torch.maximum(x[..., 0:h:2, :w], x[..., 1:h:2, :w])
-    return torch.maximum(rows[..., 0::2], rows[..., 1::2])
-
-
-def upsample2x(x: torch.Tensor) -> torch.Tensor:
-    """x2 bilinear upsampling with align_corners=True, as both official networks do.
-
-    In bf16 or fp16 it is two products with the interpolation matrices (the same weights): on
-    the CPU up to 4x faster than PyTorch's reduced-precision interpolation at the decoder's
-    sizes. fp32 keeps ``F.interpolate``, exact to the official code. Works on chunks (5-D)."""
-    if x.dtype not in (torch.bfloat16, torch.float16):
-        items = x.flatten(0, x.dim() - 4)  # a chunk's items as one batch
-        up = F.interpolate(items, scale_factor=2, mode="bilinear", align_corners=True)
-        return up.unflatten(0, x.shape[:-3])
-    rows = interpolation_matrix(x.shape[-2], x.dtype, x.device)
-    cols = interpolation_matrix(x.shape[-1], x.dtype, x.device)
-    return rows @ x @ cols.T
-
-
-@functools.lru_cache(maxsize=64)
-def interpolation_matrix(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The 2n x n matrix of x2 linear interpolation with aligned corners (row i: the weights of
-    output sample i). Made outside inference mode, so training can use the cached copy."""
-    with torch.inference_mode(False), torch.no_grad():
-        source = torch.arange(2 * n, dtype=torch.float64) * (n - 1) / max(2 * n - 1, 1)
-        left = source.floor().long().clamp(max=max(n - 2, 0))
-        right = (left + 1).clamp(max=n - 1)
-        frac = source - left
-        matrix = torch.zeros(2 * n, n, dtype=torch.float64)
-        rows = torch.arange(2 * n)
-        matrix.index_put_((rows, left), 1 - frac, accumulate=True)
-        matrix.index_put_((rows, right), frac, accumulate=True)
-        return matrix.to(dtype=dtype, device=device)
+        logits: torch.Tensor = self.out_conv(target)
+        return logits

@@ -5,10 +5,21 @@ uses when there is no context. State-dict compatible with the official
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import torch
 from torch import nn
 
-from .multiverseg_net import max_pool2x, upsample2x
+from .resampling import max_pool2x, upsample2x
+
+
+class ScribblePromptConfig(TypedDict):
+    """``ScribblePromptUNet.config``: its constructor's arguments (``ScribblePromptUNet(**config)``
+    rebuilds the network)."""
+
+    in_channels: int
+    out_channels: int
+    features: list[int]
 
 
 class ConvBlock(nn.Module):
@@ -24,7 +35,8 @@ class ConvBlock(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
+        out: torch.Tensor = self.conv(x)
+        return out
 
 
 class Upsample(nn.Module):
@@ -49,7 +61,7 @@ class ScribblePromptUNet(nn.Module):
     ) -> None:
         super().__init__()
         features = list(features)
-        self.config = {
+        self.config: ScribblePromptConfig = {
             "in_channels": in_channels,
             "out_channels": out_channels,
             "features": features,
@@ -78,4 +90,5 @@ class ScribblePromptUNet(nn.Module):
         x = self.bottleneck(x)
         for up, conv, skip in zip(self.ups[0::2], self.ups[1::2], reversed(skips)):
             x = conv(torch.cat([skip, up(x)], dim=1))
-        return self.final_conv(x)
+        logits: torch.Tensor = self.final_conv(x)
+        return logits
