@@ -10,21 +10,23 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from ..common.atomic import atomic_write
-from .multiverseg_net import MultiverSegNet
-from .scribbleprompt_unet import ScribblePromptUNet
+from .multiverseg_net import MultiverSegConfig, MultiverSegNet
+from .scribbleprompt_unet import ScribblePromptConfig, ScribblePromptUNet
 
 FORMAT_NAME = "multiverseg-widget"
 FORMAT_VERSION = 1
 _ZIP_START = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
 # the legacy format: a pickle, protocol 2 (torch's default) to 5
 _PICKLE_STARTS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+Net = TypeVar("Net", bound=nn.Module)
 
 
 class CheckpointError(ValueError):
@@ -134,7 +136,7 @@ def _shape(state_dict: dict[str, torch.Tensor], key: str, path: Path, dim: int) 
 
 def multiverseg_config_from_state_dict(
     state_dict: dict[str, torch.Tensor], path: Path
-) -> dict[str, Any]:
+) -> MultiverSegConfig:
     """Read the constructor arguments off the tensor shapes, so v0, v1 and smaller nets all load."""
     n_enc, n_dec = _block_count(state_dict, "enc_blocks"), _block_count(state_dict, "dec_blocks")
     if n_enc == 0:
@@ -158,7 +160,7 @@ def multiverseg_config_from_state_dict(
 
 def scribbleprompt_config_from_state_dict(
     state_dict: dict[str, torch.Tensor], path: Path
-) -> dict[str, Any]:
+) -> ScribblePromptConfig:
     n_down = _block_count(state_dict, "downs")
     if n_down == 0:
         raise CheckpointError(
@@ -173,7 +175,7 @@ def scribbleprompt_config_from_state_dict(
     }
 
 
-def load_into(net: nn.Module, state_dict: dict[str, Any], path: Path) -> nn.Module:
+def load_into(net: Net, state_dict: dict[str, Any], path: Path) -> Net:
     """load_state_dict(strict=True), after refusing non-finite weights and listing every
     missing/unexpected key and wrong shape."""
     if not isinstance(state_dict, dict) or not all(torch.is_tensor(v) for v in state_dict.values()):
@@ -210,14 +212,14 @@ def state_dict_problems(
 
 
 def build_multiverseg(
-    state_dict: dict[str, Any], path: Path, config: dict[str, Any] | None = None
+    state_dict: dict[str, Any], path: Path, config: Mapping[str, Any] | None = None
 ) -> MultiverSegNet:
     config = config or multiverseg_config_from_state_dict(state_dict, path)
     return load_into(MultiverSegNet(**config), state_dict, path)
 
 
 def build_scribbleprompt(
-    state_dict: dict[str, Any], path: Path, config: dict[str, Any] | None = None
+    state_dict: dict[str, Any], path: Path, config: Mapping[str, Any] | None = None
 ) -> ScribblePromptUNet:
     config = config or scribbleprompt_config_from_state_dict(state_dict, path)
     return load_into(ScribblePromptUNet(**config), state_dict, path)
@@ -230,7 +232,21 @@ def save_checkpoint(
     scribbleprompt: ScribblePromptUNet | None = None,
     min_context: int = 1,
 ) -> Path:
-    """Write weights, configs and metadata into one file that loads with weights_only=True."""
+    """Write weights, configs and metadata into one file that loads with weights_only=True
+    (``load_model(path)`` rebuilds the networks from it).
+
+    Args:
+        path: the file to write; its folder is created, and a crash never leaves it half
+            written.
+        multiverseg: the in-context network.
+        metadata: facts kept beside the weights (plain Python values: the training recipe, the
+            validation scores).
+        scribbleprompt: the interactive-only network for images without enough context, if any.
+        min_context: the fewest context images with which the Predictor uses ``multiverseg``.
+
+    Returns:
+        ``path``, as a Path.
+    """
     path = Path(path)
     content = {
         "format": FORMAT_NAME,
@@ -246,7 +262,7 @@ def save_checkpoint(
     return path
 
 
-def write_torch_file(path: Path, content: dict) -> None:
+def write_torch_file(path: Path, content: dict[str, Any]) -> None:
     """``torch.save`` that a crash cannot leave half written (see ``common.atomic``)."""
     buffer = io.BytesIO()
     torch.save(content, buffer)

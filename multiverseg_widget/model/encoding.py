@@ -45,10 +45,19 @@ def encode_prompts(
     scribbles: torch.Tensor | None = None,
     mask_input: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Build the B x 5 x H x W network input from B x 1 x H x W images in [0, 1] and prompts.
+    """Build the network input from images in [0, 1] and prompts on the same grid.
 
-    Channels: image, box, clamp(positive clicks + scribbles), clamp(negative clicks +
-    scribbles), previous logits (zeros when absent). ``scribbles`` is B x 2 x H x W.
+    Args:
+        img: B x 1 x H x W images in [0, 1].
+        point_coords: B x N x 2 clicks (x, y), or None.
+        point_labels: B x N labels (1 positive, 0 negative), or None.
+        box: B x n x 4 boxes (x0, y0, x1, y1), end exclusive; several shade their union.
+        scribbles: B x 2 x H x W (positive, negative) scribble masks in [0, 1], or None.
+        mask_input: B x 1 x H x W previous logits, or None.
+
+    Returns:
+        B x 5 x H x W, in ``img``'s dtype and device. Channels: image, box, clamp(positive clicks
+        + scribbles), clamp(negative clicks + scribbles), previous logits (zeros when absent).
     """
     b, _, h, w = img.shape
     zeros = torch.zeros(b, 1, h, w, dtype=img.dtype, device=img.device)
@@ -76,6 +85,18 @@ def rescale_prompts(
     Image and scribbles are resized bilinearly (align_corners=False); x scales by new_W / W and y
     by new_H / H, then truncates to int. ``antialias=True`` low-pass filters when shrinking, which
     the Predictor uses for large images; the official demo uses False.
+
+    Args:
+        img: B x C x H x W images.
+        point_coords: B x N x 2 clicks (x, y) in image pixels, or None.
+        box: B x n x 4 boxes (x0, y0, x1, y1) in image pixels, or None.
+        scribbles: B x 2 x H x W scribble masks, or None.
+        size: (new_H, new_W), the network's grid.
+        antialias: low-pass filter the image and scribbles when shrinking.
+
+    Returns:
+        (img B x C x new_H x new_W, point_coords B x N x 2 int, box B x n x 4 int, scribbles
+        B x 2 x new_H x new_W), each prompt None where it was None.
     """
     h, w = img.shape[-2:]
     new_h, new_w = size

@@ -35,9 +35,24 @@ def encode_inputs(
     box: Sequence[float] | None = None,
     scribbles: tuple[np.ndarray | None, np.ndarray | None] | None = None,
 ) -> torch.Tensor:
-    """The 1 x 5 x 128 x 128 network input for an image and its prompts (see ``predict``):
-    normalised image, box, positive and negative clicks + scribbles, previous logits.
-    Raises ValueError naming the argument when an input is unusable."""
+    """The network input for an image and its prompts (see ``Predictor.predict``): normalised
+    image, box, positive and negative clicks + scribbles, previous logits.
+
+    Args:
+        image: an H x W (x 1/3/4) numeric or bool image, or one ``PreparedImage``.
+        prompts: the image's prompts, in image pixels; or None with the keywords below.
+        prev_logits: the previous ``Prediction.logits``, 128 x 128 float, or None.
+        clicks: (x, y, positive) clicks in image pixels, instead of ``prompts``.
+        box: (x0, y0, x1, y1) in image pixels, end exclusive, instead of ``prompts``.
+        scribbles: (positive, negative) H x W masks in [0, 1] (None for absent), instead of
+            ``prompts``.
+
+    Returns:
+        1 x 5 x 128 x 128 float32.
+
+    Raises:
+        ValueError: naming the argument when an input is unusable.
+    """
     if isinstance(image, PreparedImage):
         small, (height, width) = image.small, image.shape
     else:

@@ -261,7 +261,8 @@ def _transfer(url: str, target: Path) -> None:
     try:
         downloader(url, str(target), None)
     except requests.HTTPError as err:
-        answer = f"HTTP {err.response.status_code} {err.response.reason}"
+        response = err.response  # set by raise_for_status, which is where pooch raises it
+        answer = str(err) if response is None else f"HTTP {response.status_code} {response.reason}"
         raise WeightsDownloadError(f"{url} answered {answer}; nothing was saved") from None
     except requests.Timeout:
         raise WeightsDownloadError(

@@ -50,7 +50,8 @@ def to_gray_unit(image: np.ndarray, name: str = "image") -> np.ndarray:
         lo, hi = float(arr.min()), float(arr.max())
     if hi <= lo:
         return np.zeros_like(arr)
-    return ((np.clip(arr, lo, hi) - lo) / (hi - lo)).astype(np.float32)
+    unit: np.ndarray = ((np.clip(arr, lo, hi) - lo) / (hi - lo)).astype(np.float32)
+    return unit
 
 
 def _rgb_to_gray(arr: np.ndarray) -> np.ndarray:
