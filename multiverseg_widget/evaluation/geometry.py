@@ -37,11 +37,14 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     """The largest 8-connected component of ``mask`` (all False when the mask is empty)."""
     mask = np.asarray(mask, dtype=bool)
     labels, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
+    largest: np.ndarray
     if count <= 1:
-        return mask.copy()
+        largest = mask.copy()
+        return largest
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
-    return labels == int(np.argmax(sizes))
+    largest = labels == int(np.argmax(sizes))
+    return largest
 
 
 def deepest_point(mask: np.ndarray) -> tuple[int, int]:
@@ -149,7 +152,8 @@ def smooth_noise_at(
     so the cost does not grow with the image (a per-pixel noise plus a blur would)."""
     coarse = rng.standard_normal((cells, cells))
     rows, cols = _spline_weights(shape[0], cells), _spline_weights(shape[1], cells)
-    return ((rows[ys] @ coarse) * cols[xs]).sum(axis=1)
+    values: np.ndarray = ((rows[ys] @ coarse) * cols[xs]).sum(axis=1)
+    return values
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,7 +17,8 @@ MODE_STYLES = {
 
 
 def plot_results(results: dict[str, Any], path: str | Path) -> None:
-    """Write the two-panel figure for the results of ``evaluate.run_evaluation`` to ``path``."""
+    """Write the two-panel figure for the results of ``protocol.run_evaluation`` to ``path``
+    (its suffix, png, pdf or svg, chooses the format)."""
     settings = results["settings"]
     fig = Figure(figsize=(11, 4.2))  # drawn by the Agg canvas: works without a display
     left, right = fig.subplots(1, 2)

@@ -36,174 +36,39 @@ averaged over orderings), ``total_steps`` (per ordering, averaged) and
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from ..common.atomic import atomic_write_json
-from ..common.overlap import dice
-from ..model.prediction import Prediction
-from ..model.predictor import Predictor
-from ..prompts import Prompts
 from .results import ImageResult, mean_summary, summarize
-from .tasks import Task
-from .users import (
-    BoxUser,
-    CenterClickUser,
-    HumanScribbleUser,
-    ScribbleUser,
-    User,
+from .sequential import (
+    CONTEXT_MODES,
+    PROTOCOLS,
+    Model,
+    ProtocolSpec,
+    ordering,
+    run_image,
+    run_ordering,
 )
+from .tasks import Task
 
-CONTEXT_MODES = ("none", "growing", "growing-gt")
-
-
-class Model(Protocol):
-    """What the protocol needs: the Predictor's ``predict`` (baselines implement it too)."""
-
-    def predict(
-        self,
-        image: np.ndarray,
-        prompts: Prompts | None = None,
-        prev_logits: np.ndarray | None = None,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-    ) -> Prediction: ...
-
-
-@dataclass(frozen=True)
-class ProtocolSpec:
-    """A kind of simulated user and its step cap."""
-
-    name: str
-    max_steps: int
-    make_user: Callable[[Task, int], User]  # (task, image index) -> a fresh user
-    corrects_context: bool = True  # the first interaction corrects a context-only prediction
-
-
-def _human_user(task: Task, index: int) -> User:
-    if task.scribbles is None:
-        raise ValueError(f"task {task.name} has no 'scribbles': human-scribbles needs MedScribble")
-    return HumanScribbleUser(task.scribbles[index])
-
-
-PROTOCOLS = {
-    spec.name: spec
-    for spec in (
-        ProtocolSpec("clicks", 20, lambda task, i: CenterClickUser()),
-        ProtocolSpec("scribbles", 10, lambda task, i: ScribbleUser("centerline")),
-        ProtocolSpec("box", 20, lambda task, i: BoxUser(), corrects_context=False),
-        # MedScribble has three annotators per image: the replay cannot go further
-        ProtocolSpec("human-scribbles", 3, _human_user, corrects_context=False),
-    )
-}
-
-
-def run_image(
-    model: Model,
-    image: np.ndarray,
-    gt: np.ndarray,
-    index: int,
-    user: User,
-    rng: np.random.Generator,
-    context: Sequence[tuple[np.ndarray, np.ndarray]],
-    target_dice: float,
-    max_steps: int,
-    corrects_context: bool = True,
-) -> tuple[ImageResult, np.ndarray]:
-    """Segment one image (``index`` in its task, for the record) as the protocol's user would;
-    return its record and the final mask, the one the user accepts."""
-    gt = np.asarray(gt, dtype=bool)
-    result = ImageResult(image=int(index), context_size=len(context))
-    mask, prev_logits = np.zeros_like(gt), None
-    if context:
-        if isinstance(model, Predictor):  # before the prediction, which may use it
-            estimate = model.context_estimate(list(context))
-            result.context_estimate = None if estimate is None else estimate.dice
-        pred = _timed_predict(model, result, image, context=list(context))
-        mask, prev_logits = pred.mask, pred.logits
-        result.context_dice = dice(mask, gt)
-        result.guess_dice = dice((pred.withheld or pred).mask, gt)
-        result.reached = result.context_dice >= target_dice
-    prompts = Prompts()
-    correcting = bool(context) and corrects_context
-    while not result.reached and result.steps < max_steps:
-        if result.steps == 0 and not correcting:
-            interaction = user.first(gt, rng)
-        else:
-            interaction = user.correct(gt, mask, rng)
-        if interaction is None:
-            break
-        prompts = prompts + interaction
-        pred = _timed_predict(
-            model,
-            result,
-            image,
-            prompts,
-            prev_logits=prev_logits,
-            context=list(context) or None,
-        )
-        mask, prev_logits = pred.mask, pred.logits
-        result.dice.append(dice(mask, gt))
-        result.reached = result.dice[-1] >= target_dice
-    return result, mask
-
-
-def _timed_predict(
-    model: Model, result: ImageResult, image: np.ndarray, *args: Any, **kwargs: Any
-) -> Prediction:
-    start = time.perf_counter()
-    pred = model.predict(image, *args, **kwargs)
-    result.seconds.append(time.perf_counter() - start)
-    return pred
-
-
-def ordering(n_images: int, max_images: int, seed: int, k: int) -> list[int]:
-    """The k-th seeded ordering: a random permutation of the task's images, first max_images."""
-    return [int(i) for i in np.random.default_rng([seed, k]).permutation(n_images)[:max_images]]
-
-
-def run_ordering(
-    model: Model,
-    task: Task,
-    order: Sequence[int],
-    protocol: ProtocolSpec,
-    mode: str,
-    target_dice: float,
-    seed: int,
-    k: int,
-    on_image: Callable[[], None] | None = None,
-) -> list[ImageResult]:
-    """Segment the task's images in ``order``, growing the context as ``mode`` says."""
-    if mode not in CONTEXT_MODES:
-        raise ValueError(f"context mode must be one of {CONTEXT_MODES}, got {mode!r}")
-    context: list[tuple[np.ndarray, np.ndarray]] = []
-    results = []
-    for position, index in enumerate(order):
-        rng = np.random.default_rng([seed, k, position])
-        user = protocol.make_user(task, index)
-        gt = task.masks[index]
-        result, accepted = run_image(
-            model,
-            task.images[index],
-            gt,
-            index,
-            user,
-            rng,
-            context if mode != "none" else [],
-            target_dice,
-            protocol.max_steps,
-            protocol.corrects_context,
-        )
-        results.append(result)
-        context.append((task.images[index], gt if mode == "growing-gt" else accepted))
-        if on_image is not None:
-            on_image()
-    return results
+# the inner loops live in sequential.py; their names are importable from here as before
+__all__ = [
+    "CONTEXT_MODES",
+    "PROTOCOLS",
+    "Model",
+    "ProtocolSpec",
+    "Settings",
+    "load_results",
+    "ordering",
+    "run_evaluation",
+    "run_image",
+    "run_ordering",
+]
 
 
 @dataclass(frozen=True)
@@ -246,7 +111,20 @@ def run_evaluation(
     json_path: str | Path | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Run (or resume from ``json_path``) the protocol for every task and context mode."""
+    """Run (or resume from ``json_path``) the protocol for every task and context mode.
+
+    Args:
+        model: the Predictor, or a baseline with its ``predict``.
+        tasks: the tasks (``tasks.load_task``).
+        settings: what makes runs comparable; a resumed run must match them.
+        modes: context modes among ``CONTEXT_MODES``.
+        orderings: seeded orderings per task and mode (those in ``json_path`` are kept).
+        json_path: the results file, written after every ordering; None keeps them in memory.
+        progress: show a progress bar per task and mode.
+
+    Returns:
+        The results: the JSON-able dict this module's docstring lays out.
+    """
     unknown = [m for m in modes if m not in CONTEXT_MODES]
     if unknown:
         raise ValueError(f"context modes must be among {CONTEXT_MODES}, got {unknown}")
@@ -290,7 +168,7 @@ def load_results(json_path: str | Path | None, settings: Settings) -> dict[str, 
     if json_path is None or not Path(json_path).is_file():
         return fresh
     with open(json_path) as f:
-        results = json.load(f)
+        results: dict[str, Any] = json.load(f)
     saved = results.get("settings", {})
     differ = sorted(k for k in fresh["settings"] if saved.get(k) != fresh["settings"][k])
     if differ:
@@ -307,7 +185,7 @@ def load_results(json_path: str | Path | None, settings: Settings) -> dict[str, 
 def _update_summaries(results: dict[str, Any], settings: Settings) -> None:
     """Recompute every task's and every mode's summary from the stored per-image records."""
     cap, target = settings.spec.max_steps, settings.target_dice
-    per_mode: dict[str, list[dict]] = {}
+    per_mode: dict[str, list[dict[str, Any]]] = {}
     for task_entry in results["tasks"].values():
         for mode, mode_entry in task_entry["modes"].items():
             orderings = [

@@ -50,7 +50,9 @@ class ImageResult:
         return cls(**{k: v for k, v in data.items() if k != "steps"})
 
 
-def summarize(orderings: Sequence[Sequence[ImageResult]], cap: int, target_dice: float) -> dict:
+def summarize(
+    orderings: Sequence[Sequence[ImageResult]], cap: int, target_dice: float
+) -> dict[str, Any]:
     """The figures the paper reports, from one task and context mode's orderings."""
     images = [r for o in orderings for r in o]
     if not images:
@@ -78,7 +80,7 @@ def summarize(orderings: Sequence[Sequence[ImageResult]], cap: int, target_dice:
     }
 
 
-def mean_summary(summaries: list[dict]) -> dict:
+def mean_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Average task summaries key by key (lists position by position), skipping missing values."""
     out: dict[str, Any] = {"n_tasks": len(summaries)}
     for key, value in summaries[0].items():
@@ -134,7 +136,7 @@ def format_comparison(
     lines = [
         f"{'task':<28} {'total ' + baseline:>14} {'total ' + ours:>14} {'reduction':>10}",
     ]
-    totals = {baseline: [], ours: []}
+    totals: dict[str, list[float]] = {baseline: [], ours: []}
     for name, entry in results["tasks"].items():
         summaries = [entry["modes"].get(m, {}).get("summary") for m in (baseline, ours)]
         if not all(summaries):

@@ -23,7 +23,15 @@ class Task:
 
 
 def load_task(path: str | Path) -> Task:
-    """Read a task file: npz with ``images`` (N x H x W), ``masks`` and optional ``scribbles``."""
+    """Read a task file.
+
+    Args:
+        path: an npz file with ``images`` (N x H x W, or N x H x W x C), ``masks`` (N x H x W)
+            and optionally ``scribbles`` (N x annotators x 2 x H x W, MedScribble's).
+
+    Returns:
+        The ``Task``, named after the file, its masks as bool.
+    """
     path = Path(path)
     with np.load(path, allow_pickle=False) as data:
         missing = {"images", "masks"} - set(data.files)
