@@ -32,4 +32,4 @@ def decode_array(encoded: dict[str, Any]) -> np.ndarray:
     if encoded.get("dtype") not in DTYPES:
         raise ValueError(f"cannot decode dtype {encoded.get('dtype')!r}")
     dtype = np.dtype(encoded["dtype"]).newbyteorder("<")
-    return np.frombuffer(encoded["data"], dtype=dtype).reshape(encoded["shape"]).copy()
+    return np.copy(np.frombuffer(encoded["data"], dtype=dtype).reshape(encoded["shape"]))
