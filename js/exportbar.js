@@ -6,11 +6,10 @@
 // Overwrite sends the same export again with `overwrite: true`, Cancel (or escape) drops it.
 
 import { h } from "./dom.js";
+import { EXPORT_FORMATS } from "./generated/protocol.js";
 
-/** @import { ExportAction, ExportBar, ExportFormat, Model, OverwriteQuestion, Queued } from "./protocol.js" */
-
-/** The export control's formats (widget/fields.py EXPORT_FORMATS). @type {ExportFormat[]} */
-export const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
+/** @import { ExportAction, ExportFormat } from "./generated/protocol.js" */
+/** @import { ExportBar, Model, OverwriteQuestion, Queued } from "./protocol.js" */
 
 /**
  * The kernel's question if it is newer than the one with serial `seen` (a question is shown

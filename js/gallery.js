@@ -8,16 +8,16 @@
 
 import { h } from "./dom.js";
 import { thumbnail } from "./drawing.js";
+import { MAX_THUMBNAILS } from "./generated/protocol.js";
 import { colorOf, hexToRGB } from "./structures.js";
 
 /** @import { GalleryEntry, Model, Queued, Thumbnail } from "./protocol.js" */
 
-export const MAX_ASK = 64; // thumbnails one action asks for (widget/protocol.py MAX_THUMBNAILS)
 const HELD = 512; // thumbnails kept in the browser (a few kB each)
 
 /**
  * The actions that ask for the thumbnails of `seen` (items in view) not held nor asked for yet,
- * at most MAX_ASK indices each; the keys asked for join `asked`.
+ * at most MAX_THUMBNAILS indices each (the kernel's limit); the keys asked for join `asked`.
  * @param {GalleryEntry[]} seen
  * @param {Map<number, Thumbnail>} held
  * @param {Set<number>} asked
@@ -32,7 +32,7 @@ export function thumbnailRequests(seen, held, asked) {
   }
   /** @type {Queued[]} */
   const out = [];
-  for (let k = 0; k < indices.length; k += MAX_ASK) out.push({ kind: "thumbnails", indices: indices.slice(k, k + MAX_ASK) });
+  for (let k = 0; k < indices.length; k += MAX_THUMBNAILS) out.push({ kind: "thumbnails", indices: indices.slice(k, k + MAX_THUMBNAILS) });
   return out;
 }
 

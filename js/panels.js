@@ -10,6 +10,7 @@
 import { h } from "./dom.js";
 import { createExportBar } from "./exportbar.js";
 import { createGallery } from "./gallery.js";
+import { MAX_NAME, MIN_BRUSH, NOTICE, SLIDER_MAX_BRUSH } from "./generated/protocol.js";
 import { ICONS, icon } from "./icons.js";
 import { toLevelWidth } from "./image.js";
 import { confidenceAt, contextSet, imageState, readProgress, statusOf } from "./progress.js";
@@ -19,6 +20,7 @@ import { colorOf, nameProblem, recolor } from "./structures.js";
 import { TOOLS, toolCommand } from "./tools.js";
 import { stageSize } from "./view.js";
 
+/** @import { Notice } from "./generated/protocol.js" */
 /** @import { Window } from "./image.js" */
 /** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
@@ -27,7 +29,6 @@ import { stageSize } from "./view.js";
 
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
 const MARGIN = 24; // px kept free under the widget in the viewport
-const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/fields.py MAX_NAME)
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
 const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
@@ -66,12 +67,13 @@ export function statusNotice(suggesting, notice) {
 
 /**
  * Whether the status line offers to undo `removed` (the image the gallery's × took out of the
- * context set, and the entry it held): while the kernel's notice is still that it left.
- * @param {string} notice
+ * context set, and the entry it held): while the kernel's only notice is still that it left.
+ * @param {Notice[]} notices
  * @param {{index: number, entry: number} | null} removed
  */
-export function offersUndo(notice, removed) {
-  return removed !== null && notice === `image ${removed.index + 1} left the context set`;
+export function offersUndo(notices, removed) {
+  const [only, ...more] = notices;
+  return removed !== null && !more.length && only?.code === NOTICE.context_removed && only.args.index === removed.index;
 }
 
 /**
@@ -143,7 +145,7 @@ export function createPanels(model, on) {
     }),
   );
   const sign = h("button", { className: "mvw-sign", onclick: () => on.command("toggle-sign") });
-  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
+  const brush = h("input", { type: "range", min: MIN_BRUSH, max: SLIDER_MAX_BRUSH, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
   const brushLabel = h("span", { className: "mvw-label mvw-number" });
   const opacity = h("input", {
     type: "range", min: 0, max: 1, step: 0.05, title: "overlay opacity",
@@ -422,7 +424,7 @@ export function createPanels(model, on) {
       (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
-    undoButton.hidden = suggesting || !offersUndo(notice, removed);
+    undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;

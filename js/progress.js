@@ -5,12 +5,12 @@
 // Pure: the strip (strip.js) and the status line (panels.js) draw what these return.
 
 import { decodeArray } from "./codec.js";
+import { STATUSES } from "./generated/protocol.js";
 
-/** @import { EncodedArray, GalleryEntry, Model, Status } from "./protocol.js" */
+/** @import { Status } from "./generated/protocol.js" */
+/** @import { EncodedArray, GalleryEntry, Model } from "./protocol.js" */
 
-/** What the kernel's codes index (Session.STATUSES, annotation/session.py). @type {Status[]} */
-export const STATUSES = ["todo", "in progress", "accepted"];
-const ACCEPTED = 2;
+const ACCEPTED = STATUSES.indexOf("accepted");
 export const CELL = 4; // px: an image's own cell at its narrowest (the strip's cells, widget.css)
 export const GAP = 1; // px between two cells
 export const BIN = 2; // px: a bin at its narrowest

@@ -1,11 +1,14 @@
 // @ts-check
 // The message protocol between this front end and the kernel (multiverseg_widget/widget/): every
 // action the browser sends, every trait the kernel syncs, and the anywidget model as the modules
-// use it. `npx tsc -p .` checks the modules against these types; the kernel checks every message
-// again where it arrives (multiverseg_widget/widget/protocol.py).
+// use it. The actions' fields, the limits, the formats and the notice codes are the kernel's,
+// generated into generated/protocol.js (`python scripts/generate_protocol.py`). `npx tsc -p .`
+// checks the modules against these types; the kernel checks every message again where it arrives
+// (multiverseg_widget/widget/protocol.py).
 
 import { erasedPositions } from "./strokes.js";
 
+/** @import { DisplayTrait, ExportFormat, Notice, PromptKind, WidgetAction } from "./generated/protocol.js" */
 /** @import { ToolAction } from "./tools.js" */
 
 /** (x, y) in image pixels; pixel (x, y) is the point (x, y). @typedef {[number, number]} Point */
@@ -14,79 +17,10 @@ import { erasedPositions } from "./strokes.js";
 // ---- actions: what the browser sends --------------------------------------------------------
 
 /**
- * The kinds of prompt the tools send; each tool's module (js/tools/) declares its fields. The
- * kernel's INTERACTIONS (widget/protocol.py) names the same kinds (tests/test_widget_protocol.py).
- * A tool's action of a kind not named here does not type-check as an Action (toWire).
- * @typedef {{kind: "click" | "box" | "scribble"}} PromptKind
- */
-/**
  * What the user tells the model about the image shown: the prompts of the tools (js/tools.js).
  * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
-/**
- * Paint the mask itself along a brush stroke `width` pixels wide: add its pixels (positive) or
- * erase them. The kernel rasterises it onto its mask as one hand edit (logged as a MaskEntry).
- * @typedef {{kind: "paint", points: Point[], positive: boolean, width: number}} PaintAction
- */
-/**
- * Drop the log entries at these positions, as one undo step. The positions name entries of the
- * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
- * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
- */
-/** @typedef {{kind: "undo" | "redo" | "clear" | "suggest"}} StepAction */
-/**
- * Accept the mask shown; an empty one only with `allow_empty` (the user confirmed it in the widget).
- * @typedef {{kind: "accept", allow_empty?: boolean}} AcceptAction
- */
-/**
- * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
- * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
- */
-/**
- * Drop entry `entry` of the context set (the image stays accepted).
- * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
- */
-/**
- * Put accepted image `index` back into the context set at entry `position` (absent: at the end):
- * what the status line's Undo sends after a RemoveContextAction.
- * @typedef {{kind: "add_context", index: number, position?: number}} AddContextAction
- */
-/**
- * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
- * @typedef {{kind: "structure", name: string}} StructureAction
- */
-/**
- * A new structure, with an empty context set; it does not become the current one by itself.
- * @typedef {{kind: "add_structure", name: string}} AddStructureAction
- */
-/** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
-/** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
-/**
- * The formats of the export control (the kernel's EXPORT_FORMATS, widget/fields.py).
- * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
- */
-/**
- * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
- * the kernel's notice says how many files it wrote, and where. Existing files are replaced only
- * with `overwrite` (the user said yes to the kernel's question, ExportBar); without it such an
- * export is not done and the kernel asks.
- * @typedef {{kind: "export", format: ExportFormat, folder: string, overwrite?: boolean}} ExportAction
- */
-/**
- * Open the image the jump box names: `to` is its text as typed, an image's name or its number
- * (from 1); the kernel looks it up, and says so on the error line when no image fits.
- * @typedef {{kind: "jump", to: string}} JumpAction
- */
-/**
- * Send the thumbnails of these context images (the gallery's items in view; at most 64): the
- * kernel answers in the `thumbnails` trait. It changes nothing.
- * @typedef {{kind: "thumbnails", indices: number[]}} ThumbnailsAction
- */
-/**
- * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction | JumpAction
- *   | ThumbnailsAction} Action
- */
+/** Every action the browser sends. @typedef {Interaction | WidgetAction} Action */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
  * its state and `ack: request`.
@@ -99,9 +33,8 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{kind: "erase", path: Point[], radius: number}} EraseGesture
  */
 /**
- * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | AddContextAction | StructuresAction | ExportAction | JumpAction | ThumbnailsAction} Queued
+ * What waits in the queue: what the tools queue, and the actions of the other kinds.
+ * @typedef {ToolAction | Exclude<WidgetAction, {kind: ToolAction["kind"]}>} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -124,7 +57,6 @@ import { erasedPositions } from "./strokes.js";
  * A context thumbnail (gray uint8 image and 0/1 mask, longest side 64 px).
  * @typedef {{key: number, index: number, image: EncodedArray, mask: EncodedArray}} Thumbnail
  */
-/** @typedef {"todo" | "in progress" | "accepted"} Status */
 /**
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
@@ -139,20 +71,20 @@ import { erasedPositions } from "./strokes.js";
  * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
  */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
-/** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**
- * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * progress: every image's status, uint8 indices into STATUSES (js/progress.js); confidence:
- * every image's confidence in the session's last propagation, float32, NaN where it has none
- * (empty: no propagation); thumbnails: the kernel's last answer to a ThumbnailsAction (serial:
- * one per answer); notice:
- * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
- * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart); context_note: how far
- * the context set can be trusted, "" if unknown (Session.context_note); export_bar: the export
- * bar's default folders and the kernel's last overwrite question (ExportBar).
+ * The synced traits of SegmentWidget (widget/traits.py). The kernel sets all of them; the
+ * browser sets only the display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of
+ * structures[k]; progress: every image's status, uint8 indices into STATUSES
+ * (generated/protocol.js); confidence: every image's confidence in the session's last
+ * propagation, float32, NaN where it has none (empty: no propagation); thumbnails: the kernel's
+ * last answer to a ThumbnailRequestAction (serial: one per answer); notice: what the last request
+ * found out (why the image suggested), "" if nothing; notices: the same as codes and args, which
+ * the front end acts on (never on the text); prompts_per_accept: the current structure's images
+ * accepted in this widget, in the order accepted, each with the length of its interaction log
+ * when accepted (the in-context gain chart); context_note: how far the context set can be
+ * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
+ * the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -166,6 +98,7 @@ import { erasedPositions } from "./strokes.js";
  *   seconds: number,
  *   error: string,
  *   notice: string,
+ *   notices: Notice[],
  *   ack: number,
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",

@@ -4,6 +4,7 @@
 // switches and boxes collapse into one, and undoing an action that has not left yet just drops it
 // (no round trip). A long queue leaves in several batches, each within the kernel's limits.
 
+import { MAX_ACTIONS, MAX_MESSAGE as KERNEL_MAX_MESSAGE, READ_ONLY_KINDS } from "./generated/protocol.js";
 import { TOOLS } from "./tools.js";
 
 /** @import { Queued } from "./protocol.js" */
@@ -15,15 +16,13 @@ import { TOOLS } from "./tools.js";
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 export const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
-/** Most actions one batch carries: the kernel's MAX_ACTIONS (widget/fields.py). */
-export const MAX_ACTIONS = 1000;
 /**
- * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE (widget/fields.py),
- * whose count of a message differs a little from JSON.stringify's. One action always leaves.
+ * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE, whose count of a
+ * message differs a little from JSON.stringify's. One action always leaves.
  */
-export const MAX_MESSAGE = 1_000_000;
+export const MAX_MESSAGE = KERNEL_MAX_MESSAGE / 2;
 /** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
-const READ_ONLY = new Set(["thumbnails"]);
+const READ_ONLY = new Set(READ_ONLY_KINDS);
 
 /**
  * Whether a batch only asked for something: its answer keeps the status and error lines.
@@ -34,7 +33,7 @@ export function readOnly(batch) {
 }
 
 /**
- * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them and
+ * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them (the kernel's) and
  * MAX_MESSAGE characters (the first one whatever its size), and none from an erase after the
  * first on.
  * @param {Queued[]} pending

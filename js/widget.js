@@ -5,6 +5,7 @@
 // queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 import { createDrawing } from "./drawing.js";
+import { MIN_BRUSH, SLIDER_MAX_BRUSH } from "./generated/protocol.js";
 import { countMask, fromLevelWidth } from "./image.js";
 import { listen } from "./input.js";
 import { createPanels } from "./panels.js";
@@ -15,7 +16,8 @@ import { nextStructure } from "./structures.js";
 import { TOOLS, toolFor } from "./tools.js";
 import { clamp } from "./view.js";
 
-/** @import { DisplayTrait, Model, Queued, Traits } from "./protocol.js" */
+/** @import { DisplayTrait } from "./generated/protocol.js" */
+/** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { AnyTool } from "./tools.js" */
 
@@ -93,7 +95,7 @@ function render({ model, el }) {
 
   /** @param {number} value */
   function setBrush(value) {
-    save("brush", clamp(Math.round(value), 1, 64));
+    save("brush", clamp(Math.round(value), MIN_BRUSH, SLIDER_MAX_BRUSH));
   }
 
   /** @param {Command} cmd */

@@ -19,10 +19,14 @@ from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor, load_model
 from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT
+from multiverseg_widget.prompts import Stroke
+from multiverseg_widget.prompts.vocabulary import MAX_BRUSH
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.display import PALETTE, displayable
 from multiverseg_widget.widget.model_info import describe_model
-from multiverseg_widget.widget.widget import ADAPTING, CHECKING, STATIC, SegmentWidget
+from multiverseg_widget.widget.notices import adapting, checking
+from multiverseg_widget.widget.traits import MIN_BRUSH, SLIDER_MAX_BRUSH, STATIC
+from multiverseg_widget.widget.widget import SegmentWidget
 
 _requests = itertools.count(1)
 
@@ -260,7 +264,7 @@ def test_the_next_image_shows_at_once_and_its_adapted_prediction_follows(
     first = send(widget, click(100, 120), {"kind": "accept"})
     assert seen == [] and widget.ack == first  # one context image: nothing to adapt
     second = send(widget, click(100, 120), {"kind": "accept"})
-    assert seen == [(ADAPTING.format(n=2), 2, first), ("", 2, first)]  # then the answer
+    assert seen == [(adapting(2).text, 2, first), ("", 2, first)]  # then the answer
     assert widget.ack == second and widget.session.prediction.adapted
     np.testing.assert_array_equal(decode_array(widget.mask), widget.session.prediction.mask)
 
@@ -276,7 +280,7 @@ def test_the_next_image_shows_at_once_and_its_context_check_follows(images, smal
     send(widget, click(100, 120), {"kind": "accept"})
     assert seen == [] and widget.context_note == ""  # one context image: nothing to check
     send(widget, click(100, 120), {"kind": "accept"})
-    assert [(notice, index) for notice, index, _ in seen] == [(CHECKING, 2), ("", 2)]
+    assert [(notice, index) for notice, index, _ in seen] == [(checking().text, 2), ("", 2)]
     estimate = widget.session.context_estimate
     assert estimate is not None and estimate.n_checked == 2
     assert seen[0][2] == "" and seen[1][2] == widget.session.context_note != ""
@@ -289,9 +293,10 @@ def test_undo_puts_a_removed_image_back_into_the_context_set(widget):
     assert session.context_indices == [0, 1]
     send(widget, {"kind": "remove_context", "entry": 0})
     assert widget.notice == "image 1 left the context set" and session.context_indices == [1]
+    assert widget.notices == [{"code": "context_removed", "args": {"index": 0}}]  # Undo's cue
     send(widget, {"kind": "add_context", "index": 0, "position": 0})  # Undo
     assert session.context_indices == [0, 1] and [g["index"] for g in widget.gallery] == [0, 1]
-    assert widget.error == "" and widget.notice == ""
+    assert widget.error == "" and widget.notice == "" and widget.notices == []
     for action, message in [
         ({"kind": "add_context", "index": 0}, "already in the context set"),
         ({"kind": "add_context", "index": 3}, "image 3 is not accepted"),
@@ -365,6 +370,13 @@ def test_a_widget_resumed_from_its_folder_shows_the_view_it_was_left_with(widget
     assert again.view["brush"] == 4  # given, and kept
     again.view = {**again.view, "brush": 999, "later": 1}  # not a brush: the default
     assert mvw.annotate(again).brush == SegmentWidget.brush.default_value
+
+
+def test_the_brush_slider_reaches_only_widths_the_vocabulary_takes():
+    assert 1 <= MIN_BRUSH < SLIDER_MAX_BRUSH <= MAX_BRUSH
+    for width in (MIN_BRUSH, SLIDER_MAX_BRUSH):
+        Stroke(((0, 0), (3, 4)), True, width)  # a valid scribble
+    assert (SegmentWidget.brush.min, SegmentWidget.brush.max) == (MIN_BRUSH, SLIDER_MAX_BRUSH)
 
 
 def test_refresh_shows_changes_made_from_python(widget):

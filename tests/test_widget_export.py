@@ -43,6 +43,17 @@ def test_each_format_has_its_folder_beside_the_work_folder(widget, tmp_path):
     assert not list((tmp_path / "project" / "work").rglob("export-manifest.json"))
 
 
+def test_every_format_the_session_writes_is_offered(widget, tmp_path):
+    """labelmap-tiff too: the bar's formats are Session.export's, not a list of its own."""
+    folder = widget.export_bar["folders"]["labelmap-tiff"]
+    send(widget, export("labelmap-tiff", folder))
+    assert widget.error == ""
+    assert widget.notice == f"exported 3 labelmap-tiff files to {tmp_path / folder}"
+    args = {"files": 3, "format": "labelmap-tiff", "folder": str(tmp_path / folder)}
+    assert widget.notices == [{"code": "exported", "args": args}]
+    assert len(list((tmp_path / folder).glob("*.tif"))) == 2
+
+
 def test_an_overwrite_is_asked_first_and_done_once_confirmed(widget, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

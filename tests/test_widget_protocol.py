@@ -23,20 +23,11 @@ from hypothesis import strategies as st
 import multiverseg_widget as mvw
 from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor
+from multiverseg_widget.prompts import INTERACTION_KINDS as INTERACTIONS
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke
 from multiverseg_widget.prompts.vocabulary import MAX_STROKE_POINTS
-from multiverseg_widget.widget.codec import decode_array
-from multiverseg_widget.widget.fields import (
-    EXPORT_FORMATS,
-    MAX_ACTIONS,
-    MAX_INT,
-    MAX_MESSAGE,
-    message_size,
-)
-from multiverseg_widget.widget.protocol import (
-    INTERACTIONS,
+from multiverseg_widget.widget.actions import (
     STEPS,
-    STRUCTURE_ACTIONS,
     Accept,
     AddContext,
     AddStructure,
@@ -51,14 +42,22 @@ from multiverseg_widget.widget.protocol import (
     Step,
     SwitchStructure,
     ThumbnailRequest,
-    parse_batch,
-    request_id,
 )
+from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.fields import (
+    EXPORT_FORMATS,
+    MAX_ACTIONS,
+    MAX_INT,
+    MAX_MESSAGE,
+    message_size,
+)
+from multiverseg_widget.widget.protocol import parse_batch, request_id
 from multiverseg_widget.widget.widget import SegmentWidget
 
 from .session_helpers import single_torch_thread
 
 ROOT = Path(__file__).resolve().parents[1]
+STRUCTURE_ACTIONS = [*SwitchStructure.KINDS, *AddStructure.KINDS, *RenameStructure.KINDS]
 KINDS = [*INTERACTIONS, "paint", "erase", "navigate", "remove_context", "add_context", "accept"]
 KINDS += [*STEPS, *STRUCTURE_ACTIONS, "mask", "export", "jump", "thumbnails"]
 # logs that grow, images and structures that change: erase, undo, navigation and the other
@@ -237,8 +236,10 @@ def test_consecutive_interactions_form_one_run():
 
 
 def test_the_js_protocol_names_the_same_action_kinds():
-    """js/protocol.js (the front end's types) and protocol.py describe one protocol."""
+    """js/protocol.js with the module generated from the kernel's actions (the front end's
+    types) and protocol.py describe one protocol."""
     source = (ROOT / "js" / "protocol.js").read_text()
+    source += (ROOT / "js" / "generated" / "protocol.js").read_text()
     unions = re.findall(r'kind: ("[a-z_]+"(?: \| "[a-z_]+")*)', source)
     kinds = {kind for union in unions for kind in re.findall(r'"([a-z_]+)"', union)}
     others = {"paint", "erase", "navigate", "remove_context", "add_context", "accept", "mask"}
@@ -247,13 +248,15 @@ def test_the_js_protocol_names_the_same_action_kinds():
 
 
 def test_the_export_bar_offers_the_formats_the_kernel_takes():
-    bar = (ROOT / "js" / "exportbar.js").read_text()
-    (offered,) = re.findall(r"const EXPORT_FORMATS = \[([^\]]*)\]", bar)
-    (typed,) = re.findall(
-        r"@typedef \{([^}]*)\} ExportFormat", (ROOT / "js" / "protocol.js").read_text()
+    assert (
+        'import { EXPORT_FORMATS } from "./generated/protocol.js";'
+        in (ROOT / "js" / "exportbar.js").read_text()
     )
+    generated = (ROOT / "js" / "generated" / "protocol.js").read_text()
+    (offered,) = re.findall(r"const EXPORT_FORMATS = \[([^\]]*)\]", generated)
+    (typed,) = re.findall(r"@typedef \{([^}]*)\} ExportFormat", generated)
     for listing in (offered, typed):
-        assert tuple(re.findall(r'"([a-z]+)"', listing)) == EXPORT_FORMATS
+        assert tuple(re.findall(r'"([a-z-]+)"', listing)) == EXPORT_FORMATS
 
 
 # Actions of every kind with fields of any JSON type; and whole batches of anything.

@@ -6,7 +6,7 @@
 
 import { defineTool, drawPath, freehand, signColor } from "./tool.js";
 
-/** @import { PaintAction } from "../protocol.js" */
+/** @import { PaintAction } from "../generated/protocol.js" */
 /** @import { Tool } from "./tool.js" */
 
 /** @type {Tool<PaintAction>} */

@@ -4,15 +4,13 @@
 // kernel) and its drawing (its prompts on the canvas, and its drag in progress). And what tools
 // share: the colours of the two signs, the pixel under the pointer, the freehand drag.
 
+import { MAX_STROKE_POINTS } from "../generated/protocol.js";
 import { clamp, imageToScreen, screenToImage } from "../view.js";
 
 /** @import { RGB } from "../image.js" */
 /** @import { LogEntry, Point } from "../protocol.js" */
 /** @import { ShownImage } from "../state.js" */
 /** @import { ScreenPoint, View } from "../view.js" */
-
-/** Most points one stroke has: the kernel's MAX_STROKE_POINTS (prompts/vocabulary.py). */
-export const MAX_STROKE_POINTS = 10_000;
 
 /** Anything queued, logged or shown, told apart by its kind. @typedef {{kind: string}} Entry */
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from ..annotation.export_target import ExportWouldOverwrite, describe_files
 from ..annotation.session import Session
+from .actions import Export
 from .fields import EXPORT_FORMATS
-from .protocol import Export
+from .notices import Notice, exported, not_exported
 
 EXPORTS = "exports"  # the default folders: exports/<format> beside the work folder
 
@@ -25,7 +26,9 @@ def default_export_bar(session: Session) -> dict[str, Any]:
     return {"folders": {f: str(base / EXPORTS / f) for f in EXPORT_FORMATS}}
 
 
-def answer_export(session: Session, action: Export, bar: dict[str, Any]) -> tuple[str, dict]:
+def answer_export(
+    session: Session, action: Export, bar: dict[str, Any]
+) -> tuple[Notice, dict[str, Any]]:
     """Export; returns the status line's notice and the bar's next state. An export that would
     overwrite files is not done: the bar gets a ``question`` (a new ``serial``, the export's
     format and folder, and a text that names what would be overwritten). Paths are shown as
@@ -37,8 +40,6 @@ def answer_export(session: Session, action: Export, bar: dict[str, Any]) -> tupl
         text = f"{describe_files(conflict.existing)} in {where} would be overwritten"
         serial = bar.get("question", {}).get("serial", 0) + 1
         question = {"serial": serial, "format": action.format, "folder": action.folder}
-        return f"not exported: {text}", {**bar, "question": {**question, "text": text}}
+        return not_exported(text), {**bar, "question": {**question, "text": text}}
     *masks, manifest = files
-    n = len(masks)
-    where = manifest.parent.resolve()
-    return f"exported {n} {action.format} file{'' if n == 1 else 's'} to {where}", bar
+    return exported(len(masks), action.format, str(manifest.parent.resolve())), bar

@@ -1,16 +1,23 @@
 """The checks of the single fields of the widget's messages (numbers, names, paths, lists), each
-a ValueError that says what is wrong; ``protocol.py`` assembles them into actions."""
+a ValueError that says what is wrong, and the messages' limits; the actions (``actions.py``)
+check their fields with them. The front end reads the limits and formats it needs from
+js/generated/protocol.js (``scripts/generate_protocol.py``)."""
 
 from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from ..annotation.whole_dataset import LABEL_MAP_FORMATS
+from ..data import EXPORT_FORMATS as MASK_FORMATS
 
 MAX_INT = 2**53 - 1  # the browser reads ids and versions back as JavaScript numbers
 MAX_NAME = 100  # characters of a structure's name: it is shown in the toolbar and file names
-EXPORT_FORMATS = ("png", "tiff", "nifti", "npz", "labelmap")  # the widget's export control's
+# the export control's: every format Session.export writes, a mask file per image in each of the
+# formats table's (data/formats.py) and every structure in one label map per image
+EXPORT_FORMATS = (*MASK_FORMATS, *LABEL_MAP_FORMATS)
 MAX_PATH = 4096  # characters of an export folder's path
 MAX_JUMP = 1000  # characters of the jump box's text (an image's name or number)
 MAX_THUMBNAILS = 64  # thumbnails one action may ask for (the gallery asks for those in view)
@@ -77,6 +84,14 @@ def boolean(value: Any, what: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{what} must be a bool, got {short(value)}")
     return value
+
+
+Checked = TypeVar("Checked")
+
+
+def or_none(check: Callable[[Any], Checked]) -> Callable[[Any], Checked | None]:
+    """``check`` for a field that may also be null."""
+    return lambda value: None if value is None else check(value)
 
 
 def integer(value: Any, what: str, signed: bool = False) -> int:

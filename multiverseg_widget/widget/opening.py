@@ -7,9 +7,8 @@ from typing import Any
 
 from ..annotation.session import Session
 from ..model.predictor import Predictor
+from .notices import read_only as read_only_notice
 from .widget import SegmentWidget
-
-READ_ONLY_NOTICE = "read-only: viewing the work folder; changes are refused"
 
 
 def annotate(
@@ -34,5 +33,5 @@ def annotate(
         )
     widget = SegmentWidget(session)
     if session.read_only:
-        widget.refresh(notice=READ_ONLY_NOTICE)
+        widget.refresh(notices=(read_only_notice(),))
     return widget

@@ -1,16 +1,18 @@
 """SegmentWidget: a Session in a notebook cell (an anywidget; its front end is js/, shipped as
 static/widget.js).
 
-The kernel owns every piece of state; the browser draws it and sends actions. One message from the
-browser carries a batch of actions (the front end keeps one request in flight and queues the rest);
-protocol.py checks it, the widget applies the actions to the Session in order and answers with one
-synced state update: the mask and the image as binary buffers, the interaction log and its version,
-the dataset's progress (binary arrays, sent only when they change: progress.py), the context
-gallery (index, name and thumbnail key; the browser asks for the thumbnails it shows, which
-come back in ``thumbnails``) and ``ack``, the id of the request that is done (a request that
-opens an image whose context set the network has yet to adapt to is answered after a first
-update that shows it: ``_adapt``). Nothing sent per click loops over the images in Python, so a
-click costs the same at 100,000 images.
+The kernel owns every piece of state (the synced traits: traits.py); the browser draws it and
+sends actions. One message from the browser carries a batch of actions (the front end keeps one
+request in flight and queues the rest); protocol.py checks it, the widget applies the actions to
+the Session in order and answers with one synced state update: the mask and the image as binary
+buffers, the interaction log and its version, the dataset's progress (binary arrays, sent only
+when they change: progress.py), the context gallery (index, name and thumbnail key; the browser
+asks for the thumbnails it shows, which come back in ``thumbnails``), the notices of what the
+request found out (notices.py: a code and its args, which the browser acts on, and their text)
+and ``ack``, the id of the request that is done (a request that opens an image whose context set
+the network has yet to adapt to is answered after a first update that shows it: ``_adapt``).
+Nothing sent per click loops over the images in Python, so a click costs the same at 100,000
+images.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
 structures' accepted masks of the image are sent to be drawn as faint contours, each structure in
 its colour. Colours are the widget's (``colors``), not the session's. ``prompts_per_accept`` is
@@ -22,25 +24,15 @@ in-context gain chart), and the widget exports the accepted masks on request
 from __future__ import annotations
 
 import contextlib
-import re
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-import anywidget
 import numpy as np
 import traitlets
 
-from ..annotation.editing import DEFAULT_BRUSH
 from ..annotation.session import Session
 from ..prompts import Prompts, Stroke, rasterise
-from .codec import encode_array
-from .display import Thumbnails, displayable, others, palette
-from .errors import error_message
-from .exporting import answer_export, default_export_bar
-from .model_info import describe_model
-from .navigation import ImageLookup
-from .progress import Progress
-from .protocol import (
+from .actions import (
     Accept,
     Action,
     AddContext,
@@ -56,81 +48,33 @@ from .protocol import (
     Step,
     SwitchStructure,
     ThumbnailRequest,
-    parse_batch,
-    request_id,
 )
+from .codec import encode_array
+from .display import Thumbnails, displayable, others, palette
+from .errors import error_message
+from .exporting import answer_export, default_export_bar
+from .model_info import describe_model
+from .navigation import ImageLookup
+from .notices import (
+    Notice,
+    adapting,
+    checking,
+    context_removed,
+    suggested,
+    suggested_first_open,
+)
+from .progress import Progress
+from .protocol import parse_batch, request_id
+from .traits import DISPLAY_TRAITS, WidgetTraits
 
-STATIC = Path(__file__).resolve().parent / "static"
-COLOR = re.compile(r"#[0-9a-f]{6}")
-VIEW = ("brush", "opacity", "overlay_mode", "colors")  # kept in the work folder (Session.view)
 SURE = 0.8  # after a suggestion, the open images less confident than this are counted
-ADAPTING = "adapting the network to {n} context images…"  # the notice while it adapts
-CHECKING = "checking the context set (and adapting to it if it predicts its own images well)…"
 
 
-class SegmentWidget(anywidget.AnyWidget):
+class SegmentWidget(WidgetTraits):
     """Annotate ``session`` with clicks, boxes and scribbles in JupyterLab or Notebook 7.
 
     ``session`` is the live Session: change it from Python and call ``refresh()`` to show it.
     """
-
-    _esm = STATIC / "widget.js"
-    _css = STATIC / "widget.css"
-
-    image = traitlets.Dict(help="the current image, raw values (codec.encode_array)").tag(sync=True)
-    mask = traitlets.Dict(help="the current mask, uint8 0/1 (codec.encode_array)").tag(sync=True)
-    interactions = traitlets.List(help="the current image's interaction log").tag(sync=True)
-    log_version = traitlets.Int(
-        0, help="changes whenever the log sent changes: an erase names positions in one version"
-    ).tag(sync=True)
-    index = traitlets.Int(0, help="the current image").tag(sync=True)
-    name = traitlets.Unicode("", help="the current image's name").tag(sync=True)
-    progress = traitlets.Dict(
-        help="every image's status: uint8 indices into Session STATUSES (codec.encode_array)"
-    ).tag(sync=True)
-    gallery = traitlets.List(help="the context set: index, name, thumbnail key").tag(sync=True)
-    thumbnails = traitlets.Dict(
-        help="the thumbnails asked for last: serial (one per answer), items (key, index, image, "
-        "mask)"
-    ).tag(sync=True)
-    seconds = traitlets.Float(0.0, help="the last prediction's time").tag(sync=True)
-    error = traitlets.Unicode("", help="why the last request failed, for the status line").tag(
-        sync=True
-    )
-    notice = traitlets.Unicode(
-        "", help="what the last request found out, e.g. why a suggestion"
-    ).tag(sync=True)
-    ack = traitlets.Int(0, help="id of the last request handled").tag(sync=True)
-    opacity = traitlets.Float(0.5, min=0.0, max=1.0).tag(sync=True)
-    overlay_mode = traitlets.Enum(("fill", "contour"), "fill").tag(sync=True)
-    brush = traitlets.Int(int(DEFAULT_BRUSH), min=1, max=64, help="scribble width, pixels").tag(
-        sync=True
-    )
-    structures = traitlets.List(traitlets.Unicode(), help="the structures' names").tag(sync=True)
-    structure = traitlets.Unicode("", help="the structure being annotated").tag(sync=True)
-    colors = traitlets.List(
-        traitlets.Unicode(),
-        help="structure k's colour (#rrggbb) is colors[k]; set by the browser's colour inputs",
-    ).tag(sync=True)
-    others = traitlets.List(
-        help="the other structures' accepted masks of the image: name, mask (uint8 0/1)"
-    ).tag(sync=True)
-    model_info = traitlets.Dict(help="the model's name, device and parameter count").tag(sync=True)
-    confidence = traitlets.Dict(
-        help="every image's confidence in the session's last propagation, float32, NaN where it "
-        "has none; empty without a propagation (codec.encode_array)"
-    ).tag(sync=True)
-    prompts_per_accept = traitlets.List(
-        traitlets.Int(),
-        help="the prompts each image of the current context set took, in the order they joined "
-        "(the in-context gain chart)",
-    ).tag(sync=True)
-    context_note = traitlets.Unicode(
-        "", help="how far the context set can be trusted (Session.context_note); '' if unknown"
-    ).tag(sync=True)
-    export_bar = traitlets.Dict(
-        help="the export bar: folders (format -> default folder), question (exporting.py)"
-    ).tag(sync=True)
 
     def __init__(
         self,
@@ -150,35 +94,29 @@ class SegmentWidget(anywidget.AnyWidget):
         for name, value in session.view.items():
             # a setting this widget cannot show (a hand-edited file) keeps the default
             with contextlib.suppress(traitlets.TraitError):
-                if name in VIEW and name not in given:
+                if name in DISPLAY_TRAITS and name not in given:
                     setattr(self, name, value)
         self._shown_index: int | None = None
+        self._notices: tuple[Notice, ...] = ()
         self._thumbnails = Thumbnails()
         self._progress = Progress()
         self._lookup = ImageLookup(session.dataset.names)
         self.on_msg(self._on_msg)
-        self.observe(self._keep_view, names=list(VIEW))
+        self.observe(self._keep_view, names=list(DISPLAY_TRAITS))
         self.refresh()
         self._keep_view()
 
     def _keep_view(self, _change: Any = None) -> None:
         """Commit the display options to the work folder when they differ from those kept."""
-        view = {**self.session.view, **{name: getattr(self, name) for name in VIEW}}
+        view = {**self.session.view, **{name: getattr(self, name) for name in DISPLAY_TRAITS}}
         if view != self.session.view:
             self.session.view = view
 
-    @traitlets.validate("colors")
-    def _check_colors(self, proposal: Any) -> list[str]:
-        colors = [c.lower() for c in proposal["value"]]
-        bad = [c for c in colors if not COLOR.fullmatch(c)]
-        if bad:
-            raise traitlets.TraitError(f"structure colours are #rrggbb, got {bad[:3]}")
-        return colors
-
-    def refresh(self, error: str = "", notice: str = "") -> None:
+    def refresh(self, error: str = "", notices: Sequence[Notice] = ()) -> None:
         """Send the session's state to the browser (after changing the session from Python); a
         changed interaction log (or another image's, or another structure's) gets the next
-        ``log_version``. A new structure gets its default colour; the others keep theirs."""
+        ``log_version``. A new structure gets its default colour; the others keep theirs.
+        ``error`` and ``notices`` are what the status and error lines say."""
         s = self.session
         with self.hold_sync():
             if self._shown_index != s.index:
@@ -203,7 +141,9 @@ class SegmentWidget(anywidget.AnyWidget):
             self.prompts_per_accept = [len(s.image_prompts(i)) for i in s.context_indices]
             self.context_note = s.context_note
             self.error = error
-            self.notice = notice
+            self._notices = tuple(notices)
+            self.notices = [n.to_wire() for n in notices]
+            self.notice = " · ".join(n.text for n in notices)
 
     # ---- messages from the browser -----------------------------------------------------------
 
@@ -213,38 +153,40 @@ class SegmentWidget(anywidget.AnyWidget):
         for thumbnails leaves the status and error lines as they were."""
         if not isinstance(content, dict) or content.get("type") != "actions":
             return
-        error = notice = ""
+        error = ""
+        notices: tuple[Notice, ...] = ()
         try:
             actions = parse_batch(content, self.session.structures).actions
-            if actions and all(isinstance(a, ThumbnailRequest) for a in actions):
-                error, notice = self.error, self.notice
+            if actions and all(a.READ_ONLY for a in actions):
+                error, notices = self.error, self._notices
             with self.session.adaptation_deferred():
                 for action in actions:
-                    notice = self._apply(action) or notice
-            self._adapt(notice)
+                    said = self._apply(action)
+                    notices = notices if said is None else (said,)
+            self._adapt(notices)
         except ValueError as e:
             error = str(e)
         except Exception as e:
             error = error_message(e)  # an OSError by what it is, else an internal error
             raise
         finally:
-            self.refresh(error, notice)
+            self.refresh(error, notices)
             request = request_id(content)
             if request is not None:
                 self.ack = request
 
-    def _adapt(self, notice: str) -> None:
+    def _adapt(self, notices: tuple[Notice, ...]) -> None:
         """When the image shown waits for a new context set to be checked or adapted to: show
         it first, with the prediction as the network is and the notice of why the widget is
         busy, then check and adapt and show the new prediction (the request ends after that, so
         that the prompts the user adds meanwhile wait for it)."""
         n, s = self.session.pending_adaptation, self.session
         if n or s.pending_check:
-            busy = ADAPTING.format(n=n) if n else CHECKING
-            self.refresh(notice=f"{notice} · {busy}" if notice else busy)
+            busy = adapting(n) if n else checking()
+            self.refresh(notices=(*notices, busy))
             s.adapt()
 
-    def _apply(self, action: Action) -> str | None:
+    def _apply(self, action: Action) -> Notice | None:
         """One checked action on the session; interactions must lie inside its current image.
         Returns what the status line should say of it, if anything."""
         s = self.session
@@ -264,7 +206,7 @@ class SegmentWidget(anywidget.AnyWidget):
             case RemoveContext(entry):
                 members = s.context_indices
                 s.remove_context(entry)
-                return f"image {members[entry] + 1} left the context set"
+                return context_removed(members[entry])
             case AddContext(index, position):
                 s.add_to_context(index, position)
             case SwitchStructure(name):
@@ -292,7 +234,7 @@ class SegmentWidget(anywidget.AnyWidget):
             target = min(max(target + a.by, 0), len(s) - 1)
         s.goto(target)
 
-    def _suggest(self) -> str:
+    def _suggest(self) -> Notice:
         """Open the least confident image; says why: its confidence and how many open images
         are below SURE (the propagation of this context set is reused while it lasts)."""
         s = self.session
@@ -301,12 +243,9 @@ class SegmentWidget(anywidget.AnyWidget):
             raise ValueError("every image is accepted: nothing left to suggest")
         s.goto(i)
         if s.propagated is None or i not in s.propagated.confidence:
-            return "suggested the first open image: no context set yet, nothing to be sure about"
+            return suggested_first_open()
         below, open_ = self._progress.below(s, SURE)
-        return (
-            f"suggested: the least sure, confidence {s.propagated.confidence[i]:.0%}; "
-            f"{below} of {open_} open images below {SURE:.0%}"
-        )
+        return suggested(float(s.propagated.confidence[i]), below, open_, SURE)
 
     def _send_thumbnails(self, indices: tuple[int, ...]) -> None:
         """Answer the gallery's request with the thumbnails of those context images (made once,
@@ -322,7 +261,7 @@ class SegmentWidget(anywidget.AnyWidget):
         undoable and saved like ``set_mask``. A stroke that changes nothing is no step."""
         s = self.session
         stroke.check_inside(*s.mask.shape)
-        painted = rasterise([stroke], s.mask.shape)
+        painted = cast(np.ndarray, rasterise([stroke], s.mask.shape))  # one stroke: never None
         mask = np.where(painted, stroke.positive, s.mask)
         if not np.array_equal(mask, s.mask):
             s.set_mask(mask)

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { NOTICE } from "../../js/generated/protocol.js";
 import { chartBars, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
 
 test("the model line", () => {
@@ -26,8 +27,11 @@ test("the in-context gain chart: one bar per accepted image, in order, as tall a
 });
 
 test("the status line offers Undo while the notice says the removed image left", () => {
-  assert.equal(offersUndo("image 3 left the context set", { index: 2, entry: 0 }), true);
-  assert.equal(offersUndo("image 3 left the context set", { index: 1, entry: 0 }), false);
-  assert.equal(offersUndo("image 3 left the context set", null), false);
-  assert.equal(offersUndo("", { index: 2, entry: 0 }), false);
+  const left = [{ code: NOTICE.context_removed, args: { index: 2 } }]; // "image 3 left the context set"
+  assert.equal(offersUndo(left, { index: 2, entry: 0 }), true);
+  assert.equal(offersUndo(left, { index: 1, entry: 0 }), false);
+  assert.equal(offersUndo(left, null), false);
+  assert.equal(offersUndo([], { index: 2, entry: 0 }), false);
+  // while it checks the new context set the notice is longer: no Undo until the answer
+  assert.equal(offersUndo([...left, { code: NOTICE.checking, args: {} }], { index: 2, entry: 0 }), false);
 });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  BIN, CELL, GAP, STATUSES, binAt, binTitle, cellKind, confidenceAt, contextSet, countBins, firstOpen, imageState,
+  BIN, CELL, GAP, binAt, binTitle, cellKind, confidenceAt, contextSet, countBins, firstOpen, imageState,
   readProgress, statusOf, stripLayout,
 } from "../../js/progress.js";
 import { bandColor, binBars } from "../../js/strip.js";
-import { keep, MAX_ASK, thumbnailRequests } from "../../js/gallery.js";
+import { keep, thumbnailRequests } from "../../js/gallery.js";
+import { MAX_THUMBNAILS, STATUSES } from "../../js/generated/protocol.js";
 
 const TODO = 0, BUSY = 1, DONE = 2;
 
@@ -110,15 +111,15 @@ test("the confidence band goes from red (unsure) to blue (sure)", () => {
   assert.equal(bandColor(1), "rgb(74, 144, 217)");
 });
 
-test("the gallery asks once for the thumbnails in view it lacks, at most MAX_ASK an action", () => {
+test("the gallery asks once for the thumbnails in view it lacks, at most MAX_THUMBNAILS an action", () => {
   const entry = (index) => ({ index, name: `n${index}`, key: 100 + index });
   const held = new Map([[101, { key: 101, index: 1 }]]);
   const asked = new Set([102]);
-  const seen = Array.from({ length: MAX_ASK + 5 }, (_, i) => entry(i));
+  const seen = Array.from({ length: MAX_THUMBNAILS + 5 }, (_, i) => entry(i));
   const actions = thumbnailRequests(seen, held, asked);
-  assert.deepEqual(actions.map((a) => a.indices.length), [MAX_ASK, 3]);
+  assert.deepEqual(actions.map((a) => a.indices.length), [MAX_THUMBNAILS, 3]);
   assert.deepEqual(actions[0].indices.slice(0, 3), [0, 3, 4]);
-  assert.equal(asked.size, MAX_ASK + 4);
+  assert.equal(asked.size, MAX_THUMBNAILS + 4);
   assert.deepEqual(thumbnailRequests(seen, held, asked), []); // asked already
 });
 

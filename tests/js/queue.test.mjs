@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ActionQueue, MAX_ACTIONS, MAX_MESSAGE, readOnly } from "../../js/queue.js";
-import { MAX_STROKE_POINTS } from "../../js/tools/tool.js";
+import { MAX_ACTIONS, MAX_STROKE_POINTS } from "../../js/generated/protocol.js";
+import { ActionQueue, MAX_MESSAGE, readOnly } from "../../js/queue.js";
 
 const click = (x) => ({ kind: "click", x, y: 0, positive: true });
 

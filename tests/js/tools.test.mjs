@@ -4,7 +4,8 @@ import { toolButtons } from "../../js/panels.js";
 import { INTERACTIONS } from "../../js/queue.js";
 import { commandForKey, HELP, helpRows, keyMap } from "../../js/shortcuts.js";
 import { TOOLS, toolCommand, toolFor } from "../../js/tools.js";
-import { defineTool, freehand, MAX_STROKE_POINTS } from "../../js/tools/tool.js";
+import { MAX_STROKE_POINTS } from "../../js/generated/protocol.js";
+import { defineTool, freehand } from "../../js/tools/tool.js";
 
 const press = (k, keys) => commandForKey({ key: k, shiftKey: false, ctrlKey: false, metaKey: false, altKey: false }, keys);
 

@@ -459,8 +459,194 @@ function stageSize(width, maxHeight, w, h) {
 return { fitView, screenToImage, imageToScreen, screenToPixel, zoomAt, panBy, boxFromDrag, clamp, stageSize };
 })();
 
+// ---- generated/protocol.js
+const __generated_protocol = (() => {
+// @ts-check
+// The wire protocol as the kernel defines it (multiverseg_widget/widget/: actions.py,
+// fields.py, notices.py, traits.py); js/protocol.js builds the messages' types on it.
+// Generated: do not edit, run `python scripts/generate_protocol.py`.
+
+/** @import { Point } from "../protocol.js" */
+
+/** Most actions one batch carries. */
+const MAX_ACTIONS = 1000;
+
+/** Most characters of one message as JSON. */
+const MAX_MESSAGE = 2000000;
+
+/** Most characters of a structure's name. */
+const MAX_NAME = 100;
+
+/** Most thumbnails one action asks for. */
+const MAX_THUMBNAILS = 64;
+
+/** Most points one stroke has. */
+const MAX_STROKE_POINTS = 10000;
+
+/** The narrowest brush, pixels. */
+const MIN_BRUSH = 1;
+
+/** The widest brush the slider reaches, pixels. */
+const SLIDER_MAX_BRUSH = 64;
+
+/**
+ * A format the export control offers.
+ * @typedef {"png" | "tiff" | "npz" | "nifti" | "labelmap" | "labelmap-tiff"} ExportFormat
+ */
+
+/**
+ * The export control's formats: every format Session.export writes.
+ * @type {readonly ExportFormat[]}
+ */
+const EXPORT_FORMATS = ["png", "tiff", "npz", "nifti", "labelmap", "labelmap-tiff"];
+
+/**
+ * An image's status.
+ * @typedef {"todo" | "in progress" | "accepted"} Status
+ */
+
+/**
+ * What the kernel's status codes index.
+ * @type {readonly Status[]}
+ */
+const STATUSES = ["todo", "in progress", "accepted"];
+
+/**
+ * The traits the browser sets.
+ * @typedef {"brush" | "opacity" | "overlay_mode" | "colors"} DisplayTrait
+ */
+
+/**
+ * The kinds of action that only ask for something: their answer keeps the status and error lines.
+ * @type {readonly string[]}
+ */
+const READ_ONLY_KINDS = ["thumbnails"];
+
+/**
+ * The kinds of prompt the tools send (the prompt vocabulary's); each tool's module (js/tools/)
+ * declares its fields. A tool's action of a kind not named here does not type-check as an Action.
+ * @typedef {{kind: "click" | "box" | "scribble"}} PromptKind
+ */
+
+/**
+ * Paint the mask itself along a brush stroke `width` pixels wide: add its pixels (positive) or
+ * erase them. The kernel rasterises it onto its mask as one hand edit.
+ * @typedef {{kind: "paint", points: Point[], positive: boolean, width: number}} PaintAction
+ */
+
+/**
+ * Drop the log entries at `positions`, as one undo step. The positions name entries of the log the
+ * kernel sent as `version`; the kernel refuses the erase once the log has changed.
+ * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
+ */
+
+/**
+ * An action without fields: undo, redo, clear or suggest.
+ * @typedef {{kind: "undo" | "redo" | "clear" | "suggest"}} StepAction
+ */
+
+/**
+ * Accept the mask shown; an empty one only with `allow_empty` (the user confirmed it).
+ * @typedef {{kind: "accept", allow_empty?: boolean}} AcceptAction
+ */
+
+/**
+ * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
+ * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
+ */
+
+/**
+ * Drop entry `entry` of the context set (the image stays accepted).
+ * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
+ */
+
+/**
+ * Put accepted image `index` back into the context set at entry `position` (left out or null: at
+ * the end): what undoes a RemoveContext (the status line's Undo).
+ * @typedef {{kind: "add_context", index: number, position?: number | null}} AddContextAction
+ */
+
+/**
+ * Annotate structure `name` from now on: its mask, log, progress and context set.
+ * @typedef {{kind: "structure", name: string}} SwitchStructureAction
+ */
+
+/**
+ * A new structure `name` with an empty context set (it does not become the current one).
+ * @typedef {{kind: "add_structure", name: string}} AddStructureAction
+ */
+
+/**
+ * Rename structure `old` to `new`.
+ * @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction
+ */
+
+/**
+ * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory).
+ * Existing files are replaced only with `overwrite` (the user said yes to the kernel's question);
+ * without it such an export is not done and the kernel asks.
+ * @typedef {{kind: "export", format: ExportFormat, folder: string, overwrite?: boolean}} ExportAction
+ */
+
+/**
+ * Open the image the jump box names: `to` is its text as typed, an image's name or its number (from
+ * 1).
+ * @typedef {{kind: "jump", to: string}} JumpAction
+ */
+
+/**
+ * Send the thumbnails of these context images (the gallery's items scrolled into view): the answer
+ * is the `thumbnails` trait. It changes nothing.
+ * @typedef {{kind: "thumbnails", indices: number[]}} ThumbnailRequestAction
+ */
+
+/**
+ * Every action besides the prompts.
+ * @typedef {PaintAction
+ *   | EraseAction
+ *   | StepAction
+ *   | AcceptAction
+ *   | NavigateAction
+ *   | RemoveContextAction
+ *   | AddContextAction
+ *   | SwitchStructureAction
+ *   | AddStructureAction
+ *   | RenameStructureAction
+ *   | ExportAction
+ *   | JumpAction
+ *   | ThumbnailRequestAction} WidgetAction
+ */
+
+/** The codes of the kernel's notices, which the front end acts on. */
+const NOTICE = /** @type {const} */ ({
+  "context_removed": "context_removed",
+  "checking": "checking",
+  "adapting": "adapting",
+  "suggested": "suggested",
+  "suggested_first_open": "suggested_first_open",
+  "exported": "exported",
+  "not_exported": "not_exported",
+  "read_only": "read_only"
+});
+
+/**
+ * What a request found out: its code and args (the `notices` trait).
+ * @typedef {{code: "context_removed", args: {index: number}}
+ *   | {code: "checking", args: Record<string, never>}
+ *   | {code: "adapting", args: {images: number}}
+ *   | {code: "suggested", args: {confidence: number, below: number, open_images: number, sure: number}}
+ *   | {code: "suggested_first_open", args: Record<string, never>}
+ *   | {code: "exported", args: {files: number, format: string, folder: string}}
+ *   | {code: "not_exported", args: {would_overwrite: string}}
+ *   | {code: "read_only", args: Record<string, never>}} Notice
+ */
+
+return { MAX_ACTIONS, MAX_MESSAGE, MAX_NAME, MAX_THUMBNAILS, MAX_STROKE_POINTS, MIN_BRUSH, SLIDER_MAX_BRUSH, EXPORT_FORMATS, STATUSES, READ_ONLY_KINDS, NOTICE };
+})();
+
 // ---- tools/tool.js
 const __tools_tool = (() => {
+const { MAX_STROKE_POINTS } = __generated_protocol;
 const { clamp, imageToScreen, screenToImage } = __view;
 // @ts-check
 // What every tool of the toolbar is (js/tools.js lists them in order): how it shows itself (name,
@@ -473,9 +659,6 @@ const { clamp, imageToScreen, screenToImage } = __view;
 /** @import { LogEntry, Point } from "../protocol.js" */
 /** @import { ShownImage } from "../state.js" */
 /** @import { ScreenPoint, View } from "../view.js" */
-
-/** Most points one stroke has: the kernel's MAX_STROKE_POINTS (prompts/vocabulary.py). */
-const MAX_STROKE_POINTS = 10_000;
 
 /** Anything queued, logged or shown, told apart by its kind. @typedef {{kind: string}} Entry */
 
@@ -635,7 +818,7 @@ function drawPath({ ctx, view }, points, width, color) {
   ctx.stroke();
 }
 
-return { MAX_STROKE_POINTS, defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand, drawPath };
+return { defineTool, SIGN_COLORS, css, signColor, pixelAt, freehand, drawPath };
 })();
 
 // ---- tools/box.js
@@ -896,7 +1079,7 @@ const { defineTool, drawPath, freehand, signColor } = __tools_tool;
 // the stroke is drawn as a path.
 
 
-/** @import { PaintAction } from "../protocol.js" */
+/** @import { PaintAction } from "../generated/protocol.js" */
 /** @import { Tool } from "./tool.js" */
 
 /** @type {Tool<PaintAction>} */
@@ -1562,6 +1745,7 @@ return { listen };
 // ---- exportbar.js
 const __exportbar = (() => {
 const { h } = __dom;
+const { EXPORT_FORMATS } = __generated_protocol;
 // @ts-check
 // The export bar: a format, its folder and Export. Each format has its own folder: the kernel's
 // default (exports/<format> beside the work folder, widget/exporting.py), or what the user typed
@@ -1570,10 +1754,8 @@ const { h } = __dom;
 // Overwrite sends the same export again with `overwrite: true`, Cancel (or escape) drops it.
 
 
-/** @import { ExportAction, ExportBar, ExportFormat, Model, OverwriteQuestion, Queued } from "./protocol.js" */
-
-/** The export control's formats (widget/fields.py EXPORT_FORMATS). @type {ExportFormat[]} */
-const EXPORT_FORMATS = ["png", "tiff", "nifti", "npz", "labelmap"];
+/** @import { ExportAction, ExportFormat } from "./generated/protocol.js" */
+/** @import { ExportBar, Model, OverwriteQuestion, Queued } from "./protocol.js" */
 
 /**
  * The kernel's question if it is newer than the one with serial `seen` (a question is shown
@@ -1666,13 +1848,14 @@ function createExportBar(model, send) {
   return { bar, question, answered, close: () => ask(null) };
 }
 
-return { EXPORT_FORMATS, newQuestion, overwriteAction, createExportBar };
+return { newQuestion, overwriteAction, createExportBar };
 })();
 
 // ---- gallery.js
 const __gallery = (() => {
 const { h } = __dom;
 const { thumbnail } = __drawing;
+const { MAX_THUMBNAILS } = __generated_protocol;
 const { colorOf, hexToRGB } = __structures;
 // @ts-check
 // The context gallery, loaded lazily: the kernel syncs each context image's index, name and
@@ -1685,12 +1868,11 @@ const { colorOf, hexToRGB } = __structures;
 
 /** @import { GalleryEntry, Model, Queued, Thumbnail } from "./protocol.js" */
 
-const MAX_ASK = 64; // thumbnails one action asks for (widget/protocol.py MAX_THUMBNAILS)
 const HELD = 512; // thumbnails kept in the browser (a few kB each)
 
 /**
  * The actions that ask for the thumbnails of `seen` (items in view) not held nor asked for yet,
- * at most MAX_ASK indices each; the keys asked for join `asked`.
+ * at most MAX_THUMBNAILS indices each (the kernel's limit); the keys asked for join `asked`.
  * @param {GalleryEntry[]} seen
  * @param {Map<number, Thumbnail>} held
  * @param {Set<number>} asked
@@ -1705,7 +1887,7 @@ function thumbnailRequests(seen, held, asked) {
   }
   /** @type {Queued[]} */
   const out = [];
-  for (let k = 0; k < indices.length; k += MAX_ASK) out.push({ kind: "thumbnails", indices: indices.slice(k, k + MAX_ASK) });
+  for (let k = 0; k < indices.length; k += MAX_THUMBNAILS) out.push({ kind: "thumbnails", indices: indices.slice(k, k + MAX_THUMBNAILS) });
   return out;
 }
 
@@ -1833,7 +2015,7 @@ function createGallery(model, on) {
   return { title, row, render, receive, answered, markCurrent, dispose: () => observer.disconnect() };
 }
 
-return { MAX_ASK, thumbnailRequests, keep, createGallery };
+return { thumbnailRequests, keep, createGallery };
 })();
 
 // ---- icons.js
@@ -1875,6 +2057,7 @@ return { ICONS, icon };
 // ---- progress.js
 const __progress = (() => {
 const { decodeArray } = __codec;
+const { STATUSES } = __generated_protocol;
 // @ts-check
 // The dataset's progress at any size: the kernel's status codes and propagated confidences
 // (binary arrays, multiverseg_widget/widget/progress.py), decoded once per change, and their
@@ -1882,11 +2065,10 @@ const { decodeArray } = __codec;
 // Pure: the strip (strip.js) and the status line (panels.js) draw what these return.
 
 
-/** @import { EncodedArray, GalleryEntry, Model, Status } from "./protocol.js" */
+/** @import { Status } from "./generated/protocol.js" */
+/** @import { EncodedArray, GalleryEntry, Model } from "./protocol.js" */
 
-/** What the kernel's codes index (Session.STATUSES, annotation/session.py). @type {Status[]} */
-const STATUSES = ["todo", "in progress", "accepted"];
-const ACCEPTED = 2;
+const ACCEPTED = STATUSES.indexOf("accepted");
 const CELL = 4; // px: an image's own cell at its narrowest (the strip's cells, widget.css)
 const GAP = 1; // px between two cells
 const BIN = 2; // px: a bin at its narrowest
@@ -2093,7 +2275,7 @@ function binAt(x, width, bins) {
   return Math.min(bins - 1, Math.max(0, Math.floor((x / width) * bins)));
 }
 
-return { STATUSES, CELL, GAP, BIN, readProgress, contextSet, statusOf, confidenceAt, imageState, cellKind, stripLayout, countBins, binTitle, firstOpen, binAt };
+return { CELL, GAP, BIN, readProgress, contextSet, statusOf, confidenceAt, imageState, cellKind, stripLayout, countBins, binTitle, firstOpen, binAt };
 })();
 
 // ---- strip.js
@@ -2279,6 +2461,7 @@ const __panels = (() => {
 const { h } = __dom;
 const { createExportBar } = __exportbar;
 const { createGallery } = __gallery;
+const { MAX_NAME, MIN_BRUSH, NOTICE, SLIDER_MAX_BRUSH } = __generated_protocol;
 const { ICONS, icon } = __icons;
 const { toLevelWidth } = __image;
 const { confidenceAt, contextSet, imageState, readProgress, statusOf } = __progress;
@@ -2297,6 +2480,7 @@ const { stageSize } = __view;
 // callbacks they are given).
 
 
+/** @import { Notice } from "./generated/protocol.js" */
 /** @import { Window } from "./image.js" */
 /** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
@@ -2305,7 +2489,6 @@ const { stageSize } = __view;
 
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
 const MARGIN = 24; // px kept free under the widget in the viewport
-const MAX_NAME = 100; // the kernel's limit on a structure's name (widget/fields.py MAX_NAME)
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
 const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
@@ -2344,12 +2527,13 @@ function statusNotice(suggesting, notice) {
 
 /**
  * Whether the status line offers to undo `removed` (the image the gallery's × took out of the
- * context set, and the entry it held): while the kernel's notice is still that it left.
- * @param {string} notice
+ * context set, and the entry it held): while the kernel's only notice is still that it left.
+ * @param {Notice[]} notices
  * @param {{index: number, entry: number} | null} removed
  */
-function offersUndo(notice, removed) {
-  return removed !== null && notice === `image ${removed.index + 1} left the context set`;
+function offersUndo(notices, removed) {
+  const [only, ...more] = notices;
+  return removed !== null && !more.length && only?.code === NOTICE.context_removed && only.args.index === removed.index;
 }
 
 /**
@@ -2421,7 +2605,7 @@ function createPanels(model, on) {
     }),
   );
   const sign = h("button", { className: "mvw-sign", onclick: () => on.command("toggle-sign") });
-  const brush = h("input", { type: "range", min: 1, max: 64, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
+  const brush = h("input", { type: "range", min: MIN_BRUSH, max: SLIDER_MAX_BRUSH, step: 1, title: "brush width ([ / ])", oninput: () => on.brush(+brush.value) });
   const brushLabel = h("span", { className: "mvw-label mvw-number" });
   const opacity = h("input", {
     type: "range", min: 0, max: 1, step: 0.05, title: "overlay opacity",
@@ -2700,7 +2884,7 @@ function createPanels(model, on) {
       (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
-    undoButton.hidden = suggesting || !offersUndo(notice, removed);
+    undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -2794,10 +2978,13 @@ const { erasedPositions } = __strokes;
 // @ts-check
 // The message protocol between this front end and the kernel (multiverseg_widget/widget/): every
 // action the browser sends, every trait the kernel syncs, and the anywidget model as the modules
-// use it. `npx tsc -p .` checks the modules against these types; the kernel checks every message
-// again where it arrives (multiverseg_widget/widget/protocol.py).
+// use it. The actions' fields, the limits, the formats and the notice codes are the kernel's,
+// generated into generated/protocol.js (`python scripts/generate_protocol.py`). `npx tsc -p .`
+// checks the modules against these types; the kernel checks every message again where it arrives
+// (multiverseg_widget/widget/protocol.py).
 
 
+/** @import { DisplayTrait, ExportFormat, Notice, PromptKind, WidgetAction } from "./generated/protocol.js" */
 /** @import { ToolAction } from "./tools.js" */
 
 /** (x, y) in image pixels; pixel (x, y) is the point (x, y). @typedef {[number, number]} Point */
@@ -2806,79 +2993,10 @@ const { erasedPositions } = __strokes;
 // ---- actions: what the browser sends --------------------------------------------------------
 
 /**
- * The kinds of prompt the tools send; each tool's module (js/tools/) declares its fields. The
- * kernel's INTERACTIONS (widget/protocol.py) names the same kinds (tests/test_widget_protocol.py).
- * A tool's action of a kind not named here does not type-check as an Action (toWire).
- * @typedef {{kind: "click" | "box" | "scribble"}} PromptKind
- */
-/**
  * What the user tells the model about the image shown: the prompts of the tools (js/tools.js).
  * @typedef {Extract<ToolAction, PromptKind>} Interaction
  */
-/**
- * Paint the mask itself along a brush stroke `width` pixels wide: add its pixels (positive) or
- * erase them. The kernel rasterises it onto its mask as one hand edit (logged as a MaskEntry).
- * @typedef {{kind: "paint", points: Point[], positive: boolean, width: number}} PaintAction
- */
-/**
- * Drop the log entries at these positions, as one undo step. The positions name entries of the
- * log the kernel sent with this version; the kernel refuses the erase once the log has changed.
- * @typedef {{kind: "erase", positions: number[], version: number}} EraseAction
- */
-/** @typedef {{kind: "undo" | "redo" | "clear" | "suggest"}} StepAction */
-/**
- * Accept the mask shown; an empty one only with `allow_empty` (the user confirmed it in the widget).
- * @typedef {{kind: "accept", allow_empty?: boolean}} AcceptAction
- */
-/**
- * Open image `index` (null: the one shown) plus `by` steps, kept inside the dataset.
- * @typedef {{kind: "navigate", index: number | null, by: number}} NavigateAction
- */
-/**
- * Drop entry `entry` of the context set (the image stays accepted).
- * @typedef {{kind: "remove_context", entry: number}} RemoveContextAction
- */
-/**
- * Put accepted image `index` back into the context set at entry `position` (absent: at the end):
- * what the status line's Undo sends after a RemoveContextAction.
- * @typedef {{kind: "add_context", index: number, position?: number}} AddContextAction
- */
-/**
- * Annotate structure `name` from now on: its mask, log, progress and context set are shown.
- * @typedef {{kind: "structure", name: string}} StructureAction
- */
-/**
- * A new structure, with an empty context set; it does not become the current one by itself.
- * @typedef {{kind: "add_structure", name: string}} AddStructureAction
- */
-/** @typedef {{kind: "rename_structure", old: string, new: string}} RenameStructureAction */
-/** @typedef {StructureAction | AddStructureAction | RenameStructureAction} StructuresAction */
-/**
- * The formats of the export control (the kernel's EXPORT_FORMATS, widget/fields.py).
- * @typedef {"png" | "tiff" | "nifti" | "npz" | "labelmap"} ExportFormat
- */
-/**
- * Write the accepted masks in `format` to `folder` (relative: to the kernel's working directory);
- * the kernel's notice says how many files it wrote, and where. Existing files are replaced only
- * with `overwrite` (the user said yes to the kernel's question, ExportBar); without it such an
- * export is not done and the kernel asks.
- * @typedef {{kind: "export", format: ExportFormat, folder: string, overwrite?: boolean}} ExportAction
- */
-/**
- * Open the image the jump box names: `to` is its text as typed, an image's name or its number
- * (from 1); the kernel looks it up, and says so on the error line when no image fits.
- * @typedef {{kind: "jump", to: string}} JumpAction
- */
-/**
- * Send the thumbnails of these context images (the gallery's items in view; at most 64): the
- * kernel answers in the `thumbnails` trait. It changes nothing.
- * @typedef {{kind: "thumbnails", indices: number[]}} ThumbnailsAction
- */
-/**
- * @typedef {Interaction | PaintAction | EraseAction | StepAction | AcceptAction | NavigateAction
- *   | RemoveContextAction | AddContextAction | StructuresAction | ExportAction | JumpAction
- *   | ThumbnailsAction} Action
- */
+/** Every action the browser sends. @typedef {Interaction | WidgetAction} Action */
 /**
  * One request: what the user did since the last one, applied in order; the kernel answers with
  * its state and `ack: request`.
@@ -2891,9 +3009,8 @@ const { erasedPositions } = __strokes;
  * @typedef {{kind: "erase", path: Point[], radius: number}} EraseGesture
  */
 /**
- * What waits in the queue: what the tools queue, and the other actions.
- * @typedef {ToolAction | StepAction | AcceptAction | NavigateAction | RemoveContextAction
- *   | AddContextAction | StructuresAction | ExportAction | JumpAction | ThumbnailsAction} Queued
+ * What waits in the queue: what the tools queue, and the actions of the other kinds.
+ * @typedef {ToolAction | Exclude<WidgetAction, {kind: ToolAction["kind"]}>} Queued
  */
 
 // ---- traits: what the kernel syncs ----------------------------------------------------------
@@ -2916,7 +3033,6 @@ const { erasedPositions } = __strokes;
  * A context thumbnail (gray uint8 image and 0/1 mask, longest side 64 px).
  * @typedef {{key: number, index: number, image: EncodedArray, mask: EncodedArray}} Thumbnail
  */
-/** @typedef {"todo" | "in progress" | "accepted"} Status */
 /**
  * Another structure's accepted mask of the image shown (0/1), drawn as a faint contour.
  * @typedef {{name: string, mask: EncodedArray}} OtherMask
@@ -2931,20 +3047,20 @@ const { erasedPositions } = __strokes;
  * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
  */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
-/** The traits the browser sets: display options. @typedef {"opacity" | "overlay_mode" | "brush" | "colors"} DisplayTrait */
 
 /**
- * The synced traits of SegmentWidget. The kernel sets all of them; the browser sets only the
- * display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of structures[k];
- * progress: every image's status, uint8 indices into STATUSES (js/progress.js); confidence:
- * every image's confidence in the session's last propagation, float32, NaN where it has none
- * (empty: no propagation); thumbnails: the kernel's last answer to a ThumbnailsAction (serial:
- * one per answer); notice:
- * what the last request found out (why the image suggested), "" if nothing; prompts_per_accept:
- * the current structure's images accepted in this widget, in the order accepted, each with the
- * length of its interaction log when accepted (the in-context gain chart); context_note: how far
- * the context set can be trusted, "" if unknown (Session.context_note); export_bar: the export
- * bar's default folders and the kernel's last overwrite question (ExportBar).
+ * The synced traits of SegmentWidget (widget/traits.py). The kernel sets all of them; the
+ * browser sets only the display options (DisplayTrait). colors[k] ("#rrggbb") is the colour of
+ * structures[k]; progress: every image's status, uint8 indices into STATUSES
+ * (generated/protocol.js); confidence: every image's confidence in the session's last
+ * propagation, float32, NaN where it has none (empty: no propagation); thumbnails: the kernel's
+ * last answer to a ThumbnailRequestAction (serial: one per answer); notice: what the last request
+ * found out (why the image suggested), "" if nothing; notices: the same as codes and args, which
+ * the front end acts on (never on the text); prompts_per_accept: the current structure's images
+ * accepted in this widget, in the order accepted, each with the length of its interaction log
+ * when accepted (the in-context gain chart); context_note: how far the context set can be
+ * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
+ * the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
  *   mask: EncodedArray,
@@ -2958,6 +3074,7 @@ const { erasedPositions } = __strokes;
  *   seconds: number,
  *   error: string,
  *   notice: string,
+ *   notices: Notice[],
  *   ack: number,
  *   opacity: number,
  *   overlay_mode: "fill" | "contour",
@@ -3007,6 +3124,7 @@ return { toWire };
 
 // ---- queue.js
 const __queue = (() => {
+const { MAX_ACTIONS, MAX_MESSAGE: KERNEL_MAX_MESSAGE, READ_ONLY_KINDS } = __generated_protocol;
 const { TOOLS } = __tools;
 // @ts-check
 // Requests to the kernel: at most one in flight; everything the user does meanwhile waits here and
@@ -3024,15 +3142,13 @@ const { TOOLS } = __tools;
 
 /** Actions that change the current image's interactions: what the tools send. @type {Set<string>} */
 const INTERACTIONS = new Set(TOOLS.map((tool) => tool.sends));
-/** Most actions one batch carries: the kernel's MAX_ACTIONS (widget/fields.py). */
-const MAX_ACTIONS = 1000;
 /**
- * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE (widget/fields.py),
- * whose count of a message differs a little from JSON.stringify's. One action always leaves.
+ * Most characters of JSON one batch carries: half the kernel's MAX_MESSAGE, whose count of a
+ * message differs a little from JSON.stringify's. One action always leaves.
  */
-const MAX_MESSAGE = 1_000_000;
+const MAX_MESSAGE = KERNEL_MAX_MESSAGE / 2;
 /** Actions that only ask the kernel for something (the gallery's thumbnails). @type {Set<string>} */
-const READ_ONLY = new Set(["thumbnails"]);
+const READ_ONLY = new Set(READ_ONLY_KINDS);
 
 /**
  * Whether a batch only asked for something: its answer keeps the status and error lines.
@@ -3043,7 +3159,7 @@ function readOnly(batch) {
 }
 
 /**
- * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them and
+ * How many of the waiting actions leave in the next batch: up to MAX_ACTIONS of them (the kernel's) and
  * MAX_MESSAGE characters (the first one whatever its size), and none from an erase after the
  * first on.
  * @param {Queued[]} pending
@@ -3161,7 +3277,7 @@ class ActionQueue {
   }
 }
 
-return { INTERACTIONS, MAX_ACTIONS, MAX_MESSAGE, readOnly, ActionQueue };
+return { INTERACTIONS, MAX_MESSAGE, readOnly, ActionQueue };
 })();
 
 // ---- state.js
@@ -3257,6 +3373,7 @@ return { createState, shownInteractions };
 
 // ---- widget.js
 const { createDrawing } = __drawing;
+const { MIN_BRUSH, SLIDER_MAX_BRUSH } = __generated_protocol;
 const { countMask, fromLevelWidth } = __image;
 const { listen } = __input;
 const { createPanels } = __panels;
@@ -3273,7 +3390,8 @@ const { clamp } = __view;
 // queue.js (one request in flight), protocol.js (the messages, typed) and tools.js (the tools).
 
 
-/** @import { DisplayTrait, Model, Queued, Traits } from "./protocol.js" */
+/** @import { DisplayTrait } from "./generated/protocol.js" */
+/** @import { Model, Queued, Traits } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { AnyTool } from "./tools.js" */
 
@@ -3351,7 +3469,7 @@ function render({ model, el }) {
 
   /** @param {number} value */
   function setBrush(value) {
-    save("brush", clamp(Math.round(value), 1, 64));
+    save("brush", clamp(Math.round(value), MIN_BRUSH, SLIDER_MAX_BRUSH));
   }
 
   /** @param {Command} cmd */
