@@ -216,7 +216,7 @@ def test_a_notebook_run_again_continues_its_session(tmp_path, small_predictor, w
     session.set_mask(wbc["masks"]["nucleus"][0])
     session.accept()
     again = Session(images, model=small_predictor, workdir=work, structures=["nucleus", "cell"])
-    assert "Continuing the session" in capsys.readouterr().out
+    assert "Continuing the session" in capsys.readouterr().err  # logged, not printed
     assert sorted(again.accepted) == [0] and again.index == 1
     assert again.structures == ["nucleus", "cell"]  # the new structure is added
     files = folder_snapshot(work)

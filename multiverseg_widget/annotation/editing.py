@@ -1,37 +1,62 @@
-"""What the user does to the current image: prompts, the eraser, hand edits, undo, redo and
-clear. A facet of ``Session`` (its base class), kept apart so that each file has one concern;
-it reaches the session's parts only through the few members named in ``Parts``."""
+"""The current image: opening it (its annotation replayed from its log the first time), and what
+the user does to it: prompts, the eraser, hand edits and paint, undo, redo and clear. Each
+operation makes the new step first, then commits it, then shows it (``changes.ImageStep``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..model.prediction import Prediction
 from ..model.preprocessing import as_mask
-from ..prompts import Box, Click, MaskEdit, Prompts, Stroke
-from .checks import frozen, image_shape
+from ..prompts import Box, Click, MaskEdit, Prompts, Stroke, rasterise
+from .changes import ImageStep, Move
+from .checks import checked_index, frozen
 from .history import History, Step
 from .image_annotation import ImageAnnotation
-from .store import WorkFolder
+from .session_model import SessionModel
+from .workspace import Workspace
 
 DEFAULT_BRUSH = 3  # scribble width in image pixels
 
 
-class ImageEditing:
-    """The prompt API of ``Session``; see there."""
+class ImageEditor:
+    """The prompt API of ``Session``, for the image at ``workspace.position``."""
 
-    # Parts: provided by Session.
-    _store: WorkFolder | None
-    _drafts: dict[str, np.ndarray]
-    _index: int
-    image: np.ndarray
-    prediction: Prediction | None
-    _annotation: Callable[[], ImageAnnotation]
-    _predictor: Callable[[int], Callable[[Prompts, Prediction | None], Prediction]]
-    _commit: Callable[..., None]
+    def __init__(self, workspace: Workspace, model: SessionModel) -> None:
+        self.workspace = workspace
+        self.model = model
+
+    @property
+    def history(self) -> History:
+        """The current image's undo history."""
+        return self._annotation().history
+
+    def open(self, i: int) -> None:
+        """Make image i's annotation ready (its prediction from the context alone, then its
+        saved log replayed), the first time it is opened for the current structure."""
+        part, workspace = self.workspace.part, self.workspace
+        if i in part.annotations:
+            return
+        shape = workspace.shape(i)
+        has_context = any(j != i for j in part.context.members)
+        first = self.model.predict(i, Prompts(), None) if has_context else None
+        log = part.saved_logs.get(i, Prompts())
+        read_edit = lambda edit: workspace.read_draft(edit, shape)  # noqa: E731
+        annotation = ImageAnnotation.replayed(shape, first, log, self.model.predictor(i), read_edit)
+        if i in part.accepted:
+            annotation.history.replace_current_mask(part.accepted[i])
+        part.annotations[i] = annotation
+        part.saved_logs.pop(i, None)
+
+    def goto(self, i: int) -> Prediction | None:
+        """Open image i (accepted ones can be reopened and corrected); returns its prediction."""
+        i = checked_index(i, len(self.workspace.dataset))
+        self.open(i)
+        self.workspace.perform(Move(i))
+        return self.history.current.prediction
 
     def click(self, x: float, y: float, positive: bool = True) -> Prediction:
         """Add a click at image pixel (x, y); returns the new prediction."""
@@ -70,49 +95,68 @@ class ImageEditing:
     def remove(self, positions: Sequence[int]) -> Prediction | None:
         """Drop the prompts at these positions of ``interactions`` (the eraser), as one undo
         step. The rest is predicted again in one pass, from the image's first prediction."""
-        return self._push(self._annotation().removing(positions, self._predictor(self._index)))
+        step = self._annotation().removing(positions, self.model.predictor(self.workspace.position))
+        return self._push(step)
 
     def set_mask(self, mask: np.ndarray) -> None:
         """Replace the current mask by a hand-edited one (undoable); accept() then takes it."""
-        edited = frozen(as_mask(mask, image_shape(self.image), "mask") > 0.5)
+        workspace = self.workspace
+        edited = frozen(as_mask(mask, workspace.shape(workspace.position), "mask") > 0.5)
         edit = MaskEdit()
-        if self._store is not None:
-            stored = self._store.write_mask("drafts", "", edited)
+        if workspace.store is not None:
+            stored = workspace.store.write_mask("drafts", "", edited)
             edit = MaskEdit(stored.file, stored.sha256)
-            self._drafts[stored.file] = edited
+            workspace.drafts[stored.file] = edited
         self._push(self._annotation().editing(edited, edit))
+
+    def paint(self, region: Stroke | np.ndarray, add: bool = True) -> bool:
+        """Paint ``region`` (a ``Stroke``'s pixels, or an H x W bool mask) into the current
+        mask, or erase it with ``add=False``: a hand edit, undoable like ``set_mask``. Returns
+        whether the mask changed (a paint that changes nothing is no undo step)."""
+        current = self.history.current.mask
+        shape = (int(current.shape[0]), int(current.shape[1]))
+        if isinstance(region, Stroke):
+            region.check_inside(*shape)
+            rasterised = rasterise([region], shape)
+            assert rasterised is not None  # one stroke always has pixels
+            painted = rasterised
+        else:
+            painted = as_mask(region, shape, "paint region") > 0.5
+        mask = current | painted if add else current & ~painted
+        if np.array_equal(mask, current):
+            return False
+        self.set_mask(mask)
+        return True
 
     def undo(self) -> Prediction | None:
         """Go back one step (nothing happens at the first); returns the restored prediction."""
-        history = self._history()
-        before = history.after_undo()
+        before = self.history.after_undo()
         if before is not None:
-            self._commit(log=before.prompts)
-            history.undo()
-        return history.current.prediction
+            self.workspace.perform(ImageStep(before, "undo"))
+        return self.history.current.prediction
 
     def redo(self) -> Prediction | None:
         """Re-apply the step undone last (nothing happens if none); returns its prediction."""
-        history = self._history()
-        after = history.after_redo()
+        after = self.history.after_redo()
         if after is not None:
-            self._commit(log=after.prompts)
-            history.redo()
-        return history.current.prediction
+            self.workspace.perform(ImageStep(after, "redo"))
+        return self.history.current.prediction
 
     def clear(self) -> Prediction | None:
         """Drop every prompt of this image (undoable): back to its first prediction."""
         step = self._annotation().clearing()
-        return self.prediction if step is None else self._push(step)
-
-    def _history(self) -> History:
-        return self._annotation().history
+        return self.history.current.prediction if step is None else self._push(step)
 
     def _add(self, new: Prompts) -> Prediction:
-        return self._push(self._annotation().adding(new, self._predictor(self._index)))
+        """``new`` prompts (checked inside the image): one forward pass, one undo step."""
+        step = self._annotation().adding(new, self.model.predictor(self.workspace.position))
+        self._push(step)
+        assert step.prediction is not None  # a step made by the network has its prediction
+        return step.prediction
+
+    def _annotation(self) -> ImageAnnotation:
+        return self.workspace.part.annotations[self.workspace.position]
 
     def _push(self, step: Step) -> Prediction | None:
-        """Commit ``step`` as the current image's new state, then make it current."""
-        self._commit(log=step.prompts)
-        self._history().push(step)
+        self.workspace.perform(ImageStep(step))
         return step.prediction

@@ -1,109 +1,70 @@
 """Several structures in one dataset: the list of structures and the current one, label maps
-that combine their accepted masks, and masks made elsewhere imported as accepted ones. A facet
-of ``Session`` (its base class), kept apart so that each file has one concern."""
+that combine their accepted masks, and masks made elsewhere imported as accepted ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, load
-from .checks import checked_index, image_shape
-from .record import StoredMask, check_structure_name
-from .store import WorkFolder
-from .structure import Structure
+from ..data import load
+from .accepting import Acceptance
+from .changes import AddStructure, RenameStructure, SwitchStructure
+from .checks import checked_index
+from .editing import ImageEditor
+from .record import check_structure_name
+from .workspace import Workspace
 
 
 class StructureLabels:
-    """The structure API of ``Session``; see there."""
+    """The structure API of ``Session``."""
 
-    # Parts: provided by Session.
-    dataset: Dataset
-    _store: WorkFolder | None
-    _structures: dict[str, Structure]
-    _current: str
-    _index: int
-    _commit: Callable[..., None]
-    _ensure_annotation: Callable[[int], None]
-    _accept_masks: Callable[..., None]
+    def __init__(self, workspace: Workspace, editor: ImageEditor, acceptance: Acceptance) -> None:
+        self.workspace = workspace
+        self.editor = editor
+        self.acceptance = acceptance
 
     @property
     def structures(self) -> list[str]:
         """The structures' names; label k in ``label_map`` is the k-th (from 1)."""
-        return list(self._structures)
+        return list(self.workspace.structures)
 
-    @property
-    def structure(self) -> str:
-        """The structure being annotated; set it to switch (nothing is lost)."""
-        return self._current
-
-    @structure.setter
-    def structure(self, name: str) -> None:
-        self._check_known(name)
-        if name == self._current:
+    def switch(self, name: str) -> None:
+        """Make structure ``name`` the current one (nothing is lost)."""
+        self.check_known(name)
+        if name == self.workspace.current:
             return
-        self._commit(structure=name)
-        self._current = name
-        self._ensure_annotation(self._index)
+        self.workspace.perform(SwitchStructure(name))
+        self.editor.open(self.workspace.position)
 
     def add_structure(self, name: str) -> None:
         """A new structure with an empty context set (it does not become the current one)."""
-        check_structure_name(name, self._structures)
-        structure = self._new_structure(name)
-        self._commit(parts={name: structure.record()})  # first: a refused commit changes nothing
-        self._structures[name] = structure
-
-    def add_to_context(self, i: int, position: int | None = None) -> None:
-        """Put accepted image i back into the current structure's context set, at ``position``
-        (default: the end); what undoes ``remove_context``."""
-        part = self._structures[self._current]
-        i = checked_index(i, len(self.dataset.images))
-        if i not in part.accepted:
-            raise ValueError(f"image {i} is not accepted, so it cannot join the context set")
-        if i in part.context:
-            raise ValueError(f"image {i} is already in the context set")
-        members = part.context.members
-        end = len(members)
-        position = end if position is None else checked_index(position, end + 1, "position")
-        members.insert(position, i)
-        self._commit(parts={self._current: part.record(context=tuple(members))})
-        part.context.set(members)
+        check_structure_name(name, self.workspace.structures)
+        self.workspace.perform(AddStructure(self.workspace.new_structure(name)))
 
     def rename_structure(self, old: str, new: str) -> None:
-        self._check_known(old)
-        check_structure_name(new, self._structures)
-        renamed = {new if k == old else k: v for k, v in self._structures.items()}
-        current = new if self._current == old else self._current
-        previous = (self._structures, self._current)
-        self._structures, self._current = renamed, current
-        try:
-            self._commit()
-        except BaseException:
-            self._structures, self._current = previous
-            raise
-        renamed[new].name = new
-
-    def accepted_revision(self, i: int) -> int:
-        """Changes whenever accepted image i's mask in the current structure is replaced (a
-        view keys its copies on it; reading the mask itself may mean reading the disk)."""
-        return self._structures[self._current].accepted.revision(i)
+        """Call structure ``old`` ``new``; it keeps its place (its label) and everything else."""
+        self.check_known(old)
+        check_structure_name(new, self.workspace.structures)
+        self.workspace.perform(RenameStructure(old, new))
 
     def accepted_masks(self, i: int) -> dict[str, np.ndarray]:
         """Image i's accepted mask of each structure that has one (overlaps kept)."""
-        i = checked_index(i, len(self.dataset))
-        return {n: s.accepted[i] for n, s in self._structures.items() if i in s.accepted}
+        i = checked_index(i, len(self.workspace.dataset))
+        structures = self.workspace.structures
+        return {n: s.accepted[i] for n, s in structures.items() if i in s.accepted}
 
     def label_map(self, i: int) -> np.ndarray:
         """Image i's accepted masks as one H x W integer map: 0 background, k the k-th
         structure of ``structures``. Where accepted masks overlap, the later structure wins
         (the per-structure masks keep the overlap)."""
-        i = checked_index(i, len(self.dataset))
-        dtype = np.uint8 if len(self._structures) < 256 else np.uint16
-        out = np.zeros(image_shape(self.dataset.images[i]), dtype=dtype)
-        for k, structure in enumerate(self._structures.values(), 1):
+        i = checked_index(i, len(self.workspace.dataset))
+        structures = self.workspace.structures
+        dtype = np.uint8 if len(structures) < 256 else np.uint16
+        out = np.zeros(self.workspace.shape(i), dtype=dtype)
+        for k, structure in enumerate(structures.values(), 1):
             mask = structure.accepted.get(i)
             if mask is not None:
                 out[mask] = k
@@ -120,14 +81,14 @@ class StructureLabels:
         shape, an unknown name or values that are not labels raise ValueError, nothing changes.
         """
         if structure is not None:
-            self._check_known(structure)
+            self.check_known(structure)
         arrays, origin = self._mask_source(source)
         if not arrays:
             raise ValueError("import_masks found no masks to import")
-        names = [structure] if structure is not None else list(self._structures)
+        names = [structure] if structure is not None else self.structures
         per_structure: dict[str, dict[int, np.ndarray]] = {name: {} for name in names}
         for i, array in arrays.items():
-            shape = image_shape(self.dataset.images[i])
+            shape = self.workspace.shape(i)
             if array.shape != shape:
                 raise ValueError(f"the mask for image {i} is {array.shape}, the image {shape}")
             values = np.unique(array)
@@ -139,24 +100,25 @@ class StructureLabels:
                 )
             for k, name in enumerate(names, 1):
                 per_structure[name][i] = array > 0 if structure is not None else array == k
-        self._accept_masks(per_structure, origin=origin)
-        self._ensure_annotation(self._index)
+        self.acceptance.accept_masks(per_structure, origin=origin)
+        self.editor.open(self.workspace.position)
         return sorted(arrays)
 
-    def _check_known(self, name: str) -> None:
-        if name not in self._structures:
+    def check_known(self, name: str) -> None:
+        if name not in self.workspace.structures:
             raise ValueError(f"no structure named {name!r}; the structures are {self.structures}")
 
     def _mask_source(self, source: Any) -> tuple[dict[int, np.ndarray], str]:
         """{image index: array} and a description of where the masks came from."""
-        n = len(self.dataset)
+        dataset = self.workspace.dataset
+        n = len(dataset)
         if isinstance(source, Mapping):
             return {checked_index(i, n): np.asarray(a) for i, a in source.items()}, "imported"
         if not isinstance(source, (str, Path)) or not Path(source).expanduser().is_dir():
             raise ValueError(f"source must be {{image index: mask}} or a folder, got {source!r}")
         folder = Path(source).expanduser()
         masks = load(folder)
-        by_name = {name: i for i, name in enumerate(self.dataset.names)}
+        by_name = {name: i for i, name in enumerate(dataset.names)}
         unknown = [name for name in masks.names if name not in by_name]
         if unknown:
             raise ValueError(
@@ -165,14 +127,3 @@ class StructureLabels:
             )
         arrays = {by_name[name]: np.asarray(m) for name, m in zip(masks.names, masks.images)}
         return arrays, f"imported from {folder.resolve()}"
-
-    def _new_structure(
-        self, name: str, stored: Mapping[int, StoredMask] | None = None
-    ) -> Structure:
-        """A structure whose accepted masks (``stored`` so far) are read back from the work
-        folder when asked for."""
-        store = self._store
-        if store is None:
-            return Structure(name)
-        read = lambda file, i: store.read_mask(file, image_shape(self.dataset.images[i]))  # noqa: E731
-        return Structure(name, read, stored)

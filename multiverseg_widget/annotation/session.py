@@ -1,67 +1,68 @@
-"""The annotation session: segmenting one dataset, one image at a time, as a thin front over
-parts with one job each: ``Structure`` (one structure's context set, accepted masks and
-per-image ``ImageAnnotation`` with its undo ``History``), ``SessionRecord`` + ``WorkFolder``
-(what is on disk), ``propagation`` (the whole dataset at once). Every change is committed to the
-work folder before the call returns, so that killing the kernel loses nothing accepted.
+"""The annotation session: segmenting one dataset, one image at a time. A thin front over parts
+that each receive what they need: the ``Workspace`` (what the session holds, and the one way it
+changes: commit, then apply), the ``SessionModel`` (predictions, checks and adaptation), the
+``ImageEditor`` (the current image), ``Acceptance``, ``StructureLabels`` and ``WholeDataset``.
+Every change is committed to the work folder before the call returns, so that killing the
+kernel loses nothing accepted.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from ..common.names import safe_name
-from ..data import Dataset, load
+from ..common.logs import package_logger
+from ..data import load
 from ..model import Prediction, Predictor
-from ..model.context import PreparedContext
-from ..model.inputs import PreparedImage
 from ..model.load import as_predictor
-from ..prompts import MaskEdit, Prompts
-from .accepted_masks import AcceptedMasks
-from .adaptation import ContextAdaptation
-from .checks import check_max_context, checked_index, image_shape
-from .context_set import ContextSet
-from .editing import ImageEditing
-from .image_annotation import ImageAnnotation
+from ..prompts import Prompts
+from .accepting import Acceptance
+from .changes import SetView
+from .checks import check_max_context, checked_index
+from .editing import ImageEditor
+from .forwarding import forward, forward_property
 from .labels import StructureLabels
-from .persistence import Persistence
+from .persistence import continuing_note, restored_workspace, started_workspace
 from .propagation import Propagation
-from .record import StoredMask
-from .store import STATE_FILE, WorkFolder, WorkFolderError
-from .structure import Structure, structure_names
+from .record import check_view
+from .session_model import SessionModel
+from .store import STATE_FILE, WorkFolder
+from .structure import structure_names
 from .whole_dataset import WholeDataset
+from .workspace import Workspace
 
 STATUSES = ("todo", "in progress", "accepted")  # what status() says; status_codes() indexes it
+log = package_logger(__name__)
 
 
-class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextAdaptation):
+class Session:
     """Annotate ``images``, one structure at a time.
 
-    images: anything ``data.load`` reads (folder, files, N x H x W array, list of arrays, Dataset).
+    images: anything ``data.load`` reads (folder, files, N x H x W array, list of arrays, Dataset);
+    None: the images of the session in ``workdir`` (as ``resume``).
     model: a Predictor, or a name or checkpoint path for ``load_model`` ("official": the
-    authors' weights; default: the built-in ones, which adapt to each context set of 2 or more
-    images, in seconds at each accept: ``as_predictor``), loaded on ``device`` ("auto", "cpu",
-    "cuda", "mps"; default the CPU). workdir: where every change is saved; None
-    keeps the session in memory only; a folder that holds a session of the same images is
-    continued (of other images: refused). structures: the names of the structures to annotate
-    (each with its own context set); ``structure`` alone names the one structure.
-    max_context: cap on context items per prediction. One Session writes to a work folder at a
-    time: it holds the folder's lock until ``close()`` (or the end of a ``with`` block, or its
-    process); another process's Session on it raises FolderInUseError naming the holder, and a
-    newer Session in the same process takes the folder over (the older one then refuses to
-    write). read_only: view the session of ``workdir`` without the lock, writing nothing (no
-    migration, no cleanup); moving between images and structures (and ``view``) works, every
-    other change raises ReadOnlySessionError. Also ``Session.resume(workdir, read_only=True)``.
+    authors' weights; default: the built-in ones, which check each context set and adapt to it:
+    ``as_predictor``), loaded on ``device`` ("auto", "cpu", "cuda", "mps"; default the CPU).
+    workdir: where every change is saved; None keeps the session in memory only; a folder that
+    holds a session of the same images is continued (of other images: refused).
+    structures: the names of the structures to annotate (each with its own context set);
+    ``structure`` alone names the one structure. max_context: cap on context items per
+    prediction. One Session writes to a work folder at a time: it holds the folder's lock until
+    ``close()`` (or the end of a ``with`` block, or its process); another process's Session on it
+    raises FolderInUseError naming the holder, and a newer Session in the same process takes the
+    folder over (the older one then refuses to write). read_only: view the session of
+    ``workdir`` without the lock, writing nothing; moving between images and structures (and
+    ``view``) works, every other change raises ReadOnlySessionError.
     """
 
     def __init__(
         self,
-        images: Any,
+        images: Any = None,
         model: Predictor | str | Path | None = None,
         workdir: str | Path | None = None,
         structure: str | None = None,
@@ -74,141 +75,136 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
     ) -> None:
         names = structure_names(structure, structures)
         check_max_context(max_context)
-        dataset = load(images, axis=axis, skip_bad=skip_bad)
-        model = as_predictor(model, device)
-        continuing = workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file()
-        if continuing or read_only:
-            named = [] if structure is None and structures is None else names
-            self._continue(WorkFolder.open(workdir, read_only), dataset, model, named)
+        if images is None and workdir is None:
+            raise ValueError("Session needs images, or a workdir that holds a session")
+        dataset = None if images is None else load(images, axis=axis, skip_bad=skip_bad)
+        predictor = as_predictor(model, device)
+        held = workdir is not None and (Path(workdir).expanduser() / STATE_FILE).is_file()
+        if held or read_only or dataset is None:
+            store = WorkFolder.open(workdir, read_only)
+            with store.closed_on_error():
+                record = store.load()
+                found = store.load_dataset(record) if dataset is None else dataset
+                self._compose(restored_workspace(store, record, found), predictor)
+                store.migrate(self._workspace.record())
+                asked = [] if structure is None and structures is None else names
+                added = [name for name in asked if name not in self.structures]
+                for name in added:
+                    self.add_structure(name)
+            if dataset is not None:
+                log.info(continuing_note(self._workspace, added))
             return
-        store = None if workdir is None else WorkFolder.create(workdir)
-        self._setup(dataset, model, store, names, max_context)
-        if structure is not None and structures is not None:
-            self._current = structure
-        self._start(dataset)
+        created = None if workdir is None else WorkFolder.create(workdir)
+        with created.closed_on_error() if created else contextlib.nullcontext():
+            current = structure if structure is not None else names[0]
+            workspace = started_workspace(dataset, created, names, current, max_context)
+            self._compose(workspace, predictor)
+            self._workspace.commit()
 
-    def _setup(
-        self,
-        dataset: Dataset,
-        model: Predictor,
-        store: WorkFolder | None,
-        structures: Sequence[str],
-        max_context: int | None,
-    ) -> None:
-        self.dataset = dataset
-        self.model = model
-        self.max_context = max_context
-        self._store = store
-        self._index = 0
-        self._structures = {name: self._new_structure(name) for name in structures}
-        self._current = structures[0]
-        self._drafts: dict[str, np.ndarray] = {}  # draft file -> mask set by hand
-        self._image_ready: tuple[int, PreparedImage] | None = None
-        self._context_ready: tuple[tuple[str, int, int | None], PreparedContext] | None = None
-        self._defer_adaptation = False
+    def _compose(self, workspace: Workspace, model: Predictor) -> None:
+        """The parts, over ``workspace``; opens its current image."""
+        self._workspace = workspace
+        self._model = SessionModel(workspace, model)
+        self._editor = ImageEditor(workspace, self._model)
+        self._acceptance = Acceptance(workspace, self._editor)
+        self._labels = StructureLabels(workspace, self._editor, self._acceptance)
+        self._whole = WholeDataset(workspace, model, self._labels.label_map)
+        self._editor.open(workspace.position)
 
-    @property
-    def _part(self) -> Structure:
-        return self._structures[self._current]
-
-    @property
-    def _accepted(self) -> AcceptedMasks:
-        return self._part.accepted
-
-    @property
-    def _context(self) -> ContextSet:
-        return self._part.context
-
-    @property
-    def propagated(self) -> Propagation | None:  # type: ignore[override]
-        """The current structure's last propagation (see ``propagate``)."""
-        return self._part.propagated
-
-    @propagated.setter
-    def propagated(self, result: Propagation | None) -> None:
-        self._part.propagated = result
+    @classmethod
+    def resume(
+        cls,
+        workdir: str | Path,
+        model: Predictor | str | Path | None = None,
+        device: str | None = None,
+        read_only: bool = False,
+    ) -> Session:
+        """Reopen a work folder: images, every structure's accepted masks, context and logs,
+        position (the current image's undo history rebuilt from its log). A damaged session file
+        or a folder made for other images raises WorkFolderError and nothing is written; a folder
+        of an older format is migrated (backup kept)."""
+        return cls(None, model, workdir, device=device, read_only=read_only)
 
     # ---- what the session holds -----------------------------------------------------------
 
     def __repr__(self) -> str:
+        part = self._workspace.part
         return (
-            f"Session({len(self)} images, structure {self._current!r} of {self.structures}: "
-            f"{len(self._accepted)} accepted, {len(self._context)} in context, "
-            f"at image {self._index}, "
-            f"workdir={None if self._store is None else str(self._store.path)!r})"
+            f"Session({len(self)} images, structure {part.name!r} of {self.structures}: "
+            f"{len(part.accepted)} accepted, {len(part.context)} in context, "
+            f"at image {self.index}, workdir={self.workdir and str(self.workdir)!r})"
         )
 
-    @property
-    def index(self) -> int:
-        """The image being annotated."""
-        return self._index
+    def __len__(self) -> int:
+        return len(self._workspace.dataset)
+
+    dataset = property(lambda self: self._workspace.dataset, doc="The images (a ``Dataset``).")
+    model = property(lambda self: self._model.model, doc="The ``Predictor``.")
+    max_context = property(lambda self: self._workspace.max_context, doc="Cap on context items.")
+    index = property(lambda self: self._workspace.position, doc="The image being annotated.")
+    names = property(lambda self: list(self.dataset.names), doc="The images' names.")
+    image = property(lambda self: self.dataset.images[self.index], doc="The current image.")
+    prediction = property(
+        lambda self: self._editor.history.current.prediction,
+        doc="The current image's latest model output (None before any).",
+    )
+    mask = property(
+        lambda self: self._editor.history.current.mask,
+        doc="The current image's mask: what accept() would take.",
+    )
+    prompts = property(
+        lambda self: self._editor.history.current.prompts,
+        doc="The current image's prompts, in order.",
+    )
+    can_undo = property(lambda self: self._editor.history.can_undo)
+    can_redo = property(lambda self: self._editor.history.can_redo)
+    structures = property(
+        lambda self: self._labels.structures,
+        doc="The structures' names; label k in ``label_map`` is the k-th (from 1).",
+    )
+    context_indices = property(lambda self: self._workspace.part.context.members)
 
     @property
-    def image(self) -> np.ndarray:
-        return self.dataset.images[self._index]
+    def propagated(self) -> Propagation | None:
+        """The current structure's last propagation (see ``propagate``); set None to forget
+        it in this process, so that the next ``propagate`` or ``suggest_next`` predicts anew."""
+        return self._workspace.part.propagated
 
-    @property
-    def names(self) -> list[str]:
-        return list(self.dataset.names)
+    @propagated.setter
+    def propagated(self, result: Propagation | None) -> None:
+        self._workspace.part.propagated = result
 
     @property
     def workdir(self) -> Path | None:
-        return None if self._store is None else self._store.path
-
-    @property
-    def prediction(self) -> Prediction | None:
-        """The current image's latest model output (None before any)."""
-        return self._history().current.prediction
-
-    @property
-    def mask(self) -> np.ndarray:
-        """The current image's mask: what accept() would take."""
-        return self._history().current.mask
-
-    @property
-    def prompts(self) -> Prompts:
-        """The current image's prompts, in order."""
-        return self._history().current.prompts
+        return None if self._workspace.store is None else self._workspace.store.path
 
     @property
     def interactions(self) -> list[dict[str, Any]]:
         """The current image's prompts in their JSON form (what the work folder logs)."""
-        return self.prompts.to_json()
-
-    @property
-    def can_undo(self) -> bool:
-        return self._history().can_undo
-
-    @property
-    def can_redo(self) -> bool:
-        return self._history().can_redo
+        return self._editor.history.current.prompts.to_json()
 
     @property
     def context(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The context set, in the order images were accepted: (image, mask) pairs."""
-        return [(self.dataset.images[i], self._accepted[i]) for i in self._context.members]
-
-    @property
-    def context_indices(self) -> list[int]:
-        return self._context.members
+        part = self._workspace.part
+        return [(self.dataset.images[i], part.accepted[i]) for i in part.context.members]
 
     @property
     def accepted(self) -> Mapping[int, np.ndarray]:
         """Image index -> accepted mask (H x W bool, read-only)."""
-        return MappingProxyType(self._accepted)
+        return MappingProxyType(self._workspace.part.accepted)
 
     def status(self, i: int) -> str:
         """'accepted', 'in progress' (has interactions) or 'todo'."""
         i = checked_index(i, len(self))
-        if i in self._accepted:
+        if i in self._workspace.part.accepted:
             return "accepted"
         return "in progress" if self.image_prompts(i) else "todo"
 
     def status_codes(self) -> np.ndarray:
-        """Every image's ``status`` at once, as indices into ``STATUSES`` (uint8), from the
-        images the current structure has touched: what a view of 100,000 images summarises
-        without a call per image."""
-        part = self._part
+        """Every image's ``status`` at once, as indices into ``STATUSES`` (N uint8), from the
+        images the current structure has touched: no call per image."""
+        part = self._workspace.part
         codes = np.zeros(len(self), dtype=np.uint8)
         codes[list(part.logs())] = STATUSES.index("in progress")
         codes[list(part.accepted)] = STATUSES.index("accepted")
@@ -218,133 +214,91 @@ class Session(ImageEditing, WholeDataset, StructureLabels, Persistence, ContextA
         """Image i's prompts for the current structure, as they stand (accepted images keep
         theirs: how many an image took is the in-context gain, image after image)."""
         i = checked_index(i, len(self))
-        annotation = self._part.annotations.get(i)
-        return annotation.current.prompts if annotation else self._part.saved_logs.get(i, Prompts())
+        part = self._workspace.part
+        annotation = part.annotations.get(i)
+        return annotation.current.prompts if annotation else part.saved_logs.get(i, Prompts())
 
-    # ---- accepting and moving ----------------------------------------------------------------
+    @property
+    def structure(self) -> str:
+        """The structure being annotated; set it to switch (nothing is lost)."""
+        return self._workspace.current
 
-    def accept(self, allow_empty: bool = False) -> np.ndarray:
-        """Save the current mask, put it in the context set and move to the next open image.
+    @structure.setter
+    def structure(self, name: str) -> None:
+        self._labels.switch(name)
 
-        Returns the accepted mask once it is on disk. Re-accepting an image replaces its mask and
-        its context entry. An empty mask (the structure is absent) is accepted only with
-        ``allow_empty=True``: it is rarely meant, and it joins the context set as an example.
-        """
-        i, part = self._index, self._part
-        mask = self._history().current.mask
-        if not allow_empty and not mask.any():
-            raise ValueError(
-                f"the mask of image {i} is empty; if the structure is absent from it, accept it "
-                "with accept(allow_empty=True)"
-            )
-        after_i = itertools.chain(range(i + 1, len(self)), range(i))
-        opens = (j for j in after_i if j not in part.accepted and self.dataset.readable(j))
-        position = next(opens, i)  # an image that cannot be read is not opened: goto says why
-        self._accept_masks({self._current: {i: mask}}, origin=None, position=position)
-        self._index = position
-        self._ensure_annotation(position)
-        return part.accepted[i]
+    @property
+    def view(self) -> dict[str, Any]:
+        """A front end's view settings (the widget's brush width, overlay, colours), kept in the
+        work folder so that a resumed session looks as it was left; a copy. Setting it commits
+        it: a dict of plain JSON."""
+        return dict(self._workspace.view)
 
-    def _accept_masks(
-        self,
-        masks: Mapping[str, Mapping[int, np.ndarray]],
-        origin: str | None,
-        **changes: Any,
-    ) -> None:
-        """Accept ``masks`` (structure -> image index -> checked H x W bool): the files, then
-        one commit of every structure's new part (and ``changes`` to other record fields),
-        then the structures take them. ``origin``: where imported masks came from."""
-        parts = {}
-        for name, by_image in masks.items():
-            files = {}
-            if self._store is not None:
-                for i, mask in by_image.items():
-                    stem = safe_name(f"{i:05d}_{self.names[i]}_{name}")
-                    files[i] = self._store.write_mask("masks", stem, mask)
-            parts[name] = self._structures[name].accepting(by_image, origin, files)
-        self._commit(parts=parts, **changes)
-        for name, record in parts.items():
-            self._structures[name].take(record, masks[name])
+    @view.setter
+    def view(self, settings: Mapping[str, Any]) -> None:
+        self._workspace.perform(SetView(check_view(dict(settings))))
 
-    def goto(self, i: int) -> Prediction | None:
-        """Open image i (accepted ones can be reopened and corrected); returns its prediction."""
-        i = checked_index(i, len(self))
-        self._ensure_annotation(i)
-        self._commit(position=i)
-        self._index = i
-        return self.prediction
+    @property
+    def read_only(self) -> bool:
+        """Whether this Session only views its work folder (opened with ``read_only=True``)."""
+        return self._workspace.store is not None and self._workspace.store.read_only
+
+    def accepted_revision(self, i: int) -> int:
+        """Changes whenever accepted image i's mask in the current structure is replaced (a
+        view keys its copies on it; reading the mask itself may mean reading the disk)."""
+        return self._workspace.part.accepted.revision(i)
+
+    def close(self) -> None:
+        """Release the work folder's lock, so that another Session, in any process, may write
+        to it; this one then refuses every change (reading goes on). Also at the end of a
+        ``with`` block, and when the Session is garbage-collected."""
+        if self._workspace.store is not None:
+            self._workspace.store.close()
+
+    def __enter__(self) -> Session:
+        """``with Session(...) as session:`` releases the work folder at the end (``close``)."""
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.close()
+
+    # ---- the parts' methods, documented where they are written ------------------------------
+
+    editor, model_part = (lambda s: s._editor), (lambda s: s._model)
+    goto = forward(editor, ImageEditor.goto)
+    click = forward(editor, ImageEditor.click)
+    box = forward(editor, ImageEditor.box)
+    scribble = forward(editor, ImageEditor.scribble)
+    add = forward(editor, ImageEditor.add)
+    remove = forward(editor, ImageEditor.remove)
+    set_mask = forward(editor, ImageEditor.set_mask)
+    paint = forward(editor, ImageEditor.paint)
+    undo = forward(editor, ImageEditor.undo)
+    redo = forward(editor, ImageEditor.redo)
+    clear = forward(editor, ImageEditor.clear)
+    accept = forward(lambda s: s._acceptance, Acceptance.accept)
+    remove_context = forward(lambda s: s._acceptance, Acceptance.remove_context)
+    add_to_context = forward(lambda s: s._acceptance, Acceptance.add_to_context)
+    add_structure = forward(lambda s: s._labels, StructureLabels.add_structure)
+    rename_structure = forward(lambda s: s._labels, StructureLabels.rename_structure)
+    accepted_masks = forward(lambda s: s._labels, StructureLabels.accepted_masks)
+    label_map = forward(lambda s: s._labels, StructureLabels.label_map)
+    import_masks = forward(lambda s: s._labels, StructureLabels.import_masks)
+    propagate = forward(lambda s: s._whole, WholeDataset.propagate)
+    suggest_next = forward(lambda s: s._whole, WholeDataset.suggest_next)
+    export = forward(lambda s: s._whole, WholeDataset.export)
+    adaptation_deferred = forward(model_part, SessionModel.adaptation_deferred)
+    adapt = forward(model_part, SessionModel.adapt)
+    context_estimate = forward_property(model_part, SessionModel.context_estimate)
+    context_note = forward_property(model_part, SessionModel.context_note)
+    pending_adaptation = forward_property(model_part, SessionModel.pending_adaptation)
+    pending_check = forward_property(model_part, SessionModel.pending_check)
+    del editor, model_part
 
     def next(self) -> Prediction | None:
         """Open the following image (stays at the last one)."""
-        return self.goto(min(self._index + 1, len(self) - 1))
+        return self.goto(min(self.index + 1, len(self) - 1))
 
     def previous(self) -> Prediction | None:
         """Open the preceding image (stays at the first one)."""
-        return self.goto(max(self._index - 1, 0))
-
-    def remove_context(self, i: int) -> None:
-        """Drop entry i of ``context`` from the context set; its image stays accepted."""
-        context = self._context.without_entry(i)
-        self._commit(parts={self._current: self._part.record(context=tuple(context))})
-        self._context.set(context)
-
-    # ---- internals -----------------------------------------------------------------------------
-
-    def _annotation(self) -> ImageAnnotation:
-        return self._part.annotations[self._index]
-
-    def _ensure_annotation(self, i: int) -> None:
-        """Image i's annotation, replayed from its saved log the first time it is opened."""
-        part = self._part
-        if i in part.annotations:
-            return
-        shape = image_shape(self.dataset.images[i])
-        has_context = any(j != i for j in self._context.members)
-        first = self._predict(i, Prompts(), None) if has_context else None
-        log = part.saved_logs.get(i, Prompts())
-        read_edit = lambda edit: self._draft(edit, shape)  # noqa: E731
-        annotation = ImageAnnotation.replayed(shape, first, log, self._predictor(i), read_edit)
-        if i in part.accepted:
-            annotation.history.replace_current_mask(part.accepted[i])
-        part.annotations[i] = annotation
-        part.saved_logs.pop(i, None)
-
-    def _draft(self, edit: MaskEdit, shape: tuple[int, int]) -> np.ndarray:
-        """A logged mask edit, read back from the work folder."""
-        if self._store is None or edit.file is None or edit.sha256 is None:
-            raise WorkFolderError("a logged mask edit needs its file in the work folder")
-        self._drafts[edit.file] = self._store.read_mask(StoredMask(edit.file, edit.sha256), shape)
-        return self._drafts[edit.file]
-
-    def _predictor(self, i: int) -> Callable[[Prompts, Prediction | None], Prediction]:
-        return lambda prompts, previous: self._predict(i, prompts, previous)
-
-    def _predict(self, i: int, prompts: Prompts, previous: Prediction | None) -> Prediction:
-        """One forward pass with every prompt so far and the previous logits (as in the paper),
-        from the image and context set prepared once, not per click."""
-        return self.model.predict(
-            self._prepared_image(i),
-            prompts,
-            prev_logits=None if previous is None else previous.logits,
-            context=self._prepared_context(i),
-            max_context=self.max_context,
-            adapt=not (self._defer_adaptation and not prompts and previous is None),
-        )
-
-    def _prepared_image(self, i: int) -> PreparedImage:
-        if self._image_ready is None or self._image_ready[0] != i:
-            self._image_ready = (i, self.model.prepare_image(self.dataset.images[i]))
-        return self._image_ready[1]
-
-    def _prepared_context(self, i: int) -> PreparedContext:
-        """The context set for image i, prepared once per version of the set (and per image
-        left out of it: a reopened image is not its own example)."""
-        key = (self._current, self._context.version, i if i in self._context else None)
-        if self._context_ready is None or self._context_ready[0] != key:
-            self._context_ready = (key, self.model.prepare_context(self._context_for(i)))
-        return self._context_ready[1]
-
-    def _context_for(self, i: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The context set without image i itself: a reopened image must not see its answer."""
-        members = self._context.members
-        return [(self.dataset.images[j], self._accepted[j]) for j in members if j != i]
+        return self.goto(max(self.index - 1, 0))

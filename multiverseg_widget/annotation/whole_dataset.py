@@ -1,6 +1,5 @@
 """What the session does over the whole dataset: propagate the context set to every open
-image, suggest the next image to annotate, and export the masks. A facet of ``Session`` (its
-base class), kept apart so that each file has one concern."""
+image, suggest the next image to annotate, and export the masks."""
 
 from __future__ import annotations
 
@@ -16,11 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from ..common.digest import array_digest
-from ..data import Dataset
 from ..data.lazy import ImageFile, ImageSource, MappedSlice
 from ..model.predictor import Predictor
+from .changes import NamePropagation
 from .checks import checked_index
-from .context_set import ContextSet
 from .export import ComputedMasks, Provenance, export_masks, instance_ids
 from .propagation import (
     MaskFile,
@@ -31,37 +29,28 @@ from .propagation import (
     propagate,
 )
 from .propagation_results import FolderResults, MemoryResults
-from .store import WorkFolder
-from .structure import Structure
+from .workspace import Workspace
 
 LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
 LABELS = "labels.json"  # beside a label map export: value -> structure
 # Open images predicted to suggest the next one when no propagation of the current context set
 # has predicted them: all of them in a small dataset, a sample in a large one.
 SUGGEST_SAMPLE = 64
+LabelMap = Callable[[int], np.ndarray]  # image index -> its H x W label map
 
 
 class WholeDataset:
-    """The dataset-wide API of ``Session``; see there."""
+    """The dataset-wide API of ``Session``: it reads the workspace and the model, and changes
+    only the current structure's propagation."""
 
-    # Parts: provided by Session.
-    dataset: Dataset
-    model: Predictor
-    max_context: int | None
-    propagated: Propagation | None
-    context: list[tuple[np.ndarray, np.ndarray]]
-    _accepted: dict[int, np.ndarray]
-    _context: ContextSet
-    _store: WorkFolder | None
-    workdir: Path | None
-    _structures: dict[str, Structure]
-    _current: str
-    _part: Structure
-    label_map: Callable[[int], np.ndarray]
-    _commit: Callable[..., None]
+    def __init__(self, workspace: Workspace, model: Predictor, label_map: LabelMap) -> None:
+        self.workspace = workspace
+        self.model = model
+        self.label_map = label_map
 
-    def __len__(self) -> int:
-        return len(self.dataset)
+    @property
+    def propagated(self) -> Propagation | None:
+        return self.workspace.part.propagated
 
     def propagate(
         self,
@@ -86,50 +75,52 @@ class WholeDataset:
         pixels) is skipped, the others are predicted, and a warning at the end names each one;
         ``propagated.skipped`` holds them (index -> why).
         """
-        if not len(self._context):
+        workspace, part = self.workspace, self.workspace.part
+        if not len(part.context):
             raise ValueError("propagate needs a context set: accept at least one image first")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if indices is None:
             targets = self._open_images()
         else:
-            targets = sorted({checked_index(i, len(self)) for i in indices})
-            done = [i for i in targets if i in self._accepted]
+            targets = sorted({checked_index(i, len(workspace.dataset)) for i in indices})
+            done = [i for i in targets if i in part.accepted]
             if done:
                 raise ValueError(f"images {done} are accepted already; propagate predicts the rest")
         sources = self._context_sources()
         key = self._propagation_key(sources)
         results: FolderResults | MemoryResults
-        if self._store is None:
+        store = workspace.store
+        if store is None:
             earlier = self.propagated if self._propagated_is(key) else None
             results = MemoryResults(
                 earlier.masks if earlier else {}, earlier.confidence if earlier else {}
             )
         else:
-            self._store.check_writable()  # its results go to the work folder
+            store.check_writable()  # its results go to the work folder
             if not self._propagated_is(key):  # name it first: the work folder keeps it
-                self._commit(parts={self._current: self._part.record(propagation=key)})
-            results = FolderResults(self._store.path, key)
+                workspace.perform(NamePropagation(key))
+            results = FolderResults(store.path, key)
         skipped: dict[int, str] = {}
         try:
-            context = PropagationContext(key, sources, self.max_context)
+            context = PropagationContext(key, sources, workspace.max_context)
             skipped = propagate(
-                self.model, self.dataset.images.source, targets, context, results, executor,
+                self.model, workspace.dataset.images.source, targets, context, results, executor,
                 batch_size, progress,
             )  # fmt: skip
         finally:
             if isinstance(results, FolderResults):
                 results.close()
-            self.propagated = Propagation(results.masks, results.confidence, key, skipped)
+            found = part.propagated = Propagation(results.masks, results.confidence, key, skipped)
         if skipped:
             listing = "; ".join(
-                f"image {i} ({self.dataset.names[i]}): {why}" for i, why in skipped.items()
+                f"image {i} ({workspace.dataset.names[i]}): {why}" for i, why in skipped.items()
             )
             warnings.warn(
                 f"propagate skipped {len(skipped)} image(s) that cannot be read: {listing}",
                 stacklevel=2,
             )
-        return self.propagated
+        return found
 
     def suggest_next(self) -> int | None:
         """The image not yet accepted that the model is least sure about (None when all are).
@@ -138,11 +129,11 @@ class WholeDataset:
         Images that cannot be read are skipped (``propagate`` warns about them).
         """
         todo = self._open_images()
-        if not todo or not len(self._context):
+        if not todo or not len(self.workspace.part.context):
             return todo[0] if todo else None
         key = self._propagation_key(self._context_sources())
         result = self.propagated
-        if not self._propagated_is(key) or not any(i in result.confidence for i in todo):
+        if result is None or result.key != key or not any(i in result.confidence for i in todo):
             if len(todo) > SUGGEST_SAMPLE:
                 todo = sorted(random.Random(key).sample(todo, SUGGEST_SAMPLE))
             result = self.propagate(todo, progress=False)
@@ -152,18 +143,24 @@ class WholeDataset:
         return found
 
     def _open_images(self) -> list[int]:
-        return [i for i in range(len(self)) if i not in self._accepted]
+        accepted = self.workspace.part.accepted
+        return [i for i in range(len(self.workspace.dataset)) if i not in accepted]
 
     def _propagated_is(self, key: str) -> bool:
         return self.propagated is not None and self.propagated.key == key
+
+    def _workdir(self) -> Path | None:
+        store = self.workspace.store
+        return None if store is None else store.path
 
     def _propagation_key(self, sources: Sequence[tuple[ImageSource, MaskSource]]) -> str:
         """Names a propagation by what decides its result: the structure, its context set
         (``sources``; images: their files, or pixels in memory; masks: the checksums of their
         files, or their pixels), the cap on context items, the model and its settings."""
-        model = self.model
+        model, workspace = self.model, self.workspace
         settings = [
-            self._current, self._context.members, self.max_context, model.metadata, model.settings
+            workspace.current, workspace.part.context.members, workspace.max_context,
+            model.metadata, model.settings,
         ]  # fmt: skip
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)
         for image, mask in sources:
@@ -178,15 +175,16 @@ class WholeDataset:
     def _context_sources(self) -> tuple[tuple[ImageSource, MaskSource], ...]:
         """The context set as tasks carry it: files where the images and masks are stored (a
         stored mask is not read here)."""
-        files = self._part.accepted_files
+        workspace, part = self.workspace, self.workspace.part
+        files = part.accepted_files
         out: list[tuple[ImageSource, MaskSource]] = []
-        for j in self._context.members:
+        for j in part.context.members:
             mask: MaskSource
-            if self._store is not None and j in files:
-                mask = MaskFile(str(self._store.path / files[j].file), files[j].sha256)
+            if workspace.store is not None and j in files:
+                mask = MaskFile(str(workspace.store.path / files[j].file), files[j].sha256)
             else:
-                mask = self._accepted[j]
-            out.append((self.dataset.images.source(j), mask))
+                mask = part.accepted[j]
+            out.append((workspace.dataset.images.source(j), mask))
         return tuple(out)
 
     def export(
@@ -216,35 +214,37 @@ class WholeDataset:
         """
         if format in LABEL_MAP_FORMATS:
             return self._export_label_maps(path, format, overwrite)
-        masks: Mapping[int, np.ndarray] = self._accepted
-        if include_propagated and self.propagated is not None:
-            masks = ChainMap(self._accepted, self.propagated.masks)  # accepted ones first
+        workspace, accepted = self.workspace, self.workspace.part.accepted
+        propagated = self.propagated
+        masks: Mapping[int, np.ndarray] = accepted
+        if include_propagated and propagated is not None:
+            masks = ChainMap(accepted, propagated.masks)  # type: ignore[arg-type]  # accepted ones first
         if not masks:
             raise ValueError("nothing to export: no image has been accepted yet")
         if instances:
             binary = masks
             masks = ComputedMasks(binary, lambda i: instance_ids(binary[i]))
         about = {
-            "structure": self._current,
+            "structure": workspace.current,
             "include_propagated": include_propagated,
             "instances": instances,
         }
-        accepted = self._accepted
         provenance = Provenance(
-            self.workdir, about, lambda i: "accepted" if i in accepted else "propagated"
+            self._workdir(), about, lambda i: "accepted" if i in accepted else "propagated"
         )
-        return export_masks(masks, self.dataset, path, format, provenance, overwrite)
+        return export_masks(masks, workspace.dataset, path, format, provenance, overwrite)
 
     def _export_label_maps(self, path: str | Path, format: str, overwrite: bool) -> list[Path]:
-        images = sorted(set().union(*(s.accepted for s in self._structures.values())))
+        structures, dataset = self.workspace.structures, self.workspace.dataset
+        images = sorted(set[int]().union(*(s.accepted for s in structures.values())))
         if not images:
             raise ValueError("nothing to export: no image has been accepted yet")
-        volumes = any(self.dataset.slices[i] is not None for i in images)
+        volumes = any(dataset.slices[i] is not None for i in images)
         image_format = "nifti" if volumes and format == "labelmap" else LABEL_MAP_FORMATS[format]
         maps = ComputedMasks(images, self.label_map)
-        labels = {"0": "background"} | {str(k): n for k, n in enumerate(self._structures, 1)}
+        labels = {"0": "background"} | {str(k): n for k, n in enumerate(structures, 1)}
         about = {"format": format, "file_format": image_format, "labels": labels}
-        provenance = Provenance(self.workdir, about)
+        provenance = Provenance(self._workdir(), about)
         return export_masks(
-            maps, self.dataset, path, image_format, provenance, overwrite, {LABELS: labels}
+            maps, dataset, path, image_format, provenance, overwrite, {LABELS: labels}
         )
