@@ -102,7 +102,9 @@ def test_a_refused_batch_changes_nothing_in_the_widget_or_the_work_folder(tmp_pa
 
 
 def test_the_front_end_holds_the_kernels_limits():
-    """js/ splits a long queue and a long drag by these numbers (tests/js/ shows how)."""
+    """js/ splits a long queue and a long drag by these numbers (tests/js/ shows how), which it
+    imports from the module generated from the kernel's (js/generated/protocol.js)."""
+    generated = (ROOT / "js" / "generated" / "protocol.js").read_text()
     queue = (ROOT / "js" / "queue.js").read_text()
     tool = (ROOT / "js" / "tools" / "tool.js").read_text()
 
@@ -110,9 +112,15 @@ def test_the_front_end_holds_the_kernels_limits():
         (value,) = re.findall(rf"export const {name} = ([\d_]+);", source)
         return int(value.replace("_", ""))
 
-    assert constant(tool, "MAX_STROKE_POINTS") == MAX_STROKE_POINTS
-    assert constant(queue, "MAX_ACTIONS") == MAX_ACTIONS
-    assert constant(queue, "MAX_MESSAGE") == MAX_MESSAGE // 2
+    def imports(source: str, name: str) -> bool:
+        named = rf"import {{[^}}]*\b{name}\b[^}}]*}} from \"[./]+/generated/protocol.js\";"
+        return re.search(named, source) is not None
+
+    assert constant(generated, "MAX_STROKE_POINTS") == MAX_STROKE_POINTS
+    assert imports(tool, "MAX_STROKE_POINTS")
+    assert constant(generated, "MAX_ACTIONS") == MAX_ACTIONS and imports(queue, "MAX_ACTIONS")
+    assert constant(generated, "MAX_MESSAGE") == MAX_MESSAGE and imports(queue, "MAX_MESSAGE")
+    assert "export const MAX_MESSAGE = KERNEL_MAX_MESSAGE / 2;" in queue  # half of it per batch
 
 
 def test_a_paint_stroke_of_a_minute_of_pointer_moves_fits_and_is_simplified():
