@@ -27,7 +27,8 @@ from .fields import (
 )
 from .wire import WireAction, WireField, checked_fields, wire
 
-STEPS = ("undo", "redo", "clear", "suggest")
+StepKind = Literal["undo", "redo", "clear", "suggest"]
+STEPS: tuple[StepKind, ...] = get_args(StepKind)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Step(WireAction):
 
     KINDS = STEPS
 
-    kind: Literal["undo", "redo", "clear", "suggest"]
+    kind: StepKind
 
     @classmethod
     def from_wire(cls, entry: Mapping[str, Any]) -> Step:
