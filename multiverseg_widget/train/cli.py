@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def base_settings(config_file: str | None, run_dir: str, init: str | None = None) -> dict:
+def base_settings(
+    config_file: str | None, run_dir: str, init: str | None = None
+) -> dict[str, Any]:
     """The settings that ``--set`` overrides: the ``--config`` file, else those of the run being
     resumed (so that resuming changes only what is asked), else the recipe recorded in the
     ``--init`` checkpoint (so that continuing the shipped weights continues their recipe, not

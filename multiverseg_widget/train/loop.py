@@ -1,14 +1,11 @@
 """The training loop: resumable, time-limited, validating and checkpointing as it goes.
 
-Run directory layout: ``last.pt`` (weights, optimizer and RNG state: resume from here),
-``best.pt`` (the best validated weights, in the loadable checkpoint format) and
-``history.jsonl`` (one line of validation metrics per validation, the learning curve).
+The run directory's files (``last.pt``, ``best.pt``, ``history.jsonl``) are written and read
+by ``run_files.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import signal
 import time
@@ -18,13 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..model.checkpoint import (
-    checkpoint_kind,
-    load_into,
-    read_checkpoint_file,
-    save_checkpoint,
-    write_torch_file,
-)
 from ..model.device import resolve_precision
 from ..model.multiverseg_net import MultiverSegNet
 from ..model.segmentation_loss import segmentation_loss
@@ -33,7 +23,7 @@ from .config import TrainConfig
 from .forest_guess import forest_guesses
 from .interactions import SimulatedAnnotation
 from .real_tasks import load_tasks
-from .validate import validate
+from .run_files import TrainState, continue_from_checkpoint, save_last, validate_and_keep_best
 from .weight_average import WeightAverage
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -48,10 +38,22 @@ def train(
     device: str = "cpu",
     max_steps: int | None = None,
     init: str | Path | None = None,
-) -> dict:
+) -> TrainState:
     """Train until the time limit (or ``max_steps`` more steps), resuming from
     ``run_dir/last.pt`` when it exists, else starting from the weights and progress of the
-    checkpoint ``init`` (e.g. the shipped default.pt; the optimizer state starts afresh)."""
+    checkpoint ``init`` (e.g. the shipped default.pt; the optimizer state starts afresh).
+
+    Args:
+        config: the training settings (``config.data_dir`` holds the real tasks).
+        run_dir: the run's folder: ``last.pt``, ``best.pt`` and ``history.jsonl`` go there.
+        time_limit_minutes: wall-clock budget of this call.
+        device: where to train ("cpu", "cuda", ...).
+        max_steps: also stop after this many more steps.
+        init: a checkpoint of this pipeline to continue from when there is no ``last.pt``.
+
+    Returns:
+        The training state at the stop (steps, samples, seconds, best validation score).
+    """
     in_bf16 = training_precision(config.precision, torch.device(device)) == "bf16"
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +62,7 @@ def train(
     # Training wants big batched convolutions, not the inference path's bounded scratch memory.
     net.support_chunk = config.max_context
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    state = {"step": 0, "samples": 0, "seconds": 0.0, "best_score": -1.0}
+    state: TrainState = {"step": 0, "samples": 0, "seconds": 0.0, "best_score": -1.0}
     gen = torch.Generator().manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     saved_average = None  # the weight average a resumed run kept
@@ -99,7 +101,7 @@ def train(
     started = time.monotonic()
     seconds_at_start = state["seconds"]
     last_save = time.monotonic()
-    running = []
+    running: list[float] = []
     try:
         while time.monotonic() < deadline and state["step"] != last_step and not stop.requested:
             size = 64 if state["samples"] < config.low_res_until else 128
@@ -131,56 +133,6 @@ def train(
     save_last(net, optimizer, average, config, state, gen, rng, last)
     print(f"stopped: step {state['step']}, {state['samples']} samples", flush=True)
     return state
-
-
-def validate_and_keep_best(
-    net: MultiverSegNet,
-    average: WeightAverage | None,
-    held_tasks: list,
-    config: TrainConfig,
-    state: dict,
-    run_dir: Path,
-    device: str,
-) -> None:
-    """Validate the trained weights (and their average, under ``"ema"``), append the record to
-    the learning curve, and write ``best.pt`` when either beats the best score so far."""
-    metrics = validate(net, held_tasks, device)
-    record = {
-        **metrics,
-        "step": state["step"],
-        "samples": state["samples"],
-        "seconds": round(state["seconds"]),
-    }
-    chosen, score, weights = "trained", metrics["score"], contextlib.nullcontext()
-    if average is not None:
-        with average.applied(net):
-            record["ema"] = validate(net, held_tasks, device)
-        if record["ema"]["score"] > score:
-            chosen, score, weights = "ema", record["ema"]["score"], average.applied(net)
-    with open(run_dir / "history.jsonl", "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print("validation", json.dumps(record), flush=True)
-    if score > state["best_score"]:
-        state["best_score"] = score
-        with weights:
-            save_best(net, config, state, {**record, "weights": chosen}, run_dir / "best.pt")
-
-
-def continue_from_checkpoint(net: MultiverSegNet, path: Path) -> dict:
-    """Load a best.pt / default.pt into ``net``; return the training state it records."""
-    content = read_checkpoint_file(path)
-    if checkpoint_kind(content) != "own" or "steps" not in content["metadata"]:
-        raise ValueError(f"{path} is not a checkpoint written by this training pipeline")
-    if content["multiverseg"]["config"] != net.config:
-        raise ValueError(f"{path} holds a network of another shape; set encoder_blocks to match")
-    load_into(net, content["multiverseg"]["state_dict"], path)
-    meta = content["metadata"]
-    return {
-        "step": meta["steps"],
-        "samples": meta["samples"],
-        "seconds": float(meta["train_seconds"]),
-        "best_score": meta["validation"]["score"],
-    }
 
 
 class StopRequest:
@@ -233,9 +185,10 @@ def train_step(
         )
         for gt in gts
     ]
+    support = batch.support
     prev = None
-    if has_context and config.forest_guess_fraction:
-        prev = forest_guesses(batch.images, batch.support, config.forest_guess_fraction, rng)
+    if support is not None and config.forest_guess_fraction:
+        prev = forest_guesses(batch.images, support, config.forest_guess_fraction, rng)
     total = 0.0
     optimizer.zero_grad(set_to_none=True)
     for _ in range(1 + config.corrective_rounds):
@@ -246,7 +199,7 @@ def train_step(
             ]
         ).to(batch.images.device)
         with torch.autocast(batch.images.device.type, dtype=torch.bfloat16, enabled=in_bf16):
-            logits = net.forward_support(target, batch.support) if has_context else net(target)
+            logits = net.forward_support(target, support) if support is not None else net(target)
         logits = logits.float()
         loss = segmentation_loss(logits, batch.masks, click_weights(sims, batch.masks, config))
         loss.backward()
@@ -287,40 +240,3 @@ def click_weights(
     size = 2 * CLICK_RADIUS + 1
     disks = F.max_pool2d(weights, size, stride=1, padding=CLICK_RADIUS)
     return 1.0 + config.click_loss_weight * disks + config.false_positive_loss_weight * removed
-
-
-def save_last(
-    net: MultiverSegNet,
-    optimizer: torch.optim.Optimizer,
-    average: WeightAverage | None,
-    config: TrainConfig,
-    state: dict,
-    gen: torch.Generator,
-    rng: np.random.Generator,
-    path: Path,
-) -> None:
-    write_torch_file(
-        path,
-        {
-            "model": net.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "config": config.to_dict(),
-            "state": state,
-            "torch_rng": gen.get_state(),
-            "numpy_seed": int(rng.integers(2**62)),
-            **({} if average is None else {"weight_average": average.state_dict()}),
-        },
-    )
-
-
-def save_best(
-    net: MultiverSegNet, config: TrainConfig, state: dict, record: dict, path: Path
-) -> None:
-    metadata = {
-        "train_config": config.to_dict(),
-        "steps": state["step"],
-        "samples": state["samples"],
-        "train_seconds": round(state["seconds"]),
-        "validation": record,
-    }
-    save_checkpoint(path, net, metadata=metadata)

@@ -84,7 +84,7 @@ def augment(
     theta = torch.stack(
         [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
     )
-    grid = F.affine_grid(theta, (n, 1, h, w), align_corners=False)
+    grid = F.affine_grid(theta, [n, 1, h, w], align_corners=False)
     coarse = torch.randn(n, 2, 4, 4, generator=gen) * 0.03
     grid = grid + F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False).permute(
         0, 2, 3, 1

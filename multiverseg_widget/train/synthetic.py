@@ -35,7 +35,8 @@ def _uniform(
 
 def _grid(size: int, device: Device) -> tuple[torch.Tensor, torch.Tensor]:
     coords = (torch.arange(size, device=device) + 0.5) / size
-    return torch.meshgrid(coords, coords, indexing="ij")  # y, x in (0, 1)
+    y, x = torch.meshgrid(coords, coords, indexing="ij")  # in (0, 1)
+    return y, x
 
 
 def blobs(n: int, size: int, gen: torch.Generator, device: Device) -> torch.Tensor:
