@@ -38,8 +38,8 @@ def load(
 
     Args:
         source: a folder (its image files, sorted), a file, a list of files, an H x W or
-            H x W x 3 (RGB) image, an N x H x W stack (or N x H x W x 3), a list of H x W
-            arrays, or a ``Dataset`` (returned as it is).
+            H x W x 3/4 (RGB/RGBA) image, an N x H x W volume (or N x H x W x 3/4), a list of
+            such 2D images, or a ``Dataset`` (returned as it is).
         axis: the axis volumes are sliced along (default: NIfTI 2, everything else 0).
         skip_bad: skip unreadable files with a warning instead of raising (they are listed in
             ``Dataset.skipped``); this reads every file at once (without it, files of one 2D
@@ -51,8 +51,8 @@ def load(
         names: names for in-memory arrays (default image_0000, ...).
 
     Returns:
-        The ``Dataset``: its ``images`` are 2D (H x W, or H x W x 3 RGB) in reading order, each
-        with a unique name and, for a volume's slice, its ``VolumeSlice``.
+        The ``Dataset``: its ``images`` are 2D (H x W, or H x W x 3/4 RGB/RGBA) in reading
+        order, each with a unique name and, for a volume's slice, its ``VolumeSlice``.
     """
     if isinstance(source, Dataset):
         return source
