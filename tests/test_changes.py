@@ -95,20 +95,7 @@ def started(tmp_path, nuclei, small_predictor) -> Session:
     return session
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "move",
-        "switch",
-        "view",
-        "step",
-        "accept",
-        "context",
-        "add structure",
-        "rename",
-        "propagation",
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_what_a_change_commits_is_what_it_leaves_in_memory(started, nuclei, kind):
     workspace = _workspace(started)
     change = _changes(started, nuclei["masks"])[kind]()
@@ -119,20 +106,7 @@ def test_what_a_change_commits_is_what_it_leaves_in_memory(started, nuclei, kind
     assert _workspace(resumed).record() == committed
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "move",
-        "switch",
-        "view",
-        "step",
-        "accept",
-        "context",
-        "add structure",
-        "rename",
-        "propagation",
-    ],
-)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_change_whose_commit_is_refused_changes_nothing(started, nuclei, small_predictor, kind):
     workspace = _workspace(started)
     change = _changes(started, nuclei["masks"])[kind]()

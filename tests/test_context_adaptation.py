@@ -11,8 +11,8 @@ import torch
 
 import multiverseg_widget as mvw
 from multiverseg_widget.common.overlap import dice
+from multiverseg_widget.model import context_adaptation as adaptation_module
 from multiverseg_widget.model import encode_inputs
-from multiverseg_widget.model import predictor as predictor_module
 from multiverseg_widget.model.context_adaptation import (
     adapt_to_context,
     leave_one_out_episodes,
@@ -76,9 +76,9 @@ def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
 ):
     images, masks = labelled_task["images"], labelled_task["masks"]
     made = []
-    real = predictor_module.adapt_to_context
+    real = adaptation_module.adapt_to_context
     monkeypatch.setattr(
-        predictor_module, "adapt_to_context", lambda *a: (made.append(1), real(*a))[1]
+        adaptation_module, "adapt_to_context", lambda *a: (made.append(1), real(*a))[1]
     )
     model = mvw.load_model(precision="fp32", adapt_to_context=True)
     plain = mvw.load_model(precision="fp32")

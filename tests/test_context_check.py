@@ -5,6 +5,8 @@ another dataset (a context that teaches nothing)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -86,9 +88,14 @@ def test_policy_decides_adaptation(femur, quick_adaptation):
     assert trusted.predict(image, context=femur[:4]).adapted
 
 
+_ITEM_NUMBERS = itertools.count()
+
+
 def _items(n: int) -> list[PreparedItem]:
+    """n items of distinct content (their keys name it; the check reads nothing else of them)."""
+    zeros = torch.zeros(1, 2, 2)
     return [
-        PreparedItem(torch.zeros(1, 2, 2), torch.zeros(1, 2, 2), torch.zeros(4)) for _ in range(n)
+        PreparedItem(f"item {next(_ITEM_NUMBERS)}", zeros, zeros, torch.zeros(4)) for _ in range(n)
     ]
 
 

@@ -10,7 +10,7 @@ import torch
 
 from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.model import Predictor, encode_inputs
-from multiverseg_widget.model import predictor as predictor_module
+from multiverseg_widget.model import context_guide as context_guide_module
 from multiverseg_widget.model.preprocessing import resize_image, to_gray_unit
 from multiverseg_widget.prompts import Box, Click, Prompts
 
@@ -112,15 +112,15 @@ def test_context_is_prepared_once_and_reused(small_predictor, labelled_task):
     context = [(labelled_task["images"][i], labelled_task["masks"][i]) for i in (1, 2, 3)]
     image = labelled_task["images"][0]
     first = small_predictor.predict(image, clicks=[(100, 100, True)], context=context)
-    cache = small_predictor.context_cache
-    assert cache.preparations == 3
+    prepared = small_predictor.prepare_context(context).items
     second = small_predictor.predict(image, clicks=[(101, 100, True)], context=context)
-    assert cache.preparations == 3  # no item prepared again
+    again = small_predictor.prepare_context(context).items
+    assert all(a is b for a, b in zip(prepared, again))  # no item prepared again
     assert first.network == second.network == "multiverseg"
-    small_predictor.predict(
-        image, context=context + [(labelled_task["images"][4], labelled_task["masks"][4])]
-    )
-    assert cache.preparations == 4  # only the new item
+    new = (labelled_task["images"][4], labelled_task["masks"][4])
+    grown = small_predictor.prepare_context(context + [new]).items
+    assert all(a is b for a, b in zip(prepared, grown[:3]))  # only the new item is prepared
+    assert grown[3].key not in {item.key for item in prepared}
 
 
 def test_prepared_image_and_context_give_the_same_prediction(small_predictor, labelled_task):
@@ -151,7 +151,7 @@ def test_context_guide_starts_a_context_only_prediction_from_the_forest(
     guided, plain = Predictor(*small_nets, context_guide=True), Predictor(*small_nets)
     fitted, seen = [], []
     monkeypatch.setattr(
-        predictor_module, "ContextGuide", _recording(predictor_module.ContextGuide, fitted)
+        context_guide_module, "ContextGuide", _recording(context_guide_module.ContextGuide, fitted)
     )
     forward = guided.forward_encoded
     monkeypatch.setattr(

@@ -23,8 +23,11 @@ DESCRIPTOR_SIZE = 16
 
 @dataclass(frozen=True)
 class PreparedItem:
-    """One context pair at model resolution, plus a small descriptor for similarity ranking."""
+    """One context pair at model resolution, plus a small descriptor for similarity ranking.
+    ``key`` names its content (a digest of the image and mask): what everything built from
+    context items is kept by, so that an item prepared again is still the same item."""
 
+    key: str
     image: torch.Tensor  # 1 x 128 x 128
     label: torch.Tensor  # 1 x 128 x 128, soft in [0, 1] where the resize averaged an edge
     descriptor: torch.Tensor  # DESCRIPTOR_SIZE**2, zero mean, unit norm
@@ -50,7 +53,8 @@ def image_descriptor(image: torch.Tensor) -> torch.Tensor:
     """
     small = F.adaptive_avg_pool2d(image, DESCRIPTOR_SIZE).flatten()
     small = small - small.mean()
-    return small / small.norm().clamp_min(1e-6)
+    unit: torch.Tensor = small / small.norm().clamp_min(1e-6)
+    return unit
 
 
 class ContextCache:
@@ -62,19 +66,16 @@ class ContextCache:
 
     def __init__(self, max_items: int = 512) -> None:
         self.max_items = max_items
-        self.preparations = 0  # items prepared so far; lets tests check reuse
         self._items: OrderedDict[str, PreparedItem] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, int]:
         return {"max_items": self.max_items}
 
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["max_items"])
+    def __setstate__(self, state: dict[str, int]) -> None:
+        ContextCache.__init__(self, state["max_items"])
 
-    def prepare(
-        self, context: Sequence[tuple[np.ndarray, np.ndarray]]
-    ) -> list[tuple[str, PreparedItem]]:
+    def prepare(self, context: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[PreparedItem]:
         """Validate and prepare every (image, mask) pair, reusing cached ones."""
         if isinstance(context, (str, bytes)) or not isinstance(context, Sequence):
             raise ValueError("context must be a list of (image, mask) pairs")
@@ -84,27 +85,26 @@ class ContextCache:
                 out.append(self._get(i, pair))
         return out
 
-    def _get(self, i: int, pair: object) -> tuple[str, PreparedItem]:
+    def _get(self, i: int, pair: object) -> PreparedItem:
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise ValueError(f"context[{i}] must be an (image, mask) pair")
         image, mask = np.asarray(pair[0]), np.asarray(pair[1])
         key = array_digest((image, mask))
         item = self._items.get(key)
         if item is None:
-            item = self._prepare_item(image, mask, i)
+            item = self._prepare_item(key, image, mask, i)
             self._items[key] = item
             if len(self._items) > self.max_items:
                 self._items.popitem(last=False)
         else:
             self._items.move_to_end(key)
-        return key, item
+        return item
 
-    def _prepare_item(self, image: np.ndarray, mask: np.ndarray, i: int) -> PreparedItem:
+    def _prepare_item(self, key: str, image: np.ndarray, mask: np.ndarray, i: int) -> PreparedItem:
         gray = to_gray_unit(image, f"context[{i}] image")
         label = as_mask(mask, gray.shape, f"context[{i}] mask")
-        self.preparations += 1
         small = resize_image(gray)
-        return PreparedItem(small[0], resize_image(label)[0], image_descriptor(small))
+        return PreparedItem(key, small[0], resize_image(label)[0], image_descriptor(small))
 
 
 def most_similar(descriptors: list[torch.Tensor], target: torch.Tensor, k: int | None) -> list[int]:

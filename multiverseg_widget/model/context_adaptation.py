@@ -11,15 +11,29 @@ seconds once per context set (``Predictor`` keeps the adapted copy while the set
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from typing import TypedDict
 
 import torch
 
+from .context import PreparedItem
+from .context_set_cache import ContextSetCache
 from .encoding import encode_prompts
 from .multiverseg_net import MultiverSegNet
 from .segmentation_loss import segmentation_loss
 
+
+class AdaptationSettings(TypedDict):
+    steps: int  # Adam steps
+    lr: float
+    episodes_per_step: int  # context items predicted per step
+    max_others: int  # context items each is predicted from
+
+
 # Chosen on held-out training data (4 context images): see the model card.
-ADAPTATION_SETTINGS = {"steps": 10, "lr": 3e-4, "episodes_per_step": 4, "max_others": 4}
+ADAPTATION_SETTINGS: AdaptationSettings = {
+    "steps": 10, "lr": 3e-4, "episodes_per_step": 4, "max_others": 4
+}  # fmt: skip
 
 
 def adapt_to_context(net: MultiverSegNet, support: torch.Tensor, seed: int = 0) -> MultiverSegNet:
@@ -74,3 +88,24 @@ def leave_one_out_episodes(
         targets.append(episode[0])
         contexts.append(episode[1:])
     return torch.stack(targets), torch.stack(contexts)
+
+
+class AdaptedNetworks:
+    """The network adapted to each of the last few context sets (``CACHED_SETS``), kept by
+    the content of their items (``context_set_cache.py``): the clicks and propagation that
+    follow an adaptation reuse it while the set is unchanged."""
+
+    def __init__(self, network: MultiverSegNet) -> None:
+        self.network = network
+        self._built: ContextSetCache[MultiverSegNet] = ContextSetCache()
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+    def ready(self, items: Sequence[PreparedItem]) -> MultiverSegNet | None:
+        """The network adapted to ``items`` if it is built, else None (building nothing)."""
+        return self._built.find(items)
+
+    def built(self, items: Sequence[PreparedItem], support: torch.Tensor) -> MultiverSegNet:
+        """The network adapted to ``items`` (their stacked ``support``): built now if needed."""
+        return self._built.get(items, lambda: adapt_to_context(self.network, support))

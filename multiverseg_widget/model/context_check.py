@@ -23,6 +23,7 @@ import torch
 
 from ..common.overlap import dice
 from .context import PreparedContext, PreparedItem, most_similar
+from .context_set_cache import SetKey, set_key
 from .inputs import PreparedImage, encode_inputs
 from .preprocessing import MODEL_SIZE
 
@@ -81,7 +82,6 @@ class ContextPolicy:
 
 @dataclass(frozen=True)
 class _Checked:
-    item: PreparedItem  # held, so that its id is not reused while it is a key
     dice: float
     order: int  # when it was checked: the lowest is refreshed first
 
@@ -93,16 +93,16 @@ class ContextCheck:
     Predictor's other caches."""
 
     def __init__(self) -> None:
-        self._current: tuple[PreparedItem, ...] = ()
-        self._checked: dict[int, _Checked] = {}  # id(item) -> its last check
+        self._current: SetKey = ()
+        self._checked: dict[str, _Checked] = {}  # item key -> its last check
         self._checks = 0
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, object]:
         return {}
 
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
+    def __setstate__(self, state: dict[str, object]) -> None:
+        ContextCheck.__init__(self)
 
     def estimate(
         self,
@@ -122,36 +122,30 @@ class ContextCheck:
         with self._lock:
             if refresh and not self.is_current(items):
                 self._refresh(items, window, item_dice)
-            known = [self._checked.get(id(items[j])) for j in window]
-            dice = tuple(c.dice for c, j in zip(known, window) if c and c.item is items[j])
+            known = [self._checked.get(items[j].key) for j in window]
+            dice = tuple(c.dice for c in known if c)
         return ContextEstimate(sum(dice) / len(dice), dice) if dice else None
 
     def is_current(self, items: Sequence[PreparedItem]) -> bool:
         """Whether ``items`` is the set checked last (its estimate costs nothing)."""
-        return len(items) < 2 or _same_items(self._current, items)
+        return len(items) < 2 or self._current == set_key(items)
 
     def _refresh(
         self, items: Sequence[PreparedItem], window: range, item_dice: Callable[[int], float]
     ) -> None:
         """Check the window's new items, then its longest-unchecked ones, REFRESHED_PER_SET
         in all (more only when more are new); forget the items that left the window."""
-        kept = {
-            id(items[j]): self._checked[id(items[j])]
-            for j in window
-            if id(items[j]) in self._checked and self._checked[id(items[j])].item is items[j]
-        }
-        new = [j for j in window if id(items[j]) not in kept]
+        keys = [items[j].key for j in window]
+        kept = {key: self._checked[key] for key in keys if key in self._checked}
+        new = [j for j, key in zip(window, keys) if key not in kept]
         old = sorted(
-            (j for j in window if id(items[j]) in kept), key=lambda j: kept[id(items[j])].order
+            (j for j, key in zip(window, keys) if key in kept),
+            key=lambda j: kept[items[j].key].order,
         )
         for j in (new + old)[: max(REFRESHED_PER_SET, len(new))]:
             self._checks += 1
-            kept[id(items[j])] = _Checked(items[j], item_dice(j), self._checks)
-        self._checked, self._current = kept, tuple(items)
-
-
-def _same_items(a: Sequence[PreparedItem], b: Sequence[PreparedItem]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+            kept[items[j].key] = _Checked(item_dice(j), self._checks)
+        self._checked, self._current = kept, set_key(items)
 
 
 def left_out_dice(

@@ -18,6 +18,7 @@ from skimage.feature import multiscale_basic_features
 from sklearn.ensemble import RandomForestClassifier
 
 from .context import PreparedItem
+from .context_set_cache import ContextSetCache
 
 SIGMAS = (1.0, 16.0)  # the feature scales, in pixels at 128 x 128
 LOGIT_CLIP = 1e-4  # probabilities are clipped to [LOGIT_CLIP, 1 - LOGIT_CLIP] before the logit
@@ -29,7 +30,7 @@ GUIDE_SETTINGS = {"trees": 20, "pixels_per_image": 1000, "max_depth": 12}
 
 def pixel_features(small: np.ndarray) -> np.ndarray:
     """(h * w) x F multi-scale intensity, edge and texture features of an h x w image."""
-    stack = multiscale_basic_features(small, sigma_min=SIGMAS[0], sigma_max=SIGMAS[1])
+    stack: np.ndarray = multiscale_basic_features(small, sigma_min=SIGMAS[0], sigma_max=SIGMAS[1])
     return stack.reshape(-1, stack.shape[-1])
 
 
@@ -75,13 +76,15 @@ class PixelForest:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if self.forest is None:
             return np.full(len(features), self.constant)
-        return self.forest.predict_proba(features)[:, 1]
+        prob: np.ndarray = self.forest.predict_proba(features)[:, 1]
+        return prob
 
 
 def probability_logits(prob: np.ndarray) -> np.ndarray:
     """Probabilities -> float32 logits, clipped so that a sure pixel stays finite."""
     p = np.clip(prob, LOGIT_CLIP, 1 - LOGIT_CLIP)
-    return np.log(p / (1 - p)).astype(np.float32)
+    logits: np.ndarray = np.log(p / (1 - p)).astype(np.float32)
+    return logits
 
 
 class ContextGuide:
@@ -102,3 +105,19 @@ class ContextGuide:
         """The forest's h x w logits for an h x w image."""
         prob = self.forest.probabilities(pixel_features(small))
         return probability_logits(prob).reshape(small.shape)
+
+
+class ContextGuides:
+    """The guide of each of the last few context sets, kept by the content of their items
+    (``context_set_cache.py``): fitted once per set, reused by every context-only prediction."""
+
+    def __init__(self) -> None:
+        self._fitted: ContextSetCache[ContextGuide] = ContextSetCache()
+
+    def __len__(self) -> int:
+        return len(self._fitted)
+
+    def start_logits(self, items: Sequence[PreparedItem], small: np.ndarray) -> np.ndarray:
+        """The guide's h x w logits for the h x w ``small`` image (the model grid), from the
+        guide of ``items`` (fitted now if needed)."""
+        return self._fitted.get(items, lambda: ContextGuide.from_items(items)).logits(small)

@@ -1,9 +1,10 @@
 """Results built once per context set (the context guide's forest, weights adapted to the set),
 kept for the last few sets.
 
-Why: each costs a second or more to build and stays valid while the set is unchanged. The
-context cache hands out the same prepared items while a set is unchanged, so the identity of
-those items is the key: no hashing of images.
+Why: each costs a second or more to build and stays valid while the set is unchanged. A set is
+kept by its items' content keys (``PreparedItem.key``, digests made once when an item is
+prepared), in order: an item prepared again after the context cache let it go is still the
+same item, so nothing is built twice for one set.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from .context import PreparedItem
+
+SetKey = tuple[str, ...]  # the content keys of a set's items, in order
 
 Built = TypeVar("Built")
 CACHED_SETS = 4  # context sets whose result is kept
@@ -24,22 +27,22 @@ class ContextSetCache(Generic[Built]):
     result is rebuilt on demand)."""
 
     def __init__(self) -> None:
-        self._entries: list[tuple[tuple[PreparedItem, ...], Built]] = []
+        self._entries: list[tuple[SetKey, Built]] = []
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()  # one build at a time
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, object]:
         return {}
 
-    def __setstate__(self, state: dict) -> None:
-        self.__init__()
+    def __setstate__(self, state: dict[str, object]) -> None:
+        ContextSetCache.__init__(self)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, items: Sequence[PreparedItem], build: Callable[[], Built]) -> Built:
         """The result for these prepared context items: cached, else ``build()``."""
-        key = tuple(items)
+        key = set_key(items)
         found = self._cached(key)
         if found:
             return found[0]
@@ -54,13 +57,15 @@ class ContextSetCache(Generic[Built]):
 
     def find(self, items: Sequence[PreparedItem]) -> Built | None:
         """The result for these items if it is cached, else None (without building it)."""
-        found = self._cached(tuple(items))
+        found = self._cached(set_key(items))
         return found[0] if found else None
 
-    def _cached(self, key: tuple[PreparedItem, ...]) -> list[Built]:
+    def _cached(self, key: SetKey) -> list[Built]:
         """[the result] when this key is cached, else []."""
         with self._lock:
-            for cached_key, built in self._entries:
-                if len(cached_key) == len(key) and all(a is b for a, b in zip(cached_key, key)):
-                    return [built]
-        return []
+            return [built for cached_key, built in self._entries if cached_key == key][:1]
+
+
+def set_key(items: Sequence[PreparedItem]) -> SetKey:
+    """What a context set is kept by: its items' content, in order."""
+    return tuple(item.key for item in items)

@@ -1,16 +1,16 @@
-"""The Predictor: one object that turns an image, the user's prompts and a context set into a mask.
-
-It owns everything between user data and the networks: validation, intensity normalisation,
-resizing to the 128 x 128 model grid and back (the input itself: ``inputs.py``), context
-caching and the routing between the in-context network and the interactive-only one. The
-networks stay pure.
+"""The Predictor: the high-level entry, an image, the user's prompts and a context set in, a
+mask out. It composes one part per concern: the input on the model grid (``inputs.py``), the
+context items prepared once and kept by content (``context.py``), the networks and their
+routing, the low-level entry (``networks.py``), and, where they are on, the context guide
+(``context_guide.py``), the networks adapted to each context set (``context_adaptation.py``)
+and the context set's check of itself with the policy that decides from it
+(``context_check.py``). The networks stay pure.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,26 +18,25 @@ import torch
 
 from ..prompts import Prompts
 from .context import ContextCache, PreparedContext, PreparedItem, most_similar
-from .context_adaptation import adapt_to_context
+from .context_adaptation import AdaptedNetworks
 from .context_check import ContextCheck, ContextEstimate, ContextPolicy, left_out_dice
-from .context_guide import ContextGuide
-from .context_set_cache import ContextSetCache
-from .device import resolve_device, resolve_precision
+from .context_guide import ContextGuides
 from .inputs import PreparedImage, encode_inputs
 from .multiverseg_net import MultiverSegNet
+from .networks import Networks
 from .prediction import Prediction, upsample_logits
 from .preprocessing import MODEL_SIZE, resize_image, to_gray_unit
 from .scribbleprompt_unet import ScribblePromptUNet
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+Context = Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None  # pairs, or prepared
 
 
 class Predictor:
     """Prompts + context -> Prediction. Built by ``load_model``.
 
-    Routing follows the official wrapper: with at least ``min_context`` context items the
-    MultiverSeg network runs; otherwise the ScribblePrompt network if there is one, else
-    MultiverSeg with its dummy support.
+    Routing (``networks.py``): with at least ``min_context`` context items the MultiverSeg
+    network runs; otherwise the ScribblePrompt network if there is one, else MultiverSeg with
+    its dummy support.
 
     ``max_context`` caps the context items per prediction: the ones whose coarse image layout
     (16 x 16 thumbnail, normalised cross-correlation) best matches the image are kept.
@@ -65,31 +64,37 @@ class Predictor:
         adapt_to_context: bool = False,
         context_policy: ContextPolicy | None = None,
     ) -> None:
-        if precision not in PRECISIONS and precision != "auto":
-            choices = ["auto", *sorted(PRECISIONS)]
-            raise ValueError(f"precision must be one of {choices}, got {precision!r}")
         if max_context is not None and max_context < 1:
             raise ValueError(f"max_context must be None or >= 1, got {max_context}")
-        self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
-        self.multiverseg = multiverseg.eval().to(self.device)
-        self.scribbleprompt = (
-            None if scribbleprompt is None else scribbleprompt.eval().to(self.device)
-        )
-        self.min_context = min_context
+        self.networks = Networks(multiverseg, scribbleprompt, min_context, device, precision)
         self.max_context = max_context
         self.metadata = metadata or {}
         self.context_cache = ContextCache()
-        self.guides: ContextSetCache[ContextGuide] | None = (
-            ContextSetCache() if context_guide else None
-        )
-        self.adapted: ContextSetCache[MultiverSegNet] | None = (
-            ContextSetCache() if adapt_to_context else None
-        )
+        self.guides = ContextGuides() if context_guide else None
+        self.adapted = AdaptedNetworks(self.networks.multiverseg) if adapt_to_context else None
         self.context_check = ContextCheck()
         self.context_policy = context_policy
-        for p in self.parameters():
-            p.requires_grad_(False)
+
+    @property
+    def multiverseg(self) -> MultiverSegNet:
+        return self.networks.multiverseg
+
+    @property
+    def scribbleprompt(self) -> ScribblePromptUNet | None:
+        return self.networks.scribbleprompt
+
+    @property
+    def device(self) -> torch.device:
+        return self.networks.device
+
+    @property
+    def precision(self) -> str:
+        """"bf16" or "fp32": what the networks compute in (``resolve_precision``)."""
+        return self.networks.precision
+
+    @property
+    def min_context(self) -> int:
+        return self.networks.min_context
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -104,17 +109,15 @@ class Predictor:
             "context_policy": None if self.context_policy is None else vars(self.context_policy),
         }
 
-    def parameters(self) -> Iterable[torch.nn.Parameter]:
-        yield from self.multiverseg.parameters()
-        if self.scribbleprompt is not None:
-            yield from self.scribbleprompt.parameters()
+    def parameters(self) -> Iterator[torch.nn.Parameter]:
+        return self.networks.parameters()
 
     def predict(
         self,
         image: np.ndarray | PreparedImage,
         prompts: Prompts | None = None,
         prev_logits: np.ndarray | None = None,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None = None,
+        context: Context = None,
         max_context: int | None = None,
         *,
         clicks: Sequence[tuple[float, float, bool]] | None = None,
@@ -138,8 +141,9 @@ class Predictor:
         context. Raises ValueError naming the argument when an input is unusable.
         """
         start = time.perf_counter()
-        keywords = {"clicks": clicks, "box": box, "scribbles": scribbles}
-        target = encode_inputs(image, prompts, prev_logits, **keywords)
+        target = encode_inputs(
+            image, prompts, prev_logits, clicks=clicks, box=box, scribbles=scribbles
+        )
         shape = image.shape if isinstance(image, PreparedImage) else np.shape(image)[:2]
         context = self._as_prepared(context)
         policy = self.context_policy
@@ -176,11 +180,12 @@ class Predictor:
         used = self._selected(context, target[:, :1], max_context)
         support = self._support(context, used)
         items = [context.items[i] for i in used]
-        if self._in_context(len(used)) and self.guides is not None and not target[:, 1:].any():
-            guide = self.guides.get(items, lambda: ContextGuide.from_items(items))  # context only
-            target[0, 4] = torch.from_numpy(guide.logits(target[0, 0].numpy()))
-        adapts = adapt is not None and self._adapts(len(used))
-        adapted = self._adapted(items, support, build=bool(adapt)) if adapts else None
+        guides = self.guides if self.networks.in_context(len(used)) else None
+        if guides is not None and not target[:, 1:].any():  # context only: the guide starts it
+            target[0, 4] = torch.from_numpy(guides.start_logits(items, target[0, 0].numpy()))
+        adapted = None
+        if adapt is not None and support is not None and self._adapts(len(used)):
+            adapted = self._adapted(items, support, build=adapt)
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
@@ -193,10 +198,7 @@ class Predictor:
         )
 
     def unadapted_context(
-        self,
-        image: np.ndarray | PreparedImage,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
-        max_context: int | None = None,
+        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
     ) -> int:
         """How many context items a prediction for ``image`` would adapt the network to before
         predicting: 0 when it does not adapt (adaptation off, fewer than 2 items) or the set is
@@ -204,19 +206,14 @@ class Predictor:
         found = self._to_adapt_to(image, context, max_context, refresh=False)
         return 0 if found is None or self._adapted(*found, build=False) else len(found[0])
 
-    def context_unchecked(
-        self, context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None
-    ) -> bool:
+    def context_unchecked(self, context: Context) -> bool:
         """Whether the context policy has yet to check this set (``predict(adapt=False)`` did
         not; ``adapt_to`` does): what an interface does after showing the image."""
         items = self._as_prepared(context).items
         return self.context_policy is not None and not self.context_check.is_current(items)
 
     def adapt_to(
-        self,
-        image: np.ndarray | PreparedImage,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
-        max_context: int | None = None,
+        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
     ) -> None:
         """Check the context set and adapt the network to the items a prediction for ``image``
         would use (as the policy decides), now, so that the predictions that follow do not wait
@@ -226,10 +223,7 @@ class Predictor:
             self._adapted(*found)
 
     def context_estimate(
-        self,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
-        max_context: int | None = None,
-        refresh: bool = True,
+        self, context: Context, max_context: int | None = None, refresh: bool = True
     ) -> ContextEstimate | None:
         """How well ``context`` predicts its own items, each from the others, from the context
         alone with the network as it is (None with fewer than 2 items). Incremental: a set that
@@ -249,7 +243,7 @@ class Predictor:
     def prepare_context(self, context: Sequence[tuple[np.ndarray, np.ndarray]]) -> PreparedContext:
         """Validate and prepare (image, mask) pairs once (items cached by content), stacked
         on the device: reuse the result for every prediction with this context set."""
-        items = tuple(item for _, item in self.context_cache.prepare(context))
+        items = tuple(self.context_cache.prepare(context))
         if not items:
             return PreparedContext((), None)
         stacked = torch.stack([torch.cat([it.image, it.label]) for it in items])
@@ -261,22 +255,12 @@ class Predictor:
         support: torch.Tensor | None,
         adapted: MultiverSegNet | None = None,
     ) -> tuple[torch.Tensor, str]:
-        """Route one encoded 1 x 5 x h x w target and an S x 2 x h x w support; return logits.
+        """The low-level entry (``Networks.forward``): a 1 x 5 x h x w encoded target and an
+        S x 2 x h x w support (or None) in; 1 x 1 x h x w logits and the network's name out.
         ``adapted``: the MultiverSeg network adapted to this support, used in its place."""
-        n_support = 0 if support is None else support.shape[0]
-        with torch.inference_mode(), self._autocast():
-            target = target.to(self.device)
-            if self._in_context(n_support):
-                network = self.multiverseg if adapted is None else adapted
-                logits = network.forward_flat(target, support.to(self.device), n_support)
-                return logits.float(), "multiverseg"
-            if self.scribbleprompt is not None:
-                return self.scribbleprompt(target).float(), "scribbleprompt"
-            return self.multiverseg(target).float(), "multiverseg"
+        return self.networks.forward(target, support, adapted)
 
-    def _as_prepared(
-        self, context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None
-    ) -> PreparedContext:
+    def _as_prepared(self, context: Context) -> PreparedContext:
         if isinstance(context, PreparedContext):
             return context
         return self.prepare_context(context or [])
@@ -290,14 +274,14 @@ class Predictor:
 
     @staticmethod
     def _support(context: PreparedContext, used: list[int]) -> torch.Tensor | None:
-        if not used:
+        if not used or context.support is None:
             return None
         return context.support if len(used) == len(context) else context.support[used]
 
     def _to_adapt_to(
         self,
         image: np.ndarray | PreparedImage,
-        context: Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None,
+        context: Context,
         max_context: int | None,
         refresh: bool,
     ) -> tuple[list[PreparedItem], torch.Tensor] | None:
@@ -310,29 +294,20 @@ class Predictor:
             return None
         small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
         used = self._selected(context, small, max_context)
-        if not self._adapts(len(used)):
+        support = self._support(context, used)
+        if support is None or not self._adapts(len(used)):
             return None
-        return [context.items[i] for i in used], self._support(context, used)
+        return [context.items[i] for i in used], support
 
     def _adapted(
         self, items: list[PreparedItem], support: torch.Tensor, build: bool = True
     ) -> MultiverSegNet | None:
         """The network adapted to these items: built now if it is not yet (None instead when
-        ``build`` is False)."""
-        if not build:
-            return self.adapted.find(items)
-        return self.adapted.get(items, lambda: adapt_to_context(self.multiverseg, support))
+        ``build`` is False, or when the Predictor does not adapt)."""
+        if self.adapted is None:
+            return None
+        return self.adapted.built(items, support) if build else self.adapted.ready(items)
 
     def _adapts(self, n_support: int) -> bool:
         """Whether a prediction with this many context items uses an adapted network."""
-        return self.adapted is not None and self._in_context(n_support) and n_support >= 2
-
-    def _in_context(self, n_support: int) -> bool:
-        """Whether this many context items route to the in-context network."""
-        return n_support >= max(self.min_context, 1)
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        dtype = PRECISIONS[self.precision]
-        if dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=dtype)
+        return self.adapted is not None and self.networks.in_context(n_support) and n_support >= 2
