@@ -74,7 +74,8 @@ class ImageEditor:
         width: float = DEFAULT_BRUSH,
     ) -> Prediction:
         """Add a stroke through ``points`` (image pixels) with a round brush ``width`` wide."""
-        return self._add(Prompts((Stroke(points, positive, width),)))
+        stroke = Stroke(points, positive, width)  # type: ignore[arg-type]  # it checks any sequence
+        return self._add(Prompts((stroke,)))
 
     def add(self, interactions: Sequence[Mapping[str, Any]] | Prompts) -> Prediction:
         """Add several prompts (a ``Prompts`` value, or their JSON forms) with one forward pass

@@ -95,7 +95,7 @@ def export_masks(
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         content = np.asarray(masks[content]) if isinstance(content, int) else content
-        atomic_write(folder / name, FORMATS[format].write_mask(content))
+        atomic_write(folder / name, _writer(format)(content))
     for name, content in extra.items():
         atomic_write(folder / name, json.dumps(content, indent=1).encode())
     record = _manifest(format, provenance, dataset, rows, [*files, *extra])
@@ -131,8 +131,20 @@ def instance_ids(mask: np.ndarray) -> np.ndarray:
     return ndimage.label(mask)[0].astype(np.uint16)
 
 
+def _writer(format: str) -> Callable[[Any], bytes]:
+    """The mask writer of ``format`` (ValueError for a format that reads only)."""
+    writer = FORMATS[format].write_mask
+    if writer is None:
+        raise ValueError(f"masks cannot be written as {format}")
+    return writer
+
+
 def _manifest(
-    format: str, provenance: Provenance, dataset: Dataset, rows: list[dict], files: list[str]
+    format: str,
+    provenance: Provenance,
+    dataset: Dataset,
+    rows: list[dict[str, Any]],
+    files: list[str],
 ) -> dict[str, Any]:
     """What the export was (format, session, time, package version) and, per image, the file
     it went to, its index and name (``image``) in the dataset, and which mask it is."""
@@ -156,14 +168,14 @@ def _manifest(
 
 def _plan(
     masks: Mapping[int, np.ndarray], dataset: Dataset, format: str, taken: set[str]
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """File name -> what goes in it (an image index: its mask, read when written), and a row
     per image (index, file); names are safe and unique (against ``taken``, lower case, which
     grows) before anything is written."""
     if format == "nifti":
         return _plan_volumes(masks, dataset, taken)
-    suffix = "" if format == "npz" else FORMATS[format].mask_suffix  # npz: keys, not files
-    plan: dict = {}
+    suffix = "" if format == "npz" else (FORMATS[format].mask_suffix or "")  # npz: keys
+    plan: dict[str, Any] = {}
     rows = []
     for i in sorted(masks):
         name = _take(unique_name(safe_name(dataset.names[i]), taken, suffix), taken)
@@ -174,10 +186,10 @@ def _plan(
 
 def _plan_volumes(
     masks: Mapping[int, np.ndarray], dataset: Dataset, taken: set[str]
-) -> tuple[dict, list[dict]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Masks of one source volume go back into one volume; 2D images become 2D files."""
     volumes: dict[str, list[tuple[int, VolumeSlice]]] = defaultdict(list)
-    plan: dict = {}
+    plan: dict[str, Any] = {}
     rows = []
     wide = any(np.asarray(m).max(initial=0) > 255 for m in masks.values())
     voxel = np.uint16 if wide else np.uint8  # labels above 255 need 16 bits

@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import socket
+import sys
 import threading
 import warnings
 import weakref
@@ -30,7 +31,7 @@ from pathlib import Path
 from ..common.atomic import atomic_write
 from .work_folder_errors import FolderInUseError, ReadOnlySessionError, WorkFolderError
 
-if os.name == "nt":
+if sys.platform == "win32":
     import msvcrt
 
     def _try_lock(descriptor: int) -> None:

@@ -92,7 +92,7 @@ class PromptLogs:
         file) before session.json is committed; returns each structure's log references for it
         (by structure name, then image index)."""
         self._written = {}
-        references = {}
+        references: dict[str, dict[str, Any]] = {}
         for name, part in record.structures.items():
             references[name] = {}
             for index, prompts in sorted(part.logs.items()):

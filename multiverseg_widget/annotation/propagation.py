@@ -129,7 +129,7 @@ def propagate(
             for batch in batches:
                 collect(batch, predict_batch(model, [source_of(i) for i in batch], context))
             return skipped
-        pending: dict[concurrent.futures.Future, list[int]] = {}
+        pending: dict[concurrent.futures.Future[list[Predicted]], list[int]] = {}
         try:
             for batch in batches:
                 sources = [source_of(i) for i in batch]
@@ -145,7 +145,7 @@ def propagate(
 
 
 def _collect_some(
-    pending: dict[concurrent.futures.Future, list[int]],
+    pending: dict[concurrent.futures.Future[list[Predicted]], list[int]],
     collect: Callable[[list[int], list[Predicted]], None],
 ) -> None:
     done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)

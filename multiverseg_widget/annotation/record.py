@@ -120,7 +120,7 @@ class SessionRecord:
 
     def named_files(self) -> set[str]:
         """Mask files this record needs; the store removes the others after a commit."""
-        named = set()
+        named: set[str] = set()
         for part in self.structures.values():
             named.update(stored.file for stored in part.accepted.values())
             for prompts in part.logs.values():
@@ -150,7 +150,7 @@ class SessionRecord:
         if state.get("image_count", n) != n:
             raise ValueError(f"{state['image_count']} images in the session, {n} described")
         check_max_context(state["max_context"])
-        structures = {}
+        structures: dict[str, StructureRecord] = {}
         for part in state["structures"]:
             name = check_structure_name(part["name"], structures)
             structures[name] = StructureRecord.from_json(part, n)
@@ -171,7 +171,8 @@ def check_view(view: Any) -> dict[str, Any]:
     if not isinstance(view, dict) or not all(isinstance(k, str) for k in view):
         raise ValueError(f"view settings are a dict with str keys, got {view!r:.80}")
     try:
-        return json.loads(json.dumps(view, allow_nan=False))
+        copied: dict[str, Any] = json.loads(json.dumps(view, allow_nan=False))
+        return copied
     except (TypeError, ValueError) as error:
         raise ValueError(f"view settings must be plain JSON: {error}") from None
 

@@ -30,11 +30,13 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..common.atomic import atomic_write, make_dir
 from ..data import Dataset, load
+from ..data.lazy import LazyImages
 from ..data.writers import mask_png, png_mask
 from .folder_lock import FolderLock
 from .prompt_logs import PromptLogs
@@ -180,7 +182,7 @@ class WorkFolder:
         missing = next((self.path / name for name in named if not self.holds(name)), None)
         return record, missing
 
-    def _load_images(self, state: dict) -> ImagesRecord:
+    def _load_images(self, state: dict[str, Any]) -> ImagesRecord:
         path = self.path / IMAGES_FILE
         try:
             data = path.read_bytes()
@@ -287,7 +289,8 @@ class WorkFolder:
             raise WorkFolderError(f"the session's images cannot be read: {error}") from error
         except (KeyError, TypeError) as error:
             raise WorkFolderError(f"{self.path} names no readable images: {error!r}") from error
-        return Dataset(images, list(record.images.names), list(record.images.slices))
+        names, slices = list(record.images.names), list(record.images.slices)
+        return Dataset(LazyImages(images), names, slices)
 
     def load_images(self, relatives: Sequence[str]) -> list[np.ndarray]:
         images = []

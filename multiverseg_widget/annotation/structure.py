@@ -5,6 +5,7 @@ histories) and last propagation. Switching structures loses nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class Structure:
                 annotation.history.replace_current_mask(accepted)
         self.context.set(list(part.context))
 
-    def record(self, **changes: object) -> StructureRecord:
+    def record(self, **changes: Any) -> StructureRecord:
         """This structure's part of the session record, with ``changes`` applied."""
         fields = {
             "accepted": dict(self.accepted_files),

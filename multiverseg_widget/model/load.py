@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -75,7 +76,7 @@ def load_model(
         verify_built_in(path)
     content = read_checkpoint_file(path)
     kind = checkpoint_kind(content)
-    metadata: dict = {"source": str(path)}
+    metadata: dict[str, Any] = {"source": str(path)}
     min_context = OFFICIAL_MIN_CONTEXT
     sp_net = None
     if kind == "own":
