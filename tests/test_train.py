@@ -223,7 +223,7 @@ def test_sigterm_stops_cleanly_and_keeps_the_run(tmp_path):
 
     # Resuming from the command line keeps the run's own settings; --set changes only its keys.
     again = [*command[: -len(settings)], "batch_size=3", "--max-steps", "1"]
-    out = subprocess.run(again, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(again, capture_output=True, text=True, check=True).stderr  # logged
     assert "resuming with changed settings: {'batch_size': 3}" in out, out
     resumed = torch.load(tmp_path / "last.pt", weights_only=True)
     assert resumed["config"]["encoder_blocks"] == [8, 8, 8, 8]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -23,7 +22,10 @@ import filelock
 import pooch
 
 from ..common.atomic import atomic_write_json, fsync_dir, make_dir
+from ..common.logs import package_logger
 from .official_check import WeightsError, check_official_file
+
+log = package_logger(__name__)
 
 CACHE_ENV = "MULTIVERSEG_WIDGET_CACHE"
 MIRROR_ENV = "MULTIVERSEG_WIDGET_MIRROR"
@@ -126,7 +128,7 @@ def ensure(file: WeightFile) -> Path:
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        print(f"waiting for another process to finish {path} ...", file=sys.stderr)
+        log.info(f"waiting for another process to finish {path} ...")
         try:
             lock.acquire(timeout=LOCK_TIMEOUT)
         except filelock.Timeout:
@@ -237,7 +239,7 @@ def _download(file: WeightFile, path: Path) -> None:
     os.close(fd)
     tmp = Path(name)
     try:
-        print(f"Downloading {file.name} from {url}\n  to {path}", file=sys.stderr)
+        log.info(f"Downloading {file.name} from {url}\n  to {path}")
         _transfer(url, tmp)
         what = f"the file downloaded from {url}"
         check_file(file, tmp, what)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..common.logs import package_logger
 from ..model.device import resolve_precision
 from ..model.multiverseg_net import MultiverSegNet
 from ..model.segmentation_loss import segmentation_loss
@@ -25,6 +26,8 @@ from .interactions import SimulatedAnnotation
 from .real_tasks import load_tasks
 from .run_files import TrainState, continue_from_checkpoint, save_last, validate_and_keep_best
 from .weight_average import WeightAverage
+
+log = package_logger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 TRAINING_PRECISIONS = ("auto", "bf16", "fp32")  # fp16 would need loss scaling
@@ -77,19 +80,19 @@ def train(
             )
         changed = {k: v for k, v in config.to_dict().items() if saved["config"].get(k) != v}
         if changed:
-            print(f"resuming with changed settings: {changed}", flush=True)
+            log.info(f"resuming with changed settings: {changed}")
         net.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         saved_average = saved.get("weight_average")
         state = saved["state"]
         gen.set_state(saved["torch_rng"].cpu())  # map_location may have moved it
         rng = np.random.default_rng(int(saved["numpy_seed"]))
-        print(
-            f"resumed from {last} at step {state['step']} ({state['samples']} samples)", flush=True
+        log.info(
+            f"resumed from {last} at step {state['step']} ({state['samples']} samples)"
         )
     elif init is not None:
         state = continue_from_checkpoint(net, Path(init))
-        print(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
+        log.info(f"continuing from {init} at step {state['step']} ({state['samples']} samples)")
     average = WeightAverage(net, config.ema_decay) if config.ema_decay else None
     if average is not None and saved_average is not None:
         average.load_state_dict(saved_average)
@@ -117,10 +120,9 @@ def train(
             state["seconds"] = seconds_at_start + time.monotonic() - started
             if state["step"] % 50 == 0:
                 rate = state["samples"] / max(state["seconds"], 1e-6)
-                print(
+                log.info(
                     f"step {state['step']} samples {state['samples']} res {size} "
-                    f"loss {np.mean(running):.4f} ({rate:.1f} samples/s overall)",
-                    flush=True,
+                    f"loss {np.mean(running):.4f} ({rate:.1f} samples/s overall)"
                 )
                 running = []
             if state["step"] % config.validate_every == 0:
@@ -131,7 +133,7 @@ def train(
     finally:
         stop.restore()
     save_last(net, optimizer, average, config, state, gen, rng, last)
-    print(f"stopped: step {state['step']}, {state['samples']} samples", flush=True)
+    log.info(f"stopped: step {state['step']}, {state['samples']} samples")
     return state
 
 
@@ -144,7 +146,7 @@ class StopRequest:
         self._previous = {sig: signal.signal(sig, self._request) for sig in STOP_SIGNALS}
 
     def _request(self, signum: int, frame: object) -> None:
-        print(f"signal {signum}: stopping after this step", flush=True)
+        log.info(f"signal {signum}: stopping after this step")
         self.requested = True
 
     def restore(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 import numpy as np
 import torch
 
+from ..common.logs import package_logger
 from ..model.checkpoint import (
     checkpoint_kind,
     load_into,
@@ -25,6 +26,8 @@ from .config import TrainConfig
 from .real_tasks import RealTask
 from .validate import validate
 from .weight_average import WeightAverage
+
+log = package_logger(__name__)
 
 
 class TrainState(TypedDict):
@@ -63,7 +66,7 @@ def validate_and_keep_best(
             chosen, score, weights = "ema", record["ema"]["score"], average.applied(net)
     with open(run_dir / "history.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
-    print("validation", json.dumps(record), flush=True)
+    log.info("validation %s", json.dumps(record))
     if score > state["best_score"]:
         state["best_score"] = score
         with weights:
