@@ -58,6 +58,14 @@ class ImageEditor:
         self.workspace.perform(Move(i))
         return self.history.current.prediction
 
+    def next(self) -> Prediction | None:
+        """Open the following image (stays at the last one)."""
+        return self.goto(min(self.workspace.position + 1, len(self.workspace.dataset) - 1))
+
+    def previous(self) -> Prediction | None:
+        """Open the preceding image (stays at the first one)."""
+        return self.goto(max(self.workspace.position - 1, 0))
+
     def click(self, x: float, y: float, positive: bool = True) -> Prediction:
         """Add a click at image pixel (x, y); returns the new prediction."""
         return self._add(Prompts((Click(x, y, positive),)))

@@ -4,11 +4,17 @@ other images. Nothing here is written before the caller's first commit but image
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..data import Dataset
+import numpy as np
+
+from ..common.atomic import atomic_write, make_dir
+from ..data import Dataset, load
 from ..data.dataset import pixel_fingerprint
+from ..data.lazy import LazyImages
 from .propagation import Propagation
 from .propagation_results import FolderResults
 from .record import ImagesRecord, SessionRecord
@@ -32,7 +38,7 @@ def started_workspace(
         if dataset.files:
             source = {"files": list(dataset.files), "axis": dataset.axis}
         else:
-            source = {"arrays": store.save_images(dataset.images)}
+            source = {"arrays": save_image_copies(store, dataset.images)}
         images = ImagesRecord(
             dataset.fingerprint(), source, tuple(dataset.names), tuple(dataset.slices)
         )
@@ -68,6 +74,45 @@ def restored_workspace(store: WorkFolder, record: SessionRecord, dataset: Datase
             structure.propagated = Propagation(results.masks, results.confidence, part.propagation)
         workspace.structures[name] = structure
     return workspace
+
+
+def stored_dataset(store: WorkFolder, record: SessionRecord) -> Dataset:
+    """The images a work folder was made for: re-read from their files, or its own copies."""
+    source = record.images.dataset
+    try:
+        if "files" in source:
+            return load(list(source["files"]), axis=source["axis"])
+        images = [_image_copy(store, relative) for relative in source["arrays"]]
+    except ValueError as error:
+        raise WorkFolderError(f"the session's images cannot be read: {error}") from error
+    except (KeyError, TypeError) as error:
+        raise WorkFolderError(f"{store.path} names no readable images: {error!r}") from error
+    names, slices = list(record.images.names), list(record.images.slices)
+    return Dataset(LazyImages(images), names, slices)
+
+
+def save_image_copies(store: WorkFolder, images: Sequence[np.ndarray]) -> list[str]:
+    """Copy in-memory images into the folder, so that resume does not depend on the caller;
+    returns their files, relative to the folder."""
+    store.check_writable()
+    make_dir(store.path / "images")
+    names = []
+    for i, image in enumerate(images):
+        relative = f"images/{i:05d}.npy"
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(image), allow_pickle=False)
+        atomic_write(store.resolve(relative), buffer.getvalue())
+        names.append(relative)
+    return names
+
+
+def _image_copy(store: WorkFolder, relative: str) -> np.ndarray:
+    path = store.resolve(relative)
+    try:
+        image: np.ndarray = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise WorkFolderError(f"image copy {path} cannot be read: {error}") from error
+    return image
 
 
 def continuing_note(workspace: Workspace, added: list[str]) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..common.logs import package_logger
 from ..data import load
-from ..model import Prediction, Predictor
+from ..model import Predictor
 from ..model.load import as_predictor
 from ..prompts import Prompts
 from .accepting import Acceptance
@@ -27,7 +27,7 @@ from .checks import check_max_context, checked_index
 from .editing import ImageEditor
 from .forwarding import forward, forward_property
 from .labels import StructureLabels
-from .persistence import continuing_note, restored_workspace, started_workspace
+from .persistence import continuing_note, restored_workspace, started_workspace, stored_dataset
 from .propagation import Propagation
 from .record import check_view
 from .session_model import SessionModel
@@ -84,7 +84,7 @@ class Session:
             store = WorkFolder.open(workdir, read_only)
             with store.closed_on_error():
                 record = store.load()
-                found = store.load_dataset(record) if dataset is None else dataset
+                found = stored_dataset(store, record) if dataset is None else dataset
                 self._compose(restored_workspace(store, record, found), predictor)
                 store.migrate(self._workspace.record())
                 asked = [] if structure is None and structures is None else names
@@ -266,6 +266,8 @@ class Session:
 
     editor, model_part = (lambda s: s._editor), (lambda s: s._model)
     goto = forward(editor, ImageEditor.goto)
+    next = forward(editor, ImageEditor.next)
+    previous = forward(editor, ImageEditor.previous)
     click = forward(editor, ImageEditor.click)
     box = forward(editor, ImageEditor.box)
     scribble = forward(editor, ImageEditor.scribble)
@@ -294,11 +296,3 @@ class Session:
     pending_adaptation = forward_property(model_part, SessionModel.pending_adaptation)
     pending_check = forward_property(model_part, SessionModel.pending_check)
     del editor, model_part
-
-    def next(self) -> Prediction | None:
-        """Open the following image (stays at the last one)."""
-        return self.goto(min(self.index + 1, len(self) - 1))
-
-    def previous(self) -> Prediction | None:
-        """Open the preceding image (stays at the first one)."""
-        return self.goto(max(self.index - 1, 0))

@@ -24,19 +24,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..common.atomic import atomic_write, make_dir
-from ..data import Dataset, load
-from ..data.lazy import LazyImages
 from ..data.writers import mask_png, png_mask
 from .folder_lock import FolderLock
 from .prompt_logs import PromptLogs
@@ -175,7 +172,7 @@ class WorkFolder:
             self.logs.adopt(record)
             named = record.named_files()
             for name in named:
-                self._resolve(name)
+                self.resolve(name)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise WorkFolderError(f"{path} is damaged: {error!r}") from error
         # read when needed (their checksums are checked then): here, a stat
@@ -238,7 +235,7 @@ class WorkFolder:
         data = mask_png(mask)
         sha = hashlib.sha256(data).hexdigest()
         relative = f"{folder}/{stem}_{sha[:16]}.png" if stem else f"{folder}/{sha[:16]}.png"
-        target = self._resolve(relative)
+        target = self.resolve(relative)
         if not target.exists():
             make_dir(target.parent)
             atomic_write(target, data)
@@ -246,11 +243,11 @@ class WorkFolder:
 
     def holds(self, relative: str) -> bool:
         """Whether the file ``relative`` (as a record names it) is in the folder."""
-        return self._resolve(relative).is_file()
+        return self.resolve(relative).is_file()
 
     def read_mask(self, stored: StoredMask, shape: tuple[int, ...]) -> np.ndarray:
         """Read a mask written by ``write_mask``, checking its content and shape."""
-        path = self._resolve(stored.file)
+        path = self.resolve(stored.file)
         try:
             data = path.read_bytes()
         except OSError as error:
@@ -265,44 +262,8 @@ class WorkFolder:
             raise WorkFolderError(f"mask file {path} has shape {mask.shape}, expected {shape}")
         return mask
 
-    def save_images(self, images: Sequence[np.ndarray]) -> list[str]:
-        """Copy in-memory images into the folder, so that resume does not depend on the caller."""
-        self.check_writable()
-        make_dir(self.path / "images")
-        names = []
-        for i, image in enumerate(images):
-            relative = f"images/{i:05d}.npy"
-            buffer = io.BytesIO()
-            np.save(buffer, np.asarray(image), allow_pickle=False)
-            atomic_write(self._resolve(relative), buffer.getvalue())
-            names.append(relative)
-        return names
-
-    def load_dataset(self, record: SessionRecord) -> Dataset:
-        """The images a work folder was made for: re-read from their files, or its own copies."""
-        source = record.images.dataset
-        try:
-            if "files" in source:
-                return load(list(source["files"]), axis=source["axis"])
-            images = self.load_images(source["arrays"])
-        except ValueError as error:
-            raise WorkFolderError(f"the session's images cannot be read: {error}") from error
-        except (KeyError, TypeError) as error:
-            raise WorkFolderError(f"{self.path} names no readable images: {error!r}") from error
-        names, slices = list(record.images.names), list(record.images.slices)
-        return Dataset(LazyImages(images), names, slices)
-
-    def load_images(self, relatives: Sequence[str]) -> list[np.ndarray]:
-        images = []
-        for relative in relatives:
-            path = self._resolve(relative)
-            try:
-                images.append(np.load(path, allow_pickle=False))
-            except (OSError, ValueError) as error:
-                raise WorkFolderError(f"image copy {path} cannot be read: {error}") from error
-        return images
-
-    def _resolve(self, relative: str) -> Path:
+    def resolve(self, relative: str) -> Path:
+        """The path of ``relative``, a file a record names (WorkFolderError if it is unsafe)."""
         if not isinstance(relative, str) or not _RELATIVE.match(relative):
             raise WorkFolderError(f"{self.path / STATE_FILE} names an unsafe file {relative!r}")
         return self.path / relative

@@ -75,26 +75,12 @@ class Predictor:
         self.context_check = ContextCheck()
         self.context_policy = context_policy
 
-    @property
-    def multiverseg(self) -> MultiverSegNet:
-        return self.networks.multiverseg
-
-    @property
-    def scribbleprompt(self) -> ScribblePromptUNet | None:
-        return self.networks.scribbleprompt
-
-    @property
-    def device(self) -> torch.device:
-        return self.networks.device
-
-    @property
-    def precision(self) -> str:
-        """"bf16" or "fp32": what the networks compute in (``resolve_precision``)."""
-        return self.networks.precision
-
-    @property
-    def min_context(self) -> int:
-        return self.networks.min_context
+    # the networks' own, read here as before the split (``networks.py``)
+    multiverseg = property(lambda self: self.networks.multiverseg)
+    scribbleprompt = property(lambda self: self.networks.scribbleprompt)
+    device = property(lambda self: self.networks.device)
+    precision = property(lambda self: self.networks.precision, doc='"bf16" or "fp32".')
+    min_context = property(lambda self: self.networks.min_context)
 
     @property
     def settings(self) -> dict[str, Any]:
