@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from multiverseg_widget.annotation.session import STATUSES
+from multiverseg_widget.annotation.image_status import STATUSES
 from multiverseg_widget.prompts import INTERACTION_KINDS
 from multiverseg_widget.prompts.vocabulary import MAX_STROKE_POINTS
 from multiverseg_widget.widget import fields, traits

@@ -15,7 +15,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 import multiverseg_widget as mvw
 from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
-from multiverseg_widget.annotation.session import STATUSES
+from multiverseg_widget.annotation.image_status import STATUSES
 from multiverseg_widget.model import Predictor, load_model
 from multiverseg_widget.model.context_check import ContextPolicy
 from multiverseg_widget.model.load import DEFAULT_CHECKPOINT

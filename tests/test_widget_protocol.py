@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import multiverseg_widget as mvw
-from multiverseg_widget.annotation.session import STATUSES
+from multiverseg_widget.annotation.image_status import STATUSES
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.prompts import INTERACTION_KINDS as INTERACTIONS
 from multiverseg_widget.prompts import Box, Click, Prompts, Stroke

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import multiverseg_widget as mvw
+from multiverseg_widget.annotation.image_status import STATUSES
 from multiverseg_widget.annotation.propagation import Propagation
-from multiverseg_widget.annotation.session import STATUSES
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.widget.codec import decode_array
 from multiverseg_widget.widget.display import Thumbnails

@@ -20,12 +20,12 @@ from ..common.logs import package_logger
 from ..data import load
 from ..model import Predictor
 from ..model.load import as_predictor
-from ..prompts import Prompts
 from .accepting import Acceptance
 from .changes import SetView
-from .checks import check_max_context, checked_index
+from .checks import check_max_context
 from .editing import ImageEditor
 from .forwarding import forward, forward_property
+from .image_status import ImageStatus
 from .labels import StructureLabels
 from .persistence import continuing_note, restored_workspace, started_workspace, stored_dataset
 from .propagation import Propagation
@@ -36,7 +36,6 @@ from .structure import structure_names
 from .whole_dataset import WholeDataset
 from .workspace import Workspace
 
-STATUSES = ("todo", "in progress", "accepted")  # what status() says; status_codes() indexes it
 log = package_logger(__name__)
 
 
@@ -52,12 +51,8 @@ class Session:
     holds a session of the same images is continued (of other images: refused).
     structures: the names of the structures to annotate (each with its own context set);
     ``structure`` alone names the one structure. max_context: cap on context items per
-    prediction. One Session writes to a work folder at a time: it holds the folder's lock until
-    ``close()`` (or the end of a ``with`` block, or its process); another process's Session on it
-    raises FolderInUseError naming the holder, and a newer Session in the same process takes the
-    folder over (the older one then refuses to write). read_only: view the session of
-    ``workdir`` without the lock, writing nothing; moving between images and structures (and
-    ``view``) works, every other change raises ReadOnlySessionError.
+    prediction. One Session writes to a work folder at a time (see ``close``). read_only: view
+    the session of ``workdir`` without the folder's lock, writing nothing (see ``read_only``).
     """
 
     def __init__(
@@ -109,6 +104,7 @@ class Session:
         self._acceptance = Acceptance(workspace, self._editor)
         self._labels = StructureLabels(workspace, self._editor, self._acceptance)
         self._whole = WholeDataset(workspace, model, self._labels.label_map)
+        self._status = ImageStatus(workspace)
         self._editor.open(workspace.position)
 
     @classmethod
@@ -139,7 +135,6 @@ class Session:
         return len(self._workspace.dataset)
 
     dataset = property(lambda self: self._workspace.dataset, doc="The images (a ``Dataset``).")
-    model = property(lambda self: self._model.model, doc="The ``Predictor``.")
     max_context = property(lambda self: self._workspace.max_context, doc="Cap on context items.")
     index = property(lambda self: self._workspace.position, doc="The image being annotated.")
     names = property(lambda self: list(self.dataset.names), doc="The images' names.")
@@ -163,6 +158,16 @@ class Session:
         doc="The structures' names; label k in ``label_map`` is the k-th (from 1).",
     )
     context_indices = property(lambda self: self._workspace.part.context.members)
+
+    @property
+    def model(self) -> Predictor:
+        """The ``Predictor``; set another (other weights, another device) to make the next
+        predictions with it (those made so far stay as they are)."""
+        return self._model.model
+
+    @model.setter
+    def model(self, model: Predictor) -> None:
+        self._compose(self._workspace, model)
 
     @property
     def propagated(self) -> Propagation | None:
@@ -194,30 +199,6 @@ class Session:
         """Image index -> accepted mask (H x W bool, read-only)."""
         return MappingProxyType(self._workspace.part.accepted)
 
-    def status(self, i: int) -> str:
-        """'accepted', 'in progress' (has interactions) or 'todo'."""
-        i = checked_index(i, len(self))
-        if i in self._workspace.part.accepted:
-            return "accepted"
-        return "in progress" if self.image_prompts(i) else "todo"
-
-    def status_codes(self) -> np.ndarray:
-        """Every image's ``status`` at once, as indices into ``STATUSES`` (N uint8), from the
-        images the current structure has touched: no call per image."""
-        part = self._workspace.part
-        codes = np.zeros(len(self), dtype=np.uint8)
-        codes[list(part.logs())] = STATUSES.index("in progress")
-        codes[list(part.accepted)] = STATUSES.index("accepted")
-        return codes
-
-    def image_prompts(self, i: int) -> Prompts:
-        """Image i's prompts for the current structure, as they stand (accepted images keep
-        theirs: how many an image took is the in-context gain, image after image)."""
-        i = checked_index(i, len(self))
-        part = self._workspace.part
-        annotation = part.annotations.get(i)
-        return annotation.current.prompts if annotation else part.saved_logs.get(i, Prompts())
-
     @property
     def structure(self) -> str:
         """The structure being annotated; set it to switch (nothing is lost)."""
@@ -240,7 +221,9 @@ class Session:
 
     @property
     def read_only(self) -> bool:
-        """Whether this Session only views its work folder (opened with ``read_only=True``)."""
+        """Whether this Session only views its work folder (opened with ``read_only=True``):
+        moving between images and structures (and ``view``) works, every other change raises
+        ReadOnlySessionError."""
         return self._workspace.store is not None and self._workspace.store.read_only
 
     def accepted_revision(self, i: int) -> int:
@@ -251,7 +234,9 @@ class Session:
     def close(self) -> None:
         """Release the work folder's lock, so that another Session, in any process, may write
         to it; this one then refuses every change (reading goes on). Also at the end of a
-        ``with`` block, and when the Session is garbage-collected."""
+        ``with`` block, and when the Session is garbage-collected. While a Session holds it,
+        another process's Session raises FolderInUseError naming the holder, and a newer Session
+        in the same process takes the folder over (the older one then refuses to write)."""
         if self._workspace.store is not None:
             self._workspace.store.close()
 
@@ -287,7 +272,11 @@ class Session:
     label_map = forward(lambda s: s._labels, StructureLabels.label_map)
     import_masks = forward(lambda s: s._labels, StructureLabels.import_masks)
     propagate = forward(lambda s: s._whole, WholeDataset.propagate)
+    status = forward(lambda s: s._status, ImageStatus.status)
+    status_codes = forward(lambda s: s._status, ImageStatus.status_codes)
+    image_prompts = forward(lambda s: s._status, ImageStatus.image_prompts)
     suggest_next = forward(lambda s: s._whole, WholeDataset.suggest_next)
+    suggestion = forward(lambda s: s._whole, WholeDataset.suggestion)
     export = forward(lambda s: s._whole, WholeDataset.export)
     adaptation_deferred = forward(model_part, SessionModel.adaptation_deferred)
     adapt = forward(model_part, SessionModel.adapt)

@@ -10,6 +10,7 @@ import random
 import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,19 @@ LABELS = "labels.json"  # beside a label map export: value -> structure
 # has predicted them: all of them in a small dataset, a sample in a large one.
 SUGGEST_SAMPLE = 64
 LabelMap = Callable[[int], np.ndarray]  # image index -> its H x W label map
+SURE = 0.8  # an open image less confident than this in the last propagation is one to check
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The image to annotate next, and why: its ``confidence`` in the last propagation (None
+    without a context set: the first open image), and how many of the ``open_images`` the model
+    is ``unsure`` of (confidence below ``SURE``; all of them without a context set)."""
+
+    index: int
+    confidence: float | None
+    unsure: int
+    open_images: int
 
 
 class WholeDataset:
@@ -128,6 +142,22 @@ class WholeDataset:
         With an empty context set there is nothing to be sure about: the first open image.
         Images that cannot be read are skipped (``propagate`` warns about them).
         """
+        found = self.suggestion()
+        return None if found is None else found.index
+
+    def suggestion(self) -> Suggestion | None:
+        """``suggest_next``'s image with why it was chosen (None when every image is accepted):
+        its confidence, and how many open images the model is unsure of (below ``SURE``)."""
+        index = self._least_sure()
+        if index is None:
+            return None
+        result, todo = self.propagated, self._open_images()
+        if result is None or index not in result.confidence:
+            return Suggestion(index, None, len(todo), len(todo))
+        unsure = sum(1 for i in todo if result.confidence.get(i, SURE) < SURE)
+        return Suggestion(index, float(result.confidence[index]), unsure, len(todo))
+
+    def _least_sure(self) -> int | None:
         todo = self._open_images()
         if not todo or not len(self.workspace.part.context):
             return todo[0] if todo else None

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..annotation.session import STATUSES, Session
+from ..annotation.image_status import STATUSES
+from ..annotation.session import Session
 from .codec import encode_array
 
 ACCEPTED = STATUSES.index("accepted")
@@ -57,14 +58,6 @@ class Progress:
         """``confidence`` encoded; the same object while it is unchanged."""
         self.confidence(s)
         return self._confidence_sent
-
-    def below(self, s: Session, sure: float) -> tuple[int, int]:
-        """(open images less confident than ``sure`` in the last propagation, open images)."""
-        is_open = s.status_codes() != ACCEPTED
-        confidence = self.confidence(s)
-        if not confidence.size:
-            return 0, int(is_open.sum())
-        return int((is_open & (confidence < sure)).sum()), int(is_open.sum())
 
 
 def _dense(known: Mapping[int, float] | None, count: int) -> np.ndarray:

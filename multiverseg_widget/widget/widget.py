@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-import numpy as np
 import traitlets
 
 from ..annotation.session import Session
-from ..prompts import Prompts, Stroke, rasterise
+from ..annotation.whole_dataset import SURE
+from ..prompts import Prompts, Stroke
 from .actions import (
     Accept,
     Action,
@@ -66,8 +66,6 @@ from .notices import (
 from .progress import Progress
 from .protocol import parse_batch, request_id
 from .traits import DISPLAY_TRAITS, WidgetTraits
-
-SURE = 0.8  # after a suggestion, the open images less confident than this are counted
 
 
 class SegmentWidget(WidgetTraits):
@@ -236,16 +234,14 @@ class SegmentWidget(WidgetTraits):
 
     def _suggest(self) -> Notice:
         """Open the least confident image; says why: its confidence and how many open images
-        are below SURE (the propagation of this context set is reused while it lasts)."""
-        s = self.session
-        i = s.suggest_next()
-        if i is None:
+        the session is unsure of (``Session.suggestion``)."""
+        found = self.session.suggestion()
+        if found is None:
             raise ValueError("every image is accepted: nothing left to suggest")
-        s.goto(i)
-        if s.propagated is None or i not in s.propagated.confidence:
+        self.session.goto(found.index)
+        if found.confidence is None:
             return suggested_first_open()
-        below, open_ = self._progress.below(s, SURE)
-        return suggested(float(s.propagated.confidence[i]), below, open_, SURE)
+        return suggested(found.confidence, found.unsure, found.open_images, SURE)
 
     def _send_thumbnails(self, indices: tuple[int, ...]) -> None:
         """Answer the gallery's request with the thumbnails of those context images (made once,
@@ -259,12 +255,7 @@ class SegmentWidget(WidgetTraits):
     def _paint(self, stroke: Stroke) -> None:
         """Add the stroke's pixels to the mask (positive) or erase them, as one hand edit:
         undoable and saved like ``set_mask``. A stroke that changes nothing is no step."""
-        s = self.session
-        stroke.check_inside(*s.mask.shape)
-        painted = cast(np.ndarray, rasterise([stroke], s.mask.shape))  # one stroke: never None
-        mask = np.where(painted, stroke.positive, s.mask)
-        if not np.array_equal(mask, s.mask):
-            s.set_mask(mask)
+        self.session.paint(stroke, add=stroke.positive)
 
     def _erase(self, a: Erase) -> None:
         """Remove the entries at ``a.positions`` of the log sent as version ``a.version``, in one
