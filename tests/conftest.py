@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import lzma
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,12 @@ import torch
 
 from multiverseg_widget.model import MultiverSegNet, Predictor, ScribblePromptUNet
 from multiverseg_widget.model.context_adaptation import ADAPTATION_SETTINGS
+from multiverseg_widget.model.context_budget import BUDGET_ENV, MAX_ITEMS
+
+# Sessions see every context item the tests give them (at most a few), whatever this machine's
+# latency budget (model/context_budget.py, tested in test_context_budget.py): the same
+# predictions on a loaded machine as on an idle one. Kernels and children inherit it.
+os.environ.setdefault(BUDGET_ENV, str(MAX_ITEMS))
 
 DATA = Path(__file__).resolve().parent / "data"  # how each file was made: data/README.md
 COMPAT = DATA / "compat"  # the official code's golden vectors and state-dict manifests

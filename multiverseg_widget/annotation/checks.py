@@ -3,7 +3,7 @@ wrong, before anything changes)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -14,11 +14,18 @@ def checked_index(i: Any, n: int, what: str = "image index") -> int:
     return int(i)
 
 
-def check_max_context(max_context: Any) -> None:
-    if max_context is not None and (
-        isinstance(max_context, bool) or not isinstance(max_context, int) or max_context < 1
-    ):
-        raise ValueError(f"max_context must be None or a positive int, got {max_context!r}")
+AUTO: Literal["auto"] = "auto"  # max_context: as many items as the latency budget allows
+MaxContext = int | Literal["auto"] | None  # a cap, the budget, or every item
+
+
+def check_max_context(max_context: Any) -> MaxContext:
+    if max_context is None or max_context == AUTO:
+        return max_context  # type: ignore[no-any-return]  # None or "auto", as checked
+    if isinstance(max_context, bool) or not isinstance(max_context, int) or max_context < 1:
+        raise ValueError(
+            f'max_context must be "auto", None or a positive int, got {max_context!r}'
+        )
+    return max_context
 
 
 def image_shape(image: np.ndarray) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from ..common.atomic import atomic_write, make_dir
 from ..data import Dataset, load
 from ..data.dataset import pixel_fingerprint
 from ..data.lazy import LazyImages
+from .checks import MaxContext
 from .propagation import Propagation
 from .propagation_results import FolderResults
 from .record import ImagesRecord, SessionRecord
@@ -28,7 +29,7 @@ def started_workspace(
     store: WorkFolder | None,
     structures: list[str],
     current: str,
-    max_context: int | None,
+    max_context: MaxContext,
 ) -> Workspace:
     """A new session's workspace at the first image: for a work folder, what the images are
     (their files, or copies of in-memory images saved in the folder)."""

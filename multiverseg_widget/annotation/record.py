@@ -23,7 +23,7 @@ from typing import Any
 
 from ..data import VolumeSlice
 from ..prompts import MaskEdit, Prompts
-from .checks import check_max_context, checked_index
+from .checks import MaxContext, check_max_context, checked_index
 
 VERSION = 4
 
@@ -107,7 +107,7 @@ class SessionRecord:
     structures: dict[str, StructureRecord]  # in the user's order: label k is the k-th
     structure: str  # the current one
     images: ImagesRecord
-    max_context: int | None
+    max_context: MaxContext
     position: int
     view: dict[str, Any] = field(default_factory=dict)  # a front end's settings (Session.view)
 
@@ -149,7 +149,6 @@ class SessionRecord:
         n = len(images.names)
         if state.get("image_count", n) != n:
             raise ValueError(f"{state['image_count']} images in the session, {n} described")
-        check_max_context(state["max_context"])
         structures: dict[str, StructureRecord] = {}
         for part in state["structures"]:
             name = check_structure_name(part["name"], structures)
@@ -160,7 +159,7 @@ class SessionRecord:
             structures=structures,
             structure=str(state["structure"]),
             images=images,
-            max_context=state["max_context"],
+            max_context=check_max_context(state["max_context"]),
             position=checked_index(state["position"], n),
             view=check_view(state.get("view", {})),  # files older than it have none
         )

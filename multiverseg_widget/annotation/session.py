@@ -22,7 +22,7 @@ from ..model import Predictor
 from ..model.load import as_predictor
 from .accepting import Acceptance
 from .changes import SetView
-from .checks import check_max_context
+from .checks import AUTO, MaxContext, check_max_context
 from .editing import ImageEditor
 from .forwarding import forward, forward_property
 from .image_status import ImageStatus
@@ -50,9 +50,12 @@ class Session:
     workdir: where every change is saved; None keeps the session in memory only; a folder that
     holds a session of the same images is continued (of other images: refused).
     structures: the names of the structures to annotate (each with its own context set);
-    ``structure`` alone names the one structure. max_context: cap on context items per
-    prediction. One Session writes to a work folder at a time (see ``close``). read_only: view
-    the session of ``workdir`` without the folder's lock, writing nothing (see ``read_only``).
+    ``structure`` alone names the one structure. max_context: how many context items a
+    prediction uses, the most like the image: "auto" as many as keep a click as fast as with
+    2 items on this machine (``model/context_budget.py``: a few on a CPU, up to 64 on a GPU),
+    an int that many, None every accepted image (each click then costs more as they grow).
+    One Session writes to a work folder at a time (see ``close``). read_only: view the session
+    of ``workdir`` without the folder's lock, writing nothing (see ``read_only``).
     """
 
     def __init__(
@@ -61,7 +64,7 @@ class Session:
         model: Predictor | str | Path | None = None,
         workdir: str | Path | None = None,
         structure: str | None = None,
-        max_context: int | None = None,
+        max_context: MaxContext = AUTO,
         axis: int | None = None,
         skip_bad: bool = False,
         structures: Sequence[str] | None = None,
@@ -69,7 +72,7 @@ class Session:
         read_only: bool = False,
     ) -> None:
         names = structure_names(structure, structures)
-        check_max_context(max_context)
+        max_context = check_max_context(max_context)
         if images is None and workdir is None:
             raise ValueError("Session needs images, or a workdir that holds a session")
         dataset = None if images is None else load(images, axis=axis, skip_bad=skip_bad)
@@ -103,7 +106,7 @@ class Session:
         self._editor = ImageEditor(workspace, self._model)
         self._acceptance = Acceptance(workspace, self._editor)
         self._labels = StructureLabels(workspace, self._editor, self._acceptance)
-        self._whole = WholeDataset(workspace, model, self._labels.label_map)
+        self._whole = WholeDataset(workspace, self._model, self._labels.label_map)
         self._status = ImageStatus(workspace)
         self._editor.open(workspace.position)
 
@@ -135,7 +138,7 @@ class Session:
         return len(self._workspace.dataset)
 
     dataset = property(lambda self: self._workspace.dataset, doc="The images (a ``Dataset``).")
-    max_context = property(lambda self: self._workspace.max_context, doc="Cap on context items.")
+    max_context = property(lambda self: self._workspace.max_context, doc="See ``Session``.")
     index = property(lambda self: self._workspace.position, doc="The image being annotated.")
     names = property(lambda self: list(self.dataset.names), doc="The images' names.")
     image = property(lambda self: self.dataset.images[self.index], doc="The current image.")

@@ -22,6 +22,7 @@ from ..model.inputs import PreparedImage
 from ..model.prediction import Prediction
 from ..model.predictor import Predictor
 from ..prompts import Prompts
+from .checks import AUTO
 from .image_annotation import ImageAnnotation, Predict
 from .workspace import Workspace
 
@@ -36,6 +37,13 @@ class SessionModel:
         self._image_ready: tuple[int, PreparedImage] | None = None
         self._context_ready: tuple[tuple[str, int, int | None], PreparedContext] | None = None
 
+    @property
+    def max_context(self) -> int | None:
+        """The session's ``max_context`` with "auto" resolved to the model's latency budget
+        on this machine (``Predictor.context_budget``)."""
+        setting = self.workspace.max_context
+        return self.model.context_budget() if setting == AUTO else setting
+
     def predict(self, i: int, prompts: Prompts, previous: Prediction | None) -> Prediction:
         """Image i's prediction with every prompt so far and the previous logits (as in the
         paper), from the context set without image i."""
@@ -44,7 +52,7 @@ class SessionModel:
             prompts,
             prev_logits=None if previous is None else previous.logits,
             context=self.prepared_context(i),
-            max_context=self.workspace.max_context,
+            max_context=self.max_context,
             adapt=not (self._deferring and not prompts and previous is None),
         )
 
@@ -90,7 +98,7 @@ class SessionModel:
         if self.model.context_policy is None:
             return None
         context = self.prepared_context(self.workspace.position)
-        return self.model.context_estimate(context, self.workspace.max_context, refresh=False)
+        return self.model.context_estimate(context, self.max_context, refresh=False)
 
     def context_note(self) -> str:
         """``context_estimate`` for the user, with what predictions do with it ("" without)."""
@@ -106,7 +114,7 @@ class SessionModel:
         if not self._untouched(i):
             return 0
         image, context = self.prepared_image(i), self.prepared_context(i)
-        return self.model.unadapted_context(image, context, self.workspace.max_context)
+        return self.model.unadapted_context(image, context, self.max_context)
 
     def pending_check(self) -> bool:
         """Whether the model's context policy has yet to check the current image's context set
@@ -123,7 +131,7 @@ class SessionModel:
             return False
         i, part = self.workspace.position, self.workspace.part
         image, context = self.prepared_image(i), self.prepared_context(i)
-        self.model.adapt_to(image, context, self.workspace.max_context)
+        self.model.adapt_to(image, context, self.max_context)
         first = self.predict(i, Prompts(), None)  # finds the adapted network, deferred or not
         part.annotations[i] = ImageAnnotation(part.annotations[i].shape, first)
         return True

@@ -17,7 +17,6 @@ import numpy as np
 
 from ..common.digest import array_digest
 from ..data.lazy import ImageFile, ImageSource, MappedSlice
-from ..model.predictor import Predictor
 from .changes import NamePropagation
 from .checks import checked_index
 from .export import ComputedMasks, Provenance, export_masks, instance_ids
@@ -30,6 +29,7 @@ from .propagation import (
     propagate,
 )
 from .propagation_results import FolderResults, MemoryResults
+from .session_model import SessionModel
 from .workspace import Workspace
 
 LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
@@ -57,9 +57,9 @@ class WholeDataset:
     """The dataset-wide API of ``Session``: it reads the workspace and the model, and changes
     only the current structure's propagation."""
 
-    def __init__(self, workspace: Workspace, model: Predictor, label_map: LabelMap) -> None:
+    def __init__(self, workspace: Workspace, model: SessionModel, label_map: LabelMap) -> None:
         self.workspace = workspace
-        self.model = model
+        self.session_model = model  # its Predictor, and max_context as resolved on this machine
         self.label_map = label_map
 
     @property
@@ -117,10 +117,10 @@ class WholeDataset:
             results = FolderResults(store.path, key)
         skipped: dict[int, str] = {}
         try:
-            context = PropagationContext(key, sources, workspace.max_context)
+            context = PropagationContext(key, sources, self.session_model.max_context)
             skipped = propagate(
-                self.model, workspace.dataset.images.source, targets, context, results, executor,
-                batch_size, progress,
+                self.session_model.model, workspace.dataset.images.source, targets, context,
+                results, executor, batch_size, progress,
             )  # fmt: skip
         finally:
             if isinstance(results, FolderResults):
@@ -187,9 +187,9 @@ class WholeDataset:
         """Names a propagation by what decides its result: the structure, its context set
         (``sources``; images: their files, or pixels in memory; masks: the checksums of their
         files, or their pixels), the cap on context items, the model and its settings."""
-        model, workspace = self.model, self.workspace
+        model, workspace = self.session_model.model, self.workspace
         settings = [
-            workspace.current, workspace.part.context.members, workspace.max_context,
+            workspace.current, workspace.part.context.members, self.session_model.max_context,
             model.metadata, model.settings,
         ]  # fmt: skip
         digest = hashlib.blake2b(json.dumps(settings, default=str).encode(), digest_size=10)

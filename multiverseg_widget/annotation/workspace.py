@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..prompts import MaskEdit
-from .checks import image_shape
+from .checks import MaxContext, image_shape
 from .record import ImagesRecord, SessionRecord, StoredMask, StructureRecord
 from .store import WorkFolder
 from .structure import Structure
@@ -47,7 +47,7 @@ class Workspace:
         structures: Mapping[str, Structure],
         current: str,
         position: int = 0,
-        max_context: int | None = None,
+        max_context: MaxContext = None,
         view: Mapping[str, Any] | None = None,
     ) -> None:
         self.dataset = dataset

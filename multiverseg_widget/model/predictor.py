@@ -19,6 +19,7 @@ import torch
 from ..prompts import Prompts
 from .context import ContextCache, PreparedContext, PreparedItem, most_similar
 from .context_adaptation import AdaptedNetworks
+from .context_budget import budgeted_items
 from .context_check import ContextCheck, ContextEstimate, ContextPolicy, left_out_dice
 from .context_guide import ContextGuides
 from .inputs import PreparedImage, encode_inputs
@@ -34,21 +35,14 @@ Context = Sequence[tuple[np.ndarray, np.ndarray]] | PreparedContext | None  # pa
 class Predictor:
     """Prompts + context -> Prediction. Built by ``load_model``.
 
-    Routing (``networks.py``): with at least ``min_context`` context items the MultiverSeg
-    network runs; otherwise the ScribblePrompt network if there is one, else MultiverSeg with
-    its dummy support.
-
-    ``max_context`` caps the context items per prediction: the ones whose coarse image layout
-    (16 x 16 thumbnail, normalised cross-correlation) best matches the image are kept.
-    ``precision`` "auto" picks bf16 where the hardware computes in it natively
-    (``resolve_precision``); pass "fp32" for results identical on every machine.
-    ``context_guide``: a context-only prediction (context, no prompts, no previous logits)
-    starts from the context guide's answer as the previous logits (``context_guide.py``).
-    ``adapt_to_context``: with at least 2 context items, predictions use a copy of the
-    MultiverSeg network fine-tuned on that context set (``context_adaptation.py``), made once
-    per set: the first prediction with a new set takes seconds longer.
-    ``context_policy``: what a prediction does with the context set, from how well the set
-    predicts its own items (``context_check.py``); None uses every context set as it is.
+    Routing: ``networks.py``. ``max_context`` caps the context items per prediction: the ones
+    whose coarse image layout best matches the image are kept (``context.most_similar``).
+    ``precision`` "auto" picks bf16 where the hardware computes in it natively; "fp32" gives
+    results identical on every machine. ``context_guide``: a context-only prediction starts
+    from the context guide's answer (``context_guide.py``). ``adapt_to_context``: with at
+    least 2 context items, predictions use a copy of the network fine-tuned on that set, made
+    once per set (``context_adaptation.py``). ``context_policy``: what a prediction does with
+    the set, from how well it predicts its own items (``context_check.py``; None: uses it).
     """
 
     def __init__(
@@ -74,8 +68,8 @@ class Predictor:
         self.adapted = AdaptedNetworks(self.networks.multiverseg) if adapt_to_context else None
         self.context_check = ContextCheck()
         self.context_policy = context_policy
+        self._budget: int | None = None
 
-    # the networks' own, read here as before the split (``networks.py``)
     multiverseg = property(lambda self: self.networks.multiverseg)
     scribbleprompt = property(lambda self: self.networks.scribbleprompt)
     device = property(lambda self: self.networks.device)
@@ -220,6 +214,13 @@ class Predictor:
         forward = lambda target, support: self.forward_encoded(target, support)[0]  # noqa: E731
         item_dice = lambda j: left_out_dice(context, j, cap, forward)  # noqa: E731
         return self.context_check.estimate(context.items, item_dice, refresh)
+
+    def context_budget(self) -> int:
+        """How many context items a prediction may use on this machine and stay about as fast
+        as with two (``context_budget.py``: measured once, then read from the user's cache)."""
+        if self._budget is None:
+            self._budget = budgeted_items(self.networks)
+        return self._budget
 
     def prepare_image(self, image: np.ndarray) -> PreparedImage:
         """``image`` normalised and on the model grid, for any number of predictions."""
