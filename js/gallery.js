@@ -87,7 +87,6 @@ export function createGallery(model, on) {
   /** The context set's items: a thumbnail where it is held, else a placeholder that asks. */
   function render() {
     const items = model.get("gallery");
-    const current = model.get("index");
     const rgb = color();
     title.textContent =
       `Context set of ${model.get("structure")} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
@@ -98,7 +97,7 @@ export function createGallery(model, on) {
         const kept = held.get(item.key);
         if (kept) keep(held, [kept]); // used: kept longer
         const picture = h("div", { className: "mvw-picture", onclick: () => on.open(item.index) }, kept ? [thumbnail(kept, rgb)] : []);
-        const thumb = h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
+        const thumb = h("div", { className: "mvw-thumb", title: item.name }, [
           picture,
           h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
           h("button", {
@@ -116,6 +115,7 @@ export function createGallery(model, on) {
       }),
     );
     row.dataset.waiting = String(waiting.size);
+    markCurrent();
   }
 
   /** The kernel's answer: keep the thumbnails and draw those waiting for them. */
@@ -149,11 +149,15 @@ export function createGallery(model, on) {
     }
   }
 
-  /** Outline the image shown, if it is in the context set. */
+  /** Outline the image shown, if it is in the context set, and mark the context images its
+   * prediction used (``context_used``: with many, only the most like it are). */
   function markCurrent() {
     const current = String(model.get("index"));
+    const used = new Set(model.get("context_used").map(String));
     for (const thumb of row.children) {
-      if (thumb instanceof HTMLElement) thumb.classList.toggle("mvw-current", thumb.dataset.index === current);
+      if (!(thumb instanceof HTMLElement)) continue;
+      thumb.classList.toggle("mvw-current", thumb.dataset.index === current);
+      thumb.classList.toggle("mvw-used", used.has(thumb.dataset.index ?? ""));
     }
   }
 

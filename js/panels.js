@@ -77,6 +77,17 @@ export function offersUndo(notices, removed) {
 }
 
 /**
+ * The status line's count of context images: all of them, or, when the prediction shown used
+ * only some (a bounded context keeps the most like the image), how many of them.
+ * @param {number} used the context images the prediction used
+ * @param {number} size the context set's images
+ * @returns {string}
+ */
+export function contextCount(used, size) {
+  return used > 0 && used < size ? `context ${used} of ${size}` : `context ${size}`;
+}
+
+/**
  * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
  * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
  * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
@@ -420,7 +431,7 @@ export function createPanels(model, on) {
     const contextNote = model.get("context_note");
     statusText.textContent =
       `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
-      `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
+      `${model.get("structure")}: accepted ${accepted} · ${contextCount(model.get("context_used").length, inContext.size)} · ` +
       (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");

@@ -82,7 +82,8 @@ import { erasedPositions } from "./strokes.js";
  * found out (why the image suggested), "" if nothing; notices: the same as codes and args, which
  * the front end acts on (never on the text); prompts_per_accept: the current structure's images
  * accepted in this widget, in the order accepted, each with the length of its interaction log
- * when accepted (the in-context gain chart); context_note: how far the context set can be
+ * when accepted (the in-context gain chart); context_used: the context images the shown
+ * prediction used (Session.context_used); context_note: how far the context set can be
  * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
  * the kernel's last overwrite question (ExportBar).
  * @typedef {{
@@ -110,6 +111,7 @@ import { erasedPositions } from "./strokes.js";
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   context_used: number[],
  *   context_note: string,
  *   export_bar: ExportBar,
  * }} Traits

@@ -199,7 +199,7 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:progress change:confidence change:index change:structure": () => {
+    "change:progress change:confidence change:index change:structure change:context_used": () => {
       if (s.confirming) setConfirm(false);
       panels.renderStrip();
       panels.markCurrent();

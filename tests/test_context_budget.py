@@ -18,6 +18,7 @@ from multiverseg_widget.model.context_budget import (
     budgeted_items,
 )
 from multiverseg_widget.model.official import CACHE_ENV
+from multiverseg_widget.widget import SegmentWidget
 
 
 @pytest.fixture()
@@ -56,6 +57,9 @@ def test_an_auto_session_predicts_with_the_budget_and_keeps_the_setting(
         session.accept()
     assert len(session.context) == 4 and len(session.prediction.context_used) == 2
     assert len(session.click(100, 100).context_used) == 2
+    used = session.context_used  # the images those were, which the widget marks and counts
+    assert len(used) == 2 and set(used) <= set(session.context_indices)
+    assert SegmentWidget(session).context_used == used
     resumed = Session.resume(tmp_path / "work", model=small_predictor, read_only=True)
     assert resumed.max_context == "auto"
     every = Session(images, model=small_predictor, max_context=None)

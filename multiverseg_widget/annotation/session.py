@@ -161,6 +161,11 @@ class Session:
         doc="The structures' names; label k in ``label_map`` is the k-th (from 1).",
     )
     context_indices = property(lambda self: self._workspace.part.context.members)
+    context_used = property(
+        lambda self: self._model.used_images(self.prediction),
+        doc="The context images the current prediction used (the most like it, within "
+        "``max_context``).",
+    )
 
     @property
     def model(self) -> Predictor:

@@ -89,6 +89,15 @@ class SessionModel:
         finally:
             self._deferring = False
 
+    def used_images(self, prediction: Prediction | None) -> list[int]:
+        """The context images (dataset indices) ``prediction`` of the current image used: with
+        a bounded ``max_context``, those most like the image ([] without context)."""
+        if prediction is None:
+            return []
+        i, part = self.workspace.position, self.workspace.part
+        others = [j for j in part.context.members if j != i]
+        return [others[k] for k in prediction.context_used if k < len(others)]
+
     def context_estimate(self) -> ContextEstimate | None:
         """How well the current structure's context set (without the current image) predicts
         its own images, each from the others: what the model's context policy decides from.

@@ -85,6 +85,11 @@ class WidgetTraits(anywidget.AnyWidget):
         help="the prompts each image of the current context set took, in the order they joined "
         "(the in-context gain chart)",
     ).tag(sync=True)
+    context_used = traitlets.List(
+        traitlets.Int(),
+        help="the context images the shown prediction used (Session.context_used); the gallery "
+        "marks them, the status line counts them",
+    ).tag(sync=True)
     context_note = traitlets.Unicode(
         "", help="how far the context set can be trusted (Session.context_note); '' if unknown"
     ).tag(sync=True)

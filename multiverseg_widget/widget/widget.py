@@ -138,6 +138,7 @@ class SegmentWidget(WidgetTraits):
             self.confidence = self._progress.encoded_confidence(s)
             self.prompts_per_accept = [len(s.image_prompts(i)) for i in s.context_indices]
             self.context_note = s.context_note
+            self.context_used = s.context_used
             self.error = error
             self._notices = tuple(notices)
             self.notices = [n.to_wire() for n in notices]

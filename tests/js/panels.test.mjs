@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NOTICE } from "../../js/generated/protocol.js";
-import { chartBars, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
+import { chartBars, contextCount, modelLine, offersUndo, statusNotice } from "../../js/panels.js";
 
 test("the model line", () => {
   assert.equal(modelLine({ name: "built-in", device: "cpu", parameters: 312_000, adapts: false }), "built-in · cpu · 0.3 M parameters");
@@ -34,4 +34,10 @@ test("the status line offers Undo while the notice says the removed image left",
   assert.equal(offersUndo([], { index: 2, entry: 0 }), false);
   // while it checks the new context set the notice is longer: no Undo until the answer
   assert.equal(offersUndo([...left, { code: NOTICE.checking, args: {} }], { index: 2, entry: 0 }), false);
+});
+
+test("the status counts the context images a bounded prediction used", () => {
+  assert.equal(contextCount(0, 5), "context 5"); // no prediction from context yet
+  assert.equal(contextCount(5, 5), "context 5");
+  assert.equal(contextCount(3, 57), "context 3 of 57");
 });

@@ -1942,7 +1942,6 @@ function createGallery(model, on) {
   /** The context set's items: a thumbnail where it is held, else a placeholder that asks. */
   function render() {
     const items = model.get("gallery");
-    const current = model.get("index");
     const rgb = color();
     title.textContent =
       `Context set of ${model.get("structure")} (${items.length})${items.length ? "" : ": accept an image to add it"}`;
@@ -1953,7 +1952,7 @@ function createGallery(model, on) {
         const kept = held.get(item.key);
         if (kept) keep(held, [kept]); // used: kept longer
         const picture = h("div", { className: "mvw-picture", onclick: () => on.open(item.index) }, kept ? [thumbnail(kept, rgb)] : []);
-        const thumb = h("div", { className: `mvw-thumb${item.index === current ? " mvw-current" : ""}`, title: item.name }, [
+        const thumb = h("div", { className: "mvw-thumb", title: item.name }, [
           picture,
           h("span", { className: "mvw-label", textContent: `#${item.index + 1}` }),
           h("button", {
@@ -1971,6 +1970,7 @@ function createGallery(model, on) {
       }),
     );
     row.dataset.waiting = String(waiting.size);
+    markCurrent();
   }
 
   /** The kernel's answer: keep the thumbnails and draw those waiting for them. */
@@ -2004,11 +2004,15 @@ function createGallery(model, on) {
     }
   }
 
-  /** Outline the image shown, if it is in the context set. */
+  /** Outline the image shown, if it is in the context set, and mark the context images its
+   * prediction used (``context_used``: with many, only the most like it are). */
   function markCurrent() {
     const current = String(model.get("index"));
+    const used = new Set(model.get("context_used").map(String));
     for (const thumb of row.children) {
-      if (thumb instanceof HTMLElement) thumb.classList.toggle("mvw-current", thumb.dataset.index === current);
+      if (!(thumb instanceof HTMLElement)) continue;
+      thumb.classList.toggle("mvw-current", thumb.dataset.index === current);
+      thumb.classList.toggle("mvw-used", used.has(thumb.dataset.index ?? ""));
     }
   }
 
@@ -2537,6 +2541,17 @@ function offersUndo(notices, removed) {
 }
 
 /**
+ * The status line's count of context images: all of them, or, when the prediction shown used
+ * only some (a bounded context keeps the most like the image), how many of them.
+ * @param {number} used the context images the prediction used
+ * @param {number} size the context set's images
+ * @returns {string}
+ */
+function contextCount(used, size) {
+  return used > 0 && used < size ? `context ${used} of ${size}` : `context ${size}`;
+}
+
+/**
  * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
  * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
  * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
@@ -2880,7 +2895,7 @@ function createPanels(model, on) {
     const contextNote = model.get("context_note");
     statusText.textContent =
       `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
-      `${model.get("structure")}: accepted ${accepted} · context ${inContext.size} · ` +
+      `${model.get("structure")}: accepted ${accepted} · ${contextCount(model.get("context_used").length, inContext.size)} · ` +
       (contextNote ? `${contextNote} · ` : "") +
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
@@ -2969,7 +2984,7 @@ function createPanels(model, on) {
   };
 }
 
-return { modelLine, toolButtons, statusNotice, offersUndo, chartBars, createPanels };
+return { modelLine, toolButtons, statusNotice, offersUndo, contextCount, chartBars, createPanels };
 })();
 
 // ---- protocol.js
@@ -3058,7 +3073,8 @@ const { erasedPositions } = __strokes;
  * found out (why the image suggested), "" if nothing; notices: the same as codes and args, which
  * the front end acts on (never on the text); prompts_per_accept: the current structure's images
  * accepted in this widget, in the order accepted, each with the length of its interaction log
- * when accepted (the in-context gain chart); context_note: how far the context set can be
+ * when accepted (the in-context gain chart); context_used: the context images the shown
+ * prediction used (Session.context_used); context_note: how far the context set can be
  * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
  * the kernel's last overwrite question (ExportBar).
  * @typedef {{
@@ -3086,6 +3102,7 @@ const { erasedPositions } = __strokes;
  *   model_info: ModelInfo,
  *   confidence: EncodedArray,
  *   prompts_per_accept: number[],
+ *   context_used: number[],
  *   context_note: string,
  *   export_bar: ExportBar,
  * }} Traits
@@ -3573,7 +3590,7 @@ function render({ model, el }) {
     "change:brush": panels.showBrush,
     "change:interactions": drawing.redrawStrokes,
     "change:ack": onAck,
-    "change:progress change:confidence change:index change:structure": () => {
+    "change:progress change:confidence change:index change:structure change:context_used": () => {
       if (s.confirming) setConfirm(false);
       panels.renderStrip();
       panels.markCurrent();
