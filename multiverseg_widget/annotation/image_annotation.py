@@ -49,8 +49,8 @@ class ImageAnnotation:
         return self.history.current
 
     def adding(self, new: Prompts, predict: Predict) -> Step:
-        """The step with ``new`` prompts added (checked inside the image): one forward pass."""
-        new.check_inside(*self.shape)
+        """The step with ``new`` prompts added: one forward pass (which checks that they lie
+        inside the image, ``model.inputs.encode_inputs``, before anything changes)."""
         return self._predicted(self.current.prompts + new, self.current.prediction, predict)
 
     def removing(self, positions: Sequence[int], predict: Predict) -> Step:
