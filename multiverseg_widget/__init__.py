@@ -1,7 +1,11 @@
 """multiverseg-widget: interactive in-context segmentation of biomedical image datasets."""
 
-from .annotation.session import Session
-from .model import CheckpointError, Prediction, Predictor, load_model
+from .threads import prefer_sleeping_threads
+
+prefer_sleeping_threads()  # before torch is imported (threads.py says why)
+
+from .annotation.session import Session  # noqa: E402  (after the thread setting)
+from .model import CheckpointError, Prediction, Predictor, load_model  # noqa: E402
 
 __version__ = "0.1.0"
 

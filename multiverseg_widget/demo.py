@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from .threads import prefer_sleeping_threads
+
 QUICKSTART = "01_quickstart.ipynb"
 STARTUP_SECONDS = 120.0
 # JupyterLab settings that the printed URL depends on: the demo's own options set them.
@@ -93,13 +95,16 @@ def quiet_lab_config(folder: Path) -> dict[str, str]:
     """Environment for JupyterLab with one more config folder, written into ``folder``, that
     disables the announcements plugin: its "official Jupyter news?" toast would cover the
     quickstart (``news_url=None`` stops the fetching, not the question). The user's own
-    configuration still applies."""
+    configuration still applies. Its kernels' PyTorch threads sleep while they wait
+    (``threads.py``)."""
     labconfig = folder / "labconfig"
     labconfig.mkdir(parents=True, exist_ok=True)
     disabled = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
     (labconfig / "page_config.json").write_text(json.dumps(disabled))
     paths = [str(folder), *filter(None, [os.environ.get("JUPYTER_CONFIG_PATH")])]
-    return {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+    environment = {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
+    prefer_sleeping_threads(environment)  # its kernels' PyTorch threads sleep while they wait
+    return environment
 
 
 def write_lab_overrides(folder: Path) -> Path:

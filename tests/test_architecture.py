@@ -20,9 +20,10 @@ LAYERS: dict[str, set[str]] = {
     "train": {"common", "prompts", "model", "data", "evaluation"},
     "widget": {"common", "prompts", "model", "data", "annotation"},
     # the entry points sit on top of everything
-    "__init__": {"model", "annotation", "widget"},
+    "__init__": {"model", "annotation", "widget", "threads"},
     "cli": {"model", "data", "evaluation", "train", "demo", "bench", "weights_cli"},
-    "demo": set(),
+    "demo": {"threads"},
+    "threads": set(),
     "bench": {"model", "data"},
     "weights_cli": {"model"},
 }
