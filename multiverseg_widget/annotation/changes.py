@@ -96,7 +96,7 @@ class AcceptMasks:
 
     def record(self, workspace: Workspace) -> SessionRecord:
         structures = {**workspace.parts(), **self.parts}
-        record = replace(workspace.record(), structures=structures)
+        record = workspace.record(structures)
         return record if self.position is None else replace(record, position=self.position)
 
     def apply(self, workspace: Workspace) -> None:
@@ -129,7 +129,7 @@ class AddStructure:
 
     def record(self, workspace: Workspace) -> SessionRecord:
         structures = {**workspace.parts(), self.structure.name: self.structure.record()}
-        return replace(workspace.record(), structures=structures)
+        return workspace.record(structures)
 
     def apply(self, workspace: Workspace) -> None:
         workspace.structures[self.structure.name] = self.structure
@@ -146,7 +146,7 @@ class RenameStructure:
     def record(self, workspace: Workspace) -> SessionRecord:
         parts = {self._renamed(k): v for k, v in workspace.parts().items()}
         current = self._renamed(workspace.current)
-        return replace(workspace.record(), structures=parts, structure=current)
+        return replace(workspace.record(parts), structure=current)
 
     def apply(self, workspace: Workspace) -> None:
         structures = workspace.structures

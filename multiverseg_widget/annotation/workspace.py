@@ -6,7 +6,6 @@ disk is never behind what the user saw."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
@@ -81,12 +80,14 @@ class Workspace:
         """Every structure's part of the record, as it stands."""
         return {name: structure.record() for name, structure in self.structures.items()}
 
-    def record(self) -> SessionRecord:
-        """The session as it stands (a work folder's session only)."""
+    def record(self, structures: dict[str, StructureRecord] | None = None) -> SessionRecord:
+        """The session as it stands (a work folder's session only), with ``structures`` as
+        its parts if given (a change passes the parts it built, so none is built twice;
+        None: the parts as they stand)."""
         if self.images is None:
             raise WorkFolderError("a session in memory only has no record")
         return SessionRecord(
-            structures=self.parts(),
+            structures=self.parts() if structures is None else structures,
             structure=self.current,
             images=self.images,
             max_context=self.max_context,
@@ -95,10 +96,12 @@ class Workspace:
         )
 
     def with_part(self, part: StructureRecord, name: str | None = None) -> SessionRecord:
-        """The record with structure ``name``'s part (default: the current one's) replaced."""
-        structures = self.parts()
-        structures[self.current if name is None else name] = part
-        return replace(self.record(), structures=structures)
+        """The record with structure ``name``'s part (default: the current one's) replaced; the
+        replaced part is not built at all."""
+        name = self.current if name is None else name
+        structures = {n: part if n == name else s.record() for n, s in self.structures.items()}
+        structures[name] = part
+        return self.record(structures)
 
     def perform(self, change: Change) -> None:
         """Commit ``change``, then apply it. Raises what the commit raised, having changed
