@@ -13,8 +13,9 @@ import pytest
 import multiverseg_widget as mvw
 from multiverseg_widget.prompts import Stroke, prompt_from_json
 from multiverseg_widget.prompts.vocabulary import MAX_STROKE_POINTS
+from multiverseg_widget.widget.actions import Paint, Step
 from multiverseg_widget.widget.fields import MAX_ACTIONS, MAX_MESSAGE, message_size
-from multiverseg_widget.widget.protocol import Paint, Step, parse_batch
+from multiverseg_widget.widget.protocol import parse_batch
 
 from .session_helpers import folder_snapshot, single_torch_thread
 
