@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -14,8 +15,10 @@ from PIL import Image
 from multiverseg_widget import Session
 from multiverseg_widget import data as mvw_data
 from multiverseg_widget.annotation.prompt_logs import read_log
+from multiverseg_widget.annotation.propagation import Propagation
 from multiverseg_widget.data.writers import png_mask
 from multiverseg_widget.evaluation.geometry import deepest_point, tight_box
+from multiverseg_widget.model import Prediction, Predictor
 
 from .session_helpers import folder_snapshot, real_task, single_torch_thread
 
@@ -40,14 +43,38 @@ def _on_disk(session: Session) -> tuple[dict, dict[int, np.ndarray]]:
     return state, masks
 
 
-def test_scripted_session(tmp_path, nuclei, small_predictor):
-    images, truth = nuclei["images"], nuclei["masks"]
-    session = Session(
-        images[:8], model=small_predictor, workdir=tmp_path / "work", structure="nuclei"
-    )
+def _session(tmp_path: Path, model: Predictor, nuclei: dict, accepted: int = 0) -> Session:
+    """The first 8 nuclei images in a work folder, the first ``accepted`` accepted from their
+    ground truth: each test changes its session, so each builds its own (a forward pass per
+    accepted image)."""
+    images = nuclei["images"][:8]
+    session = Session(images, model=model, workdir=tmp_path / "work", structure="nuclei")
+    for i in range(accepted):
+        session.set_mask(nuclei["masks"][i])
+        session.accept()
+    return session
+
+
+def _scribbles(session: Session, truth: np.ndarray) -> tuple[Prediction, Prediction]:
+    """A positive stroke across the object's deepest point, then a negative dot outside it."""
+    x, y = deepest_point(truth)
+    pos = session.scribble([(x - 2, y), (x + 2, y)], width=3)
+    bx, by = deepest_point(~truth)
+    return pos, session.scribble([(bx, by)], positive=False, width=5)
+
+
+def test_a_new_session_opens_the_first_image_with_nothing_predicted(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei)
     assert session.index == 0 and session.prediction is None and not session.mask.any()
 
-    # image 0, no context: clicks; each step feeds the previous logits back
+
+def test_clicks_without_context_use_scribbleprompt_each_feeding_back_the_previous_logits(
+    tmp_path, nuclei, small_predictor
+):
+    images, truth = nuclei["images"], nuclei["masks"]
+    session = _session(tmp_path, small_predictor, nuclei)
     x, y = deepest_point(truth[0])
     first = session.click(x, y)
     assert first.network == "scribbleprompt"
@@ -57,62 +84,107 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
         images[0], clicks=[(x, y, True), (bx, by, False)], prev_logits=first.logits
     )
     _equal_predictions(second, expected)
-    assert session.accept() is session.accepted[0]
 
-    # image 1: the first prediction comes from the context alone
+
+def test_accept_returns_the_stored_mask_and_opens_the_next_image(tmp_path, nuclei, small_predictor):
+    session = _session(tmp_path, small_predictor, nuclei)
+    session.click(*deepest_point(nuclei["masks"][0]))
+    assert session.accept() is session.accepted[0]
     assert session.index == 1
+
+
+def test_the_next_image_is_first_predicted_from_the_context_alone(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=1)
     initial = session.prediction
-    _equal_predictions(initial, small_predictor.predict(images[1], context=session.context))
+    _equal_predictions(
+        initial, small_predictor.predict(nuclei["images"][1], context=session.context)
+    )
     assert initial.network == "multiverseg"
-    box = tight_box(truth[1])
+
+
+def test_a_box_refines_the_prediction_from_the_context(tmp_path, nuclei, small_predictor):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=1)
+    initial = session.prediction
+    box = tight_box(nuclei["masks"][1])
     boxed = session.box(*box)
     _equal_predictions(
         boxed,
         small_predictor.predict(
-            images[1], box=box, prev_logits=initial.logits, context=session.context
+            nuclei["images"][1], box=box, prev_logits=initial.logits, context=session.context
         ),
     )
-    session.accept()
 
-    # image 2: scribbles, rasterised at image resolution with the brush width
-    x, y = deepest_point(truth[2])
-    pos = session.scribble([(x - 2, y), (x + 2, y)], width=3)
-    bx, by = deepest_point(~truth[2])
-    neg = session.scribble([(bx, by)], positive=False, width=5)
+
+def test_scribbles_are_rasterised_at_image_resolution_with_the_brush_width(
+    tmp_path, nuclei, small_predictor
+):
+    image, truth = nuclei["images"][2], nuclei["masks"][2]
+    session = _session(tmp_path, small_predictor, nuclei, accepted=2)
+    pos, neg = _scribbles(session, truth)
+    (x, y), (bx, by) = deepest_point(truth), deepest_point(~truth)
     stroke = np.zeros((256, 256), bool)
     stroke[y - 1 : y + 2, x - 3 : x + 4] = True
     dot = np.zeros((256, 256), bool)
     dot[by - 2 : by + 3, bx - 2 : bx + 3] = True
     dot[[by - 2, by - 2, by + 2, by + 2], [bx - 2, bx + 2, bx - 2, bx + 2]] = False  # round brush
-    _equal_predictions(
-        neg,
-        small_predictor.predict(
-            images[2], scribbles=(stroke, dot), prev_logits=pos.logits, context=session.context
-        ),
+    expected = small_predictor.predict(
+        image, scribbles=(stroke, dot), prev_logits=pos.logits, context=session.context
     )
+    _equal_predictions(neg, expected)
 
-    # undo / redo / clear restore exactly the stored predictions and interaction lists
+
+def test_undo_restores_the_stored_predictions_and_stops_at_the_first(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=2)
+    pos, _neg = _scribbles(session, nuclei["masks"][2])
     assert session.undo() is pos and len(session.interactions) == 1
     first = session.undo()
     assert first is session.prediction and session.interactions == []
     assert session.undo() is first  # nothing left to undo: unchanged
+
+
+def test_redo_restores_the_undone_predictions_and_stops_at_the_last(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=2)
+    pos, neg = _scribbles(session, nuclei["masks"][2])
+    session.undo()
+    session.undo()
     assert session.redo() is pos and session.redo() is neg and session.redo() is neg
     assert not session.can_redo
+
+
+def test_clear_drops_every_prompt_in_one_step_that_undo_restores(tmp_path, nuclei, small_predictor):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=2)
+    first = session.prediction  # the context's prediction, before any prompt
+    _pos, neg = _scribbles(session, nuclei["masks"][2])
     start = session.clear()
     assert session.interactions == [] and start is first
     assert session.undo() is neg and len(session.interactions) == 2
     state, _ = _on_disk(session)
     assert len(read_log(session.workdir, state["structures"][0]["logs"]["2"])) == 2
-    session.accept()
 
-    # image 3: box then a click; image 4: a hand-edited mask
+
+def test_accept_takes_a_hand_edited_mask_over_the_prediction(tmp_path, nuclei, small_predictor):
+    truth = nuclei["masks"][4]
+    session = _session(tmp_path, small_predictor, nuclei, accepted=4)
+    session.click(*deepest_point(truth))
+    session.set_mask(truth)
+    np.testing.assert_array_equal(session.accept(), truth)
+
+
+def test_accepted_masks_are_the_context_in_memory_and_on_disk(tmp_path, nuclei, small_predictor):
+    """Predicted masks (a box, then a click on image 3) as well as hand-set ones."""
+    truth = nuclei["masks"]
+    session = _session(tmp_path, small_predictor, nuclei, accepted=3)
     session.box(*tight_box(truth[3]))
     session.click(*deepest_point(truth[3]))
     session.accept()
-    session.click(*deepest_point(truth[4]))
     session.set_mask(truth[4])
-    np.testing.assert_array_equal(session.accept(), truth[4])
-
+    session.accept()
     assert sorted(session.accepted) == [0, 1, 2, 3, 4]
     assert session.context_indices == [0, 1, 2, 3, 4]
     state, disk = _on_disk(session)
@@ -122,33 +194,78 @@ def test_scripted_session(tmp_path, nuclei, small_predictor):
         np.testing.assert_array_equal(disk[i], mask)
         np.testing.assert_array_equal(session.accepted[i], mask)
 
-    # reopen image 1 and correct it: the context entry is replaced in place, not duplicated
-    before = session.accepted[1].copy()
-    old_file = state["structures"][0]["accepted"]["1"]["file"]
-    session.goto(1)
-    np.testing.assert_array_equal(session.mask, before)
-    corrected = before.copy()
+
+def _correct(session: Session, i: int) -> np.ndarray:
+    """Reopen accepted image i, add a band to its mask and accept it again; the new mask."""
+    session.goto(i)
+    corrected = session.mask.copy()
     corrected[:40] = True
     session.set_mask(corrected)
     session.accept()
+    return corrected
+
+
+def test_reopening_an_accepted_image_shows_its_accepted_mask(tmp_path, nuclei, small_predictor):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=2)
+    before = session.accepted[1].copy()
+    session.goto(1)
+    np.testing.assert_array_equal(session.mask, before)
+
+
+def test_correcting_an_accepted_image_replaces_its_context_entry_in_place(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=5)
+    state, _ = _on_disk(session)
+    old_file = state["structures"][0]["accepted"]["1"]["file"]
+    corrected = _correct(session, 1)
     assert session.context_indices == [0, 1, 2, 3, 4] and len(session.context) == 5
     np.testing.assert_array_equal(session.context[1][1], corrected)
     state, disk = _on_disk(session)
     np.testing.assert_array_equal(disk[1], corrected)
     assert state["structures"][0]["accepted"]["1"]["file"] != old_file  # removed later: test_store
-    assert session.index == 5  # the first image not accepted yet
 
-    # propagate the rest from the context alone
-    result = session.propagate(progress=False)
+
+def test_accepting_a_correction_opens_the_first_image_not_accepted_yet(
+    tmp_path, nuclei, small_predictor
+):
+    session = _session(tmp_path, small_predictor, nuclei, accepted=5)
+    _correct(session, 1)
+    assert session.index == 5
+
+
+@pytest.fixture(scope="module")
+def propagated(tmp_path_factory, small_nets, nuclei) -> tuple[Session, Predictor, Propagation]:
+    """Five accepted images and the other three propagated: the tests below only read them
+    (export writes outside the work folder), so they share one."""
+    model = Predictor(*small_nets)
+    session = _session(tmp_path_factory.mktemp("propagated"), model, nuclei, accepted=5)
+    return session, model, session.propagate(progress=False)
+
+
+def test_propagation_predicts_the_open_images_from_the_context_alone(propagated, nuclei):
+    session, model, result = propagated
     assert sorted(result.masks) == [5, 6, 7]
     for i in (5, 6, 7):
-        direct = small_predictor.predict(images[i], context=session.context)
+        direct = model.predict(nuclei["images"][i], context=session.context)
         np.testing.assert_array_equal(result.masks[i], direct.mask)
         expected = float(np.mean(np.abs(direct.prob - 0.5)) * 2)
         assert result.confidence[i] == pytest.approx(expected, abs=1e-6)
         assert 0.0 <= result.confidence[i] <= 1.0
+
+
+def test_the_suggested_image_is_the_least_confident_propagated_one(propagated):
+    session, _model, result = propagated
     assert session.suggest_next() == min((5, 6, 7), key=lambda i: result.confidence[i])
+
+
+def test_export_writes_the_accepted_masks_and_a_manifest(tmp_path, propagated):
+    session, _model, _result = propagated
     assert len(session.export(tmp_path / "accepted")) == 5 + 1  # and the manifest
+
+
+def test_export_with_propagated_masks_writes_one_per_image(tmp_path, propagated):
+    session, _model, _result = propagated
     written = session.export(tmp_path / "all", include_propagated=True)
     assert written[-1].name == "export-manifest.json"
     assert sorted(p.name for p in written[:-1]) == sorted(f"{n}.png" for n in session.names)
