@@ -29,7 +29,15 @@ class AcceptedMasks(Mapping[int, np.ndarray]):
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def put(self, i: int, mask: np.ndarray) -> np.ndarray:
-        """Accept (or replace) image i's mask, once stored; returns it read-only."""
+        """Accept (or replace) image i's mask, once stored.
+
+        Args:
+            i: the image's index in the dataset.
+            mask: H x W bool of image i's shape.
+
+        Returns:
+            A read-only copy, what the structure holds from now on.
+        """
         self._indices[i] = next(self._revisions)
         return self._keep(i, frozen(mask))
 

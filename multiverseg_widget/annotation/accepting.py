@@ -24,10 +24,15 @@ class Acceptance:
 
     def accept(self, allow_empty: bool = False) -> np.ndarray:
         """Save the current mask, put it in the context set and move to the next open image.
+        Re-accepting an image replaces its mask and its context entry.
 
-        Returns the accepted mask once it is on disk. Re-accepting an image replaces its mask and
-        its context entry. An empty mask (the structure is absent) is accepted only with
-        ``allow_empty=True``: it is rarely meant, and it joins the context set as an example.
+        Args:
+            allow_empty: accept an empty mask (the structure is absent). Without it an empty
+                mask raises ValueError: it is rarely meant, and it joins the context set as an
+                example.
+
+        Returns:
+            The accepted mask once it is on disk: H x W bool of the image's shape, read-only.
         """
         workspace = self.workspace
         i, part = workspace.position, workspace.part
@@ -51,9 +56,14 @@ class Acceptance:
         origin: str | None,
         position: int | None = None,
     ) -> None:
-        """Accept ``masks`` (structure -> image index -> checked H x W bool): their files first,
-        then one commit of every structure's new part, then the structures take them.
-        ``origin``: where imported masks came from; ``position``: the image opened next."""
+        """Accept ``masks``: their files first, then one commit of every structure's new part,
+        then the structures take them (so a failed commit leaves every structure as it was).
+
+        Args:
+            masks: structure name -> image index -> H x W bool of that image's shape, checked.
+            origin: where imported masks came from (None: accepted here).
+            position: the image opened next (None: stay).
+        """
         workspace = self.workspace
         parts = {}
         for name, by_image in masks.items():
@@ -66,13 +76,22 @@ class Acceptance:
         workspace.perform(AcceptMasks(parts, masks, position))
 
     def remove_context(self, i: int) -> None:
-        """Drop entry i of ``context`` from the context set; its image stays accepted."""
+        """Drop entry i of ``context`` from the context set; its image stays accepted.
+
+        Args:
+            i: a position in ``context`` (0: the first example), not an image index.
+        """
         members = self.workspace.part.context.without_entry(i)
         self.workspace.perform(SetContext(tuple(members)))
 
     def add_to_context(self, i: int, position: int | None = None) -> None:
-        """Put accepted image i back into the current structure's context set, at ``position``
-        (default: the end); what undoes ``remove_context``."""
+        """Put accepted image i back into the current structure's context set: what undoes
+        ``remove_context``.
+
+        Args:
+            i: the image's index in the dataset; it must be accepted and not in the set.
+            position: its place in ``context`` (None: the end).
+        """
         part = self.workspace.part
         i = checked_index(i, len(self.workspace.dataset))
         if i not in part.accepted:

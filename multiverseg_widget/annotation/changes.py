@@ -25,9 +25,11 @@ class Move:
     viewing: ClassVar[bool] = True
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record as it stands, at image ``position``."""
         return replace(workspace.record(), position=self.position)
 
     def apply(self, workspace: Workspace) -> None:
+        """Make image ``position`` the open one."""
         workspace.position = self.position
 
 
@@ -39,9 +41,11 @@ class SwitchStructure:
     viewing: ClassVar[bool] = True
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record as it stands, with structure ``name`` the current one."""
         return replace(workspace.record(), structure=self.name)
 
     def apply(self, workspace: Workspace) -> None:
+        """Make structure ``name`` the current one."""
         workspace.current = self.name
 
 
@@ -53,9 +57,11 @@ class SetView:
     viewing: ClassVar[bool] = True
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record as it stands, with ``view`` as the display settings."""
         return replace(workspace.record(), view=dict(self.view))
 
     def apply(self, workspace: Workspace) -> None:
+        """Adopt ``view`` as the display settings."""
         workspace.view = self.view
 
 
@@ -69,11 +75,14 @@ class ImageStep:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record whose current image logs the step's prompts (an image without prompts
+        has no log)."""
         part = workspace.part.record()
         logs = {**part.logs, workspace.position: self.step.prompts}
         return workspace.with_part(replace(part, logs={i: p for i, p in logs.items() if p}))
 
     def apply(self, workspace: Workspace) -> None:
+        """Push the step onto the current image's history, or undo or redo to it."""
         history = workspace.part.annotations[workspace.position].history
         if self.how == "push":
             history.push(self.step)
@@ -95,11 +104,13 @@ class AcceptMasks:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record with the structures' new parts, at image ``position`` if given."""
         structures = {**workspace.parts(), **self.parts}
         record = workspace.record(structures)
         return record if self.position is None else replace(record, position=self.position)
 
     def apply(self, workspace: Workspace) -> None:
+        """Each structure takes its new part and its masks; then image ``position`` opens."""
         for name, part in self.parts.items():
             workspace.structures[name].take(part, self.masks[name])
         if self.position is not None:
@@ -114,9 +125,11 @@ class SetContext:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record with the current structure's context set as ``members``."""
         return workspace.with_part(workspace.part.record(context=self.members))
 
     def apply(self, workspace: Workspace) -> None:
+        """Adopt ``members`` (the context set's version changes: predictions key on it)."""
         workspace.part.context.set(list(self.members))
 
 
@@ -128,10 +141,12 @@ class AddStructure:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record with the new structure's part last."""
         structures = {**workspace.parts(), self.structure.name: self.structure.record()}
         return workspace.record(structures)
 
     def apply(self, workspace: Workspace) -> None:
+        """Add the structure, last."""
         workspace.structures[self.structure.name] = self.structure
 
 
@@ -144,11 +159,13 @@ class RenameStructure:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record with ``old``'s part under ``new``, in its place (current if it was)."""
         parts = {self._renamed(k): v for k, v in workspace.parts().items()}
         current = self._renamed(workspace.current)
         return replace(workspace.record(parts), structure=current)
 
     def apply(self, workspace: Workspace) -> None:
+        """Rename the structure in its place; the current one stays current."""
         structures = workspace.structures
         workspace.structures = {self._renamed(k): v for k, v in structures.items()}
         workspace.structures[self.new].name = self.new
@@ -167,7 +184,9 @@ class NamePropagation:
     viewing: ClassVar[bool] = False
 
     def record(self, workspace: Workspace) -> SessionRecord:
+        """The record naming ``key`` as the current structure's latest propagation."""
         return workspace.with_part(workspace.part.record(propagation=self.key))
 
     def apply(self, workspace: Workspace) -> None:
+        """Start the propagation of ``key`` empty: its results are added as they arrive."""
         workspace.part.propagated = Propagation({}, {}, self.key)

@@ -17,6 +17,7 @@ class ContextSet:
 
     @property
     def members(self) -> list[int]:
+        """The images in the set, in the order they joined (a copy)."""
         return list(self._members)
 
     def __len__(self) -> int:

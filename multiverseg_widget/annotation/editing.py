@@ -52,27 +52,45 @@ class ImageEditor:
         part.saved_logs.pop(i, None)
 
     def goto(self, i: int) -> Prediction | None:
-        """Open image i (accepted ones can be reopened and corrected); returns its prediction."""
+        """Open image i (accepted ones can be reopened and corrected).
+
+        Args:
+            i: the image's index in the dataset.
+
+        Returns:
+            The image's latest model output, as ``prediction`` (its ``mask``: H x W bool; a
+            hand edit since is in the session's ``mask`` only); None before the first (no
+            context set, no prompts).
+        """
         i = checked_index(i, len(self.workspace.dataset))
         self.open(i)
         self.workspace.perform(Move(i))
         return self.history.current.prediction
 
     def next(self) -> Prediction | None:
-        """Open the following image (stays at the last one)."""
+        """Open the following image (stays at the last one); returns what ``goto`` does."""
         return self.goto(min(self.workspace.position + 1, len(self.workspace.dataset) - 1))
 
     def previous(self) -> Prediction | None:
-        """Open the preceding image (stays at the first one)."""
+        """Open the preceding image (stays at the first one); returns what ``goto`` does."""
         return self.goto(max(self.workspace.position - 1, 0))
 
     def click(self, x: float, y: float, positive: bool = True) -> Prediction:
-        """Add a click at image pixel (x, y); returns the new prediction."""
+        """Add a click at image pixel (x, y): one forward pass, one undo step.
+
+        Args:
+            x: the column, in image pixels.
+            y: the row, in image pixels.
+            positive: True inside the structure, False outside it.
+
+        Returns:
+            The new prediction: ``mask`` H x W bool, ``logits`` 128 x 128 float32.
+        """
         return self._add(Prompts((Click(x, y, positive),)))
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> Prediction:
         """Set the box (end exclusive, image pixels; corners in any order); a new box replaces
-        the previous one. A box without area raises ValueError."""
+        the previous one. A box without area raises ValueError. Returns the new prediction."""
         return self._add(Prompts((Box(x0, y0, x1, y1),)))
 
     def scribble(
@@ -81,7 +99,16 @@ class ImageEditor:
         positive: bool = True,
         width: float = DEFAULT_BRUSH,
     ) -> Prediction:
-        """Add a stroke through ``points`` (image pixels) with a round brush ``width`` wide."""
+        """Add a stroke with a round brush: one forward pass, one undo step.
+
+        Args:
+            points: (x, y) points in image pixels, in the order drawn.
+            positive: True inside the structure, False outside it.
+            width: the brush's diameter in image pixels.
+
+        Returns:
+            The new prediction: ``mask`` H x W bool, ``logits`` 128 x 128 float32.
+        """
         stroke = Stroke(points, positive, width)  # type: ignore[arg-type]  # it checks any sequence
         return self._add(Prompts((stroke,)))
 
@@ -93,6 +120,12 @@ class ImageEditor:
         predicts once for the latest state instead of working through a backlog. Each entry is
         ``{"kind": "click", "x", "y", "positive"}``, ``{"kind": "box", "box": [x0, y0, x1, y1]}``
         or ``{"kind": "scribble", "points", "positive", "width"}``; all are checked first.
+
+        Args:
+            interactions: a ``Prompts`` value, or a non-empty list of the JSON forms above.
+
+        Returns:
+            The new prediction: ``mask`` H x W bool, ``logits`` 128 x 128 float32.
         """
         new = interactions if isinstance(interactions, Prompts) else Prompts.from_json(interactions)
         if not new:
@@ -102,13 +135,26 @@ class ImageEditor:
         return self._add(new)
 
     def remove(self, positions: Sequence[int]) -> Prediction | None:
-        """Drop the prompts at these positions of ``interactions`` (the eraser), as one undo
-        step. The rest is predicted again in one pass, from the image's first prediction."""
+        """Drop prompts (the eraser), as one undo step. The rest is predicted again in one
+        pass, from the image's first prediction.
+
+        Args:
+            positions: positions in the image's prompts (``interactions``), not image indices.
+
+        Returns:
+            The new prediction (``mask``: H x W bool); with no prompt left, the image's first
+            prediction (None without a context set).
+        """
         step = self._annotation().removing(positions, self.model.predictor(self.workspace.position))
         return self._push(step)
 
     def set_mask(self, mask: np.ndarray) -> None:
-        """Replace the current mask by a hand-edited one (undoable); accept() then takes it."""
+        """Replace the current mask by a hand-edited one (undoable); accept() then takes it.
+
+        Args:
+            mask: H x W of the current image's shape, bool or numbers in [0, 1] (above 0.5 is
+                inside); anything else raises ValueError.
+        """
         workspace = self.workspace
         edited = frozen(as_mask(mask, workspace.shape(workspace.position), "mask") > 0.5)
         edit = MaskEdit()
@@ -119,9 +165,17 @@ class ImageEditor:
         self._push(self._annotation().editing(edited, edit))
 
     def paint(self, region: Stroke | np.ndarray, add: bool = True) -> bool:
-        """Paint ``region`` (a ``Stroke``'s pixels, or an H x W bool mask) into the current
-        mask, or erase it with ``add=False``: a hand edit, undoable like ``set_mask``. Returns
-        whether the mask changed (a paint that changes nothing is no undo step)."""
+        """Paint ``region`` into the current mask, or erase it: a hand edit, undoable like
+        ``set_mask``.
+
+        Args:
+            region: a ``Stroke`` (its pixels), or an H x W mask of the current image's shape,
+                bool or numbers in [0, 1] (above 0.5 is painted).
+            add: True paints, False erases.
+
+        Returns:
+            Whether the mask changed (a paint that changes nothing is no undo step).
+        """
         current = self.history.current.mask
         shape = (int(current.shape[0]), int(current.shape[1]))
         if isinstance(region, Stroke):
@@ -138,21 +192,38 @@ class ImageEditor:
         return True
 
     def undo(self) -> Prediction | None:
-        """Go back one step (nothing happens at the first); returns the restored prediction."""
+        """Go back one step (nothing happens at the first).
+
+        Returns:
+            The image's latest model output, as ``prediction`` (its ``mask``: H x W bool; a
+            hand edit since is in the session's ``mask`` only); None before the first (no
+            context set, no prompts).
+        """
         before = self.history.after_undo()
         if before is not None:
             self.workspace.perform(ImageStep(before, "undo"))
         return self.history.current.prediction
 
     def redo(self) -> Prediction | None:
-        """Re-apply the step undone last (nothing happens if none); returns its prediction."""
+        """Re-apply the step undone last (nothing happens if none).
+
+        Returns:
+            The image's latest model output, as ``prediction`` (its ``mask``: H x W bool; a
+            hand edit since is in the session's ``mask`` only); None before the first (no
+            context set, no prompts).
+        """
         after = self.history.after_redo()
         if after is not None:
             self.workspace.perform(ImageStep(after, "redo"))
         return self.history.current.prediction
 
     def clear(self) -> Prediction | None:
-        """Drop every prompt of this image (undoable): back to its first prediction."""
+        """Drop every prompt of this image (undoable): back to its first prediction.
+
+        Returns:
+            The image's first prediction, from the context set alone (``mask``: H x W bool);
+            None without a context set.
+        """
         step = self._annotation().clearing()
         return self.history.current.prediction if step is None else self._push(step)
 

@@ -57,13 +57,24 @@ def export_masks(
     overwrite: bool = False,
     extra: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Write ``masks`` (image index -> H x W bool, or integer labels) under ``path``; return
-    the files written, the manifest last.
-
-    npz writes one file: ``path`` itself if it ends in .npz, else ``path/masks.npz``.
-    ``extra``: more files, name -> JSON content (a label map's ``labels.json``).
+    """Write ``masks`` under ``path``, and a manifest that maps each file back to its image.
     Raises ValueError (nothing written) for a target among the source images or in the work
     folder, and ``ExportWouldOverwrite`` for existing files unless ``overwrite``.
+
+    Args:
+        masks: image index -> H x W bool, or integer labels (label maps, instance ids), of
+            that image's shape.
+        dataset: the session's images: their names (the files'), their files (never a
+            target) and volume slices.
+        path: the target folder; npz writes one file: ``path`` itself if it ends in .npz,
+            else ``path/masks.npz``.
+        format: one of ``EXPORT_FORMATS``.
+        provenance: where the masks come from (None: no work folder, every mask accepted).
+        overwrite: replace existing files.
+        extra: more files, name -> JSON content (a label map's ``labels.json``).
+
+    Returns:
+        The files written, the manifest last.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}, got {format!r}")
@@ -127,7 +138,14 @@ class ComputedMasks(Mapping[int, np.ndarray]):
 
 
 def instance_ids(mask: np.ndarray) -> np.ndarray:
-    """A mask's connected components numbered 1, 2, ... (uint16; 0 background)."""
+    """A mask's connected components numbered 1, 2, ...: instance ids, for nuclei and cells.
+
+    Args:
+        mask: H x W bool.
+
+    Returns:
+        H x W uint16: 0 background, k the k-th component.
+    """
     return ndimage.label(mask)[0].astype(np.uint16)
 
 

@@ -34,7 +34,15 @@ class ImageAnnotation:
         read_edit: Callable[[MaskEdit], np.ndarray],
     ) -> ImageAnnotation:
         """The annotation as ``log`` left it: each prompt predicted again in turn (the undo
-        history comes back too), each mask edit read back with ``read_edit``."""
+        history comes back too), each mask edit read back.
+
+        Args:
+            shape: the image's (H, W).
+            first: the prediction from the context alone (None without context).
+            log: the image's saved prompts and mask edits, in order.
+            predict: prompts and the previous prediction -> the new prediction.
+            read_edit: a logged ``MaskEdit`` -> its mask, H x W bool.
+        """
         annotation = cls(shape, first)
         history = annotation.history
         for entry in log.items:
@@ -46,6 +54,7 @@ class ImageAnnotation:
 
     @property
     def current(self) -> Step:
+        """The step shown (the history's current one)."""
         return self.history.current
 
     def adding(self, new: Prompts, predict: Predict) -> Step:
@@ -72,7 +81,12 @@ class ImageAnnotation:
         return self._predicted(kept, first.prediction, predict)
 
     def editing(self, mask: np.ndarray, edit: MaskEdit) -> Step:
-        """The step whose mask is ``mask``, set by hand (the prediction stays for refining)."""
+        """The step whose mask is set by hand (the prediction stays for refining).
+
+        Args:
+            mask: H x W bool of the image's shape (kept as a read-only copy).
+            edit: the log's entry for it (its draft file, in a work folder).
+        """
         current = self.current
         return Step(current.prompts + [edit], current.prediction, frozen(mask))
 

@@ -20,15 +20,21 @@ class ImageStatus:
         self.workspace = workspace
 
     def status(self, i: int) -> str:
-        """'accepted', 'in progress' (has interactions) or 'todo'."""
+        """Image i's status for the current structure: 'accepted', 'in progress' (has
+        interactions) or 'todo'."""
         i = checked_index(i, len(self.workspace.dataset))
         if i in self.workspace.part.accepted:
             return "accepted"
         return "in progress" if self.image_prompts(i) else "todo"
 
     def status_codes(self) -> np.ndarray:
-        """Every image's ``status`` at once, as indices into ``STATUSES`` (N uint8), from the
-        images the current structure has touched."""
+        """Every image's ``status`` at once, from the images the current structure has touched
+        (not a call per image).
+
+        Returns:
+            N uint8, N the number of images: indices into ``STATUSES`` (0 todo, 1 in progress,
+            2 accepted).
+        """
         part = self.workspace.part
         codes = np.zeros(len(self.workspace.dataset), dtype=np.uint8)
         codes[list(part.logs())] = STATUSES.index("in progress")

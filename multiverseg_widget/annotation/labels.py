@@ -51,15 +51,30 @@ class StructureLabels:
         self.workspace.perform(RenameStructure(old, new))
 
     def accepted_masks(self, i: int) -> dict[str, np.ndarray]:
-        """Image i's accepted mask of each structure that has one (overlaps kept)."""
+        """Image i's accepted mask of each structure that has one (overlaps kept, unlike
+        ``label_map``).
+
+        Args:
+            i: the image's index in the dataset.
+
+        Returns:
+            Structure name -> H x W bool of image i's shape, read-only.
+        """
         i = checked_index(i, len(self.workspace.dataset))
         structures = self.workspace.structures
         return {n: s.accepted[i] for n, s in structures.items() if i in s.accepted}
 
     def label_map(self, i: int) -> np.ndarray:
-        """Image i's accepted masks as one H x W integer map: 0 background, k the k-th
-        structure of ``structures``. Where accepted masks overlap, the later structure wins
-        (the per-structure masks keep the overlap)."""
+        """Image i's accepted masks as one map, the form label-map pipelines read. Where
+        accepted masks overlap, the later structure wins (``accepted_masks`` keeps the overlap).
+
+        Args:
+            i: the image's index in the dataset.
+
+        Returns:
+            H x W uint8 (uint16 from 256 structures) of image i's shape: 0 background, k the
+            k-th structure of ``structures``.
+        """
         i = checked_index(i, len(self.workspace.dataset))
         structures = self.workspace.structures
         dtype = np.uint8 if len(structures) < 256 else np.uint16
@@ -72,13 +87,19 @@ class StructureLabels:
 
     def import_masks(self, source: Any, structure: str | None = None) -> list[int]:
         """Masks made elsewhere (by hand, another tool, an earlier project) become accepted,
-        with their origin recorded, and join the context set; returns the images imported.
+        with their origin recorded, and join the context set. Everything is checked first: a
+        wrong shape, an unknown name or values that are not labels raise ValueError, nothing
+        changes.
 
-        source: {image index: mask}, or a folder of mask files matched to the images by file
-        name (stem). With ``structure``, each mask is binary (bool, 0/1 or 0/255) for that
-        structure; without, each is a label map (0 background, k the k-th structure), and
-        every structure gets its mask of those images. Everything is checked first: a wrong
-        shape, an unknown name or values that are not labels raise ValueError, nothing changes.
+        Args:
+            source: {image index: H x W mask of that image's shape}, or a folder of mask files
+                matched to the images by file name (stem).
+            structure: the structure the masks are of, each binary (bool, 0/1 or 0/255); None:
+                each is a label map (0 background, k the k-th structure), and every structure
+                gets its mask of those images.
+
+        Returns:
+            The indices of the images imported, sorted.
         """
         if structure is not None:
             self.check_known(structure)
@@ -105,6 +126,7 @@ class StructureLabels:
         return sorted(arrays)
 
     def check_known(self, name: str) -> None:
+        """Raise ValueError naming the structures unless ``name`` is one of them."""
         if name not in self.workspace.structures:
             raise ValueError(f"no structure named {name!r}; the structures are {self.structures}")
 

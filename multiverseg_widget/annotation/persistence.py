@@ -32,7 +32,15 @@ def started_workspace(
     max_context: MaxContext,
 ) -> Workspace:
     """A new session's workspace at the first image: for a work folder, what the images are
-    (their files, or copies of in-memory images saved in the folder)."""
+    (their files, or copies of in-memory images saved in the folder).
+
+    Args:
+        dataset: the session's images.
+        store: its work folder (None: the session lives in memory only).
+        structures: the structures' names, in the user's order (label k is the k-th).
+        current: the structure annotated first, one of ``structures``.
+        max_context: the cap on context items per prediction: an int, "auto" or None (all).
+    """
     images = None
     if store is not None:
         source: dict[str, Any]
@@ -93,8 +101,15 @@ def stored_dataset(store: WorkFolder, record: SessionRecord) -> Dataset:
 
 
 def save_image_copies(store: WorkFolder, images: Sequence[np.ndarray]) -> list[str]:
-    """Copy in-memory images into the folder, so that resume does not depend on the caller;
-    returns their files, relative to the folder."""
+    """Copy in-memory images into the folder, so that resume does not depend on the caller.
+
+    Args:
+        store: the work folder, writable.
+        images: the images, each an H x W (x C) array, saved as it is (.npy).
+
+    Returns:
+        Their files relative to the folder, ``images/00000.npy`` on, in the images' order.
+    """
     store.check_writable()
     make_dir(store.path / "images")
     names = []
@@ -117,7 +132,8 @@ def _image_copy(store: WorkFolder, relative: str) -> np.ndarray:
 
 
 def continuing_note(workspace: Workspace, added: list[str]) -> str:
-    """What a notebook run again on its work folder is told."""
+    """What a notebook run again on its work folder is told; ``added``: the names of the
+    structures this run added to those the folder had."""
     accepted = sum(len(s.accepted) for s in workspace.structures.values())
     i = workspace.position
     where = "" if workspace.store is None else f" in {workspace.store.path}"

@@ -38,6 +38,11 @@ class MaskFile:
     sha256: str
 
     def read(self) -> np.ndarray:
+        """The mask, checked against its checksum (ValueError if the file is damaged).
+
+        Returns:
+            H x W bool, of its image's shape.
+        """
         data = Path(self.path).read_bytes()
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise ValueError(f"mask file {self.path} is damaged (its checksum does not match)")
@@ -84,13 +89,27 @@ Predicted = tuple[np.ndarray, float] | Unreadable  # a mask and its confidence, 
 
 
 class Results(Protocol):
-    @property
-    def masks(self) -> Mapping[int, np.ndarray]: ...
-    @property
-    def confidence(self) -> Mapping[int, float]: ...
+    """Where results go as they arrive: memory or the work folder (``propagation_results.py``)."""
 
-    def add(self, i: int, mask: np.ndarray, confidence: float) -> None: ...
-    def flush(self) -> None: ...
+    @property
+    def masks(self) -> Mapping[int, np.ndarray]:
+        """Image index -> its mask so far, H x W bool."""
+
+    @property
+    def confidence(self) -> Mapping[int, float]:
+        """Image index -> its confidence so far; an image in it is not predicted again."""
+
+    def add(self, i: int, mask: np.ndarray, confidence: float) -> None:
+        """Keep image i's result, so that no later run predicts it again.
+
+        Args:
+            i: the image's index in the dataset.
+            mask: H x W bool of image i's shape.
+            confidence: mean |prob - 0.5|, times 2, in [0, 1].
+        """
+
+    def flush(self) -> None:
+        """Make the results so far durable (after each batch)."""
 
 
 def propagate(
@@ -103,11 +122,25 @@ def propagate(
     batch_size: int = 8,
     progress: bool = True,
 ) -> dict[int, str]:
-    """Predict the ``targets`` (image indices) that ``results`` lacks from ``context``, in
-    batches of ``batch_size``, and add each to ``results`` as it arrives (flushed per batch).
-    Each executor task gets its batch's image sources, the context's and the model (shared by
-    threads, pickled without its context cache for processes). An image that cannot be read
-    is skipped, not predicted: returns those, index -> why."""
+    """Predict the ``targets`` that ``results`` lacks from ``context`` in batches, and add each
+    to ``results`` as it arrives (flushed per batch), so that memory does not grow with the
+    dataset and an interrupted run keeps what it finished.
+
+    Args:
+        model: the Predictor, shared by threads, pickled without its context cache for
+            processes.
+        source_of: image index -> its ``ImageSource`` (a file or a mapped volume slice, read
+            by the task, or an array).
+        targets: the image indices to predict.
+        context: the context set as tasks carry it.
+        results: where each mask (H x W bool) and confidence (in [0, 1]) goes.
+        executor: runs the batches' tasks (None: here, one batch after another).
+        batch_size: images per task.
+        progress: show a progress bar.
+
+    Returns:
+        The images that could not be read, skipped rather than predicted: index -> why.
+    """
     skipped: dict[int, str] = {}
     todo = [i for i in targets if i not in results.confidence]
     batches = (todo[k : k + batch_size] for k in range(0, len(todo), batch_size))
@@ -157,8 +190,19 @@ def predict_batch(
     model: Predictor, sources: Sequence[ImageSource], context: PropagationContext
 ) -> list[Predicted]:
     """Masks and confidences from the context alone (runs in executors: module level). The
-    images are read where the task runs, and so is the context, once per process; an image
-    that cannot be read gives ``Unreadable``, and the others are still predicted."""
+    images are read where the task runs, and so is the context, once per process.
+
+    Args:
+        model: the Predictor.
+        sources: the batch's ``ImageSource``s (files or mapped volume slices, read here, or
+            arrays).
+        context: the context set as tasks carry it.
+
+    Returns:
+        Per source, in order: its mask (H x W bool) and confidence (mean |prob - 0.5|, times
+        2, in [0, 1]); or ``Unreadable`` for an image that cannot be read (the others are
+        still predicted).
+    """
     prepared = _prepared_context(model, context)
     out: list[Predicted] = []
     for source in sources:
@@ -189,7 +233,7 @@ def _read_mask(mask: MaskSource) -> np.ndarray:
 
 
 def least_confident(result: Propagation, todo: Sequence[int]) -> int | None:
-    """The open image the model is least sure about, of those ``result`` predicted (ties: the
-    first); None when it predicted none of them."""
+    """The open image (of ``todo``) the model is least sure about, of those ``result``
+    predicted (ties: the first); None when it predicted none of them."""
     known = [i for i in todo if i in result.confidence]
     return min(known, key=lambda i: (result.confidence[i], i), default=None)

@@ -63,6 +63,13 @@ class MemoryResults:
         self.masks, self.confidence = dict(masks), dict(confidence)
 
     def add(self, i: int, mask: np.ndarray, confidence: float) -> None:
+        """Keep image i's result in memory.
+
+        Args:
+            i: the image's index in the dataset.
+            mask: H x W bool of image i's shape (kept as a read-only copy).
+            confidence: in [0, 1].
+        """
         self.masks[i], self.confidence[i] = frozen(mask), confidence
 
     def flush(self) -> None:
@@ -80,6 +87,13 @@ class FolderResults:
         self._index: IO[str] | None = None
 
     def add(self, i: int, mask: np.ndarray, confidence: float) -> None:
+        """Write image i's mask as a PNG, then its index line: both durable once ``flush``ed.
+
+        Args:
+            i: the image's index in the dataset.
+            mask: H x W bool of image i's shape.
+            confidence: in [0, 1].
+        """
         data = mask_png(mask)
         if self._index is None:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -100,6 +114,7 @@ class FolderResults:
             fsync_dir(self.folder)
 
     def close(self) -> None:
+        """Flush, and close the index file (a later ``add`` opens it again)."""
         if self._index is not None:
             self.flush()
             self._index.close()

@@ -45,8 +45,15 @@ class Structure:
     def accepting(
         self, masks: Mapping[int, np.ndarray], origin: str | None, files: Mapping[int, StoredMask]
     ) -> StructureRecord:
-        """This structure's part once ``masks`` are accepted (stored as ``files``, none in
-        memory-only sessions) and have joined the context set; imported ones with ``origin``."""
+        """This structure's part once ``masks`` are accepted and have joined the context set
+        (nothing changes yet: ``take`` adopts it once committed).
+
+        Args:
+            masks: image index -> H x W bool of that image's shape.
+            origin: where imported masks came from (None: accepted here).
+            files: image index -> its mask's file in the work folder (none in memory-only
+                sessions).
+        """
         origins = dict(self.origins)
         for i in masks:
             if origin is None:
@@ -59,7 +66,12 @@ class Structure:
         return self.record(accepted=accepted, context=tuple(context), origins=origins)
 
     def take(self, part: StructureRecord, masks: Mapping[int, np.ndarray]) -> None:
-        """Adopt ``part`` (from ``accepting``, once committed) with its accepted ``masks``."""
+        """Adopt ``part`` (from ``accepting``, once committed) with its accepted masks.
+
+        Args:
+            part: this structure's new part of the record.
+            masks: image index -> H x W bool of that image's shape, as accepted.
+        """
         self.accepted_files, self.origins = dict(part.accepted), dict(part.origins)
         for i, mask in masks.items():
             accepted = self.accepted.put(i, mask)

@@ -64,6 +64,7 @@ class WholeDataset:
 
     @property
     def propagated(self) -> Propagation | None:
+        """The current structure's last propagation (None before the first)."""
         return self.workspace.part.propagated
 
     def propagate(
@@ -73,21 +74,28 @@ class WholeDataset:
         batch_size: int = 8,
         progress: bool = True,
     ) -> Propagation:
-        """Predict images not yet accepted (default: all of them) from the context set alone.
+        """Predict images not yet accepted from the context set alone. Results go to the work
+        folder as they arrive: run again after an interruption, it predicts only the images
+        still missing for this context set. An image that cannot be read (a damaged file, a
+        volume slice with NaN or infinite pixels) is skipped, the others are predicted, and a
+        warning at the end names each one.
 
-        executor: any concurrent.futures.Executor (a dask.distributed ``client.get_executor()``
-        spreads the work over a cluster: its workers read the image files themselves). Dask
-        starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which halves PyTorch's speed on
-        CPUs; create the cluster inside ``dask.config.set({"distributed.nanny.pre-spawn-environ.
-        MALLOC_TRIM_THRESHOLD_": None})`` to leave it unset (and before any other cluster in the
-        process: a cluster's nanny also sets it in the process's own environment). Results
-        go to the work folder as they arrive: run again after an interruption, it predicts only
-        the images still missing for this context set. The result, every image predicted from
-        this context set so far, is also kept as ``propagated`` (see ``export``).
+        Args:
+            indices: the images to predict, none of them accepted (None: every open image).
+            executor: any concurrent.futures.Executor (a dask.distributed
+                ``client.get_executor()`` spreads the work over a cluster: its workers read the
+                image files themselves). Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_``
+                set, which halves PyTorch's speed on CPUs; create the cluster inside
+                ``dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+                None})`` to leave it unset (and before any other cluster in the process: a
+                cluster's nanny also sets it in the process's own environment).
+            batch_size: images per task.
+            progress: show a progress bar.
 
-        An image that cannot be read (a damaged file, a volume slice with NaN or infinite
-        pixels) is skipped, the others are predicted, and a warning at the end names each one;
-        ``propagated.skipped`` holds them (index -> why).
+        Returns:
+            Every image predicted from this context set so far, also kept as ``propagated``
+            (see ``export``): ``masks``, image index -> H x W bool; ``confidence``, image index
+            -> float in [0, 1] (1: certain); ``skipped``, image index -> why it was not read.
         """
         workspace, part = self.workspace, self.workspace.part
         if not len(part.context):
@@ -226,21 +234,26 @@ class WholeDataset:
         overwrite: bool = False,
     ) -> list[Path]:
         """Write the current structure's accepted masks (and, if asked, the last propagated
-        ones) to ``path``; returns the files written, ``export-manifest.json`` last.
+        ones) to ``path``. Nothing is destroyed: a ``path`` that is a folder of the source
+        images, or is or lies in the work folder, raises ValueError, and one that holds any file
+        the export would write raises ``ExportWouldOverwrite`` (a ValueError naming them) unless
+        ``overwrite``; either way nothing is written.
 
-        png: one 0/255 file per image; tiff: one 0/1 file per image; nifti: one 0/1 volume per
-        source volume with its affine (2D images: one file each); npz: one file.
-        ``instances``: connected components numbered 1, 2, ... instead of 0/255 (nuclei).
-        labelmap (PNG; NIfTI for volumes) and labelmap-tiff: every structure in one integer
-        image per image (``label_map``), with ``labels.json`` naming the values. File names come
-        from the source names, made safe (accents dropped, names in other scripts a short hash
-        such as ``image-e02b510c``); the manifest maps each file back to its image (index and
-        name, accepted or propagated) and names the format, work folder, time and version.
+        Args:
+            path: the target folder (npz: or the .npz file itself); ``~`` is the home folder.
+            format: png, one 0/255 file per image; tiff, one 0/1 file per image; nifti, one 0/1
+                volume per source volume with its affine (2D images: one file each); npz, one
+                file; labelmap (PNG; NIfTI for volumes) and labelmap-tiff, every structure in
+                one integer image per image (``label_map``), with ``labels.json`` naming them.
+            include_propagated: also the open images' masks of the last ``propagate``.
+            instances: connected components numbered 1, 2, ... instead of 0/255 (nuclei).
+            overwrite: replace the files of an earlier export.
 
-        Nothing is destroyed: a ``path`` that is a folder of the source images, or is or
-        lies in the work folder, raises ValueError, and one that holds any file the export would
-        write raises ``ExportWouldOverwrite`` (a ValueError naming them) unless ``overwrite``;
-        either way nothing is written. ``~`` is the home folder.
+        Returns:
+            The files written, the manifest last (``export-manifest.json``): it maps each file
+            back to its image (index and name, accepted or propagated) and names the format,
+            work folder, time and version. File names come from the source names, made safe
+            (accents dropped, names in other scripts a short hash such as ``image-e02b510c``).
         """
         if format in LABEL_MAP_FORMATS:
             return self._export_label_maps(path, format, overwrite)

@@ -65,12 +65,12 @@ class Workspace:
         return self.structures[self.current]
 
     def shape(self, i: int) -> tuple[int, int]:
-        """Image i's height and width."""
+        """Image i's (H, W): the shape of each of its masks."""
         return image_shape(self.dataset.images[i])
 
     def new_structure(self, name: str, stored: Mapping[int, StoredMask] | None = None) -> Structure:
-        """A structure whose accepted masks (``stored`` so far) are read back from the work
-        folder when asked for."""
+        """A structure whose accepted masks (``stored`` so far: image index -> its file) are
+        read back from the work folder when asked for, so resuming reads none of them."""
         store = self.store
         if store is None:
             return Structure(name)
@@ -120,7 +120,16 @@ class Workspace:
             self.store.commit(self.record())
 
     def read_draft(self, edit: MaskEdit, shape: tuple[int, int]) -> np.ndarray:
-        """A logged mask edit, read back from the work folder."""
+        """A logged mask edit, read back from the work folder when its image's log is replayed
+        (and kept in ``drafts``, so that the draft can be written again if the folder loses it).
+
+        Args:
+            edit: the ``MaskEdit`` of the log, naming its file and the file's SHA-256.
+            shape: the image's (H, W).
+
+        Returns:
+            The edited mask, H x W bool.
+        """
         if self.store is None or edit.file is None or edit.sha256 is None:
             raise WorkFolderError("a logged mask edit needs its file in the work folder")
         self.drafts[edit.file] = self.store.read_mask(StoredMask(edit.file, edit.sha256), shape)
