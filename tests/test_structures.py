@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from multiverseg_widget.annotation.record import VERSION
 from multiverseg_widget.annotation.store import WorkFolderError
 from multiverseg_widget.data import load
 from multiverseg_widget.data.writers import mask_png
+from multiverseg_widget.model import Predictor
 
 from .conftest import DATA
 from .session_helpers import folder_snapshot
@@ -44,72 +46,125 @@ def _prompts_by_structure(session: Session) -> dict[str, list]:
     return out
 
 
-def test_three_structures_switch_resume_and_export_a_label_map(tmp_path, small_predictor, wbc):
-    work = tmp_path / "work"
-    session = Session(wbc["dataset"], model=small_predictor, workdir=work, structures=STRUCTURES)
-    assert session.structures == STRUCTURES and session.structure == "nucleus"
-    # nucleus: two images accepted from the truth, a click left on the third
-    for i in (0, 1):
-        session.goto(i)
-        session.set_mask(wbc["masks"]["nucleus"][i])
-        session.accept()
-    session.goto(2)
-    session.click(128, 128)
-    # cytoplasm and cell: one image each; switching loses nothing of the others
-    session.structure = "cytoplasm"
-    assert session.interactions == [] and session.context == []
-    session.goto(0)
-    session.set_mask(wbc["masks"]["cytoplasm"][0])
-    session.accept()
-    session.structure = "cell"
-    session.goto(0)
-    session.set_mask(wbc["masks"]["cell"][0])
-    session.accept()
-    session.goto(2)
-    session.structure = "nucleus"
-    assert session.index == 2 and [e["kind"] for e in session.interactions] == ["click"]
-    assert sorted(session.accepted) == [0, 1] and session.context_indices == [0, 1]
-    before = _prompts_by_structure(session)
-    accepted = {name: dict(_accepted(session, name)) for name in STRUCTURES}
-
-    resumed = Session.resume(work, model=small_predictor)
-    assert resumed.structures == STRUCTURES and resumed.structure == "nucleus"
-    assert _prompts_by_structure(resumed) == before
-    for name in STRUCTURES:
-        got = _accepted(resumed, name)
-        assert got.keys() == accepted[name].keys()
-        assert all(np.array_equal(got[i], accepted[name][i]) for i in got)
-
-    # later structures win where masks overlap (the cell contains its nucleus)
-    label_map = resumed.label_map(0)
-    assert set(np.unique(label_map)) <= {0, 1, 2, 3}
-    assert np.array_equal(label_map == 3, accepted["cell"][0])
-    assert np.array_equal(
-        label_map == 0, ~np.logical_or.reduce([accepted[n][0] for n in STRUCTURES])
-    )
-    files = resumed.export(tmp_path / "labels", format="labelmap")
-    assert json.loads((tmp_path / "labels" / "labels.json").read_text()) == {
-        "0": "background", "1": "nucleus", "2": "cytoplasm", "3": "cell"}  # fmt: skip
-    written = {p.name: p for p in files if p.suffix == ".png"}
-    assert sorted(written) == [f"{wbc['names'][i]}.png" for i in (0, 1)]
-    for i in (0, 1):
-        png = written[f"{wbc['names'][i]}.png"]
-        assert png.read_bytes() == mask_png(resumed.label_map(i))  # byte for byte
-        assert np.array_equal(np.asarray(Image.open(png)), resumed.label_map(i))
-    # the per-structure export keeps each structure's own mask, overlap included
-    resumed.structure = "nucleus"
-    *masks, _manifest = resumed.export(tmp_path / "nuclei", format="png")
-    for path in masks:
-        i = wbc["names"].index(path.stem)
-        assert path.read_bytes() == mask_png(accepted["nucleus"][i])
-
-
 def _accepted(session: Session, name: str) -> dict[int, np.ndarray]:
     current = session.structure
     session.structure = name
     out = dict(session.accepted)
     session.structure = current
     return out
+
+
+def _three_structures(work: Path, model: Predictor, wbc: dict) -> Session:
+    """A session of the three structures with the nucleus annotated: two images accepted from
+    the truth, a click left on the third (still open)."""
+    session = Session(wbc["dataset"], model=model, workdir=work, structures=STRUCTURES)
+    for i in (0, 1):
+        session.goto(i)
+        session.set_mask(wbc["masks"]["nucleus"][i])
+        session.accept()
+    session.goto(2)
+    session.click(128, 128)
+    return session
+
+
+@pytest.fixture(scope="module")
+def annotated(tmp_path_factory, small_nets, wbc) -> Session:
+    """Then cytoplasm and cell: image 0 accepted for each, image 2 opened while the cell is
+    current, and back to the nucleus. The tests below only read it (switching structures and
+    back included)."""
+    work = tmp_path_factory.mktemp("structures") / "work"
+    session = _three_structures(work, Predictor(*small_nets), wbc)
+    for name in ("cytoplasm", "cell"):
+        session.structure = name
+        session.goto(0)
+        session.set_mask(wbc["masks"][name][0])
+        session.accept()
+    session.goto(2)
+    session.structure = "nucleus"
+    return session
+
+
+@pytest.fixture(scope="module")
+def resumed(annotated, small_nets) -> tuple[Session, dict[str, list], dict[str, dict]]:
+    """The annotated session resumed from its work folder, with each structure's prompts and
+    accepted masks as they were before."""
+    before = _prompts_by_structure(annotated)
+    accepted = {name: dict(_accepted(annotated, name)) for name in STRUCTURES}
+    return Session.resume(annotated.workdir, model=Predictor(*small_nets)), before, accepted
+
+
+def test_a_session_of_several_structures_opens_the_first(small_predictor, wbc):
+    session = Session(wbc["dataset"], model=small_predictor, structures=STRUCTURES)
+    assert session.structures == STRUCTURES and session.structure == "nucleus"
+
+
+def test_another_structure_starts_with_no_prompts_and_no_context(tmp_path, small_predictor, wbc):
+    session = _three_structures(tmp_path / "work", small_predictor, wbc)
+    session.structure = "cytoplasm"
+    assert session.interactions == [] and session.context == []
+
+
+def test_switching_back_to_a_structure_loses_nothing_of_its_work(annotated):
+    session = annotated
+    assert session.index == 2 and [e["kind"] for e in session.interactions] == ["click"]
+    assert sorted(session.accepted) == [0, 1] and session.context_indices == [0, 1]
+
+
+def test_a_resumed_session_keeps_its_structures_and_the_current_one(resumed):
+    session, _before, _accepted = resumed
+    assert session.structures == STRUCTURES and session.structure == "nucleus"
+
+
+def test_a_resumed_session_keeps_every_structures_prompts(resumed):
+    session, before, _accepted = resumed
+    assert _prompts_by_structure(session) == before
+
+
+def test_a_resumed_session_keeps_every_structures_accepted_masks(resumed):
+    session, _before, accepted = resumed
+    for name in STRUCTURES:
+        got = _accepted(session, name)
+        assert got.keys() == accepted[name].keys()
+        assert all(np.array_equal(got[i], accepted[name][i]) for i in got)
+
+
+def test_later_structures_win_where_masks_overlap_in_a_label_map(resumed):
+    """The cell contains its nucleus."""
+    session, _before, accepted = resumed
+    label_map = session.label_map(0)
+    assert set(np.unique(label_map)) <= {0, 1, 2, 3}
+    assert np.array_equal(label_map == 3, accepted["cell"][0])
+    assert np.array_equal(
+        label_map == 0, ~np.logical_or.reduce([accepted[n][0] for n in STRUCTURES])
+    )
+
+
+def test_the_label_map_export_names_each_value_in_labels_json(tmp_path, resumed):
+    session, _before, _accepted = resumed
+    session.export(tmp_path / "labels", format="labelmap")
+    assert json.loads((tmp_path / "labels" / "labels.json").read_text()) == {
+        "0": "background", "1": "nucleus", "2": "cytoplasm", "3": "cell"}  # fmt: skip
+
+
+def test_the_label_map_export_writes_each_accepted_images_label_map(tmp_path, resumed, wbc):
+    session, _before, _accepted = resumed
+    files = session.export(tmp_path / "labels", format="labelmap")
+    written = {p.name: p for p in files if p.suffix == ".png"}
+    assert sorted(written) == [f"{wbc['names'][i]}.png" for i in (0, 1)]
+    for i in (0, 1):
+        png = written[f"{wbc['names'][i]}.png"]
+        assert png.read_bytes() == mask_png(session.label_map(i))  # byte for byte
+        assert np.array_equal(np.asarray(Image.open(png)), session.label_map(i))
+
+
+def test_the_per_structure_export_keeps_each_structures_own_mask(tmp_path, resumed, wbc):
+    """Overlap included: the nucleus inside the cell is still the nucleus's."""
+    session, _before, accepted = resumed
+    session.structure = "nucleus"
+    *masks, _manifest = session.export(tmp_path / "nuclei", format="png")
+    for path in masks:
+        i = wbc["names"].index(path.stem)
+        assert path.read_bytes() == mask_png(accepted["nucleus"][i])
 
 
 def test_imported_masks_are_accepted_and_used_as_context(tmp_path, small_predictor, wbc):
