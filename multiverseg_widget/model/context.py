@@ -44,6 +44,20 @@ class PreparedContext:
     def __len__(self) -> int:
         return len(self.items)
 
+    def support_of(self, used: Sequence[int]) -> torch.Tensor | None:
+        """The ``used`` items' support, (len(used)) x 2 x 128 x 128; None for none."""
+        if not used or self.support is None:
+            return None
+        return self.support if len(used) == len(self) else self.support[list(used)]
+
+    @staticmethod
+    def of(items: Sequence[PreparedItem], device: torch.device) -> PreparedContext:
+        """``items`` with their support stacked on ``device``."""
+        if not items:
+            return PreparedContext((), None)
+        stacked = torch.stack([torch.cat([it.image, it.label]) for it in items])
+        return PreparedContext(tuple(items), stacked.to(device))
+
 
 def image_descriptor(image: torch.Tensor) -> torch.Tensor:
     """A 16 x 16 average-pooled, zero-mean, unit-norm copy of a 1 x 1 x h x w image.

@@ -16,6 +16,7 @@ from typing import TypedDict
 
 import torch
 
+from ..common.steps import StepProgress, Steps, finished
 from .context import PreparedItem
 from .context_set_cache import ContextSetCache
 from .encoding import encode_prompts
@@ -37,34 +38,62 @@ ADAPTATION_SETTINGS: AdaptationSettings = {
 
 
 def adapt_to_context(net: MultiverSegNet, support: torch.Tensor, seed: int = 0) -> MultiverSegNet:
-    """A copy of ``net`` fine-tuned on ``support``: S x 2 x h x w (image, mask) pairs, S >= 2,
-    on the model grid. Each step predicts a few context items from the context alone, each from
-    up to ``max_others`` of the other items (``leave_one_out_episodes``), and follows the
-    segmentation loss. ``net`` is unchanged; the same inputs give the same copy."""
+    """A copy of ``net`` fine-tuned on ``support`` (``adaptation_steps``, run now)."""
+    return finished(adaptation_steps(net, support, seed))
+
+
+def adaptation_steps(
+    net: MultiverSegNet, support: torch.Tensor, seed: int = 0
+) -> Steps[MultiverSegNet]:
+    """Fine-tune a copy of ``net`` on ``support``, one episode per step.
+
+    Each Adam step predicts a few context items from the context alone, each from up to
+    ``max_others`` of the other items (``leave_one_out_episodes``), and follows the segmentation
+    loss. The episodes' gradients add up one episode at a time (the network has no batch
+    statistics, so this is the batch's gradient), which keeps each step short for an interface
+    that answers prompts between steps. ``net`` is unchanged; the same inputs give the same copy.
+
+    Args:
+        net: the network to adapt.
+        support: S x 2 x h x w (image, mask) pairs on the model grid, S >= 2.
+        seed: the episodes' random draws.
+    Returns:
+        Steps whose result is the adapted copy, in eval mode.
+    """
     if support.dim() != 4 or support.shape[1] != 2 or support.shape[-1] != support.shape[-2]:
         raise ValueError(f"support must be S x 2 x h x h, got {tuple(support.shape)}")
     if support.shape[0] < 2:
         raise ValueError("adapting to a context set needs at least 2 context items")
     settings = ADAPTATION_SETTINGS
     gen = torch.Generator().manual_seed(seed)
-    with torch.inference_mode(False), torch.enable_grad():
+    with torch.inference_mode(False):  # a copy made in inference mode could not learn
         adapted = copy.deepcopy(net).float().train()
         support = support.detach().clone().float()
-        parameters = list(adapted.parameters())
-        for p in parameters:
-            p.requires_grad_(True)
-        optimizer = torch.optim.Adam(parameters, lr=settings["lr"])
-        for _ in range(settings["steps"]):
-            targets, contexts = leave_one_out_episodes(
-                support, settings["episodes_per_step"], settings["max_others"], gen
-            )
-            logits = adapted.forward_support(encode_prompts(targets[:, :1]), contexts)
-            loss = segmentation_loss(logits, targets[:, 1:])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        for p in parameters:
-            p.requires_grad_(False)
+    parameters = list(adapted.parameters())
+    for p in parameters:
+        p.requires_grad_(True)
+    optimizer = torch.optim.Adam(parameters, lr=settings["lr"])
+    total = settings["steps"] * min(settings["episodes_per_step"], support.shape[0])
+    done = 0
+    for _ in range(settings["steps"]):
+        targets, contexts = leave_one_out_episodes(
+            support, settings["episodes_per_step"], settings["max_others"], gen
+        )
+        optimizer.zero_grad(set_to_none=True)
+        for e in range(len(targets)):
+            # grad mode is the thread's: set per episode, never held across a yield
+            with torch.inference_mode(False), torch.enable_grad():
+                logits = adapted.forward_support(
+                    encode_prompts(targets[e : e + 1, :1]), contexts[e : e + 1]
+                )
+                loss = segmentation_loss(logits, targets[e : e + 1, 1:]) / len(targets)
+                loss.backward()
+                if e == len(targets) - 1:
+                    optimizer.step()
+            done += 1
+            yield StepProgress("adapting", done, total)
+    for p in parameters:
+        p.requires_grad_(False)
     return adapted.eval()
 
 
@@ -109,3 +138,9 @@ class AdaptedNetworks:
     def built(self, items: Sequence[PreparedItem], support: torch.Tensor) -> MultiverSegNet:
         """The network adapted to ``items`` (their stacked ``support``): built now if needed."""
         return self._built.get(items, lambda: adapt_to_context(self.network, support))
+
+    def build_steps(self, items: Sequence[PreparedItem], support: torch.Tensor) -> Steps[None]:
+        """``built``, step by step (nothing when it is built already); the network joins the
+        cache after the last step, so that a build dropped half way leaves nothing behind."""
+        if self._built.find(items) is None:
+            self._built.put(items, (yield from adaptation_steps(self.network, support)))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from ..common.overlap import dice
+from ..common.steps import StepProgress, Steps
 from .context import PreparedContext, PreparedItem, most_similar
 from .context_set_cache import SetKey, set_key
 from .inputs import PreparedImage, encode_inputs
@@ -29,6 +30,8 @@ from .preprocessing import MODEL_SIZE
 
 CHECKED_ITEMS = 8
 REFRESHED_PER_SET = 3
+
+ItemDice = Callable[[int], float]  # j -> the Dice of item j predicted from the other items
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class ContextCheck:
     def estimate(
         self,
         items: Sequence[PreparedItem],
-        item_dice: Callable[[int], float],
+        item_dice: ItemDice,
         refresh: bool = True,
     ) -> ContextEstimate | None:
         """The estimate for ``items`` (None with fewer than 2: nothing to predict one from).
@@ -118,34 +121,58 @@ class ContextCheck:
         """
         if len(items) < 2:
             return None
-        window = range(max(0, len(items) - CHECKED_ITEMS), len(items))
+        window = self._window(items)
         with self._lock:
             if refresh and not self.is_current(items):
-                self._refresh(items, window, item_dice)
+                plan = self._plan(items)
+                self._keep(items, plan, {j: item_dice(j) for j in plan})
             known = [self._checked.get(items[j].key) for j in window]
             dice = tuple(c.dice for c in known if c)
         return ContextEstimate(sum(dice) / len(dice), dice) if dice else None
+
+    def refresh_steps(self, items: Sequence[PreparedItem], item_dice: ItemDice) -> Steps[None]:
+        """``estimate``'s refresh, one item predicted per step, for an interface that answers
+        prompts between steps (the predictions run outside the lock: ``estimate(refresh=False)``
+        reads the last estimate meanwhile)."""
+        with self._lock:
+            if self.is_current(items):
+                return
+            plan = self._plan(items)
+        checked: dict[int, float] = {}
+        for j in plan:
+            checked[j] = item_dice(j)
+            yield StepProgress("checking", len(checked), len(plan))
+        with self._lock:
+            self._keep(items, plan, checked)
 
     def is_current(self, items: Sequence[PreparedItem]) -> bool:
         """Whether ``items`` is the set checked last (its estimate costs nothing)."""
         return len(items) < 2 or self._current == set_key(items)
 
-    def _refresh(
-        self, items: Sequence[PreparedItem], window: range, item_dice: Callable[[int], float]
-    ) -> None:
-        """Check the window's new items, then its longest-unchecked ones, REFRESHED_PER_SET
-        in all (more only when more are new); forget the items that left the window."""
-        keys = [items[j].key for j in window]
-        kept = {key: self._checked[key] for key in keys if key in self._checked}
-        new = [j for j, key in zip(window, keys) if key not in kept]
+    def _plan(self, items: Sequence[PreparedItem]) -> list[int]:
+        """The items a refresh predicts: the window's new items, then its longest-unchecked
+        ones, REFRESHED_PER_SET in all (more only when more are new)."""
+        window = self._window(items)
+        new = [j for j in window if items[j].key not in self._checked]
         old = sorted(
-            (j for j, key in zip(window, keys) if key in kept),
-            key=lambda j: kept[items[j].key].order,
+            (j for j in window if items[j].key in self._checked),
+            key=lambda j: self._checked[items[j].key].order,
         )
-        for j in (new + old)[: max(REFRESHED_PER_SET, len(new))]:
+        return (new + old)[: max(REFRESHED_PER_SET, len(new))]
+
+    def _keep(self, items: Sequence[PreparedItem], plan: list[int], dice: dict[int, float]) -> None:
+        """Keep the new Dice of the planned items; forget the items that left the window."""
+        keys = {items[j].key for j in self._window(items)}
+        kept = {key: checked for key, checked in self._checked.items() if key in keys}
+        for j in plan:
             self._checks += 1
-            kept[items[j].key] = _Checked(item_dice(j), self._checks)
+            kept[items[j].key] = _Checked(dice[j], self._checks)
         self._checked, self._current = kept, set_key(items)
+
+    @staticmethod
+    def _window(items: Sequence[PreparedItem]) -> range:
+        """The items checked: the CHECKED_ITEMS most recent."""
+        return range(max(0, len(items) - CHECKED_ITEMS), len(items))
 
 
 def left_out_dice(

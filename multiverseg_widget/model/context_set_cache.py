@@ -51,14 +51,23 @@ class ContextSetCache(Generic[Built]):
             if found:
                 return found[0]
             built = build()
-            with self._lock:
-                self._entries = [(key, built), *self._entries][:CACHED_SETS]
+            self._keep(key, built)
             return built
+
+    def put(self, items: Sequence[PreparedItem], built: Built) -> None:
+        """Keep ``built`` as the result for these items (built elsewhere, step by step)."""
+        self._keep(set_key(items), built)
 
     def find(self, items: Sequence[PreparedItem]) -> Built | None:
         """The result for these items if it is cached, else None (without building it)."""
         found = self._cached(set_key(items))
         return found[0] if found else None
+
+    def _keep(self, key: SetKey, built: Built) -> None:
+        """Keep ``built`` first, in place of an older result for ``key``."""
+        with self._lock:
+            others = [(k, b) for k, b in self._entries if k != key]
+            self._entries = [(key, built), *others][:CACHED_SETS]
 
     def _cached(self, key: SetKey) -> list[Built]:
         """[the result] when this key is cached, else []."""

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..common.steps import Steps, finished
 from ..prompts import Prompts
 from .context import ContextCache, PreparedContext, PreparedItem, most_similar
 from .context_adaptation import AdaptedNetworks
 from .context_budget import budgeted_items
-from .context_check import ContextCheck, ContextEstimate, ContextPolicy, left_out_dice
+from .context_check import ContextCheck, ContextEstimate, ContextPolicy, ItemDice, left_out_dice
 from .context_guide import ContextGuides
 from .inputs import PreparedImage, encode_inputs
 from .multiverseg_net import MultiverSegNet
@@ -158,7 +160,7 @@ class Predictor:
         """The prediction for an encoded target and a prepared context (see ``predict``);
         adapt: None predicts with the network as it is, even where an adapted one is ready."""
         used = self._selected(context, target[:, :1], max_context)
-        support = self._support(context, used)
+        support = context.support_of(used)
         items = [context.items[i] for i in used]
         guides = self.guides if self.networks.in_context(len(used)) else None
         if guides is not None and not target[:, 1:].any():  # context only: the guide starts it
@@ -180,40 +182,51 @@ class Predictor:
     def unadapted_context(
         self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
     ) -> int:
-        """How many context items a prediction for ``image`` would adapt the network to before
-        predicting: 0 when it does not adapt (adaptation off, fewer than 2 items) or the set is
-        adapted already. What an interface tells the user it waits for."""
-        found = self._to_adapt_to(image, context, max_context, refresh=False)
+        """How many context items a prediction for ``image`` would adapt the network to first
+        (0: it does not adapt, or it is adapted): what an interface says it waits for."""
+        found = self._to_adapt_to(image, context, max_context)
         return 0 if found is None or self._adapted(*found, build=False) else len(found[0])
 
     def context_unchecked(self, context: Context) -> bool:
-        """Whether the context policy has yet to check this set (``predict(adapt=False)`` did
-        not; ``adapt_to`` does): what an interface does after showing the image."""
+        """Whether the policy has yet to check this set (``predict(adapt=False)`` does not)."""
         items = self._as_prepared(context).items
         return self.context_policy is not None and not self.context_check.is_current(items)
 
     def adapt_to(
         self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
     ) -> None:
-        """Check the context set and adapt the network to the items a prediction for ``image``
-        would use (as the policy decides), now, so that the predictions that follow do not wait
-        (``predict(adapt=False)`` did not)."""
-        found = self._to_adapt_to(image, context, max_context, refresh=True)
-        if found is not None:
-            self._adapted(*found)
+        """Check the set and adapt the network to the items a prediction for ``image`` would
+        use (as the policy decides), now: the predictions that follow do not wait."""
+        finished(self.adaptation_steps(image, context, max_context))
+
+    def adaptation_steps(
+        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
+    ) -> Steps[None]:
+        """``adapt_to`` one short step at a time (one item checked, one episode learned), for an
+        interface that answers prompts between the steps (``common/steps.py``)."""
+        context = self._as_prepared(context)
+        if self.context_policy is not None:
+            item_dice = self._left_out_dice(context, max_context)
+            yield from self.context_check.refresh_steps(context.items, item_dice)
+        found = self._to_adapt_to(image, context, max_context)
+        if found is not None and self.adapted is not None:
+            yield from self.adapted.build_steps(*found)
 
     def context_estimate(
         self, context: Context, max_context: int | None = None, refresh: bool = True
     ) -> ContextEstimate | None:
-        """How well ``context`` predicts its own items, each from the others, from the context
-        alone with the network as it is (None with fewer than 2 items). Incremental: a set that
-        grew by one costs a few predictions (``context_check.py``); refresh False costs none
-        (the last estimate of these items)."""
+        """How well ``context`` predicts its own items, each from the others, with the network
+        as it is (None with fewer than 2 items). Incremental (``context_check.py``); refresh
+        False costs nothing: the last estimate of these items."""
         context = self._as_prepared(context)
+        item_dice = self._left_out_dice(context, max_context)
+        return self.context_check.estimate(context.items, item_dice, refresh)
+
+    def _left_out_dice(self, context: PreparedContext, max_context: int | None) -> ItemDice:
+        """j -> item j's Dice predicted from the others (``left_out_dice``)."""
         cap = max_context if max_context is not None else self.max_context
         forward = lambda target, support: self.forward_encoded(target, support)[0]  # noqa: E731
-        item_dice = lambda j: left_out_dice(context, j, cap, forward)  # noqa: E731
-        return self.context_check.estimate(context.items, item_dice, refresh)
+        return partial(left_out_dice, context, cap=cap, forward=forward)
 
     def context_budget(self) -> int:
         """How many context items a prediction may use on this machine and stay about as fast
@@ -230,11 +243,7 @@ class Predictor:
     def prepare_context(self, context: Sequence[tuple[np.ndarray, np.ndarray]]) -> PreparedContext:
         """Validate and prepare (image, mask) pairs once (items cached by content), stacked
         on the device: reuse the result for every prediction with this context set."""
-        items = tuple(self.context_cache.prepare(context))
-        if not items:
-            return PreparedContext((), None)
-        stacked = torch.stack([torch.cat([it.image, it.label]) for it in items])
-        return PreparedContext(items, stacked.to(self.device))
+        return PreparedContext.of(self.context_cache.prepare(context), self.device)
 
     def forward_encoded(
         self,
@@ -259,29 +268,21 @@ class Predictor:
         cap = max_context if max_context is not None else self.max_context
         return most_similar([it.descriptor for it in context.items], small_image, cap)
 
-    @staticmethod
-    def _support(context: PreparedContext, used: list[int]) -> torch.Tensor | None:
-        if not used or context.support is None:
-            return None
-        return context.support if len(used) == len(context) else context.support[used]
-
     def _to_adapt_to(
         self,
         image: np.ndarray | PreparedImage,
         context: Context,
         max_context: int | None,
-        refresh: bool,
     ) -> tuple[list[PreparedItem], torch.Tensor] | None:
         """The context items, and their support, that a prediction for ``image`` adapts the
-        network to; None when it does not adapt. refresh: check the set first (else the policy
-        decides from its last estimate)."""
+        network to; None when it does not adapt (the policy decides from its last estimate)."""
         context, policy = self._as_prepared(context), self.context_policy
-        estimate = None if policy is None else self.context_estimate(context, max_context, refresh)
+        estimate = None if policy is None else self.context_estimate(context, max_context, False)
         if self.adapted is None or (policy is not None and not policy.adapts(estimate)):
             return None
         small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
         used = self._selected(context, small, max_context)
-        support = self._support(context, used)
+        support = context.support_of(used)
         if support is None or not self._adapts(len(used)):
             return None
         return [context.items[i] for i in used], support
@@ -289,8 +290,7 @@ class Predictor:
     def _adapted(
         self, items: list[PreparedItem], support: torch.Tensor, build: bool = True
     ) -> MultiverSegNet | None:
-        """The network adapted to these items: built now if it is not yet (None instead when
-        ``build`` is False, or when the Predictor does not adapt)."""
+        """The network adapted to these items, built now unless ``build`` is False (None)."""
         if self.adapted is None:
             return None
         return self.adapted.built(items, support) if build else self.adapted.ready(items)
