@@ -22,7 +22,7 @@ import { stageSize } from "./view.js";
 
 /** @import { Notice } from "./generated/protocol.js" */
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Traits, Work } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -229,6 +229,7 @@ export function createPanels(model, on) {
   const spinner = h("span", { className: "mvw-busy" });
   let spinnerTimer = 0;
   const statusText = h("span", { className: "mvw-status-text" });
+  const workBar = /** @type {HTMLProgressElement} */ (h("progress", { className: "mvw-work", hidden: true }));
   /** @type {{index: number, entry: number} | null} the image the gallery's × took out last */
   let removed = null;
   const undoButton = h("button", {
@@ -267,7 +268,7 @@ export function createPanels(model, on) {
   const exports = createExportBar(model, on.send);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
+    h("div", { className: "mvw-status" }, [spinner, statusText, workBar, undoButton, modelText]),
     errorLine,
     h("div", { className: "mvw-progress" }, [
       progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
@@ -436,6 +437,7 @@ export function createPanels(model, on) {
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
     undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
+    showWork(model.get("work"));
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -448,6 +450,19 @@ export function createPanels(model, on) {
     root.dataset.state = state;
     root.dataset.contextNote = contextNote;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
+  }
+
+  /**
+   * The background work's progress bar (the kernel answers prompts meanwhile), hidden when
+   * there is none.
+   * @param {Work} work
+   */
+  function showWork(work) {
+    workBar.hidden = !work.total;
+    if (!work.total) return;
+    workBar.max = work.total;
+    workBar.value = work.done ?? 0;
+    workBar.title = `${work.what}: ${work.done} of ${work.total} steps`;
   }
 
   /**

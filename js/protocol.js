@@ -70,6 +70,11 @@ import { erasedPositions } from "./strokes.js";
  * The export bar's state: each format's default folder, and the last overwrite question.
  * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
  */
+/**
+ * The kernel's background work (widget/background.py): `done` of `total` steps of `what`
+ * ("checking", "adapting"); empty when there is none.
+ * @typedef {{what?: string, done?: number, total?: number}} Work
+ */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 
 /**
@@ -84,7 +89,8 @@ import { erasedPositions } from "./strokes.js";
  * accepted in this widget, in the order accepted, each with the length of its interaction log
  * when accepted (the in-context gain chart); context_used: the context images the shown
  * prediction used (Session.context_used); context_note: how far the context set can be
- * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
+ * trusted, "" if unknown (Session.context_note); work: the kernel's background work (Work);
+ * export_bar: the export bar's default folders and
  * the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
@@ -113,6 +119,7 @@ import { erasedPositions } from "./strokes.js";
  *   prompts_per_accept: number[],
  *   context_used: number[],
  *   context_note: string,
+ *   work: Work,
  *   export_bar: ExportBar,
  * }} Traits
  */

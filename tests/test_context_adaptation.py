@@ -11,6 +11,7 @@ import torch
 
 import multiverseg_widget as mvw
 from multiverseg_widget.common.overlap import dice
+from multiverseg_widget.common.steps import finished
 from multiverseg_widget.model import context_adaptation as adaptation_module
 from multiverseg_widget.model import encode_inputs
 from multiverseg_widget.model.context_adaptation import (
@@ -142,18 +143,26 @@ def test_a_deferred_adaptation_shows_the_next_image_first_then_its_adapted_predi
     assert not session.adapt()  # nothing left to adapt to
 
 
-def test_prompts_adapt_at_once_and_accepted_images_wait_for_nothing(adapting_session):
+def test_deferred_prompts_are_answered_at_once_and_the_adapted_network_takes_over(
+    adapting_session,
+):
     session = adapting_session
     with session.adaptation_deferred():
-        clicked = session.click(120, 130)  # the user waits for a prompt's answer anyway
-        assert clicked.adapted and session.pending_adaptation == 0 and not session.adapt()
-        session.undo()  # back to the prediction shown at opening, still the network as it is
-        assert not session.prediction.adapted and session.pending_adaptation == 0  # can redo
+        clicked = session.click(120, 130)  # the network as it is: a prompt never waits
+        assert not clicked.adapted and session.pending_adaptation == 0  # shown: nothing to wait
+        work = session.adaptation_work()  # what an interface runs between prompts
+        assert work is not None and work.key == session.adaptation_work().key
+        assert not finished(work.steps)  # adapted; the prompt's answer stays as it was
+        assert session.prediction is clicked and session.adaptation_work() is None
+        assert session.click(100, 100).adapted  # the next prompt gets the adapted network
+        session.undo()  # back to the first click's answer, by the network as it was
+        assert not session.prediction.adapted and session.pending_adaptation == 0
         session.redo()
         session.accept()  # image 2 joins: image 0 reopened has 2 other context images
         session.goto(0)  # an accepted image, reviewed: it shows its accepted mask
         assert session.model.unadapted_context(session.image, session.context[1:]) == 2
         assert session.pending_adaptation == 0 and not session.adapt()
+        assert session.adaptation_work() is None  # and nothing runs for it in the background
 
 
 @pytest.mark.usefixtures("quick_adaptation")

@@ -229,9 +229,8 @@ class Session:
 
     @property
     def read_only(self) -> bool:
-        """Whether this Session only views its work folder (opened with ``read_only=True``):
-        moving between images and structures (and ``view``) works, every other change raises
-        ReadOnlySessionError."""
+        """Whether this Session only views its work folder (``read_only=True``): moving between
+        images and structures (and ``view``) works, every other change raises an error."""
         return self._workspace.store is not None and self._workspace.store.read_only
 
     def accepted_revision(self, i: int) -> int:
@@ -288,6 +287,7 @@ class Session:
     export = forward(lambda s: s._whole, WholeDataset.export)
     adaptation_deferred = forward(model_part, SessionModel.adaptation_deferred)
     adapt = forward(model_part, SessionModel.adapt)
+    adaptation_work = forward(model_part, SessionModel.adaptation_work)
     context_estimate = forward_property(model_part, SessionModel.context_estimate)
     context_note = forward_property(model_part, SessionModel.context_note)
     pending_adaptation = forward_property(model_part, SessionModel.pending_adaptation)

@@ -5,17 +5,21 @@ adapts to a new context set.
 Why deferral: checking a context set and adapting to it take seconds, once per set. Left alone
 they happen inside the accept that opens the next image, and the user looks at the old image
 while waiting. An interface defers them instead (``adaptation_deferred``): the next image opens
-at once with the prediction the last check allows from the network as it is, then ``adapt``
-checks the set, adapts and predicts that image again, while the user already sees it.
+at once, and every prediction is made by the network as it is, with what the last check allows,
+while ``adaptation_steps`` checks the set and adapts a step at a time between the user's
+prompts; the adapted network takes over when it is ready. Scripts do not defer: each call
+returns the final answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.steps import Steps, finished
 from ..model.context import PreparedContext
 from ..model.context_check import ContextEstimate
 from ..model.inputs import PreparedImage
@@ -25,6 +29,17 @@ from ..prompts import Prompts
 from .checks import AUTO
 from .image_annotation import ImageAnnotation, Predict
 from .workspace import Workspace
+
+WorkKey = tuple[str, int, int, int | None]  # structure, context version, image, max_context
+
+
+@dataclass
+class AdaptationWork:
+    """Adaptation for the image on screen, run by an interface between the user's prompts:
+    work for another ``key`` than the current one is stale."""
+
+    key: WorkKey
+    steps: Steps[bool]
 
 
 class SessionModel:
@@ -53,7 +68,7 @@ class SessionModel:
             prev_logits=None if previous is None else previous.logits,
             context=self.prepared_context(i),
             max_context=self.max_context,
-            adapt=not (self._deferring and not prompts and previous is None),
+            adapt=not self._deferring,
         )
 
     def predictor(self, i: int) -> Predict:
@@ -81,8 +96,8 @@ class SessionModel:
 
     @contextlib.contextmanager
     def adaptation_deferred(self) -> Iterator[None]:
-        """Within it, an image opened does not wait for the context set's check and adaptation
-        (see the module); predictions from prompts still wait: the user waits for those anyway."""
+        """Within it, no prediction waits for the context set's check and adaptation (see the
+        module)."""
         self._deferring = True
         try:
             yield
@@ -138,12 +153,42 @@ class SessionModel:
         context alone again. Returns whether it did."""
         if not (self.pending_adaptation() or self.pending_check()):
             return False
-        i, part = self.workspace.position, self.workspace.part
+        return finished(self.adaptation_steps())
+
+    def adaptation_work(self) -> AdaptationWork | None:
+        """The current image's context set checked and adapted to a short step at a time, for
+        an interface that answers prompts between the steps; None when nothing is due (the set
+        is checked and adapted to, or the image is accepted)."""
+        i = self.workspace.position
+        if i in self.workspace.part.accepted:
+            return None
         image, context = self.prepared_image(i), self.prepared_context(i)
-        self.model.adapt_to(image, context, self.max_context)
+        if self.model.context_unchecked(context) or self.model.unadapted_context(
+            image, context, self.max_context
+        ):
+            return AdaptationWork(self._work_key(), self.adaptation_steps())
+        return None
+
+    def adaptation_steps(self) -> Steps[bool]:
+        """Check the current image's context set and adapt to it a short step at a time
+        (``Predictor.adaptation_steps``). At the end, an image still shown untouched, with the
+        same context set, gets its prediction from the context alone again.
+
+        Returns:
+            Steps whose result says whether the image got that new prediction.
+        """
+        key, i, part = self._work_key(), self.workspace.position, self.workspace.part
+        image, context = self.prepared_image(i), self.prepared_context(i)
+        yield from self.model.adaptation_steps(image, context, self.max_context)
+        if self._work_key() != key or self.workspace.part is not part or not self._untouched(i):
+            return False
         first = self.predict(i, Prompts(), None)  # finds the adapted network, deferred or not
         part.annotations[i] = ImageAnnotation(part.annotations[i].shape, first)
         return True
+
+    def _work_key(self) -> WorkKey:
+        part = self.workspace.part
+        return (part.name, part.context.version, self.workspace.position, self.max_context)
 
     def _untouched(self, i: int) -> bool:
         """Whether image i shows its prediction from the context alone, and nothing else."""

@@ -93,6 +93,9 @@ class WidgetTraits(anywidget.AnyWidget):
     context_note = traitlets.Unicode(
         "", help="how far the context set can be trusted (Session.context_note); '' if unknown"
     ).tag(sync=True)
+    work = traitlets.Dict(
+        help="the background work under way (widget/background.py): what, done, total; {} if none"
+    ).tag(sync=True)
     export_bar = traitlets.Dict(
         help="the export bar: folders (format -> default folder), question (exporting.py)"
     ).tag(sync=True)

@@ -9,8 +9,9 @@ buffers, the interaction log and its version, the dataset's progress (binary arr
 when they change: progress.py), the context gallery (index, name and thumbnail key; the browser
 asks for the thumbnails it shows, which come back in ``thumbnails``), the notices of what the
 request found out (notices.py: a code and its args, which the browser acts on, and their text)
-and ``ack``, the id of the request that is done (a request that opens an image whose context set
-the network has yet to adapt to is answered after a first update that shows it: ``_adapt``).
+and ``ack``, the id of the request that is done. Checking a new context set and adapting the
+network to it run in the background between requests (``_adapt``; background.py), their
+progress in ``work``: the prompts are answered meanwhile by the network as it is.
 Nothing sent per click loops over the images in Python, so a click costs the same at 100,000
 images.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
@@ -31,7 +32,8 @@ import traitlets
 
 from ..annotation.session import Session
 from ..annotation.whole_dataset import SURE
-from ..prompts import Prompts, Stroke
+from ..common.steps import StepProgress
+from ..prompts import Prompts
 from .actions import (
     Accept,
     Action,
@@ -49,6 +51,7 @@ from .actions import (
     SwitchStructure,
     ThumbnailRequest,
 )
+from .background import BackgroundWork, Job
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
 from .errors import error_message
@@ -99,6 +102,8 @@ class SegmentWidget(WidgetTraits):
         self._thumbnails = Thumbnails()
         self._progress = Progress()
         self._lookup = ImageLookup(session.dataset.names)
+        self._background = BackgroundWork()
+        self._busy: tuple[Notice, ...] = ()  # the notice of the background work
         self.on_msg(self._on_msg)
         self.observe(self._keep_view, names=list(DISPLAY_TRAITS))
         self.refresh()
@@ -162,7 +167,7 @@ class SegmentWidget(WidgetTraits):
                 for action in actions:
                     said = self._apply(action)
                     notices = notices if said is None else (said,)
-            self._adapt(notices)
+                notices = (*notices, *self._adapt(notices))
         except ValueError as e:
             error = str(e)
         except Exception as e:
@@ -174,16 +179,34 @@ class SegmentWidget(WidgetTraits):
             if request is not None:
                 self.ack = request
 
-    def _adapt(self, notices: tuple[Notice, ...]) -> None:
-        """When the image shown waits for a new context set to be checked or adapted to: show
-        it first, with the prediction as the network is and the notice of why the widget is
-        busy, then check and adapt and show the new prediction (the request ends after that, so
-        that the prompts the user adds meanwhile wait for it)."""
-        n, s = self.session.pending_adaptation, self.session
-        if n or s.pending_check:
-            busy = adapting(n) if n else checking()
-            self.refresh(notices=(*notices, busy))
-            s.adapt()
+    def _adapt(self, notices: tuple[Notice, ...]) -> tuple[Notice, ...]:
+        """Start checking the shown image's context set and adapting to it in the background
+        when that is due and not under way already (a job for another image or set is stale:
+        it stops), once the image is shown with ``notices`` and the notice of the work.
+        Returns the notice of what the kernel works on, if it still does."""
+        s = self.session
+        work = s.adaptation_work()
+        if work is not None and work.key == self._background.key:
+            work.steps.close()
+        elif work is not None:
+            n = s.pending_adaptation
+            self._busy = (adapting(n) if n else checking(),)
+            self.refresh(notices=(*notices, *self._busy))
+            job = Job(work.key, work.steps, self._show_work, self._adapted, self._adapt_failed)
+            self._background.start(job)
+        return self._busy if self._background.key is not None else ()
+
+    def _show_work(self, progress: StepProgress) -> None:
+        self.work = {"what": progress.what, "done": progress.done, "total": progress.total}
+
+    def _adapted(self) -> None:
+        """Show what the adapted network predicts, and that the work is done."""
+        self.work = {}
+        self.refresh(self.error, [n for n in self._notices if n not in self._busy])
+
+    def _adapt_failed(self, error: Exception) -> None:
+        self.work = {}
+        self.refresh(error_message(error), [n for n in self._notices if n not in self._busy])
 
     def _apply(self, action: Action) -> Notice | None:
         """One checked action on the session; interactions must lie inside its current image.
@@ -193,7 +216,7 @@ class SegmentWidget(WidgetTraits):
             case Interact():
                 s.add(Prompts(action.prompts))
             case Paint(stroke):
-                self._paint(stroke)
+                s.paint(stroke, add=stroke.positive)
             case Erase():
                 self._erase(action)
             case Navigate():
@@ -252,11 +275,6 @@ class SegmentWidget(WidgetTraits):
             raise ValueError(f"thumbnails of {outside[:3]}: there are {len(self.session)} images")
         serial = self.thumbnails.get("serial", 0) + 1
         self.thumbnails = {"serial": serial, "items": self._thumbnails(self.session, indices)}
-
-    def _paint(self, stroke: Stroke) -> None:
-        """Add the stroke's pixels to the mask (positive) or erase them, as one hand edit:
-        undoable and saved like ``set_mask``. A stroke that changes nothing is no step."""
-        self.session.paint(stroke, add=stroke.positive)
 
     def _erase(self, a: Erase) -> None:
         """Remove the entries at ``a.positions`` of the log sent as version ``a.version``, in one

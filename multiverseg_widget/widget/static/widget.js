@@ -2486,7 +2486,7 @@ const { stageSize } = __view;
 
 /** @import { Notice } from "./generated/protocol.js" */
 /** @import { Window } from "./image.js" */
-/** @import { ModelInfo, Model, Queued, Traits } from "./protocol.js" */
+/** @import { ModelInfo, Model, Queued, Traits, Work } from "./protocol.js" */
 /** @import { Command } from "./shortcuts.js" */
 /** @import { ShownImage } from "./state.js" */
 /** @import { ToolInfo } from "./tools/tool.js" */
@@ -2693,6 +2693,7 @@ function createPanels(model, on) {
   const spinner = h("span", { className: "mvw-busy" });
   let spinnerTimer = 0;
   const statusText = h("span", { className: "mvw-status-text" });
+  const workBar = /** @type {HTMLProgressElement} */ (h("progress", { className: "mvw-work", hidden: true }));
   /** @type {{index: number, entry: number} | null} the image the gallery's × took out last */
   let removed = null;
   const undoButton = h("button", {
@@ -2731,7 +2732,7 @@ function createPanels(model, on) {
   const exports = createExportBar(model, on.send);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
     structureBar, toolbar, windowBar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, undoButton, modelText]),
+    h("div", { className: "mvw-status" }, [spinner, statusText, workBar, undoButton, modelText]),
     errorLine,
     h("div", { className: "mvw-progress" }, [
       progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
@@ -2900,6 +2901,7 @@ function createPanels(model, on) {
       `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
       (notice ? ` · ${notice}` : "");
     undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
+    showWork(model.get("work"));
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
@@ -2912,6 +2914,19 @@ function createPanels(model, on) {
     root.dataset.state = state;
     root.dataset.contextNote = contextNote;
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
+  }
+
+  /**
+   * The background work's progress bar (the kernel answers prompts meanwhile), hidden when
+   * there is none.
+   * @param {Work} work
+   */
+  function showWork(work) {
+    workBar.hidden = !work.total;
+    if (!work.total) return;
+    workBar.max = work.total;
+    workBar.value = work.done ?? 0;
+    workBar.title = `${work.what}: ${work.done} of ${work.total} steps`;
   }
 
   /**
@@ -3061,6 +3076,11 @@ const { erasedPositions } = __strokes;
  * The export bar's state: each format's default folder, and the last overwrite question.
  * @typedef {{folders: Partial<Record<ExportFormat, string>>, question?: OverwriteQuestion}} ExportBar
  */
+/**
+ * The kernel's background work (widget/background.py): `done` of `total` steps of `what`
+ * ("checking", "adapting"); empty when there is none.
+ * @typedef {{what?: string, done?: number, total?: number}} Work
+ */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
 
 /**
@@ -3075,7 +3095,8 @@ const { erasedPositions } = __strokes;
  * accepted in this widget, in the order accepted, each with the length of its interaction log
  * when accepted (the in-context gain chart); context_used: the context images the shown
  * prediction used (Session.context_used); context_note: how far the context set can be
- * trusted, "" if unknown (Session.context_note); export_bar: the export bar's default folders and
+ * trusted, "" if unknown (Session.context_note); work: the kernel's background work (Work);
+ * export_bar: the export bar's default folders and
  * the kernel's last overwrite question (ExportBar).
  * @typedef {{
  *   image: EncodedArray,
@@ -3104,6 +3125,7 @@ const { erasedPositions } = __strokes;
  *   prompts_per_accept: number[],
  *   context_used: number[],
  *   context_note: string,
+ *   work: Work,
  *   export_bar: ExportBar,
  * }} Traits
  */

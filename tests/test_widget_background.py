@@ -1,0 +1,159 @@
+"""The widget's background work on a real asyncio event loop, as in a kernel: steps run between
+messages, a message that arrives during a step goes before the next one, stale work stops, and
+the user's prompts are answered at once while the network adapts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+import multiverseg_widget as mvw
+from multiverseg_widget.common.steps import StepProgress, Steps
+from multiverseg_widget.model import Predictor
+from multiverseg_widget.widget.background import BackgroundWork, Job
+from multiverseg_widget.widget.codec import decode_array
+from multiverseg_widget.widget.notices import adapting
+
+from .test_widget import click, send
+
+
+def counting(events: list[str], name: str, steps: int) -> Steps[None]:
+    """``steps`` steps that say when they run and when they are dropped."""
+    try:
+        for k in range(steps):
+            events.append(f"{name} step {k + 1}")
+            yield StepProgress("counting", k + 1, steps)
+    finally:
+        events.append(f"{name} closed")
+
+
+def job(events: list[str], name: str, steps: Iterator[StepProgress]) -> Job:
+    return Job(
+        name,
+        steps,  # type: ignore[arg-type]
+        on_progress=lambda p: events.append(f"{name} progress {p.done}/{p.total}"),
+        on_done=lambda: events.append(f"{name} done"),
+        on_error=lambda e: events.append(f"{name} failed: {e}"),
+    )
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 120.0) -> None:
+    """Let the loop run until ``condition`` holds (fails after ``timeout_s``)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def test_without_an_event_loop_a_job_runs_to_its_end_at_once():
+    events: list[str] = []
+    work = BackgroundWork()
+    work.start(job(events, "a", counting(events, "a", 2)))
+    assert events == [
+        "a step 1", "a progress 1/2", "a step 2", "a progress 2/2", "a closed", "a done"
+    ]  # fmt: skip
+    assert work.key is None
+
+
+def test_on_a_loop_a_message_that_arrives_during_a_step_goes_before_the_next_step():
+    events: list[str] = []
+
+    def steps() -> Steps[None]:
+        loop = asyncio.get_running_loop()
+        events.append("step 1")
+        loop.call_soon(events.append, "message")  # arrives while step 1 runs
+        yield StepProgress("counting", 1, 2)
+        events.append("step 2")
+        yield StepProgress("counting", 2, 2)
+
+    async def scenario() -> None:
+        work = BackgroundWork()
+        work.start(job(events, "a", steps()))
+        assert events == [] and work.key == "a"  # nothing runs inside the request
+        await until(lambda: work.key is None)
+
+    asyncio.run(scenario())
+    assert events == [
+        "step 1", "a progress 1/2", "message", "step 2", "a progress 2/2", "a done"
+    ]  # fmt: skip
+
+
+def test_starting_another_job_drops_the_stale_one_after_its_step():
+    events: list[str] = []
+
+    async def scenario() -> None:
+        work, loop = BackgroundWork(), asyncio.get_running_loop()
+        stale = job(events, "a", counting(events, "a", 3))
+        newer = job(events, "b", counting(events, "b", 1))
+        stale.on_progress = lambda _: loop.call_soon(work.start, newer)  # a message in step 1
+        work.start(stale)
+        await until(lambda: "b done" in events)
+
+    asyncio.run(scenario())
+    assert events == [
+        "a step 1", "a closed", "b step 1", "b progress 1/1", "b closed",
+        "b done",
+    ]  # fmt: skip
+
+
+def test_a_failed_step_ends_its_job_and_says_why():
+    events: list[str] = []
+
+    def failing() -> Steps[None]:
+        yield StepProgress("counting", 1, 2)
+        raise RuntimeError("out of memory")
+
+    async def scenario() -> None:
+        work = BackgroundWork()
+        work.start(job(events, "a", failing()))
+        await until(lambda: work.key is None)
+
+    asyncio.run(scenario())
+    assert events == ["a progress 1/2", "a failed: out of memory"]
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_prompts_are_answered_at_once_while_the_network_adapts_in_the_background(
+    nuclei, small_nets, tmp_path
+):
+    model, images = Predictor(*small_nets, adapt_to_context=True), nuclei["images"][:4]
+
+    async def scenario() -> None:
+        widget = mvw.annotate(images, model=model, workdir=tmp_path / "work")
+        session = widget.session
+        send(widget, click(100, 120), {"kind": "accept"})
+        request = send(widget, click(100, 120), {"kind": "accept"})  # 2 context images
+        assert widget.ack == request and widget.index == 2  # answered without adapting
+        assert widget.notices == [adapting(2).to_wire()] and not session.prediction.adapted
+        request = send(widget, click(90, 90))  # a prompt meanwhile: answered at once
+        assert widget.ack == request and not session.prediction.adapted
+        await until(lambda: widget.notices == [])
+        assert session.adaptation_work() is None and widget.work == {}
+        assert not session.prediction.adapted  # the prompt's answer stays
+        send(widget, click(80, 80, positive=False))
+        assert session.prediction.adapted  # the adapted network takes over
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_an_untouched_image_gets_the_adapted_prediction_and_stale_work_stops(
+    nuclei, small_nets, tmp_path
+):
+    model, images = Predictor(*small_nets, adapt_to_context=True), nuclei["images"][:4]
+
+    async def scenario() -> None:
+        widget = mvw.annotate(images, model=model, workdir=tmp_path / "work")
+        session = widget.session
+        send(widget, click(100, 120), {"kind": "accept"}, click(100, 120), {"kind": "accept"})
+        assert widget.notices == [adapting(2).to_wire()]  # for image 2, from images 0 and 1
+        send(widget, click(100, 120), {"kind": "accept"})  # image 3 opens: that work is stale
+        assert widget.index == 3 and widget.notices == [adapting(3).to_wire()]
+        await until(lambda: widget.notices == [])
+        assert len(model.adapted) == 1  # the stale set was never adapted to
+        assert session.prediction.adapted and not session.can_undo  # still the first answer
+        np.testing.assert_array_equal(decode_array(widget.mask), session.prediction.mask)
+
+    asyncio.run(scenario())
