@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ import multiverseg_widget as mvw  # first, as in a notebook: it sets PyTorch's t
 # isort: split
 import numpy as np
 import torch
+from busy_core import busy_core
 
 from multiverseg_widget.common.overlap import dice
 from multiverseg_widget.evaluation.users import CenterClickUser
@@ -39,12 +38,6 @@ from multiverseg_widget.model.official_check import OFFICIAL_NETWORKS
 from multiverseg_widget.prompts import Click
 
 TARGET = 0.9
-
-
-def busy_core() -> subprocess.Popen[bytes]:
-    """Another process that holds one core, until it is killed or this one ends."""
-    loop = "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"
-    return subprocess.Popen([sys.executable, "-c", loop])
 
 
 def model_of(network: str) -> Predictor | None:
