@@ -82,63 +82,141 @@ def batch(*actions: Any, request: Any = 1) -> dict:
 # ---- protocol.py ---------------------------------------------------------------------------------
 
 
-def test_a_batch_parses_into_typed_actions_with_consecutive_interactions_grouped():
-    parsed = parse_batch(
-        batch(
-            {"kind": "click", "x": 1, "y": 2, "positive": True},
-            {"kind": "box", "box": [5, 6, 1, 2]},
-            {"kind": "undo"},
-            {"kind": "scribble", "points": [[0, 0], [3, 4]], "positive": False, "width": 2},
-            {"kind": "erase", "positions": [2, 0], "version": 7},
-            {"kind": "paint", "points": [[1, 1], [4, 1]], "positive": True, "width": 5},
-            {"kind": "navigate", "index": None, "by": -2},
-            {"kind": "navigate", "index": 3, "by": 0},
-            {"kind": "remove_context", "entry": 1},
-            {"kind": "add_context", "index": 4},
-            {"kind": "add_context", "index": 4, "position": 0},
-            {"kind": "add_context", "index": 4, "position": None},
-            {"kind": "suggest"},
-            {"kind": "accept"},
-            {"kind": "accept", "allow_empty": True},
-            {"kind": "add_structure", "name": "kidney"},
-            {"kind": "structure", "name": "kidney"},
-            {"kind": "rename_structure", "old": "liver", "new": "liver 2"},
-            {"kind": "structure", "name": "liver 2"},
-            {"kind": "export", "format": "nifti", "folder": "masks/"},
-            {"kind": "export", "format": "labelmap", "folder": "/tmp/out"},
-            {"kind": "export", "format": "png", "folder": "out", "overwrite": True},
-            {"kind": "jump", "to": " cell_07.png "},
-            {"kind": "thumbnails", "indices": [3, 0, 3]},
-            request=42,
-        ),
-        NAMES,
-    )
-    assert parsed.request == 42
-    assert parsed.actions == (
+# Actions as the front end sends them and as they parse, a group for each test below; all of
+# them in one batch, in this order, for test_a_batch_keeps_its_request_and_its_actions_in_order.
+Sent = tuple[list[dict], tuple]
+
+RUNS: Sent = (
+    [
+        {"kind": "click", "x": 1, "y": 2, "positive": True},
+        {"kind": "box", "box": [5, 6, 1, 2]},
+        {"kind": "undo"},
+        {"kind": "scribble", "points": [[0, 0], [3, 4]], "positive": False, "width": 2},
+    ],
+    (
         Interact((Click(1, 2, True), Box(1, 2, 5, 6))),
         Step("undo"),
         Interact((Stroke(((0, 0), (3, 4)), False, 2),)),
-        Erase((2, 0), 7),
-        Paint(Stroke(((1, 1), (4, 1)), True, 5)),
-        Navigate(None, -2),
-        Navigate(3, 0),
-        RemoveContext(1),
-        AddContext(4),
-        AddContext(4, 0),
-        AddContext(4),
-        Step("suggest"),
-        Accept(False),
-        Accept(True),
+    ),
+)
+
+
+def test_consecutive_interactions_parse_into_one_run_that_another_action_ends():
+    sent, parsed = RUNS
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+EDITS: Sent = (
+    [
+        {"kind": "erase", "positions": [2, 0], "version": 7},
+        {"kind": "paint", "points": [[1, 1], [4, 1]], "positive": True, "width": 5},
+    ],
+    (Erase((2, 0), 7), Paint(Stroke(((1, 1), (4, 1)), True, 5))),
+)
+
+
+def test_erase_and_paint_parse_into_actions_of_their_own():
+    sent, parsed = EDITS
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+MOVES: Sent = (
+    [{"kind": "navigate", "index": None, "by": -2}, {"kind": "navigate", "index": 3, "by": 0}],
+    (Navigate(None, -2), Navigate(3, 0)),
+)
+
+
+def test_navigation_parses_into_a_step_or_an_index():
+    sent, parsed = MOVES
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+CONTEXT_CHANGES: Sent = (
+    [
+        {"kind": "remove_context", "entry": 1},
+        {"kind": "add_context", "index": 4},
+        {"kind": "add_context", "index": 4, "position": 0},
+        {"kind": "add_context", "index": 4, "position": None},
+    ],
+    (RemoveContext(1), AddContext(4), AddContext(4, 0), AddContext(4)),
+)
+
+
+def test_context_changes_parse_with_a_position_that_may_be_left_out():
+    sent, parsed = CONTEXT_CHANGES
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+ACCEPTS: Sent = (
+    [{"kind": "suggest"}, {"kind": "accept"}, {"kind": "accept", "allow_empty": True}],
+    (Step("suggest"), Accept(False), Accept(True)),
+)
+
+
+def test_suggest_is_a_step_and_accept_allows_an_empty_mask_only_when_asked():
+    sent, parsed = ACCEPTS
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+STRUCTURE_CHANGES: Sent = (
+    [
+        {"kind": "add_structure", "name": "kidney"},
+        {"kind": "structure", "name": "kidney"},
+        {"kind": "rename_structure", "old": "liver", "new": "liver 2"},
+        {"kind": "structure", "name": "liver 2"},
+    ],
+    (
         AddStructure("kidney"),
         SwitchStructure("kidney"),
         RenameStructure("liver", "liver 2"),
         SwitchStructure("liver 2"),
+    ),
+)
+
+
+def test_structure_names_are_checked_as_the_batch_adds_and_renames_them():
+    sent, parsed = STRUCTURE_CHANGES
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+EXPORTS: Sent = (
+    [
+        {"kind": "export", "format": "nifti", "folder": "masks/"},
+        {"kind": "export", "format": "labelmap", "folder": "/tmp/out"},
+        {"kind": "export", "format": "png", "folder": "out", "overwrite": True},
+    ],
+    (
         Export("nifti", "masks/"),
         Export("labelmap", "/tmp/out"),
         Export("png", "out", overwrite=True),
-        Jump("cell_07.png"),
-        ThumbnailRequest((3, 0, 3)),
-    )
+    ),
+)
+
+
+def test_exports_parse_with_their_folder_as_given_and_overwrite_only_when_asked():
+    sent, parsed = EXPORTS
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+LOOKUPS: Sent = (
+    [{"kind": "jump", "to": " cell_07.png "}, {"kind": "thumbnails", "indices": [3, 0, 3]}],
+    (Jump("cell_07.png"), ThumbnailRequest((3, 0, 3))),
+)
+
+
+def test_a_jump_target_is_stripped_and_thumbnail_indices_are_kept_as_asked():
+    sent, parsed = LOOKUPS
+    assert parse_batch(batch(*sent), NAMES).actions == parsed
+
+
+def test_a_batch_keeps_its_request_and_its_actions_in_order():
+    groups = [RUNS, EDITS, MOVES, CONTEXT_CHANGES, ACCEPTS, STRUCTURE_CHANGES, EXPORTS, LOOKUPS]
+    parsed = parse_batch(batch(*[a for sent, _ in groups for a in sent], request=42), NAMES)
+    assert parsed.request == 42
+    assert parsed.actions == tuple(a for _, actions in groups for a in actions)
+
+
+def test_an_empty_batch_parses_into_no_actions():
     assert parse_batch(batch(), []).actions == ()
 
 
