@@ -333,7 +333,10 @@ export function createPanels(model, on) {
           type: "color", value: colorOf(names, model.get("colors"), name), title: `${name}: colour`,
           onchange: () => on.save("colors", recolor(model.get("colors"), k, color.value)),
         });
-        const pick = h("button", { textContent: name, title: `annotate ${name} (s: the next structure)`, onclick: () => on.send({ kind: "structure", name }) });
+        const pick = h("button", {
+          textContent: name, title: `annotate ${name} (s: the next structure)`, "aria-pressed": String(name === current),
+          onclick: () => on.send({ kind: "structure", name }),
+        });
         return h("span", { className: `mvw-structure${name === current ? " mvw-active" : ""}` }, [color, pick]);
       }),
     );
@@ -346,7 +349,10 @@ export function createPanels(model, on) {
 
   /** @param {ToolInfo} tool */
   function showTool(tool) {
-    for (const [name, b] of tools) b.classList.toggle("mvw-active", name === tool.name);
+    for (const [name, b] of tools) {
+      b.classList.toggle("mvw-active", name === tool.name);
+      b.setAttribute("aria-pressed", String(name === tool.name));
+    }
     root.dataset.tool = tool.name;
     canvas.style.cursor = tool.cursor;
   }
@@ -364,6 +370,7 @@ export function createPanels(model, on) {
   /** @param {boolean} shown */
   function showOverlay(shown) {
     overlayButton.classList.toggle("mvw-active", shown);
+    overlayButton.setAttribute("aria-pressed", String(shown));
     root.dataset.overlay = shown ? "on" : "off";
   }
 

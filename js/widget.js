@@ -38,10 +38,14 @@ function render({ model, el }) {
   const { root, canvas } = panels;
   const drawing = createDrawing(canvas, model, s, () => shownInteractions(model, queue), (now) => {
     for (const done of s.finished) {
+      // the time from the first action's event to the frame that drew the answer (DevTools'
+      // Performance panel shows it; benchmarks read it with performance.getEntriesByName)
+      performance.measure("mvw-answer", { start: done.since ?? now, end: now });
       root.dataset.latencyMs = (now - (done.since ?? now)).toFixed(1);
       root.dataset.drawn = String(done.id);
     }
     s.finished = [];
+    showBusy();
   });
   listen({ canvas, root, model, state: s, send: enqueue, command, redraw: drawing.schedule });
   el.append(root);
@@ -64,6 +68,16 @@ function render({ model, el }) {
 
   function showStatus() {
     panels.showStatus(queue.size, queue.latest("suggest") !== undefined);
+    showBusy();
+  }
+
+  /**
+   * aria-busy on the widget: "true" while an action waits for the kernel's answer or an answer
+   * waits for the frame that draws it (assistive technology waits for the widget to settle).
+   */
+  function showBusy() {
+    const busy = String(queue.size > 0 || s.finished.length > 0);
+    if (root.getAttribute("aria-busy") !== busy) root.setAttribute("aria-busy", busy);
   }
 
   function pump() {
@@ -71,6 +85,7 @@ function render({ model, el }) {
     if (batch) {
       const actions = toWire(batch.actions, model.get("interactions"), model.get("log_version"));
       model.send({ type: "actions", request: batch.id, actions });
+      performance.mark("mvw-request");
       root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
     showStatus();

@@ -2797,7 +2797,10 @@ function createPanels(model, on) {
           type: "color", value: colorOf(names, model.get("colors"), name), title: `${name}: colour`,
           onchange: () => on.save("colors", recolor(model.get("colors"), k, color.value)),
         });
-        const pick = h("button", { textContent: name, title: `annotate ${name} (s: the next structure)`, onclick: () => on.send({ kind: "structure", name }) });
+        const pick = h("button", {
+          textContent: name, title: `annotate ${name} (s: the next structure)`, "aria-pressed": String(name === current),
+          onclick: () => on.send({ kind: "structure", name }),
+        });
         return h("span", { className: `mvw-structure${name === current ? " mvw-active" : ""}` }, [color, pick]);
       }),
     );
@@ -2810,7 +2813,10 @@ function createPanels(model, on) {
 
   /** @param {ToolInfo} tool */
   function showTool(tool) {
-    for (const [name, b] of tools) b.classList.toggle("mvw-active", name === tool.name);
+    for (const [name, b] of tools) {
+      b.classList.toggle("mvw-active", name === tool.name);
+      b.setAttribute("aria-pressed", String(name === tool.name));
+    }
     root.dataset.tool = tool.name;
     canvas.style.cursor = tool.cursor;
   }
@@ -2828,6 +2834,7 @@ function createPanels(model, on) {
   /** @param {boolean} shown */
   function showOverlay(shown) {
     overlayButton.classList.toggle("mvw-active", shown);
+    overlayButton.setAttribute("aria-pressed", String(shown));
     root.dataset.overlay = shown ? "on" : "off";
   }
 
@@ -3451,10 +3458,14 @@ function render({ model, el }) {
   const { root, canvas } = panels;
   const drawing = createDrawing(canvas, model, s, () => shownInteractions(model, queue), (now) => {
     for (const done of s.finished) {
+      // the time from the first action's event to the frame that drew the answer (DevTools'
+      // Performance panel shows it; benchmarks read it with performance.getEntriesByName)
+      performance.measure("mvw-answer", { start: done.since ?? now, end: now });
       root.dataset.latencyMs = (now - (done.since ?? now)).toFixed(1);
       root.dataset.drawn = String(done.id);
     }
     s.finished = [];
+    showBusy();
   });
   listen({ canvas, root, model, state: s, send: enqueue, command, redraw: drawing.schedule });
   el.append(root);
@@ -3477,6 +3488,16 @@ function render({ model, el }) {
 
   function showStatus() {
     panels.showStatus(queue.size, queue.latest("suggest") !== undefined);
+    showBusy();
+  }
+
+  /**
+   * aria-busy on the widget: "true" while an action waits for the kernel's answer or an answer
+   * waits for the frame that draws it (assistive technology waits for the widget to settle).
+   */
+  function showBusy() {
+    const busy = String(queue.size > 0 || s.finished.length > 0);
+    if (root.getAttribute("aria-busy") !== busy) root.setAttribute("aria-busy", busy);
   }
 
   function pump() {
@@ -3484,6 +3505,7 @@ function render({ model, el }) {
     if (batch) {
       const actions = toWire(batch.actions, model.get("interactions"), model.get("log_version"));
       model.send({ type: "actions", request: batch.id, actions });
+      performance.mark("mvw-request");
       root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
     showStatus();
