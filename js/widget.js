@@ -233,6 +233,7 @@ function render({ model, el }) {
 
   setTool(s.tool);
   panels.showSign(s.positive);
+  panels.showOverlay(s.overlay);
   panels.showConfirm(false);
   panels.showOpacity();
   panels.showBrush();
