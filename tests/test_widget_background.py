@@ -15,7 +15,7 @@ from multiverseg_widget.common.steps import StepProgress, Steps
 from multiverseg_widget.model import Predictor
 from multiverseg_widget.widget.background import BackgroundWork, Job
 from multiverseg_widget.widget.codec import decode_array
-from multiverseg_widget.widget.notices import adapting
+from multiverseg_widget.widget.notices import adapting, suggesting
 
 from .test_widget import click, send
 
@@ -35,7 +35,7 @@ def job(events: list[str], name: str, steps: Iterator[StepProgress]) -> Job:
         name,
         steps,  # type: ignore[arg-type]
         on_progress=lambda p: events.append(f"{name} progress {p.done}/{p.total}"),
-        on_done=lambda: events.append(f"{name} done"),
+        on_done=lambda result: events.append(f"{name} done" + (f": {result}" if result else "")),
         on_error=lambda e: events.append(f"{name} failed: {e}"),
     )
 
@@ -98,7 +98,19 @@ def test_starting_another_job_drops_the_stale_one_after_its_step():
     ]  # fmt: skip
 
 
-def test_a_failed_step_ends_its_job_and_says_why():
+def test_without_an_event_loop_a_failed_step_fails_the_request():
+    def failing() -> Steps[None]:
+        yield StepProgress("counting", 1, 2)
+        raise RuntimeError("out of memory")
+
+    events: list[str] = []
+    work = BackgroundWork()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        work.start(job(events, "a", failing()))
+    assert events == ["a progress 1/2"] and work.key is None
+
+
+def test_on_a_loop_a_failed_step_ends_its_job_and_says_why():
     events: list[str] = []
 
     def failing() -> Steps[None]:
@@ -155,5 +167,39 @@ def test_an_untouched_image_gets_the_adapted_prediction_and_stale_work_stops(
         assert len(model.adapted) == 1  # the stale set was never adapted to
         assert session.prediction.adapted and not session.can_undo  # still the first answer
         np.testing.assert_array_equal(decode_array(widget.mask), session.prediction.mask)
+
+    asyncio.run(scenario())
+
+
+def test_a_suggestion_predicts_in_steps_then_opens_the_least_sure_image(
+    nuclei, small_predictor, tmp_path
+):
+    async def scenario() -> None:
+        widget = mvw.annotate(nuclei["images"][:6], model=small_predictor, workdir=tmp_path / "w")
+        session = widget.session
+        send(widget, click(100, 120), {"kind": "accept"})
+        seen: list[dict] = []
+        widget.observe(lambda change: seen.append(change["new"]), names="work")
+        request = send(widget, {"kind": "suggest"})
+        assert widget.ack == request and widget.index == 1  # answered before predicting
+        assert widget.notices == [suggesting().to_wire()]
+        await until(lambda: widget.notices != [suggesting().to_wire()])
+        assert widget.notices[0]["code"] == "suggested" and widget.work == {}
+        confidence = session.propagated.confidence
+        assert widget.index == min(confidence, key=lambda i: (confidence[i], i))
+        assert [w["done"] for w in seen if w] == [2, 4, 5]  # 5 open images, 2 per step
+
+    asyncio.run(scenario())
+
+
+def test_a_change_made_while_a_suggestion_predicts_drops_it(nuclei, small_predictor, tmp_path):
+    async def scenario() -> None:
+        widget = mvw.annotate(nuclei["images"][:6], model=small_predictor, workdir=tmp_path / "w")
+        send(widget, click(100, 120), {"kind": "accept"})
+        send(widget, {"kind": "suggest"})
+        send(widget, click(50, 60))  # the user goes on with image 2: the suggestion is dropped
+        await until(lambda: widget.notices == [])
+        await asyncio.sleep(0)  # a dropped job's next turn would come now: none comes
+        assert widget.index == 1 and widget.work == {} and len(widget.session.interactions) == 1
 
     asyncio.run(scenario())

@@ -159,6 +159,7 @@ export const NOTICE = /** @type {const} */ ({
   "context_removed": "context_removed",
   "checking": "checking",
   "adapting": "adapting",
+  "suggesting": "suggesting",
   "suggested": "suggested",
   "suggested_first_open": "suggested_first_open",
   "exported": "exported",
@@ -171,6 +172,7 @@ export const NOTICE = /** @type {const} */ ({
  * @typedef {{code: "context_removed", args: {index: number}}
  *   | {code: "checking", args: Record<string, never>}
  *   | {code: "adapting", args: {images: number}}
+ *   | {code: "suggesting", args: Record<string, never>}
  *   | {code: "suggested", args: {confidence: number, below: number, open_images: number, sure: number}}
  *   | {code: "suggested_first_open", args: Record<string, never>}
  *   | {code: "exported", args: {files: number, format: string, folder: string}}

@@ -1,7 +1,8 @@
 """The annotation session: segmenting one dataset, one image at a time. A thin front over parts
 that each receive what they need: the ``Workspace`` (what the session holds, and the one way it
 changes: commit, then apply), the ``SessionModel`` (predictions, checks and adaptation), the
-``ImageEditor`` (the current image), ``Acceptance``, ``StructureLabels`` and ``WholeDataset``.
+``ImageEditor`` (the current image), ``Acceptance``, ``StructureLabels``, ``WholeDataset`` and
+``Suggestions``.
 Every change is committed to the work folder before the call returns, so that killing the
 kernel loses nothing accepted.
 """
@@ -33,6 +34,7 @@ from .record import check_view
 from .session_model import SessionModel
 from .store import STATE_FILE, WorkFolder
 from .structure import structure_names
+from .suggestion import Suggestions
 from .whole_dataset import WholeDataset
 from .workspace import Workspace
 
@@ -107,7 +109,7 @@ class Session:
         self._acceptance = Acceptance(workspace, self._editor)
         self._labels = StructureLabels(workspace, self._editor, self._acceptance)
         self._whole = WholeDataset(workspace, self._model, self._labels.label_map)
-        self._status = ImageStatus(workspace)
+        self._suggestions, self._status = Suggestions(self._whole), ImageStatus(workspace)
         self._editor.open(workspace.position)
 
     @classmethod
@@ -282,8 +284,9 @@ class Session:
     status = forward(lambda s: s._status, ImageStatus.status)
     status_codes = forward(lambda s: s._status, ImageStatus.status_codes)
     image_prompts = forward(lambda s: s._status, ImageStatus.image_prompts)
-    suggest_next = forward(lambda s: s._whole, WholeDataset.suggest_next)
-    suggestion = forward(lambda s: s._whole, WholeDataset.suggestion)
+    suggest_next = forward(lambda s: s._suggestions, Suggestions.suggest_next)
+    suggestion = forward(lambda s: s._suggestions, Suggestions.suggestion)
+    suggestion_steps = forward(lambda s: s._suggestions, Suggestions.suggestion_steps)
     export = forward(lambda s: s._whole, WholeDataset.export)
     adaptation_deferred = forward(model_part, SessionModel.adaptation_deferred)
     adapt = forward(model_part, SessionModel.adapt)

@@ -98,11 +98,11 @@ class SessionModel:
     def adaptation_deferred(self) -> Iterator[None]:
         """Within it, no prediction waits for the context set's check and adaptation (see the
         module)."""
-        self._deferring = True
+        deferring, self._deferring = self._deferring, True
         try:
             yield
         finally:
-            self._deferring = False
+            self._deferring = deferring
 
     def used_images(self, prediction: Prediction | None) -> list[int]:
         """The context images (dataset indices) ``prediction`` of the current image used: with

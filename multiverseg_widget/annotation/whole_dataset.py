@@ -1,16 +1,14 @@
 """What the session does over the whole dataset: propagate the context set to every open
-image, suggest the next image to annotate, and export the masks."""
+image and export the masks (``suggestion.py`` suggests the next image from the propagation)."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import hashlib
 import json
-import random
 import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,6 @@ from .propagation import (
     MaskSource,
     Propagation,
     PropagationContext,
-    least_confident,
     propagate,
 )
 from .propagation_results import FolderResults, MemoryResults
@@ -34,23 +31,7 @@ from .workspace import Workspace
 
 LABEL_MAP_FORMATS = {"labelmap": "png", "labelmap-tiff": "tiff"}  # -> the format of each file
 LABELS = "labels.json"  # beside a label map export: value -> structure
-# Open images predicted to suggest the next one when no propagation of the current context set
-# has predicted them: all of them in a small dataset, a sample in a large one.
-SUGGEST_SAMPLE = 64
 LabelMap = Callable[[int], np.ndarray]  # image index -> its H x W label map
-SURE = 0.8  # an open image less confident than this in the last propagation is one to check
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """The image to annotate next, and why: its ``confidence`` in the last propagation (None
-    without a context set: the first open image), and how many of the ``open_images`` the model
-    is ``unsure`` of (confidence below ``SURE``; all of them without a context set)."""
-
-    index: int
-    confidence: float | None
-    unsure: int
-    open_images: int
 
 
 class WholeDataset:
@@ -103,7 +84,7 @@ class WholeDataset:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if indices is None:
-            targets = self._open_images()
+            targets = self.open_images()
         else:
             targets = sorted({checked_index(i, len(workspace.dataset)) for i in indices})
             done = [i for i in targets if i in part.accepted]
@@ -144,43 +125,8 @@ class WholeDataset:
             )
         return found
 
-    def suggest_next(self) -> int | None:
-        """The image not yet accepted that the model is least sure about (None when all are).
-
-        With an empty context set there is nothing to be sure about: the first open image.
-        Images that cannot be read are skipped (``propagate`` warns about them).
-        """
-        found = self.suggestion()
-        return None if found is None else found.index
-
-    def suggestion(self) -> Suggestion | None:
-        """``suggest_next``'s image with why it was chosen (None when every image is accepted):
-        its confidence, and how many open images the model is unsure of (below ``SURE``)."""
-        index = self._least_sure()
-        if index is None:
-            return None
-        result, todo = self.propagated, self._open_images()
-        if result is None or index not in result.confidence:
-            return Suggestion(index, None, len(todo), len(todo))
-        unsure = sum(1 for i in todo if result.confidence.get(i, SURE) < SURE)
-        return Suggestion(index, float(result.confidence[index]), unsure, len(todo))
-
-    def _least_sure(self) -> int | None:
-        todo = self._open_images()
-        if not todo or not len(self.workspace.part.context):
-            return todo[0] if todo else None
-        key = self._propagation_key(self._context_sources())
-        result = self.propagated
-        if result is None or result.key != key or not any(i in result.confidence for i in todo):
-            if len(todo) > SUGGEST_SAMPLE:
-                todo = sorted(random.Random(key).sample(todo, SUGGEST_SAMPLE))
-            result = self.propagate(todo, progress=False)
-        found = least_confident(result, todo)
-        if found is None:
-            raise ValueError(f"none of the open images {todo} could be read to suggest one")
-        return found
-
-    def _open_images(self) -> list[int]:
+    def open_images(self) -> list[int]:
+        """The current structure's images not accepted yet, in order."""
         accepted = self.workspace.part.accepted
         return [i for i in range(len(self.workspace.dataset)) if i not in accepted]
 
@@ -190,6 +136,10 @@ class WholeDataset:
     def _workdir(self) -> Path | None:
         store = self.workspace.store
         return None if store is None else store.path
+
+    def propagation_key(self) -> str:
+        """What the current context set's propagation is kept by (``_propagation_key``)."""
+        return self._propagation_key(self._context_sources())
 
     def _propagation_key(self, sources: Sequence[tuple[ImageSource, MaskSource]]) -> str:
         """Names a propagation by what decides its result: the structure, its context set

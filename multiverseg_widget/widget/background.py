@@ -9,7 +9,7 @@ a prompt waits at most for the step under way. A step is short (one context item
 episode learned: ``common/steps.py``).
 
 Without a running loop (a script that drives the widget directly), a job runs at once, to the
-end, as the widget did before.
+end, inside the request, as the widget did before: a failure fails the request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from ..common.steps import StepProgress, Steps
 
@@ -33,7 +34,7 @@ class Job:
     key: Hashable  # what the job works for: a job for another key is stale
     steps: Steps[object]
     on_progress: Callable[[StepProgress], None]
-    on_done: Callable[[], None]
+    on_done: Callable[[Any], None]  # called with the steps' result
     on_error: Callable[[Exception], None]
 
 
@@ -55,10 +56,15 @@ class BackgroundWork:
         self._job = job
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop: run it now
-            while self._job is job:
-                self._step(job)
-            return
+        except RuntimeError:  # no event loop: run it now, inside the request (which fails with it)
+            self._job = None
+            while True:
+                try:
+                    progress = next(job.steps)
+                except StopIteration as done:
+                    job.on_done(done.value)
+                    return
+                job.on_progress(progress)
         self._timer = loop.call_soon(self._turn, job)
 
     def cancel(self) -> None:
@@ -79,12 +85,12 @@ class BackgroundWork:
             self._timer = loop.call_later(STEP_GAP_S, self._turn, job)
 
     def _step(self, job: Job) -> None:
-        """One step of ``job``; its end or failure ends it."""
+        """One step of ``job`` on the event loop; its end or failure ends it."""
         try:
             progress = next(job.steps)
-        except StopIteration:
+        except StopIteration as done:
             self._job = None
-            job.on_done()
+            job.on_done(done.value)
         except Exception as e:  # a failed job must not stop the widget: the user is told
             self._job = None
             log.exception("background work failed")

@@ -61,6 +61,12 @@ def adapting(images: int) -> str:
 
 
 @notice
+def suggesting() -> str:
+    """Suggest next predicts the open images first (the first suggestion for a context set)."""
+    return "suggest next: predicting the open images from the context set…"
+
+
+@notice
 def suggested(confidence: float, below: int, open_images: int, sure: float) -> str:
     """The suggested image is the least sure: its confidence, and how many of the open images
     are below ``sure``."""

@@ -9,9 +9,9 @@ buffers, the interaction log and its version, the dataset's progress (binary arr
 when they change: progress.py), the context gallery (index, name and thumbnail key; the browser
 asks for the thumbnails it shows, which come back in ``thumbnails``), the notices of what the
 request found out (notices.py: a code and its args, which the browser acts on, and their text)
-and ``ack``, the id of the request that is done. Checking a new context set and adapting the
-network to it run in the background between requests (``_adapt``; background.py), their
-progress in ``work``: the prompts are answered meanwhile by the network as it is.
+and ``ack``, the id of the request that is done. Checking a new context set, adapting the
+network to it and a suggestion's predictions run in the background between requests
+(session_work.py), their progress in ``work``: prompts are answered meanwhile.
 Nothing sent per click loops over the images in Python, so a click costs the same at 100,000
 images.
 The current structure is the one annotated (its mask, log, progress and gallery); the other
@@ -25,13 +25,12 @@ in-context gain chart), and the widget exports the accepted masks on request
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import traitlets
 
 from ..annotation.session import Session
-from ..annotation.whole_dataset import SURE
 from ..common.steps import StepProgress
 from ..prompts import Prompts
 from .actions import (
@@ -51,23 +50,16 @@ from .actions import (
     SwitchStructure,
     ThumbnailRequest,
 )
-from .background import BackgroundWork, Job
 from .codec import encode_array
 from .display import Thumbnails, displayable, others, palette
 from .errors import error_message
 from .exporting import answer_export, default_export_bar
 from .model_info import describe_model
 from .navigation import ImageLookup
-from .notices import (
-    Notice,
-    adapting,
-    checking,
-    context_removed,
-    suggested,
-    suggested_first_open,
-)
+from .notices import Notice, context_removed
 from .progress import Progress
 from .protocol import parse_batch, request_id
+from .session_work import Notices, SessionWork
 from .traits import DISPLAY_TRAITS, WidgetTraits
 
 
@@ -102,8 +94,7 @@ class SegmentWidget(WidgetTraits):
         self._thumbnails = Thumbnails()
         self._progress = Progress()
         self._lookup = ImageLookup(session.dataset.names)
-        self._background = BackgroundWork()
-        self._busy: tuple[Notice, ...] = ()  # the notice of the background work
+        self._jobs = SessionWork(session, self._show_work, self._after_work)
         self.on_msg(self._on_msg)
         self.observe(self._keep_view, names=list(DISPLAY_TRAITS))
         self.refresh()
@@ -161,13 +152,14 @@ class SegmentWidget(WidgetTraits):
         notices: tuple[Notice, ...] = ()
         try:
             actions = parse_batch(content, self.session.structures).actions
+            self._jobs.before(actions)
             if actions and all(a.READ_ONLY for a in actions):
                 error, notices = self.error, self._notices
             with self.session.adaptation_deferred():
                 for action in actions:
                     said = self._apply(action)
                     notices = notices if said is None else (said,)
-                notices = (*notices, *self._adapt(notices))
+                notices = (*notices, *self._jobs.adapt(notices))
         except ValueError as e:
             error = str(e)
         except Exception as e:
@@ -179,34 +171,14 @@ class SegmentWidget(WidgetTraits):
             if request is not None:
                 self.ack = request
 
-    def _adapt(self, notices: tuple[Notice, ...]) -> tuple[Notice, ...]:
-        """Start checking the shown image's context set and adapting to it in the background
-        when that is due and not under way already (a job for another image or set is stale:
-        it stops), once the image is shown with ``notices`` and the notice of the work.
-        Returns the notice of what the kernel works on, if it still does."""
-        s = self.session
-        work = s.adaptation_work()
-        if work is not None and work.key == self._background.key:
-            work.steps.close()
-        elif work is not None:
-            n = s.pending_adaptation
-            self._busy = (adapting(n) if n else checking(),)
-            self.refresh(notices=(*notices, *self._busy))
-            job = Job(work.key, work.steps, self._show_work, self._adapted, self._adapt_failed)
-            self._background.start(job)
-        return self._busy if self._background.key is not None else ()
+    def _show_work(self, progress: StepProgress | None) -> None:
+        """The background work's progress (None: none under way) for the status line's bar."""
+        self.work = {} if progress is None else dict(vars(progress))
 
-    def _show_work(self, progress: StepProgress) -> None:
-        self.work = {"what": progress.what, "done": progress.done, "total": progress.total}
-
-    def _adapted(self) -> None:
-        """Show what the adapted network predicts, and that the work is done."""
-        self.work = {}
-        self.refresh(self.error, [n for n in self._notices if n not in self._busy])
-
-    def _adapt_failed(self, error: Exception) -> None:
-        self.work = {}
-        self.refresh(error_message(error), [n for n in self._notices if n not in self._busy])
+    def _after_work(self, notices: Callable[[Notices], Notices], error: str | None) -> None:
+        """Show the session as the background work left it, with ``notices(shown)`` and
+        ``error`` (None: the error shown)."""
+        self.refresh(self.error if error is None else error, notices(self._notices))
 
     def _apply(self, action: Action) -> Notice | None:
         """One checked action on the session; interactions must lie inside its current image.
@@ -243,7 +215,7 @@ class SegmentWidget(WidgetTraits):
                 notice, self.export_bar = answer_export(s, action, self.export_bar)
                 return notice
             case Step("suggest"):
-                return self._suggest()
+                return self._jobs.suggest()
             case Step(kind):
                 {"undo": s.undo, "redo": s.redo, "clear": s.clear}[kind]()
         return None
@@ -255,17 +227,6 @@ class SegmentWidget(WidgetTraits):
         if a.by:
             target = min(max(target + a.by, 0), len(s) - 1)
         s.goto(target)
-
-    def _suggest(self) -> Notice:
-        """Open the least confident image; says why: its confidence and how many open images
-        the session is unsure of (``Session.suggestion``)."""
-        found = self.session.suggestion()
-        if found is None:
-            raise ValueError("every image is accepted: nothing left to suggest")
-        self.session.goto(found.index)
-        if found.confidence is None:
-            return suggested_first_open()
-        return suggested(found.confidence, found.unsure, found.open_images, SURE)
 
     def _send_thumbnails(self, indices: tuple[int, ...]) -> None:
         """Answer the gallery's request with the thumbnails of those context images (made once,
