@@ -2452,7 +2452,10 @@ function createStrip(model, send) {
     g.strokeStyle = css.getPropertyValue("--mvw-accent") || "#2a6fdb";
     g.lineWidth = 2;
     g.strokeRect(Math.max(1, Math.min(x - (w - step) / 2, width - w - 1)), 1, w, height - 2);
-    canvas.setAttribute("aria-label", `${readProgress(model).codes.length} images in ${shown.bins.length} bins of ${shown.layout.per}`);
+    canvas.setAttribute(
+      "aria-label",
+      `${readProgress(model).codes.length} images in ${shown.bins.length} bins of ${shown.layout.per}; the image shown is in bin ${current + 1}`,
+    );
     box.dataset.currentBin = String(current);
   }
 
