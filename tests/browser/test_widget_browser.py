@@ -378,7 +378,11 @@ def test_paint_changes_the_kernels_mask_and_undo_restores_it(widget, artifacts):
 
     press(widget, "Enter")  # a context set: suggest next says why it chose the image it opens
     page.get_by_role("button", name="Suggest next").click()
-    assert wait_until_idle(page)["suggesting"] == "false"
+    assert wait_until_idle(page)["suggesting"] == "false"  # answered: it suggests in the background
+    page.wait_for_function(  # until it opens the image it suggests
+        "() => document.querySelector('.mvw-status-text').textContent.includes('suggested: ')",
+        timeout=120_000,
+    )
     status = page.locator(".mvw-status-text").inner_text()
     assert re.search(r"suggested: the least sure, confidence \d+%; \d+ of 5 open images", status)
 
