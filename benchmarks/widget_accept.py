@@ -28,12 +28,15 @@ from busy_core import busy_core
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.browser.lab import (  # noqa: E402
+    answer_times,
     canvas_point,
     chromium,
     jupyter_lab,
     kernel_client,
     kernel_json,
     open_widget,
+    shown,
+    wait_for_index,
     wait_until_idle,
     write_notebook,
 )
@@ -73,11 +76,11 @@ def foreground_point(mask: np.ndarray, rng: np.random.Generator) -> tuple[float,
 
 def timed_click(page, point: tuple[float, float]) -> float:
     """Seconds from a click at ``point`` to its answer drawn with the widget idle."""
-    drawn = page.locator(".mvw-root").get_attribute("data-drawn")
+    answered = len(answer_times(page))
     start = time.perf_counter()
     page.mouse.click(*canvas_point(page, *point))
-    page.wait_for_function(
-        "d => document.querySelector('.mvw-root').dataset.drawn !== d", arg=drawn
+    page.wait_for_function(  # an answer drawn (the widget's User Timing measure of it)
+        "n => performance.getEntriesByName('mvw-answer').length > n", arg=answered
     )
     wait_until_idle(page)
     return time.perf_counter() - start
@@ -86,13 +89,11 @@ def timed_click(page, point: tuple[float, float]) -> float:
 def accept_cycle(page, masks: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
     """Three clicks on the current image, then Enter and at once a click on the next one."""
     page.wait_for_function(IDLE, timeout=600_000)
-    index = int(page.locator(".mvw-root").get_attribute("data-index") or 0)
+    index = shown(page)["index"]
     clicks = [timed_click(page, foreground_point(masks[index] > 0, rng)) for _ in range(3)]
     start = time.perf_counter()
     page.locator(".mvw-canvas").press("Enter")
-    page.wait_for_function(
-        "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(index + 1)
-    )
+    wait_for_index(page, index + 1)
     timed_click(page, foreground_point(masks[index + 1] > 0, rng))
     wait = time.perf_counter() - start
     page.wait_for_function(IDLE, timeout=600_000)
@@ -115,9 +116,7 @@ def run(task: Path, starts: list[int], accepts: int, busy: bool) -> list[dict[st
             kernel = kernel_client(lab, name)
             for k in starts:
                 assert kernel_json(kernel, BUILD_CONTEXT.format(k=k), timeout=1800) == k
-                page.wait_for_function(
-                    "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(k)
-                )
+                wait_for_index(page, k)
                 for j in range(accepts):
                     row = {"context": k + j, **accept_cycle(page, masks, rng)}
                     print(json.dumps(row), flush=True)

@@ -27,12 +27,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.browser.lab import (  # noqa: E402
+    answer_times,
     canvas_point,
     chromium,
     jupyter_lab,
     kernel_client,
     kernel_json,
     open_widget,
+    wait_for_index,
     wait_until_idle,
     write_widget_notebook,
 )
@@ -93,13 +95,13 @@ def measure(
     latencies, predictions = [], []
     for fx, fy in rng.uniform(0.1, 0.9, (clicks, 2)):
         time.sleep(pause_s)
-        drawn = page.locator(".mvw-root").get_attribute("data-drawn")
+        answered = len(answer_times(page))
         page.mouse.click(*canvas_point(page, fx, fy))
         page.wait_for_function(
-            "d => document.querySelector('.mvw-root').dataset.drawn !== d", arg=drawn
+            "n => performance.getEntriesByName('mvw-answer').length > n", arg=answered
         )
-        seen = wait_until_idle(page)
-        latencies.append(float(seen["latencyMs"]))
+        wait_until_idle(page)
+        latencies.append(answer_times(page)[-1])  # the page's own measure of the last answer
         text = page.locator(".mvw-status-text").inner_text()
         predictions.append(float(text.rsplit("last prediction ", 1)[1].split(" ms")[0]))
     return latencies, predictions
@@ -128,9 +130,7 @@ def main() -> None:
         for k in args.contexts:
             if k:
                 assert kernel_json(kernel, BUILD_CONTEXT.format(k=k)) == k
-                page.wait_for_function(
-                    "i => document.querySelector('.mvw-root').dataset.index === i", arg=str(k)
-                )
+                wait_for_index(page, k)
             kernel_json(kernel, READ_TIMES)  # from here on: the clicks' messages only
             latencies, predictions = measure(page, args.clicks, rng, args.pause)
             times = kernel_json(kernel, READ_TIMES)

@@ -6,7 +6,9 @@ the network beyond 127.0.0.1; Chromium comes from Debian (/usr/bin/chromium), ne
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import json
 import os
 import secrets
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 from jupyter_client import BlockingKernelClient
+from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -235,8 +239,8 @@ def run_first_cell(page: Page, timeout_ms: float = 180_000) -> Locator:
     root = page.locator(".mvw-root")
     root.wait_for(timeout=timeout_ms)
     page.locator(".mvw-canvas").scroll_into_view_if_needed()
-    page.wait_for_function(
-        "() => document.querySelector('.mvw-root')?.dataset.maskPixels !== undefined",
+    page.wait_for_function(  # set at the end of the widget's first rendering
+        "() => document.querySelector('.mvw-root')?.hasAttribute('aria-busy')",
         timeout=timeout_ms,
     )
     return root
@@ -280,14 +284,177 @@ def kernel_json(client: BlockingKernelClient, code: str, timeout: float = 300) -
     return json.loads("".join(out).strip().splitlines()[-1])
 
 
-def wait_until_idle(page: Page, timeout_ms: float = 180_000) -> dict[str, str]:
-    """Wait until the widget has no request in flight or waiting; returns its data attributes."""
+# What the widget shows, as a user (or assistive technology) reads it: the image's number and
+# state from the status line ("image 2 of 6 · name · in progress · nuclei: accepted 1 · ...",
+# the state itself may have parts: "new · propagated, confidence 96%"), the structure picked
+# and the tool chosen from the buttons pressed (aria-pressed).
+SHOWN = """() => {
+  const root = document.querySelector('.mvw-root');
+  const parts = root.querySelector('.mvw-status-text').textContent.split(' · ');
+  const image = parts[0].match(/^image (\\d+) of \\d+$/);
+  const counts = parts.findIndex((part) => /: accepted \\d+$/.test(part));
+  const pressed = (within) => root.querySelector(within + '[aria-pressed="true"]');
+  return {
+    index: image ? +image[1] - 1 : null,
+    state: counts > 2 ? parts.slice(2, counts).join(' · ') : null,
+    structure: pressed('.mvw-structure button')?.textContent ?? null,
+    tool: pressed('.mvw-tool')?.getAttribute('aria-label') ?? null,
+  };
+}"""
+# the number of the image the status line names (0-based), or null
+SHOWN_INDEX = f"() => ({SHOWN})().index"
+
+
+def shown(page: Page) -> dict[str, Any]:
+    """What the widget shows: ``index`` (the image's, 0-based) and ``state`` from the status
+    line, ``structure`` (the picker's button pressed), ``tool`` (the tool button pressed, by its
+    name, e.g. "Box (2)")."""
+    return page.evaluate(SHOWN)
+
+
+def wait_for_index(page: Page, index: int, timeout_ms: float = 180_000) -> None:
+    """Wait until the status line names image ``index`` (0-based)."""
+    page.wait_for_function(f"i => ({SHOWN_INDEX})() === i", arg=index, timeout=timeout_ms)
+
+
+def wait_until_idle(page: Page, timeout_ms: float = 180_000) -> dict[str, Any]:
+    """Wait until the widget is no longer busy (aria-busy: no request in flight or waiting, its
+    answer drawn); returns what it shows then (``shown``)."""
     page.wait_for_function(
-        "() => { const d = document.querySelector('.mvw-root').dataset;"
-        " return d.pending === '0' && d.drawn === d.ack; }",
+        "() => document.querySelector('.mvw-root').getAttribute('aria-busy') === 'false'",
         timeout=timeout_ms,
     )
-    return page.locator(".mvw-root").evaluate("el => ({...el.dataset})")
+    return shown(page)
+
+
+def requests_sent(page: Page) -> int:
+    """How many requests the widget has sent the kernel (its User Timing marks "mvw-request")."""
+    return page.evaluate("() => performance.getEntriesByName('mvw-request').length")
+
+
+def answer_times(page: Page) -> list[float]:
+    """Each answered request's time (ms, in order): from its first action's event (a click's
+    pointerdown) to the frame that drew the answer (the widget's User Timing measures
+    "mvw-answer", as DevTools shows them)."""
+    return page.evaluate("() => performance.getEntriesByName('mvw-answer').map(e => e.duration)")
+
+
+# the canvas's pixels as drawn (toDataURL: exact, no compositing), its CSS size, the pixel ratio
+CANVAS = """() => {
+  const c = document.querySelector('.mvw-canvas');
+  return [c.toDataURL('image/png'), c.clientWidth, c.clientHeight, devicePixelRatio];
+}"""
+KERNEL_MASK = """
+import base64, json
+import numpy as np
+print(json.dumps((lambda m: [m.shape, base64.b64encode(np.packbits(m)).decode()])(
+    np.asarray(w.session.mask, dtype=bool))))
+"""
+
+
+def kernel_mask(client: BlockingKernelClient) -> np.ndarray:
+    """The mask of the image shown, as the kernel's session holds it (H x W bool)."""
+    shape, packed = kernel_json(client, KERNEL_MASK)
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(packed), np.uint8))
+    return bits[: shape[0] * shape[1]].reshape(shape).astype(bool)
+
+
+def canvas_pixels(page: Page) -> tuple[np.ndarray, float, float, float]:
+    """The canvas as drawn once the frames already asked for are: its pixels (H x W x 3,
+    float), its CSS width and height, and the device pixel ratio."""
+    drawn_frames(page)
+    url, width, height, ratio = page.evaluate(CANVAS)
+    png = base64.b64decode(url.split(",", 1)[1])
+    return (
+        np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float),
+        width,
+        height,
+        ratio,
+    )
+
+
+def image_pixel_samples(page: Page, shape: tuple[int, int]) -> np.ndarray:
+    """The canvas over each pixel of an image of ``shape``: the canvas pixels at the corners of
+    the image pixel's area that lie wholly inside it (H x W x 4 x 3); the image fitted and
+    centred in the canvas, as the widget shows it until the user zooms (js/view.js fitView)."""
+    pixels, width, height, ratio = canvas_pixels(page)
+    h, w = shape
+    scale = min(width / w, height / h) * ratio  # canvas pixels per image pixel
+    assert scale >= 2, f"an image pixel is {scale:.1f} canvas pixels wide: too few to read"
+
+    def inner(size: int, origin: float) -> tuple[np.ndarray, np.ndarray]:
+        edges = origin + np.arange(size + 1) * scale
+        return np.ceil(edges[:-1] - 1e-6).astype(int), np.floor(edges[1:] + 1e-6).astype(int) - 1
+
+    (top, bottom), (left, right) = (
+        inner(h, (height * ratio - h * scale) / 2),
+        inner(w, (width * ratio - w * scale) / 2),
+    )
+    return np.stack(
+        [pixels[np.ix_(ys, xs)] for ys in (top, bottom) for xs in (left, right)], axis=2
+    )
+
+
+def tint(pixels: np.ndarray, color: np.ndarray, tol: float = 6) -> tuple[np.ndarray, np.ndarray]:
+    """For each pixel (..., 3): t such that it is ``color`` at opacity t over a grey (the demo
+    images are grey), and whether it is one."""
+    hi, lo = int(np.argmax(color)), int(np.argmin(color))
+    t = (pixels[..., hi] - pixels[..., lo]) / (color[hi] - color[lo])
+    rest = pixels - t[..., None] * color  # the grey under it, times 1 - t
+    ok = (np.ptp(rest, axis=-1) <= tol) & (t >= -0.02) & (t <= 1.02) & (rest.min(-1) >= -tol)
+    return t, ok
+
+
+def grown(mask: np.ndarray, r: int) -> np.ndarray:
+    """``mask`` with every pixel within ``r`` (chessboard distance) of it."""
+    padded, out = np.pad(mask, r), np.zeros_like(mask)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            out |= padded[dy : dy + mask.shape[0], dx : dx + mask.shape[1]]
+    return out
+
+
+def mask_shown(page: Page, client: BlockingKernelClient) -> int:
+    """Check that the canvas shows the kernel's mask of the image shown, pixel by pixel: an
+    image pixel of the mask shows the overlay's fill over all its area (the structure's colour
+    at the opacity slider's value over the grey image), any other shows the image's grey or
+    the outline just outside the mask (the structure's colour, at any opacity). Where a
+    prompt's mark or another structure's contour covers a pixel, and 2 pixels around it, the
+    mask cannot be read and is not compared. Returns the mask's pixel count."""
+    truth = kernel_mask(client)
+    samples = image_pixel_samples(page, truth.shape)
+    alpha = float(page.locator(".mvw-root input[title='overlay opacity']").input_value())
+    color = structure_color(page)
+    assert 0.1 < alpha < 0.9 and np.ptp(color) > 64, (alpha, color)  # a fill tells apart
+    t, ok = tint(samples, color)
+    fill = (ok & (np.abs(t - alpha) <= 0.025)).all(axis=-1)
+    hidden = grown((~ok).any(axis=-1), 2)
+    wrong = (fill != truth) & ~hidden
+    assert not wrong.any(), (
+        f"the canvas shows {int((fill & ~hidden).sum())} mask pixels where it can be read, the "
+        f"kernel {int((truth & ~hidden).sum())}; they differ at {int(wrong.sum())} pixels"
+    )
+    assert hidden.mean() < 0.25, f"prompts cover {hidden.mean():.0%} of the image"
+    assert not truth.any() or (truth & ~hidden).any(), "every mask pixel is under a prompt"
+    return int(truth.sum())
+
+
+def structure_color(page: Page, name: str | None = None) -> np.ndarray:
+    """Structure ``name``'s colour as its colour input shows it (None: the structure picked)."""
+    chips = page.locator(".mvw-structure")
+    if name is None:
+        chip = chips.filter(has=page.locator("button[aria-pressed='true']"))
+    else:
+        chip = chips.filter(has=page.get_by_role("button", name=name, exact=True))
+    value = chip.locator("input[type=color]").input_value()
+    return np.array([int(value[k : k + 2], 16) for k in (1, 3, 5)], float)
+
+
+def contour_pixels(page: Page, color: np.ndarray, alpha: float = 0.55) -> int:
+    """How many of the canvas's pixels show ``color`` at ``alpha`` over the grey image: another
+    structure's faint contour (js/drawing.js OTHERS_ALPHA)."""
+    t, ok = tint(canvas_pixels(page)[0], color)
+    return int((ok & (np.abs(t - alpha) <= 0.025)).sum())
 
 
 def drawn_frames(page: Page) -> None:

@@ -16,7 +16,16 @@ from PIL import Image
 
 from multiverseg_widget.annotation.prompt_logs import read_log
 
-from .lab import canvas_point, drawn_frames, kernel_json, wait_until_idle
+from .lab import (
+    canvas_point,
+    contour_pixels,
+    drawn_frames,
+    kernel_json,
+    mask_shown,
+    requests_sent,
+    structure_color,
+    wait_until_idle,
+)
 
 STATE = """
 import json
@@ -93,12 +102,13 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     n_cells = cells(widget)
 
     click(widget, 0.5, 0.5)  # positive
-    seen = wait_until_idle(page)
+    wait_until_idle(page)
+    mask_pixels = mask_shown(page, widget.kernel)
     with_overlay = shot(widget, artifacts, "1_click")
-    assert int(seen["maskPixels"]) > 0 and changed(opened, with_overlay) > 0
+    assert mask_pixels > 0 and changed(opened, with_overlay) > 0
     page.locator(".mvw-canvas").press("o")
     without_overlay = shot(widget, artifacts, "2_overlay_off")
-    assert changed(with_overlay, without_overlay) > int(seen["maskPixels"])  # the overlay's pixels
+    assert changed(with_overlay, without_overlay) > mask_pixels  # the overlay's pixels
     page.locator(".mvw-canvas").press("o")
 
     click(widget, 0.3, 0.3, button="right")  # negative
@@ -111,13 +121,13 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert all(tools.nth(k).get_attribute("title").startswith(names[k]) for k in range(5))
     assert tools.locator("svg").count() == 5
     page.locator(".mvw-canvas").press("2")
-    assert widget.root.get_attribute("data-tool") == "box"
+    assert tools.nth(1).get_attribute("aria-pressed") == "true"  # box
     drag(widget, [(0.2, 0.2), (0.7, 0.7)])
     wait_until_idle(page)
     page.get_by_role("button", name="Scribble (3)").click()  # the button picks it as 3 does
-    assert widget.root.get_attribute("data-tool") == "scribble"
+    assert tools.nth(2).get_attribute("aria-pressed") == "true"
     drag(widget, [(0.6, 0.2), (0.7, 0.25), (0.8, 0.3)])
-    seen = wait_until_idle(page)
+    wait_until_idle(page)
     shot(widget, artifacts, "3_prompts")
 
     state = kernel_state(widget)
@@ -125,7 +135,7 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert kinds == [("click", True), ("click", False), ("box", None), ("scribble", True)]
     assert np.allclose(state["interactions"][2]["box"], [51, 51, 180, 180], atol=2)
     assert len(state["interactions"][3]["points"]) >= 2
-    assert int(seen["maskPixels"]) == state["mask_pixels"]
+    assert mask_shown(page, widget.kernel) == state["mask_pixels"]
     record = json.loads((widget.workdir / "session.json").read_text())
     # the current structure's part (a record of version 1 has its parts at the top level)
     parts = [p for p in record.get("structures", []) if p["name"] == record["structure"]]
@@ -135,7 +145,7 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     # the eraser (4) across the scribble: it goes, by its log position and the log's version;
     # undo (z) brings it back
     page.locator(".mvw-canvas").press("4")
-    assert widget.root.get_attribute("data-tool") == "eraser"
+    assert tools.nth(3).get_attribute("aria-pressed") == "true"  # eraser
     drag(widget, [(0.7, 0.18 + 0.005 * k) for k in range(29)])
     wait_until_idle(page)
     assert [e["kind"] for e in kernel_state(widget)["interactions"]] == ["click", "click", "box"]
@@ -146,16 +156,18 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert len(kernel_state(widget)["interactions"]) == 3
     press(widget, "Shift+Z")
     assert len(kernel_state(widget)["interactions"]) == 4
-    seen = press(widget, "Control+z")
+    press(widget, "Control+z")
     state = kernel_state(widget)
-    assert len(state["interactions"]) == 3 and int(seen["maskPixels"]) == state["mask_pixels"]
+    assert (
+        len(state["interactions"]) == 3 and mask_shown(page, widget.kernel) == state["mask_pixels"]
+    )
     before_accept = state["mask_pixels"]
 
     seen = press(widget, "Enter")  # accept & next
     state = kernel_state(widget)
     assert state["accepted"] == [0] and state["context"] == [0] and state["index"] == 1
     assert state["accepted_pixels"]["0"] == before_accept
-    assert seen["index"] == "1" and page.locator(".mvw-thumb").count() == 1
+    assert seen["index"] == 1 and page.locator(".mvw-thumb").count() == 1
     assert list((widget.workdir / "masks").glob("*.png"))
     # the in-context gain chart: one bar, the 3 prompts image 1 took
     assert page.locator(".mvw-chart rect").count() == 1
@@ -179,14 +191,14 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     assert page.locator(".mvw-undo-context").is_hidden()
 
     page.locator(".mvw-thumb canvas").click()  # the gallery opens the context image
-    assert wait_until_idle(page)["index"] == "0"
+    assert wait_until_idle(page)["index"] == 0
     widget.root.screenshot(path=str(artifacts / "widget.png"))
-    assert press(widget, "n")["index"] == "1" and press(widget, "p")["index"] == "0"
+    assert press(widget, "n")["index"] == 1 and press(widget, "p")["index"] == 0
     page.locator(".mvw-canvas").press("]")
     page.locator(".mvw-canvas").press("x")
     page.locator(".mvw-canvas").press("Shift+?")
     assert page.locator(".mvw-help").is_visible()
-    assert widget.root.get_attribute("data-positive") == "false"
+    assert page.locator(".mvw-sign").get_attribute("aria-label") == "negative (x)"
     assert kernel_state(widget)["brush"] == 4
 
     # JupyterLab's own command-mode shortcuts (1 = markdown, x = cut, z = undo, a = insert
@@ -228,7 +240,8 @@ def test_the_contour_is_two_screen_pixels_wide_at_any_zoom(widget, artifacts):
     click(widget, 0.5, 0.5)
     wait_until_idle(page)
     page.locator('select[title^="overlay"]').select_option("contour")  # as a user picks it
-    page.wait_for_function("() => document.querySelector('.mvw-root').dataset.overlay !== 'off'")
+    overlay = page.get_by_role("button", name="Overlay on / off (o)")
+    assert overlay.get_attribute("aria-pressed") == "true"
     drawn_frames(page)
     widths = {}
     for zoom in ("fit", "zoomed"):
@@ -265,7 +278,7 @@ def test_the_spinner_exists_only_for_requests_that_last(widget):
     animations = "() => document.getAnimations().length"
     kernel_json(widget.kernel, SLOW_KERNEL.format(seconds=0.2))
     click(widget, 0.5, 0.5)
-    assert page.locator(".mvw-root").get_attribute("data-busy") == "true"
+    assert page.locator(".mvw-root").get_attribute("aria-busy") == "true"
     assert page.evaluate(animations) == 0
     wait_until_idle(page)
     assert page.locator(".mvw-busy.mvw-on").count() == 0
@@ -288,7 +301,7 @@ def test_a_click_is_marked_before_the_kernel_answers(widget, artifacts):
     )
     page.mouse.click(x, y)
     pending = shot(widget, artifacts, "mark_pending")
-    assert page.locator(".mvw-root").get_attribute("data-busy") == "true"
+    assert page.locator(".mvw-root").get_attribute("aria-busy") == "true"
     green = [40, 220, 90]  # the positive sign's colour (js/tools/tool.js SIGN_COLORS)
     at = (round(y - top), round(x - left))
     assert np.abs(pending[at] - green).max() < 40, pending[at]
@@ -306,7 +319,8 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
     assert "next structure" in page.locator(".mvw-help").text_content()
 
     click(widget, 0.5, 0.5)  # the first structure ("structure")
-    first = wait_until_idle(page)
+    wait_until_idle(page)
+    first = mask_shown(page, widget.kernel)
     page.get_by_role("button", name="+ Add").click()
     field = page.locator(".mvw-name")
     field.fill("nucleus")
@@ -314,18 +328,22 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
     assert wait_until_idle(page)["structure"] == "nucleus" and not field.is_visible()
     assert page.locator(".mvw-structure").all_text_contents() == ["structure", "nucleus"]
     click(widget, 0.3, 0.3)
-    second = wait_until_idle(page)
+    wait_until_idle(page)
+    second = mask_shown(page, widget.kernel)
     shot(widget, artifacts, "5_second_structure")
     assert press(widget, "s")["structure"] == "structure"  # back to the first, by its shortcut
-    assert press(widget, "Enter")["index"] == "1"
+    assert press(widget, "Enter")["index"] == 1
 
-    assert press(widget, "p")["index"] == "0"
+    assert press(widget, "p")["index"] == 0
     seen = press(widget, "s")
-    assert seen["structure"] == "nucleus" and seen["others"] == "1"  # the first's faint contour
+    first_color = structure_color(page, "structure")
+    assert seen["structure"] == "nucleus"
+    assert contour_pixels(page, first_color) > 20  # the first's faint contour
     shot(widget, artifacts, "6_other_structure_contour")
-    assert press(widget, "Enter")["index"] == "1"
+    assert press(widget, "Enter")["index"] == 1
     seen = press(widget, "p")
-    assert seen["index"] == "0" and seen["structure"] == "nucleus" and seen["others"] == "1"
+    assert seen["index"] == 0 and seen["structure"] == "nucleus"
+    assert contour_pixels(page, first_color) > 20
     assert page.locator(".mvw-thumb").count() == 1  # the gallery of the structure shown
     assert page.locator(".mvw-root > .mvw-label").inner_text() == "Context set of nucleus (1)"
 
@@ -344,25 +362,29 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
     assert state["structures"] == ["structure", "nuclei"] and state["current"] == "nuclei"
     assert state["index"] == 0 and state["labels"][1:] == [1, 2]
     parts = state["parts"]
-    assert parts["structure"]["accepted"] == {"0": int(first["maskPixels"])}
-    assert parts["nuclei"]["accepted"] == {"0": int(second["maskPixels"])}
+    assert parts["structure"]["accepted"] == {"0": first}
+    assert parts["nuclei"]["accepted"] == {"0": second}
     for part in parts.values():  # one positive click each, at its own point
         assert [(e["kind"], e["positive"]) for e in part["interactions"]] == [("click", True)]
     assert parts["structure"]["interactions"] != parts["nuclei"]["interactions"]
-    assert root.get_attribute("data-structure") == "nuclei"
+    assert (
+        root.get_by_role("button", name="nuclei", exact=True).get_attribute("aria-pressed")
+        == "true"
+    )
 
 
 def test_paint_changes_the_kernels_mask_and_undo_restores_it(widget, artifacts):
     page = widget.page
     click(widget, 0.5, 0.5)
-    before = int(wait_until_idle(page)["maskPixels"])
-    assert press(widget, "5")["tool"] == "paint"
+    wait_until_idle(page)
+    before = mask_shown(page, widget.kernel)
+    assert press(widget, "5")["tool"] == "Paint (5)"
     drag(widget, [(0.1, 0.1), (0.3, 0.1), (0.3, 0.3)])  # positive: adds pixels
-    seen = wait_until_idle(page)
+    wait_until_idle(page)
     shot(widget, artifacts, "7_painted")
     state = kernel_state(widget)
     assert [e["kind"] for e in state["interactions"]] == ["click", "mask"]
-    assert state["mask_pixels"] == int(seen["maskPixels"]) > before
+    assert state["mask_pixels"] == mask_shown(page, widget.kernel) > before
     page.locator(".mvw-canvas").press("x")  # the toolbar's sign: negative
     drag(widget, [(0.1, 0.1), (0.3, 0.1)])  # negative: erases
     wait_until_idle(page)
@@ -378,12 +400,13 @@ def test_paint_changes_the_kernels_mask_and_undo_restores_it(widget, artifacts):
 
     press(widget, "Enter")  # a context set: suggest next says why it chose the image it opens
     page.get_by_role("button", name="Suggest next").click()
-    assert wait_until_idle(page)["suggesting"] == "false"  # answered: it suggests in the background
+    wait_until_idle(page)  # the request answered; the kernel suggests in the background
     page.wait_for_function(  # until it opens the image it suggests
         "() => document.querySelector('.mvw-status-text').textContent.includes('suggested: ')",
         timeout=120_000,
     )
     status = page.locator(".mvw-status-text").inner_text()
+    assert "suggest next: predicting" not in status  # no suggestion on its way any more
     assert re.search(r"suggested: the least sure, confidence \d+%; \d+ of 5 open images", status)
 
 
@@ -392,6 +415,7 @@ def test_200_fast_clicks_leave_no_backlog(widget, artifacts):
     click(widget, 0.5, 0.5)  # warm up: the first forward pass allocates torch's buffers
     wait_until_idle(page)
     rss_before = kernel_json(widget.kernel, RSS)
+    sent_before = requests_sent(page)
     rng = np.random.default_rng(1)
     positive = rng.random(200) < 0.7
     points = [canvas_point(page, fx, fy) for fx, fy in rng.uniform(0.05, 0.95, (200, 2))]
@@ -399,22 +423,23 @@ def test_200_fast_clicks_leave_no_backlog(widget, artifacts):
     for (x, y), sign in zip(points, positive):
         page.mouse.click(x, y, button="left" if sign else "right")
     burst = time.perf_counter() - start
-    waiting = int(root.get_attribute("data-pending"))
+    sent_in_burst = requests_sent(page) - sent_before
 
     # the page answers at once while the kernel is still busy: the overlay toggles
+    overlay = root.get_by_role("button", name="Overlay on / off (o)").element_handle()
     start = time.perf_counter()
     page.locator(".mvw-canvas").press("o")
-    page.wait_for_function("() => document.querySelector('.mvw-root').dataset.overlay === 'off'")
+    page.wait_for_function("b => b.getAttribute('aria-pressed') === 'false'", arg=overlay)
     toggle = time.perf_counter() - start
     page.locator(".mvw-canvas").press("o")
 
-    seen = wait_until_idle(page, timeout_ms=600_000)
+    wait_until_idle(page, timeout_ms=600_000)
     shot(widget, artifacts, "4_after_200_clicks")
     rss_growth_mb = (kernel_json(widget.kernel, RSS) - rss_before) / 1024
     state = kernel_state(widget)
     assert [e["positive"] for e in state["interactions"][1:]] == positive.tolist()
-    assert int(seen["maskPixels"]) == state["mask_pixels"]
-    requests = int(seen["requests"]) - 1
+    assert mask_shown(page, widget.kernel) == state["mask_pixels"]
+    requests = requests_sent(page) - sent_before
     replay = kernel_json(
         widget.kernel,
         """
@@ -428,7 +453,7 @@ print(json.dumps(bool((final.mask == s.mask).all())))
 """,
     )
     print(
-        f"200 clicks sent in {burst:.1f} s; {waiting} actions were waiting after the burst; "
+        f"200 clicks sent in {burst:.1f} s, {sent_in_burst} requests meanwhile; "
         f"{requests} requests; overlay toggle during the backlog {toggle * 1000:.0f} ms; "
         f"kernel RSS +{rss_growth_mb:.0f} MB"
     )
@@ -473,7 +498,8 @@ def test_after_an_accept_prompts_are_answered_while_the_network_adapts(widget, a
     page.locator(".mvw-canvas").press("Enter")  # the second accept: not waited for
     page.wait_for_function(
         "() => { const r = document.querySelector('.mvw-root');"
-        " return r.dataset.index === '2' && r.textContent.includes('checking the context set')"
+        " return r.querySelector('.mvw-status-text').textContent.startsWith('image 3 of ')"
+        " && r.textContent.includes('checking the context set')"
         " && !r.querySelector('.mvw-work').hidden; }",
         timeout=60_000,
     )
@@ -487,8 +513,8 @@ def test_after_an_accept_prompts_are_answered_while_the_network_adapts(widget, a
         timeout=120_000,
     )
     click(widget, 0.6, 0.6)
-    seen = wait_until_idle(page)
+    wait_until_idle(page)
     status = page.locator(".mvw-status-text").inner_text()
     state = kernel_json(widget.kernel, ADAPTED)
-    assert state["adapted"] and int(seen["maskPixels"]) == state["mask_pixels"]
+    assert state["adapted"] and mask_shown(page, widget.kernel) == state["mask_pixels"]
     assert "(leave-one-out over 2 images)" in state["note"] and state["note"] in status

@@ -11,7 +11,15 @@ import io
 import numpy as np
 from PIL import Image
 
-from .lab import canvas_point, drawn_frames, kernel_json, wait_until_idle
+from .lab import (
+    canvas_point,
+    drawn_frames,
+    kernel_json,
+    mask_shown,
+    requests_sent,
+    shown,
+    wait_until_idle,
+)
 from .test_widget_browser import changed, click, kernel_state, press
 
 SIZES = [(1024, 720), (1920, 1080)]
@@ -48,7 +56,7 @@ def test_the_widget_fits_1024_and_1920_screens_in_light_and_dark(widget, artifac
     page, root = widget.page, widget.root
     click(widget, 0.5, 0.5)
     wait_until_idle(page)
-    assert press(widget, "Enter")["index"] == "1"  # a thumbnail in the gallery
+    assert press(widget, "Enter")["index"] == 1  # a thumbnail in the gallery
     assert page.locator(".mvw-thumb").count() == 1
     for theme_name, theme in THEMES.items():
         set_theme(page, theme)
@@ -88,19 +96,19 @@ def test_the_widget_fits_1024_and_1920_screens_in_light_and_dark(widget, artifac
 def test_the_widget_says_what_it_is_doing(widget, artifacts):
     page, root = widget.page, widget.root
     canvas = page.locator(".mvw-canvas")
-    assert root.get_attribute("data-state") == "new"
+    assert shown(page)["state"] == "new"
 
     # enter with an empty mask asks first; escape leaves it; the button accepts it empty
-    requests = root.get_attribute("data-requests")
+    requests = requests_sent(page)
     canvas.press("Enter")
     confirm = page.locator(".mvw-confirm")
     assert confirm.is_visible() and "mask is empty" in confirm.inner_text()
     root.screenshot(path=str(artifacts / "empty_accept_question.png"))
     page.keyboard.press("Escape")
-    assert not confirm.is_visible() and root.get_attribute("data-requests") == requests
+    assert not confirm.is_visible() and requests_sent(page) == requests
     canvas.press("Enter")
     page.get_by_role("button", name="Accept empty (enter)").click()
-    assert wait_until_idle(page)["index"] == "1" and not confirm.is_visible()
+    assert wait_until_idle(page)["index"] == 1 and not confirm.is_visible()
     assert kernel_state(widget)["accepted_pixels"] == {"0": 0}
 
     # an error in a line of its own, that can be dismissed
@@ -114,8 +122,8 @@ def test_the_widget_says_what_it_is_doing(widget, artifacts):
 
     click(widget, 0.5, 0.5)
     seen = wait_until_idle(page)
-    assert seen["state"] == "in progress" and int(seen["maskPixels"]) > 0
-    assert press(widget, "Enter")["index"] == "2"
+    assert seen["state"] == "in progress" and mask_shown(page, widget.kernel) > 0
+    assert press(widget, "Enter")["index"] == 2
     assert press(widget, "p")["state"] == "in context"
     cells = page.locator(".mvw-cell")
     assert cells.nth(1).get_attribute("class").split()[1] == "mvw-in-context"
