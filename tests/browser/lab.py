@@ -339,6 +339,28 @@ def answer_times(page: Page) -> list[float]:
     return page.evaluate("() => performance.getEntriesByName('mvw-answer').map(e => e.duration)")
 
 
+@contextlib.contextmanager
+def kernel_held(client: BlockingKernelClient, timeout: float = 120) -> Iterator[None]:
+    """Hold the kernel's main thread until the block ends, without changing the widget: a cell
+    waits at ``input()`` for this client's answer. Meanwhile the widget's messages wait in the
+    kernel's queue (the demo's settings handle them on the main thread), so what the browser
+    sends stays in flight; on leaving, the answer ends the cell and the kernel handles them."""
+    msg_id = client.execute("input()", allow_stdin=True, store_history=False)
+    request = client.get_stdin_msg(timeout=timeout)  # sent from inside input(): the kernel waits
+    if request["parent_header"].get("msg_id") != msg_id:
+        raise RuntimeError(f"an input request of another cell: {request}")
+    try:
+        yield
+    finally:
+        client.input("")
+        while (reply := client.get_shell_msg(timeout=timeout))["parent_header"].get(
+            "msg_id"
+        ) != msg_id:
+            pass  # a reply to an earlier request of this client
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"the held cell failed: {reply['content']}")
+
+
 # the canvas's pixels as drawn (toDataURL: exact, no compositing), its CSS size, the pixel ratio
 CANVAS = """() => {
   const c = document.querySelector('.mvw-canvas');

@@ -20,6 +20,7 @@ from .lab import (
     canvas_point,
     contour_pixels,
     drawn_frames,
+    kernel_held,
     kernel_json,
     mask_shown,
     requests_sent,
@@ -260,51 +261,45 @@ def test_the_contour_is_two_screen_pixels_wide_at_any_zoom(widget, artifacts):
         assert two > 0.25 and four < 0.1, widths
 
 
-SLOW_KERNEL = """
-import time
-_apply_at_speed = w._apply
-def _slow_apply(action, seconds={seconds}):
-    time.sleep(seconds)
-    return _apply_at_speed(action)
-w._apply = _slow_apply
-print(1)
-"""
+BUSY = "() => document.querySelector('.mvw-root').getAttribute('aria-busy')"
 
 
 def test_the_spinner_exists_only_for_requests_that_last(widget):
     """An animation, even one whose start is delayed, has the browser draw every frame while a
-    click is predicted: a request shorter than 0.3 s has none; a longer one shows the spinner."""
+    click is predicted: a request shorter than 0.3 s has none; a longer one shows the spinner.
+    The kernel is held (a cell waits for the test) for as long as the request must last."""
     page = widget.page
     animations = "() => document.getAnimations().length"
-    kernel_json(widget.kernel, SLOW_KERNEL.format(seconds=0.2))
-    click(widget, 0.5, 0.5)
-    assert page.locator(".mvw-root").get_attribute("aria-busy") == "true"
-    assert page.evaluate(animations) == 0
+    with kernel_held(widget.kernel):  # released once checked: well within 0.3 s
+        click(widget, 0.5, 0.5)
+        assert page.evaluate(BUSY) == "true"
+        assert page.evaluate(animations) == 0
     wait_until_idle(page)
     assert page.locator(".mvw-busy.mvw-on").count() == 0
-    kernel_json(widget.kernel, "w._apply = _apply_at_speed\n" + SLOW_KERNEL.format(seconds=1.5))
-    click(widget, 0.3, 0.3)
-    page.wait_for_selector(".mvw-busy.mvw-on", timeout=1200)
-    assert page.evaluate(animations) >= 1
+    with kernel_held(widget.kernel):  # until the spinner has shown
+        click(widget, 0.3, 0.3)
+        page.wait_for_selector(".mvw-busy.mvw-on", timeout=1200)
+        assert page.evaluate(animations) >= 1
     wait_until_idle(page)
     assert page.locator(".mvw-busy.mvw-on").count() == 0 and page.evaluate(animations) == 0
 
 
 def test_a_click_is_marked_before_the_kernel_answers(widget, artifacts):
     """The mark of a click is drawn on the frame shown at once (not with a whole new frame),
-    while the kernel still predicts; the answer's frame keeps it."""
+    while the kernel still predicts (here: is held until the mark is checked); the answer's
+    frame keeps it."""
     page = widget.page
-    kernel_json(widget.kernel, SLOW_KERNEL.format(seconds=1.0))
     x, y = canvas_point(page, 0.4, 0.6)
     left, top = page.locator(".mvw-canvas").evaluate(
         "el => { const r = el.getBoundingClientRect(); return [r.x, r.y]; }"
     )
-    page.mouse.click(x, y)
-    pending = shot(widget, artifacts, "mark_pending")
-    assert page.locator(".mvw-root").get_attribute("aria-busy") == "true"
     green = [40, 220, 90]  # the positive sign's colour (js/tools/tool.js SIGN_COLORS)
     at = (round(y - top), round(x - left))
-    assert np.abs(pending[at] - green).max() < 40, pending[at]
+    with kernel_held(widget.kernel):
+        page.mouse.click(x, y)
+        pending = shot(widget, artifacts, "mark_pending")
+        assert page.evaluate(BUSY) == "true"
+        assert np.abs(pending[at] - green).max() < 40, pending[at]
     wait_until_idle(page)
     answered = shot(widget, artifacts, "mark_answered")
     assert np.abs(answered[at] - green).max() < 40, answered[at]
