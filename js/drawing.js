@@ -9,7 +9,7 @@
 import { decodeArray } from "./codec.js";
 import { context2d, h, layer } from "./dom.js";
 import { maskEdges } from "./edges.js";
-import { countMask, defaultWindow, maskToRGBA, windowToRGBA } from "./image.js";
+import { defaultWindow, maskToRGBA, windowToRGBA } from "./image.js";
 import { colorOf, hexToRGB } from "./structures.js";
 import { TOOLS } from "./tools.js";
 import { SIGN_COLORS } from "./tools/tool.js";
@@ -70,13 +70,12 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
   }
 
   /**
-   * A new mask; returns its pixel count.
+   * A new mask.
    * @param {EncodedArray} encoded
    */
   function setMask(encoded) {
     s.mask = decodeArray(encoded);
     buildMaskLayer();
-    return countMask(s.mask.data);
   }
 
   /**
@@ -96,14 +95,13 @@ export function createDrawing(canvas, model, s, shown, onFrame) {
     schedule();
   }
 
-  /** The other structures' accepted masks of the image as layers (drawn as outlines); returns how many. */
+  /** The other structures' accepted masks of the image as layers (drawn as outlines). */
   function buildOtherLayers() {
     s.otherLayers = model.get("others").map(({ name, mask }) => {
       const { shape, data } = decodeArray(mask);
       return maskLayer(data, shape[1], shape[0], colorFor(name));
     });
     schedule();
-    return s.otherLayers.length;
   }
 
   /**

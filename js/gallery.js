@@ -114,7 +114,6 @@ export function createGallery(model, on) {
         return thumb;
       }),
     );
-    row.dataset.waiting = String(waiting.size);
     markCurrent();
   }
 
@@ -132,7 +131,6 @@ export function createGallery(model, on) {
       waiting.delete(thumb);
       observer.unobserve(thumb);
     }
-    row.dataset.waiting = String(waiting.size);
   }
 
   /**

@@ -340,7 +340,6 @@ export function createPanels(model, on) {
         return h("span", { className: `mvw-structure${name === current ? " mvw-active" : ""}` }, [color, pick]);
       }),
     );
-    root.dataset.structure = current;
   }
 
   function showModel() {
@@ -353,7 +352,6 @@ export function createPanels(model, on) {
       b.classList.toggle("mvw-active", name === tool.name);
       b.setAttribute("aria-pressed", String(name === tool.name));
     }
-    root.dataset.tool = tool.name;
     canvas.style.cursor = tool.cursor;
   }
 
@@ -364,14 +362,12 @@ export function createPanels(model, on) {
     sign.setAttribute("aria-label", positive ? "positive (x)" : "negative (x)");
     sign.classList.toggle("mvw-positive", positive);
     sign.classList.toggle("mvw-negative", !positive);
-    root.dataset.positive = String(positive);
   }
 
   /** @param {boolean} shown */
   function showOverlay(shown) {
     overlayButton.classList.toggle("mvw-active", shown);
     overlayButton.setAttribute("aria-pressed", String(shown));
-    root.dataset.overlay = shown ? "on" : "off";
   }
 
   /** @param {boolean} shown */
@@ -386,7 +382,6 @@ export function createPanels(model, on) {
   function showConfirm(open) {
     confirmText.textContent = `The mask is empty: accept image ${model.get("index") + 1} as having no ${model.get("structure")}?`;
     confirmBox.hidden = !open;
-    root.dataset.confirm = String(open);
     if (open) confirmButton.focus();
   }
 
@@ -448,14 +443,7 @@ export function createPanels(model, on) {
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
-    const busy = pending > 0;
-    showBusy(busy);
-    root.dataset.busy = String(busy);
-    root.dataset.pending = String(pending);
-    root.dataset.suggesting = String(suggesting);
-    root.dataset.index = String(index);
-    root.dataset.state = state;
-    root.dataset.contextNote = contextNote;
+    showBusy(pending > 0);
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 

@@ -83,7 +83,6 @@ export function createStrip(model, send) {
     tip.hidden = false;
     const fraction = e.offsetX / shown.width;
     Object.assign(tip.style, { left: `${e.offsetX}px`, transform: `translateX(-${Math.round(fraction * 100)}%)` });
-    box.dataset.hover = `${bin.start}-${bin.end}`;
   });
   canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
   canvas.addEventListener("click", (e) => {
@@ -101,9 +100,6 @@ export function createStrip(model, send) {
     const context = contextSet(model.get("gallery"));
     const width = strip.clientWidth;
     const layout = stripLayout(progress.codes.length, width);
-    box.dataset.mode = layout.cells ? "cells" : "bins";
-    box.dataset.per = String(layout.per);
-    box.dataset.bins = String(layout.bins);
     shown = { ...shown, layout, width };
     if (layout.cells) {
       renderCells();
@@ -170,7 +166,6 @@ export function createStrip(model, send) {
       "aria-label",
       `${readProgress(model).codes.length} images in ${shown.bins.length} bins of ${shown.layout.per}; the image shown is in bin ${current + 1}`,
     );
-    box.dataset.currentBin = String(current);
   }
 
   return { box, jump, render, dispose: () => resized.disconnect() };

@@ -41,8 +41,6 @@ function render({ model, el }) {
       // the time from the first action's event to the frame that drew the answer (DevTools'
       // Performance panel shows it; benchmarks read it with performance.getEntriesByName)
       performance.measure("mvw-answer", { start: done.since ?? now, end: now });
-      root.dataset.latencyMs = (now - (done.since ?? now)).toFixed(1);
-      root.dataset.drawn = String(done.id);
     }
     s.finished = [];
     showBusy();
@@ -86,7 +84,6 @@ function render({ model, el }) {
       const actions = toWire(batch.actions, model.get("interactions"), model.get("log_version"));
       model.send({ type: "actions", request: batch.id, actions });
       performance.mark("mvw-request");
-      root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
     showStatus();
   }
@@ -181,11 +178,11 @@ function render({ model, el }) {
   }
 
   function onMask() {
-    root.dataset.maskPixels = String(drawing.setMask(model.get("mask")));
+    drawing.setMask(model.get("mask"));
   }
 
   function onOthers() {
-    root.dataset.others = String(drawing.buildOtherLayers());
+    drawing.buildOtherLayers();
   }
 
   function onStructure() {
@@ -199,7 +196,6 @@ function render({ model, el }) {
     if (!done || !readOnly(done)) panels.answered();
     if (done) {
       s.finished.push(done);
-      root.dataset.ack = String(done.id);
       drawing.schedule();
     }
     pump();
@@ -237,8 +233,6 @@ function render({ model, el }) {
   panels.showConfirm(false);
   panels.showOpacity();
   panels.showBrush();
-  root.dataset.overlay = "on";
-  root.dataset.ack = root.dataset.drawn = "0";
   onImage();
   onMask();
   onOthers();

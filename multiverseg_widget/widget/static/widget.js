@@ -1197,7 +1197,7 @@ const __drawing = (() => {
 const { decodeArray } = __codec;
 const { context2d, h, layer } = __dom;
 const { maskEdges } = __edges;
-const { countMask, defaultWindow, maskToRGBA, windowToRGBA } = __image;
+const { defaultWindow, maskToRGBA, windowToRGBA } = __image;
 const { colorOf, hexToRGB } = __structures;
 const { TOOLS } = __tools;
 const { SIGN_COLORS } = __tools_tool;
@@ -1266,13 +1266,12 @@ function createDrawing(canvas, model, s, shown, onFrame) {
   }
 
   /**
-   * A new mask; returns its pixel count.
+   * A new mask.
    * @param {EncodedArray} encoded
    */
   function setMask(encoded) {
     s.mask = decodeArray(encoded);
     buildMaskLayer();
-    return countMask(s.mask.data);
   }
 
   /**
@@ -1292,14 +1291,13 @@ function createDrawing(canvas, model, s, shown, onFrame) {
     schedule();
   }
 
-  /** The other structures' accepted masks of the image as layers (drawn as outlines); returns how many. */
+  /** The other structures' accepted masks of the image as layers (drawn as outlines). */
   function buildOtherLayers() {
     s.otherLayers = model.get("others").map(({ name, mask }) => {
       const { shape, data } = decodeArray(mask);
       return maskLayer(data, shape[1], shape[0], colorFor(name));
     });
     schedule();
-    return s.otherLayers.length;
   }
 
   /**
@@ -1971,7 +1969,6 @@ function createGallery(model, on) {
         return thumb;
       }),
     );
-    row.dataset.waiting = String(waiting.size);
     markCurrent();
   }
 
@@ -1989,7 +1986,6 @@ function createGallery(model, on) {
       waiting.delete(thumb);
       observer.unobserve(thumb);
     }
-    row.dataset.waiting = String(waiting.size);
   }
 
   /**
@@ -2369,7 +2365,6 @@ function createStrip(model, send) {
     tip.hidden = false;
     const fraction = e.offsetX / shown.width;
     Object.assign(tip.style, { left: `${e.offsetX}px`, transform: `translateX(-${Math.round(fraction * 100)}%)` });
-    box.dataset.hover = `${bin.start}-${bin.end}`;
   });
   canvas.addEventListener("mouseleave", () => { tip.hidden = true; });
   canvas.addEventListener("click", (e) => {
@@ -2387,9 +2382,6 @@ function createStrip(model, send) {
     const context = contextSet(model.get("gallery"));
     const width = strip.clientWidth;
     const layout = stripLayout(progress.codes.length, width);
-    box.dataset.mode = layout.cells ? "cells" : "bins";
-    box.dataset.per = String(layout.per);
-    box.dataset.bins = String(layout.bins);
     shown = { ...shown, layout, width };
     if (layout.cells) {
       renderCells();
@@ -2456,7 +2448,6 @@ function createStrip(model, send) {
       "aria-label",
       `${readProgress(model).codes.length} images in ${shown.bins.length} bins of ${shown.layout.per}; the image shown is in bin ${current + 1}`,
     );
-    box.dataset.currentBin = String(current);
   }
 
   return { box, jump, render, dispose: () => resized.disconnect() };
@@ -2809,7 +2800,6 @@ function createPanels(model, on) {
         return h("span", { className: `mvw-structure${name === current ? " mvw-active" : ""}` }, [color, pick]);
       }),
     );
-    root.dataset.structure = current;
   }
 
   function showModel() {
@@ -2822,7 +2812,6 @@ function createPanels(model, on) {
       b.classList.toggle("mvw-active", name === tool.name);
       b.setAttribute("aria-pressed", String(name === tool.name));
     }
-    root.dataset.tool = tool.name;
     canvas.style.cursor = tool.cursor;
   }
 
@@ -2833,14 +2822,12 @@ function createPanels(model, on) {
     sign.setAttribute("aria-label", positive ? "positive (x)" : "negative (x)");
     sign.classList.toggle("mvw-positive", positive);
     sign.classList.toggle("mvw-negative", !positive);
-    root.dataset.positive = String(positive);
   }
 
   /** @param {boolean} shown */
   function showOverlay(shown) {
     overlayButton.classList.toggle("mvw-active", shown);
     overlayButton.setAttribute("aria-pressed", String(shown));
-    root.dataset.overlay = shown ? "on" : "off";
   }
 
   /** @param {boolean} shown */
@@ -2855,7 +2842,6 @@ function createPanels(model, on) {
   function showConfirm(open) {
     confirmText.textContent = `The mask is empty: accept image ${model.get("index") + 1} as having no ${model.get("structure")}?`;
     confirmBox.hidden = !open;
-    root.dataset.confirm = String(open);
     if (open) confirmButton.focus();
   }
 
@@ -2917,14 +2903,7 @@ function createPanels(model, on) {
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
-    const busy = pending > 0;
-    showBusy(busy);
-    root.dataset.busy = String(busy);
-    root.dataset.pending = String(pending);
-    root.dataset.suggesting = String(suggesting);
-    root.dataset.index = String(index);
-    root.dataset.state = state;
-    root.dataset.contextNote = contextNote;
+    showBusy(pending > 0);
     progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 
@@ -3466,8 +3445,6 @@ function render({ model, el }) {
       // the time from the first action's event to the frame that drew the answer (DevTools'
       // Performance panel shows it; benchmarks read it with performance.getEntriesByName)
       performance.measure("mvw-answer", { start: done.since ?? now, end: now });
-      root.dataset.latencyMs = (now - (done.since ?? now)).toFixed(1);
-      root.dataset.drawn = String(done.id);
     }
     s.finished = [];
     showBusy();
@@ -3511,7 +3488,6 @@ function render({ model, el }) {
       const actions = toWire(batch.actions, model.get("interactions"), model.get("log_version"));
       model.send({ type: "actions", request: batch.id, actions });
       performance.mark("mvw-request");
-      root.dataset.requests = String(+(root.dataset.requests || 0) + 1);
     }
     showStatus();
   }
@@ -3606,11 +3582,11 @@ function render({ model, el }) {
   }
 
   function onMask() {
-    root.dataset.maskPixels = String(drawing.setMask(model.get("mask")));
+    drawing.setMask(model.get("mask"));
   }
 
   function onOthers() {
-    root.dataset.others = String(drawing.buildOtherLayers());
+    drawing.buildOtherLayers();
   }
 
   function onStructure() {
@@ -3624,7 +3600,6 @@ function render({ model, el }) {
     if (!done || !readOnly(done)) panels.answered();
     if (done) {
       s.finished.push(done);
-      root.dataset.ack = String(done.id);
       drawing.schedule();
     }
     pump();
@@ -3662,8 +3637,6 @@ function render({ model, el }) {
   panels.showConfirm(false);
   panels.showOpacity();
   panels.showBrush();
-  root.dataset.overlay = "on";
-  root.dataset.ack = root.dataset.drawn = "0";
   onImage();
   onMask();
   onOthers();
