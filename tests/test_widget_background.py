@@ -197,9 +197,27 @@ def test_a_change_made_while_a_suggestion_predicts_drops_it(nuclei, small_predic
         widget = mvw.annotate(nuclei["images"][:6], model=small_predictor, workdir=tmp_path / "w")
         send(widget, click(100, 120), {"kind": "accept"})
         send(widget, {"kind": "suggest"})
+        assert widget._jobs.under_way == "suggest"
         send(widget, click(50, 60))  # the user goes on with image 2: the suggestion is dropped
+        assert widget._jobs.under_way is None and widget.notices == [] and widget.work == {}
+        assert widget.index == 1 and len(widget.session.interactions) == 1
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_going_to_an_accepted_image_drops_the_adaptation_under_way(nuclei, small_nets, tmp_path):
+    model = Predictor(*small_nets, adapt_to_context=True)
+
+    async def scenario() -> None:
+        widget = mvw.annotate(nuclei["images"][:4], model=model, workdir=tmp_path / "work")
+        send(widget, click(100, 120), {"kind": "accept"}, click(100, 120), {"kind": "accept"})
+        assert widget.notices == [adapting(2).to_wire()]  # for image 2
+        send(widget, {"kind": "navigate", "index": 0, "by": 0})  # accepted: nothing to adapt
+        assert widget.notices == [] and widget.work == {} and widget._jobs.under_way is None
+        send(widget, {"kind": "navigate", "index": 2, "by": 0})  # back: the work starts again
+        assert widget.notices == [adapting(2).to_wire()] and widget._jobs.under_way is not None
         await until(lambda: widget.notices == [])
-        await asyncio.sleep(0)  # a dropped job's next turn would come now: none comes
-        assert widget.index == 1 and widget.work == {} and len(widget.session.interactions) == 1
+        assert len(model.adapted) == 1 and widget.session.prediction.adapted
 
     asyncio.run(scenario())

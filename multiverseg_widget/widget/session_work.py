@@ -5,13 +5,13 @@ next image, whose first run for a context set predicts the open images.
 The user's prompts never wait for either: the requests are answered at once, the work's
 progress goes to the ``work`` trait, and its end shows what changed. Adaptation is for the image
 on screen: work for another image or context set is stale and stops. A suggestion is the user's
-request to go elsewhere: a change the user makes meanwhile drops it, and so does the next
-image's adaptation only once the suggestion has opened it.
+request to go elsewhere: a change the user makes meanwhile drops it; the adaptation for the
+image it opens starts once it has opened it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from ..annotation.session import Session
 from ..annotation.suggestion import SURE, Suggestion
@@ -49,15 +49,22 @@ class SessionWork:
         self._busy: Notices = ()  # the notice of the work under way
         self._said: Notice | None = None  # the last suggestion's notice
 
+    @property
+    def under_way(self) -> Hashable | None:
+        """What the job under way works for (None: no job): ``SUGGESTING``, or the
+        ``AdaptationWork.key`` of the image it adapts for."""
+        return self._runner.key
+
     def before(self, actions: Sequence[Action]) -> None:
         """A batch that changes anything drops the suggestion under way: the user moved on."""
         if self._runner.key == SUGGESTING and not all(a.READ_ONLY for a in actions):
             self._runner.cancel()
+            self._progress(None)
 
     def adapt(self, notices: Notices) -> Notices:
         """Start checking the shown image's context set and adapting to it when that is due and
-        not under way already (a stale job stops; a suggestion under way goes on), once the
-        image is shown with ``notices`` and the notice of the work.
+        not under way already, once the image is shown with ``notices`` and the notice of the
+        work. Adaptation for another image or set is stale and stops; a suggestion goes on.
 
         Returns:
             The notice of the work under way, if any.
@@ -65,11 +72,15 @@ class SessionWork:
         if self._runner.key == SUGGESTING:  # its request says so
             return ()
         work = self.session.adaptation_work()
-        if work is not None and work.key == self._runner.key:
+        if work is None and self._runner.key is not None:  # stale: the image needs none
+            self._runner.cancel()
+            self._progress(None)
+        elif work is not None and work.key == self._runner.key:
             work.steps.close()
         elif work is not None:
             n = self.session.pending_adaptation
             self._busy = (adapting(n) if n else checking(),)
+            self._progress(None)  # until the new job's first step: not the stale one's
             self._show(lambda _: (*notices, *self._busy), "")
             job = Job(work.key, work.steps, self._progress, self._adapted, self._failed)
             self._runner.start(job)
