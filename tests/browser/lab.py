@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -472,9 +473,17 @@ def structure_color(page: Page, name: str | None = None) -> np.ndarray:
     return np.array([int(value[k : k + 2], 16) for k in (1, 3, 5)], float)
 
 
-def contour_pixels(page: Page, color: np.ndarray, alpha: float = 0.55) -> int:
-    """How many of the canvas's pixels show ``color`` at ``alpha`` over the grey image: another
-    structure's faint contour (js/drawing.js OTHERS_ALPHA)."""
+def js_number(module: str, name: str) -> float:
+    """The number a front-end module defines as ``const NAME = value;`` (read, not copied)."""
+    found = re.search(rf"const {name} = ([0-9.]+);", (ROOT / "js" / module).read_text())
+    assert found, f"js/{module} defines no number {name}"
+    return float(found[1])
+
+
+def contour_pixels(page: Page, color: np.ndarray) -> int:
+    """How many of the canvas's pixels show ``color`` at the opacity of another structure's
+    faint contour (js/drawing.js OTHERS_ALPHA) over the grey image."""
+    alpha = js_number("drawing.js", "OTHERS_ALPHA")
     t, ok = tint(canvas_pixels(page)[0], color)
     return int((ok & (np.abs(t - alpha) <= 0.025)).sum())
 
