@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -78,6 +79,25 @@ def test_on_a_loop_a_message_that_arrives_during_a_step_goes_before_the_next_ste
     assert events == [
         "step 1", "a progress 1/2", "message", "step 2", "a progress 2/2", "a done"
     ]  # fmt: skip
+
+
+def test_a_job_with_a_grace_steps_only_that_long_after_the_last_request():
+    started: list[float] = []
+
+    def steps() -> Steps[None]:
+        started.append(asyncio.get_running_loop().time())
+        yield StepProgress("adapting", 1, 1)
+
+    async def scenario() -> None:
+        work, loop = BackgroundWork(), asyncio.get_running_loop()
+        work.start(replace(job([], "a", steps()), grace_s=0.2))
+        await asyncio.sleep(0.1)
+        request = loop.time()
+        work.after_request()  # a prompt: the step waits 0.2 s from here
+        await until(lambda: work.key is None)
+        assert started[0] - request >= 0.2
+
+    asyncio.run(scenario())
 
 
 def test_starting_another_job_drops_the_stale_one_after_its_step():

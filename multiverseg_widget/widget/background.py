@@ -6,7 +6,10 @@ message that arrives during a step is handled before the next step (each step is
 little later, ``STEP_GAP_S``, which lets the message in first). The user's prompts thus come
 before the work, on the same thread as every other change to the session: nothing to lock, and
 a prompt waits at most for the step under way. A step is short (one context item checked, one
-episode learned: ``common/steps.py``).
+episode learned: ``common/steps.py``). Work nobody waits for (adaptation) also keeps out of an
+active user's way: its next step comes ``grace_s`` after the user's last request
+(``after_request``), so that a burst of prompts, or the first prompt on an image just opened,
+rarely meets a step at all.
 
 Without a running loop (a script that drives the widget directly), a job runs at once, to the
 end, inside the request, as the widget did before: a failure fails the request.
@@ -36,6 +39,7 @@ class Job:
     on_progress: Callable[[StepProgress], None]
     on_done: Callable[[Any], None]  # called with the steps' result
     on_error: Callable[[Exception], None]
+    grace_s: float = 0.0  # how long after the user's last request the next step waits
 
 
 class BackgroundWork:
@@ -43,7 +47,7 @@ class BackgroundWork:
 
     def __init__(self) -> None:
         self._job: Job | None = None
-        self._timer: asyncio.Handle | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def key(self) -> Hashable | None:
@@ -65,7 +69,14 @@ class BackgroundWork:
                     job.on_done(done.value)
                     return
                 job.on_progress(progress)
-        self._timer = loop.call_soon(self._turn, job)
+        self._timer = loop.call_later(job.grace_s, self._turn, job)
+
+    def after_request(self) -> None:
+        """The user just made a request: the job's next step waits its ``grace_s`` again."""
+        job = self._job
+        if job is not None and job.grace_s and self._timer is not None:
+            self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_later(job.grace_s, self._turn, job)
 
     def cancel(self) -> None:
         """Drop the job under way, if any: it stops after the step it is in, keeping nothing."""

@@ -29,6 +29,10 @@ from .notices import (
 )
 
 SUGGESTING = "suggest"  # the key of a suggestion's job
+# Seconds after the user's last request before the next adaptation step (a suggestion, which the
+# user waits for, has none): the first prompt on the image an accept opened, or a burst of
+# prompts, comes before any step.
+GRACE_S = 0.5
 Notices = tuple[Notice, ...]
 # show(notices, error): make the widget show the notices ``notices(shown)`` of those it shows,
 # and ``error`` (None: the error it shows), once the work under way is done
@@ -56,7 +60,9 @@ class SessionWork:
         return self._runner.key
 
     def before(self, actions: Sequence[Action]) -> None:
-        """A batch that changes anything drops the suggestion under way: the user moved on."""
+        """A batch that changes anything drops the suggestion under way: the user moved on.
+        Adaptation under way waits its grace again (``BackgroundWork.after_request``)."""
+        self._runner.after_request()
         if self._runner.key == SUGGESTING and not all(a.READ_ONLY for a in actions):
             self._runner.cancel()
             self._progress(None)
@@ -82,7 +88,7 @@ class SessionWork:
             self._busy = (adapting(n) if n else checking(),)
             self._progress(None)  # until the new job's first step: not the stale one's
             self._show(lambda _: (*notices, *self._busy), "")
-            job = Job(work.key, work.steps, self._progress, self._adapted, self._failed)
+            job = Job(work.key, work.steps, self._progress, self._adapted, self._failed, GRACE_S)
             self._runner.start(job)
         return self._busy if self._runner.key is not None else ()
 
