@@ -5,11 +5,13 @@ context set and adapt to it), on an idle machine and with one core held busy by 
 At each starting context size (``--at``), the kernel first accepts that many images with their
 ground truth; then, ``--accepts`` times: three clicks on the current image once the kernel has
 no background work (a click's time: from the click to its overlay drawn and the widget idle),
-then Enter (accept & next) and at once a click on the next image; the wait is from Enter to that
-click's overlay drawn. Also printed: the time from Enter until the background work (the check
+then Enter (accept & next) and a click on the next image, at once or ``--react`` seconds after it
+shows (a user looks first); the wait is from Enter to that click's overlay drawn, the pause left
+out. Also printed: the time from Enter until the background work (the check
 and the adaptation to the new context set) is done. Clicks land on the ground truth's
 foreground, so that each accepted mask is a mask.
 Usage: python benchmarks/widget_accept.py TASK.npz [--at 2 62] [--accepts 4] [--modes idle,busy]
+  [--react 0]
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ s.adapt()
 w.refresh()
 print(json.dumps(len(s.context_indices)))
 """
-IDLE = "() => document.querySelector('.mvw-root .mvw-work').hidden"
+IDLE = "() => document.querySelector('.mvw-root .mvw-work').hidden"  # no background work
 
 
 def foreground_point(mask: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
@@ -86,21 +88,27 @@ def timed_click(page, point: tuple[float, float]) -> float:
     return time.perf_counter() - start
 
 
-def accept_cycle(page, masks: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
-    """Three clicks on the current image, then Enter and at once a click on the next one."""
+def accept_cycle(
+    page, masks: np.ndarray, rng: np.random.Generator, react_s: float
+) -> dict[str, float]:
+    """Three clicks on the current image, then Enter and, ``react_s`` after the next image shows,
+    a click on it: the wait is the time to show it plus that click's (the pause left out)."""
     page.wait_for_function(IDLE, timeout=600_000)
     index = shown(page)["index"]
     clicks = [timed_click(page, foreground_point(masks[index] > 0, rng)) for _ in range(3)]
     start = time.perf_counter()
     page.locator(".mvw-canvas").press("Enter")
     wait_for_index(page, index + 1)
-    timed_click(page, foreground_point(masks[index + 1] > 0, rng))
-    wait = time.perf_counter() - start
+    to_show = time.perf_counter() - start
+    time.sleep(react_s)  # the user looks at the new image first
+    wait = to_show + timed_click(page, foreground_point(masks[index + 1] > 0, rng))
     page.wait_for_function(IDLE, timeout=600_000)
     return {"click": statistics.median(clicks), "wait": wait, "work": time.perf_counter() - start}
 
 
-def run(task: Path, starts: list[int], accepts: int, busy: bool) -> list[dict[str, float]]:
+def run(
+    task: Path, starts: list[int], accepts: int, busy: bool, react_s: float
+) -> list[dict[str, float]]:
     """Every accept cycle's figures, at each starting context size."""
     masks = np.load(task)["masks"]
     count = max(starts) + accepts + 2
@@ -118,7 +126,7 @@ def run(task: Path, starts: list[int], accepts: int, busy: bool) -> list[dict[st
                 assert kernel_json(kernel, BUILD_CONTEXT.format(k=k), timeout=1800) == k
                 wait_for_index(page, k)
                 for j in range(accepts):
-                    row = {"context": k + j, **accept_cycle(page, masks, rng)}
+                    row = {"context": k + j, **accept_cycle(page, masks, rng, react_s)}
                     print(json.dumps(row), flush=True)
                     rows.append(row)
             kernel.stop_channels()
@@ -134,10 +142,13 @@ def main() -> None:
     parser.add_argument("--at", type=int, nargs="+", default=[2, 62])
     parser.add_argument("--accepts", type=int, default=4)
     parser.add_argument("--modes", default="idle,busy")
+    parser.add_argument(
+        "--react", type=float, default=0.0, help="seconds from the next image shown to its click"
+    )
     args = parser.parse_args()
     summary = {}
     for mode in args.modes.split(","):
-        rows = run(args.task, args.at, args.accepts, busy=mode == "busy")
+        rows = run(args.task, args.at, args.accepts, mode == "busy", args.react)
         for k in args.at:
             mine = [r for r in rows if k <= r["context"] < k + args.accepts]
             click = statistics.median(r["click"] for r in mine)

@@ -453,11 +453,11 @@ export function createPanels(model, on) {
    * @param {Work} work
    */
   function showWork(work) {
-    workBar.hidden = !work.total;
-    if (!work.total) return;
-    workBar.max = work.total;
+    workBar.hidden = !work.what;
+    if (!work.what) return;
+    workBar.max = work.total || 1; // 0: its steps are not counted yet (an empty bar, not an animation)
     workBar.value = work.done ?? 0;
-    workBar.title = `${work.what}: ${work.done} of ${work.total} steps`;
+    workBar.title = work.total ? `${work.what}: ${work.done} of ${work.total} steps` : `${work.what}…`;
   }
 
   /**

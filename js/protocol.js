@@ -72,7 +72,8 @@ import { erasedPositions } from "./strokes.js";
  */
 /**
  * The kernel's background work (widget/background.py): `done` of `total` steps of `what`
- * ("checking", "adapting"); empty when there is none.
+ * ("checking", "adapting", "suggesting"; total 0 until its steps are counted); empty when there
+ * is none.
  * @typedef {{what?: string, done?: number, total?: number}} Work
  */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */

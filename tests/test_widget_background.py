@@ -207,7 +207,7 @@ def test_a_suggestion_predicts_in_steps_then_opens_the_least_sure_image(
         assert widget.notices[0]["code"] == "suggested" and widget.work == {}
         confidence = session.propagated.confidence
         assert widget.index == min(confidence, key=lambda i: (confidence[i], i))
-        assert [w["done"] for w in seen if w] == [2, 4, 5]  # 5 open images, 2 per step
+        assert [w["done"] for w in seen if w] == [0, 2, 4, 5]  # 5 open images, 2 per step
 
     asyncio.run(scenario())
 

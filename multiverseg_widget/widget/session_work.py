@@ -86,7 +86,7 @@ class SessionWork:
         elif work is not None:
             n = self.session.pending_adaptation
             self._busy = (adapting(n) if n else checking(),)
-            self._progress(None)  # until the new job's first step: not the stale one's
+            self._progress(StepProgress("adapting" if n else "checking", 0, 0))  # not counted yet
             self._show(lambda _: (*notices, *self._busy), "")
             job = Job(work.key, work.steps, self._progress, self._adapted, self._failed, GRACE_S)
             self._runner.start(job)
@@ -102,6 +102,7 @@ class SessionWork:
         if len(self.session.accepted) == len(self.session):
             raise ValueError("every image is accepted: nothing left to suggest")
         self._said, self._busy = None, (suggesting(),)
+        self._progress(StepProgress("suggesting", 0, 0))
         steps = self.session.suggestion_steps()
         self._runner.start(Job(SUGGESTING, steps, self._progress, self._suggested, self._failed))
         return self._said or suggesting()

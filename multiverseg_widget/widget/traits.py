@@ -94,7 +94,8 @@ class WidgetTraits(anywidget.AnyWidget):
         "", help="how far the context set can be trusted (Session.context_note); '' if unknown"
     ).tag(sync=True)
     work = traitlets.Dict(
-        help="the background work under way (widget/background.py): what, done, total; {} if none"
+        help="the background work under way (session_work.py): what, done, total (0: not counted "
+        "yet); {} if none"
     ).tag(sync=True)
     export_bar = traitlets.Dict(
         help="the export bar: folders (format -> default folder), question (exporting.py)"

@@ -2913,11 +2913,11 @@ function createPanels(model, on) {
    * @param {Work} work
    */
   function showWork(work) {
-    workBar.hidden = !work.total;
-    if (!work.total) return;
-    workBar.max = work.total;
+    workBar.hidden = !work.what;
+    if (!work.what) return;
+    workBar.max = work.total || 1; // 0: its steps are not counted yet (an empty bar, not an animation)
     workBar.value = work.done ?? 0;
-    workBar.title = `${work.what}: ${work.done} of ${work.total} steps`;
+    workBar.title = work.total ? `${work.what}: ${work.done} of ${work.total} steps` : `${work.what}…`;
   }
 
   /**
@@ -3069,7 +3069,8 @@ const { erasedPositions } = __strokes;
  */
 /**
  * The kernel's background work (widget/background.py): `done` of `total` steps of `what`
- * ("checking", "adapting"); empty when there is none.
+ * ("checking", "adapting", "suggesting"; total 0 until its steps are counted); empty when there
+ * is none.
  * @typedef {{what?: string, done?: number, total?: number}} Work
  */
 /** The model in use. @typedef {{name: string, device: string, parameters: number, adapts: boolean}} ModelInfo */
