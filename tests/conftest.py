@@ -3,9 +3,11 @@ official golden weights. Nothing outside the repository is read: a fresh clone t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import lzma
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +78,26 @@ def nuclei() -> dict[str, np.ndarray]:
     from .session_helpers import real_task  # it reads DATA from here
 
     return real_task("bbbc039_nuclei")
+
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request) -> Iterator[None]:
+    """Outside the browser tests, no event loop runs on the test's thread, as in a script.
+
+    Playwright's sync API (the browser tests' session-wide Chromium) keeps its event loop marked
+    as running on the main thread between its calls, for the rest of the session. The widget
+    runs its background work on a running loop, so that mark would send every later widget test
+    to a loop that never turns; it is taken off for the test, and put back after it.
+    """
+    if "browser" in request.node.path.parts:
+        yield
+        return
+    leaked = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(leaked)
 
 
 @pytest.fixture()
