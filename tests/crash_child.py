@@ -81,6 +81,10 @@ async def accept_through_widget(session: Session, rng: np.random.Generator) -> N
             print("STEP", change["new"]["done"], change["new"]["total"], flush=True)
         else:
             print("IDLE", flush=True)
+        if not change["new"] or change["new"]["done"]:  # a step done, or the job's end
+            stepped.set()
+
+    stepped = asyncio.Event()
 
     idle = asyncio.Event()  # set once the job's notice is gone
     widget.observe(on_work, names="work")
@@ -97,8 +101,9 @@ async def accept_through_widget(session: Session, rng: np.random.Generator) -> N
         if job() == "job" and rng.random() < 0.3:
             idle.clear()
             await idle.wait()  # the job runs to its end
-        else:
-            await asyncio.sleep(0.02)  # a step or so: the next accept lands during the job
+        elif job() == "job":
+            stepped.clear()
+            await stepped.wait()  # one step: the next accept lands during the job
 
 
 def main() -> None:
