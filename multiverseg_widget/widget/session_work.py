@@ -109,14 +109,16 @@ class SessionWork:
 
     def _adapted(self, _result: object) -> None:
         """Show what the adapted network predicts, and that the work is done."""
-        busy = self._busy
-        self._progress(None)
-        self._show(lambda shown: tuple(n for n in shown if n not in busy), None)
+        self._ended(None)
 
     def _failed(self, error: Exception) -> None:
+        self._ended(error_message(error))
+
+    def _ended(self, error: str | None) -> None:
+        """The work's notice and bar go; ``error``: what the error line says (None: as it is)."""
         busy = self._busy
         self._progress(None)
-        self._show(lambda shown: tuple(n for n in shown if n not in busy), error_message(error))
+        self._show(lambda shown: tuple(n for n in shown if n not in busy), error)
 
     def _suggested(self, found: Suggestion | None) -> None:
         """Open the suggested image; the status line says why: its confidence and how many
