@@ -14,7 +14,7 @@ from .accepting import Acceptance
 from .changes import AddStructure, RenameStructure, SwitchStructure
 from .checks import checked_index
 from .editing import ImageEditor
-from .record import check_structure_name
+from .structure import check_new_structure_name
 from .workspace import Workspace
 
 
@@ -40,14 +40,17 @@ class StructureLabels:
         self.editor.open(self.workspace.position)
 
     def add_structure(self, name: str) -> None:
-        """A new structure with an empty context set (it does not become the current one)."""
-        check_structure_name(name, self.workspace.structures)
+        """A new structure with an empty context set (it does not become the current one). A
+        name that is empty, taken or "background" (label 0) raises ValueError; nothing changes."""
+        check_new_structure_name(name, self.workspace.structures)
         self.workspace.perform(AddStructure(self.workspace.new_structure(name)))
 
     def rename_structure(self, old: str, new: str) -> None:
-        """Call structure ``old`` ``new``; it keeps its place (its label) and everything else."""
+        """Call structure ``old`` ``new``; it keeps its place (its label) and everything else.
+        A ``new`` name that is empty, taken or "background" (label 0) raises ValueError;
+        nothing changes."""
         self.check_known(old)
-        check_structure_name(new, self.workspace.structures)
+        check_new_structure_name(new, self.workspace.structures)
         self.workspace.perform(RenameStructure(old, new))
 
     def accepted_masks(self, i: int) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ histories) and last propagation. Switching structures loses nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,15 +92,49 @@ class Structure:
         return StructureRecord(**{**fields, **changes})
 
 
-def structure_names(structure: str | None, structures: Sequence[str] | None) -> list[str]:
-    """The structures a new session starts with (``structure`` alone: that one)."""
+DEFAULT_STRUCTURE = "object"  # a new session's structure when neither user nor dataset names one
+BACKGROUND = "background"  # label 0 of every label map; no structure may take the name
+
+
+def check_new_structure_name(name: object, taken: Collection[str] = ()) -> str:
+    """A name a structure may take now: ``check_structure_name``, and not "background" in any
+    case (label 0 of a label map and of ``labels.json`` is the background; structures are
+    labels 1, 2, ...). Names already saved are read as they are (``record.py``)."""
+    name = check_structure_name(name, taken)
+    if name.strip().casefold() == BACKGROUND:
+        raise ValueError(
+            f"{name!r} is reserved: label 0 of a label map is the background, and structures "
+            "are labels 1, 2, ...; choose another name"
+        )
+    return name
+
+
+def structure_names(
+    structure: str | None, structures: Sequence[str] | None, suggested: str | None = None
+) -> list[str]:
+    """The structures a new session starts with (``structure`` alone: that one).
+
+    Args:
+        structure: the structure annotated first (None: the first of ``structures``).
+        structures: every structure's name, in label order (None: ``structure`` alone).
+        suggested: what the dataset calls its structure (a demo task's, e.g. "nucleus"), the
+            name when the user gives none; None, or a name a structure cannot take: "object".
+
+    Returns:
+        The names, each checked with ``check_new_structure_name``.
+    """
     if structures is None:
-        return [check_structure_name("structure" if structure is None else structure)]
+        if structure is not None:
+            return [check_new_structure_name(structure)]
+        try:
+            return [check_new_structure_name(suggested)] if suggested else [DEFAULT_STRUCTURE]
+        except ValueError:
+            return [DEFAULT_STRUCTURE]
     if isinstance(structures, str) or not isinstance(structures, Sequence) or not structures:
         raise ValueError(f"structures must be a non-empty list of names, got {structures!r}")
     names: list[str] = []
     for name in structures:
-        names.append(check_structure_name(name, names))
+        names.append(check_new_structure_name(name, names))
     if structure is not None and structure not in names:
         raise ValueError(f"structure {structure!r} is not one of the structures {names}")
     return names
