@@ -208,3 +208,18 @@ def test_instance_ids_are_the_connected_components(session, tmp_path, nuclei):
         ids = np.asarray(Image.open(path))
         expected, count = ndimage.label(nuclei["masks"][k])
         assert count > 1 and np.array_equal(ids, expected)
+
+
+def test_an_export_counts_the_images_whose_masks_it_wrote_not_its_files(session, tmp_path):
+    """What an export's message counts (issue 34: 7 images were reported as 8 files, with the
+    label map's labels.json): its ``images``, beside the files it returns."""
+    for format, files in [("png", 3), ("labelmap", 4), ("npz", 2)]:
+        written = session.export(tmp_path / format, format=format)
+        assert written.images == 2 and len(written) == files, format
+    session.propagate(progress=False)
+    everything = session.export(tmp_path / "all", include_propagated=True)
+    assert everything.images == len(NAMES) and len(everything) == len(NAMES) + 1
+    for refused in ({"include_propagated": True}, {"instances": True}):
+        _refused(session, tmp_path / "maps", "for one structure's formats", tmp_path,
+                 format="labelmap", **refused)  # fmt: skip
+    assert not (tmp_path / "maps").exists()

@@ -37,7 +37,9 @@ def test_each_format_has_its_folder_beside_the_work_folder(widget, tmp_path):
     send(widget, export("png", folders["png"]))
     send(widget, export("labelmap", folders["labelmap"]))  # on main: over the PNG masks
     assert widget.error == "" and "question" not in widget.export_bar
-    assert widget.notice == f"exported 3 labelmap files to {tmp_path / folders['labelmap']}"
+    assert widget.notice == (
+        f"exported the masks of 2 images as labelmap to {tmp_path / folders['labelmap']}"
+    )  # labels.json and the manifest are files, not masks
     for format in ("png", "labelmap"):
         assert (tmp_path / folders[format] / "export-manifest.json").is_file()
     assert not list((tmp_path / "project" / "work").rglob("export-manifest.json"))
@@ -48,8 +50,10 @@ def test_every_format_the_session_writes_is_offered(widget, tmp_path):
     folder = widget.export_bar["folders"]["labelmap-tiff"]
     send(widget, export("labelmap-tiff", folder))
     assert widget.error == ""
-    assert widget.notice == f"exported 3 labelmap-tiff files to {tmp_path / folder}"
-    args = {"files": 3, "format": "labelmap-tiff", "folder": str(tmp_path / folder)}
+    assert widget.notice == (
+        f"exported the masks of 2 images as labelmap-tiff to {tmp_path / folder}"
+    )
+    args = {"images": 2, "format": "labelmap-tiff", "folder": str(tmp_path / folder)}
     assert widget.notices == [{"code": "exported", "args": args}]
     assert len(list((tmp_path / folder).glob("*.tif"))) == 2
 
@@ -67,7 +71,7 @@ def test_an_overwrite_is_asked_first_and_done_once_confirmed(widget, tmp_path):
     }  # fmt: skip
     assert widget.notice == f"not exported: {text}"
     send(widget, export("png", "out", overwrite=True))  # the user said yes
-    assert widget.notice == f"exported 2 png files to {out}"
+    assert widget.notice == f"exported the masks of 2 images as png to {out}"
     assert (out / "image_0000.png").read_bytes() != b"the user's own file"
     assert widget.export_bar["question"]["serial"] == 1  # no new question
     send(widget, export("png", "out"))  # again: the widget's own files are asked about too
@@ -86,7 +90,8 @@ def test_refused_targets_say_why_on_the_error_line(widget, tmp_path):
 def test_a_home_folder_is_named_as_written(widget, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     send(widget, export("npz", "~/x"))
-    assert widget.notice == f"exported 1 npz file to {tmp_path / 'home' / 'x'}"  # on main: ./~/x
+    home = tmp_path / "home" / "x"  # on main: ./~/x
+    assert widget.notice == f"exported the masks of 2 images as npz to {home}"  # in one file
     with np.load(tmp_path / "home" / "x" / "masks.npz") as masks:
         assert sorted(masks.files) == ["image_0000", "image_0001"]
     assert not (tmp_path / "~").exists()

@@ -175,7 +175,7 @@ export const NOTICE = /** @type {const} */ ({
  *   | {code: "suggesting", args: Record<string, never>}
  *   | {code: "suggested", args: {confidence: number, below: number, open_images: number, sure: number}}
  *   | {code: "suggested_first_open", args: Record<string, never>}
- *   | {code: "exported", args: {files: number, format: string, folder: string}}
+ *   | {code: "exported", args: {images: number, format: string, folder: string}}
  *   | {code: "not_exported", args: {would_overwrite: string}}
  *   | {code: "read_only", args: Record<string, never>}} Notice
  */

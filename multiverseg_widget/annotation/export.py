@@ -34,6 +34,16 @@ MANIFEST = "export-manifest.json"  # in the target folder; "<name>-manifest.json
 PACKAGE = "multiverseg-widget"
 
 
+class Exported(list[Path]):
+    """The files an export wrote, the manifest last; ``images``: how many images' masks they
+    hold, which is what an export's message counts (a label map's ``labels.json`` and the
+    manifest are files but no masks; one npz or NIfTI file may hold many)."""
+
+    def __init__(self, files: Iterable[Path], images: int) -> None:
+        super().__init__(files)
+        self.images = images
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where exported masks come from, for the refusals and the manifest.
@@ -56,7 +66,7 @@ def export_masks(
     provenance: Provenance | None = None,
     overwrite: bool = False,
     extra: Mapping[str, Any] | None = None,
-) -> list[Path]:
+) -> Exported:
     """Write ``masks`` under ``path``, and a manifest that maps each file back to its image.
     Raises ValueError (nothing written) for a target among the source images or in the work
     folder, and ``ExportWouldOverwrite`` for existing files unless ``overwrite``.
@@ -74,7 +84,7 @@ def export_masks(
         extra: more files, name -> JSON content (a label map's ``labels.json``).
 
     Returns:
-        The files written, the manifest last.
+        The files written, the manifest last, and how many images' masks they hold.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}, got {format!r}")
@@ -111,7 +121,7 @@ def export_masks(
         atomic_write(folder / name, json.dumps(content, indent=1).encode())
     record = _manifest(format, provenance, dataset, rows, [*files, *extra])
     atomic_write(folder / manifest, json.dumps(record, indent=1, ensure_ascii=False).encode())
-    return [folder / name for name in names]
+    return Exported([folder / name for name in names], len(rows))
 
 
 class ComputedMasks(Mapping[int, np.ndarray]):

@@ -17,7 +17,7 @@ from ..common.digest import array_digest
 from ..data.lazy import ImageFile, ImageSource, MappedSlice
 from .changes import NamePropagation
 from .checks import checked_index
-from .export import ComputedMasks, Provenance, export_masks, instance_ids
+from .export import ComputedMasks, Exported, Provenance, export_masks, instance_ids
 from .propagation import (
     MaskFile,
     MaskSource,
@@ -182,7 +182,7 @@ class WholeDataset:
         include_propagated: bool = False,
         instances: bool = False,
         overwrite: bool = False,
-    ) -> list[Path]:
+    ) -> Exported:
         """Write the current structure's accepted masks (and, if asked, the last propagated
         ones) to ``path``. Nothing is destroyed: a ``path`` that is a folder of the source
         images, or is or lies in the work folder, raises ValueError, and one that holds any file
@@ -195,8 +195,11 @@ class WholeDataset:
                 volume per source volume with its affine (2D images: one file each); npz, one
                 file; labelmap (PNG; NIfTI for volumes) and labelmap-tiff, every structure in
                 one integer image per image (``label_map``), with ``labels.json`` naming them.
-            include_propagated: also the open images' masks of the last ``propagate``.
-            instances: connected components numbered 1, 2, ... instead of 0/255 (nuclei).
+            include_propagated: also the open images' masks of the last ``propagate`` (by
+                default only accepted images are written); not for label maps, which hold
+                every structure's accepted masks.
+            instances: connected components numbered 1, 2, ... instead of 0/255 (nuclei); not
+                for label maps.
             overwrite: replace the files of an earlier export.
 
         Returns:
@@ -204,8 +207,14 @@ class WholeDataset:
             back to its image (index and name, accepted or propagated) and names the format,
             work folder, time and version. File names come from the source names, made safe
             (accents dropped, names in other scripts a short hash such as ``image-e02b510c``).
+            Its ``images`` is how many images' masks were written.
         """
         if format in LABEL_MAP_FORMATS:
+            if include_propagated or instances:
+                raise ValueError(
+                    f"format={format!r} writes every structure's accepted masks: "
+                    "include_propagated and instances are for one structure's formats"
+                )
             return self._export_label_maps(path, format, overwrite)
         workspace, accepted = self.workspace, self.workspace.part.accepted
         propagated = self.propagated
@@ -227,7 +236,7 @@ class WholeDataset:
         )
         return export_masks(masks, workspace.dataset, path, format, provenance, overwrite)
 
-    def _export_label_maps(self, path: str | Path, format: str, overwrite: bool) -> list[Path]:
+    def _export_label_maps(self, path: str | Path, format: str, overwrite: bool) -> Exported:
         structures, dataset = self.workspace.structures, self.workspace.dataset
         images = sorted(set[int]().union(*(s.accepted for s in structures.values())))
         if not images:

@@ -41,5 +41,4 @@ def answer_export(
         serial = bar.get("question", {}).get("serial", 0) + 1
         question = {"serial": serial, "format": action.format, "folder": action.folder}
         return not_exported(text), {**bar, "question": {**question, "text": text}}
-    *masks, manifest = files
-    return exported(len(masks), action.format, str(manifest.parent.resolve())), bar
+    return exported(files.images, action.format, str(files[-1].parent.resolve())), bar

@@ -83,9 +83,12 @@ def suggested_first_open() -> str:
 
 
 @notice
-def exported(files: int, format: str, folder: str) -> str:
-    """An export wrote ``files`` mask files (the manifest not counted) to ``folder``."""
-    return f"exported {files} {format} file{'' if files == 1 else 's'} to {folder}"
+def exported(images: int, format: str, folder: str) -> str:
+    """An export wrote the masks of ``images`` images to ``folder``: the count is of images,
+    not of files (a label map's labels.json and the manifest are files too; one npz or NIfTI
+    file may hold many masks)."""
+    plural = "" if images == 1 else "s"
+    return f"exported the masks of {images} image{plural} as {format} to {folder}"
 
 
 @notice
