@@ -208,15 +208,19 @@ def add_demo_command(subparsers: Subparsers) -> None:
         "demo",
         help="start JupyterLab on the quickstart notebook (demo data and built-in weights)",
         description="Copy the notebooks into --dir (keeping any already there) and start "
-        "JupyterLab on the quickstart; once it answers, the demo prints the URL that opens the "
-        "quickstart. Ctrl+C stops JupyterLab and its kernels. Arguments after -- go to "
-        "JupyterLab, e.g. -- --ServerApp.shutdown_no_activity_timeout=3600.",
+        "JupyterLab on the quickstart; once it answers, the demo opens the quickstart in your "
+        "browser (where there is one) and prints its URL. Ctrl+C stops JupyterLab and its "
+        "kernels. Arguments after -- go to JupyterLab, e.g. -- "
+        "--ServerApp.shutdown_no_activity_timeout=3600.",
     )
     parser.add_argument(
         "--dir", type=Path, default=Path("multiverseg-demo"), help="notebook folder (relative ok)"
     )
     parser.add_argument("--port", type=int, help="JupyterLab's port (default: a free one)")
     parser.add_argument("--token", help="JupyterLab's token (default: a random one)")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="only print the URL; open no browser"
+    )
     parser.add_argument("lab_args", nargs="*", help="extra JupyterLab arguments (after --)")
     parser.set_defaults(run=run_demo_command)
 
@@ -225,7 +229,9 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     try:
-        return run_demo(args.dir, args.lab_args, port=args.port, token=args.token)
+        return run_demo(
+            args.dir, args.lab_args, port=args.port, token=args.token, browser=not args.no_browser
+        )
     except (OSError, ValueError) as error:
         return _fail(str(error))
 

@@ -2,7 +2,8 @@
 data and weights, in a folder of the user's (the notebooks ship inside the package).
 
 JupyterLab runs as a child process. The demo chooses its port and token so that it can print
-the one URL that opens the quickstart itself, once the server answers. Stopping the demo stops
+the one URL that opens the quickstart itself, once the server answers, and open it in the
+user's browser as ``jupyter lab`` does (``--no-browser``: only print it). Stopping the demo stops
 JupyterLab and its kernels: Ctrl+C, SIGTERM and SIGHUP are passed on as SIGTERM (a Ctrl+C in
 the terminal also reaches JupyterLab itself, which then shuts down without asking), and on Linux
 JupyterLab gets SIGTERM as well if the demo dies abruptly.
@@ -19,8 +20,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+import webbrowser
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -28,6 +31,7 @@ from pathlib import Path
 from .threads import prefer_sleeping_threads
 
 QUICKSTART = "01_quickstart.ipynb"
+OPENING = "The quickstart opens in your browser; if it does not, open this URL:"
 STARTUP_SECONDS = 120.0
 # JupyterLab settings that the printed URL depends on: the demo's own options set them.
 RESERVED_LAB_SETTINGS = ("--port", "--ServerApp.port", "--ServerApp.token",
@@ -72,9 +76,9 @@ def lab_command(
     root: Path, port: int, token: str, extra: Sequence[str] = (), settings: Path | None = None
 ) -> list[str]:
     """JupyterLab serving ``root`` (absolute) on 127.0.0.1:``port`` with ``token``: no browser
-    of its own (the demo prints the URL), the quickstart as its start page, no news pop-up or
-    update check, one Ctrl+C stops it; ``settings``: its app settings folder (default
-    overrides, ``write_lab_overrides``).
+    of its own (the demo opens the quickstart's URL once the server answers), the quickstart
+    as its start page, no news pop-up or update check, one Ctrl+C stops it; ``settings``: its
+    app settings folder (default overrides, ``write_lab_overrides``).
     As root (a container, a fresh cloud machine) JupyterLab refuses to start without
     --allow-root. ``extra`` comes last, so the user's JupyterLab arguments win."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
@@ -138,10 +142,35 @@ def wait_until_serving(server: subprocess.Popen[bytes], port: int, token: str) -
     return False
 
 
+def open_in_browser(url: str) -> bool:
+    """Ask the user's web browser to open ``url``, as ``jupyter lab`` does (Python's
+    ``webbrowser``, on a thread of its own, since some browsers' commands wait); where there is
+    none, as on a machine without a display, nothing happens. A browser that runs in the
+    terminal (lynx, w3m: what ``webbrowser`` finds there) would take over the demo's terminal,
+    so it is used only when ``$BROWSER`` names it.
+
+    Returns:
+        Whether a browser was asked to open it.
+    """
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:  # no browser at all
+        return False
+    if type(browser) is webbrowser.GenericBrowser and not os.environ.get("BROWSER"):
+        return False  # a terminal browser found by webbrowser itself
+    threading.Thread(target=browser.open, args=(url,), daemon=True).start()
+    return True
+
+
 def run_demo(
-    directory: Path, extra: Sequence[str] = (), port: int | None = None, token: str | None = None
+    directory: Path,
+    extra: Sequence[str] = (),
+    port: int | None = None,
+    token: str | None = None,
+    browser: bool = True,
 ) -> int:
-    """Serve the quickstart from ``directory`` (relative to the current folder) until stopped;
+    """Serve the quickstart from ``directory`` (relative to the current folder) until stopped,
+    opening it in the user's browser once JupyterLab answers (``browser``: where there is one);
     returns JupyterLab's exit status."""
     reserved = [arg for arg in extra if arg.split("=")[0] in RESERVED_LAB_SETTINGS]
     if reserved:
@@ -161,11 +190,14 @@ def run_demo(
             env=quiet_lab_config(Path(config)),
             preexec_fn=_die_with_parent,
         )
-        return _serve_until_stopped(server, port, token)
+        return _serve_until_stopped(server, port, token, browser)
 
 
-def _serve_until_stopped(server: subprocess.Popen[bytes], port: int, token: str) -> int:
-    """Print the URL once JupyterLab answers; pass stop signals on; wait for it to end."""
+def _serve_until_stopped(
+    server: subprocess.Popen[bytes], port: int, token: str, browser: bool
+) -> int:
+    """Print the URL once JupyterLab answers (and open it: ``browser``); pass stop signals
+    on; wait for it to end."""
 
     def pass_on(signum: int, _frame: object) -> None:
         if server.poll() is None:
@@ -174,11 +206,10 @@ def _serve_until_stopped(server: subprocess.Popen[bytes], port: int, token: str)
     previous = {signum: signal.signal(signum, pass_on) for signum in FORWARDED_SIGNALS}
     try:
         if wait_until_serving(server, port, token):
-            print(
-                f"\nOpen the quickstart in your browser:\n\n    {quickstart_url(port, token)}\n\n"
-                "Press Ctrl+C here to stop JupyterLab.\n",
-                flush=True,
-            )
+            url = quickstart_url(port, token)
+            opened = browser and open_in_browser(url)
+            where = OPENING if opened else "Open the quickstart in your browser:"
+            print(f"\n{where}\n\n    {url}\n\nPress Ctrl+C here to stop JupyterLab.\n", flush=True)
         elif server.poll() is None:
             print(f"JupyterLab did not answer within {STARTUP_SECONDS:.0f} s.", flush=True)
         return server.wait()
