@@ -23,7 +23,7 @@ from .evaluation.protocol import (
     run_evaluation,
 )
 from .evaluation.results import format_comparison, format_summary
-from .evaluation.tasks import load_task
+from .evaluation.tasks import TASK_FILE_HELP, load_task
 from .model import load_model
 from .model.context_check import ContextPolicy
 from .model.load import MODEL_NAMES
@@ -31,6 +31,12 @@ from .model.official import BUNDLES as OFFICIAL_WEIGHTS
 from .weights_cli import add_weights_command
 
 BASELINE_MODELS = ("random-walker", "disk", "context-forest")
+USERS = {  # each protocol's simulated user, for --help (its step cap comes from PROTOCOLS)
+    "clicks": "a click at the middle of the biggest error",
+    "scribbles": "a centerline scribble in the biggest error",
+    "box": "a box around the structure, then clicks",
+    "human-scribbles": "the task's recorded scribbles, one annotator per step",
+}
 COMPARED_MODES = ("none", "growing")
 # what ``add_<name>_command`` gets: ``build_parser``'s subcommand table
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -41,23 +47,46 @@ def add_evaluate_command(subparsers: Subparsers) -> None:
         "evaluate",
         help="simulated users on labelled tasks: interactions to reach a target Dice",
         description=(
-            "Segment each task's images one after another with a simulated user, with a growing "
-            "context set or none, and report the interactions each image needs (the paper's "
+            "Segment each task's images one after another with a simulated user, with a growing\n"
+            "context set or none, and report the interactions each image needs (the paper's\n"
             "protocol). Resumes from --json when it exists with the same settings."
         ),
+        epilog=TASK_FILE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # the task format's layout
     )
-    parser.add_argument("data", nargs="+", type=Path, help="task files: npz with images, masks")
-    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="clicks")
-    parser.add_argument("--context", choices=CONTEXT_MODES, help="context mode (default: growing)")
+    parser.add_argument(
+        "data", nargs="+", type=Path, help="task files (.npz with images and masks: see below)"
+    )
+    users = "; ".join(f"{n}: {USERS[n]} (at most {s.max_steps})" for n, s in PROTOCOLS.items())
+    parser.add_argument(
+        "--protocol", choices=sorted(PROTOCOLS), default="clicks",
+        help=f"the simulated user and its interactions per image (default clicks): {users}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--context", choices=CONTEXT_MODES,
+        help="none: each image alone; growing (the default): each finished image joins the "
+        "context set with the mask the user reached; growing-gt: with its ground truth",
+    )  # fmt: skip
     parser.add_argument(
         "--compare",
         action="store_true",
         help="run context none and growing, and print the reduction of total interactions",
     )
-    parser.add_argument("--orderings", type=int, default=3, help="random orderings per task")
-    parser.add_argument("--max-images", type=int, default=20, help="images per ordering")
-    parser.add_argument("--target-dice", type=float, default=0.9)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--orderings", type=int, default=3, help="random orderings per task (default 3)"
+    )
+    parser.add_argument(
+        "--max-images", type=int, default=20, help="images per ordering (default 20)"
+    )
+    parser.add_argument(
+        "--target-dice", type=float, default=0.9,
+        help="an image is done once its Dice with the ground truth reaches this (default 0.9)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0,
+        help="seeds the image orderings and the users' randomness, the same in every context "
+        "mode, so that modes compare on the same images (default 0)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="results file, written after each ordering")
     parser.add_argument("--plot", type=Path, help="figure file (png, pdf, svg)")
     parser.add_argument("--checkpoint", type=Path, help="weights for --model default")
@@ -164,7 +193,7 @@ def add_train_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train the default weights (resumable, stops at a time limit)",
-        description=train_cli.__doc__,
+        description=train_cli.DESCRIPTION,
     )
     train_cli.add_arguments(parser)
     parser.set_defaults(run=train_cli.run)
@@ -181,8 +210,14 @@ def add_bench_command(subparsers: Subparsers) -> None:
         "--checkpoint",
         help=f"a weights file, or {', '.join(MODEL_NAMES)} (default: the built-in weights)",
     )
-    parser.add_argument("--context", type=int, nargs="+", default=[0, 1, 4, 8])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--context", type=int, nargs="+", default=[0, 1, 4, 8],
+        help="the context set sizes to time (default 0 1 4 8)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--runs", type=int, default=20,
+        help="timed predictions per context size, after one warm-up (default 20)",
+    )  # fmt: skip
     parser.add_argument(
         "--device", default="auto", help="auto (default: CUDA, then Apple MPS, else the CPU), "
         "cpu, cuda or mps",
@@ -250,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="multiverseg-widget",
         description="Interactive in-context segmentation of biomedical image datasets.",
     )
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, help="what to do (each command has its own --help)"
+    )
     for add_command in COMMANDS:
         add_command(subparsers)
     return parser

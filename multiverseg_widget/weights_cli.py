@@ -32,7 +32,9 @@ def add_weights_command(
             "URL prefix serving the files by name) and verified before every use."
         ),
     )
-    actions = parser.add_subparsers(dest="action", required=True)
+    actions = parser.add_subparsers(
+        dest="action", required=True, help="what to do (each action has its own --help)"
+    )
     for action, text in ACTIONS.items():
         sub = actions.add_parser(action, help=text, description=text)
         if action != "list":

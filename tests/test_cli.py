@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import re
+from collections.abc import Iterator
+
+import numpy as np
 import pytest
 
-from multiverseg_widget.cli import main
+from multiverseg_widget.cli import build_parser, main
+from multiverseg_widget.evaluation.tasks import load_task
 from multiverseg_widget.model import save_checkpoint
 
 
@@ -27,3 +33,49 @@ def test_every_subcommand_explains_itself(command, capsys):
         main([command, "--help"])
     assert done.value.code == 0
     assert "usage: multiverseg-widget" in capsys.readouterr().out
+
+
+RST = re.compile(r"`|::|:(?:class|func|meth|mod|attr):")  # markup that --help prints as is
+
+
+def _parsers(
+    parser: argparse.ArgumentParser,
+) -> Iterator[tuple[argparse.ArgumentParser, argparse.Action]]:
+    """Every (parser, argument) of the command line, subcommands' and their actions' too."""
+    for action in parser._actions:
+        yield parser, action
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:  # each subcommand's line in the list
+                yield parser, choice
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_option_of_every_command_has_help_without_markup():
+    """issue 34: evaluate's --protocol, --target-dice and --seed had none, and train's text
+    showed a docstring's RST backticks."""
+    found = list(_parsers(build_parser()))
+    assert len({p.prog for p, _ in found}) == 10  # the tool, 5 commands, 4 weights actions
+    for parser, action in found:
+        name = f"{parser.prog} {'/'.join(action.option_strings) or action.dest}"
+        assert action.help and action.help != argparse.SUPPRESS and action.help.strip(), name
+        assert not RST.search(action.help), name
+    for parser in {p.prog: p for p, _ in found}.values():
+        for text in (parser.description, parser.epilog):
+            assert not RST.search(text or ""), parser.prog
+
+
+def test_evaluate_says_how_to_make_the_task_files_it_reads(tmp_path, capsys):
+    """The --help's recipe makes a file that evaluate reads: the keys, shapes and dtypes."""
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = capsys.readouterr().out
+    for said in ("images     N x H x W", "masks      N x H x W", "uint8", "scribbles  optional"):
+        assert said in text, said
+    recipe = text.split("Make one with NumPy")[1].splitlines()[1].strip()
+    path = tmp_path / "task.npz"
+    images = [np.full((6, 5), k, dtype=np.uint8) for k in range(3)]  # lists of 2D arrays
+    exec(recipe.replace('"task.npz"', repr(str(path))),
+         {"numpy": np, "images": images, "masks": [np.eye(6, 5, dtype=bool)] * 3})  # fmt: skip
+    task = load_task(path)
+    assert task.images.shape == (3, 6, 5) and task.masks.dtype == bool

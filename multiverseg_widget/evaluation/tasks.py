@@ -10,6 +10,17 @@ import numpy as np
 
 from ..common.overlap import dice as dice  # the tasks' score, imported from here too
 
+# What ``load_task`` reads, for ``multiverseg-widget evaluate --help`` (laid out as printed).
+TASK_FILE_HELP = """\
+A task file is one .npz of one structure in N related images of one size H x W:
+  images     N x H x W (grey), or N x H x W x 3 (RGB) or 4 (RGBA); uint8 (0-255), or any
+             other numeric type (each image rescaled between its 0.5 and 99.5 percentiles)
+  masks      N x H x W, the structure's ground truth: nonzero (or True) inside it
+  scribbles  optional, N x annotators x 2 x H x W: recorded positive and negative scribbles,
+             which --protocol human-scribbles replays (MedScribble's)
+Make one with NumPy from lists of 2D arrays of one size:
+  numpy.savez_compressed("task.npz", images=numpy.stack(images), masks=numpy.stack(masks))"""
+
 
 @dataclass(frozen=True, eq=False)  # eq would compare arrays elementwise
 class Task:

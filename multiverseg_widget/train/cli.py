@@ -14,6 +14,13 @@ from ..model.checkpoint import read_checkpoint_file
 from .config import TrainConfig
 from .loop import train
 
+DESCRIPTION = (  # the command's --help, for both ways of reaching it
+    "Train the built-in network's weights on a folder of task files (.npz with images and "
+    "masks, as multiverseg-widget evaluate reads them). Checkpoints and history go to "
+    "--run-dir; run again with the same --run-dir to resume from its last.pt. Training stops "
+    "cleanly after --minutes."
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="JSON file of TrainConfig settings (defaults otherwise)")
@@ -29,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of training tasks (*.npz: images, masks); a resumed run keeps its own",
     )
     parser.add_argument("--max-steps", type=int, help="also stop after this many more steps")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="cuda or cpu (default: cuda where PyTorch sees a GPU)",
+    )
     parser.add_argument(
         "--set",
         nargs="*",
@@ -73,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="multiverseg-widget train", description=__doc__)
+    parser = argparse.ArgumentParser(prog="multiverseg-widget train", description=DESCRIPTION)
     add_arguments(parser)
     run(parser.parse_args(argv))
