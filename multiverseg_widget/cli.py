@@ -203,8 +203,10 @@ def add_bench_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="time a prediction on this machine for several context sizes",
-        description="Median time of Predictor.predict (one click on a demo image, context "
-        "prepared once as in a session) for each context size.",
+        description="The median time of Predictor.predict (one click on a 256 x 256 demo "
+        "image, the context set prepared once as in a session) for each context size, after a "
+        "warm-up, with the device, precision, threads and how busy the CPUs were: other "
+        "processes running at the same time slow it down a lot.",
     )
     parser.add_argument(
         "--checkpoint",

@@ -8,16 +8,33 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+import torch
 
 from multiverseg_widget.cli import build_parser, main
 from multiverseg_widget.evaluation.tasks import load_task
 from multiverseg_widget.model import save_checkpoint
 
 
-def test_bench_prints_a_row_per_context_size(tmp_path, small_nets, capsys):
+def test_bench_says_what_it_measures_and_prints_a_row_per_context_size(
+    tmp_path, small_nets, capsys
+):
+    """issue 34: bench's figures were read against the README's network-only ones; it says
+    what it times (the size, the runs after a warm-up, precision, threads, the CPUs' load)."""
     path = save_checkpoint(tmp_path / "small.pt", small_nets[0])
     assert main(["bench", "--checkpoint", str(path), "--runs", "2", "--context", "0", "2"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    lines = capsys.readouterr().out.splitlines()
+    header = next(k for k, line in enumerate(lines) if "median ms per predict" in line)
+    said = " ".join(lines[:header])
+    for words in (
+        "one click on a 256 x 256 image",
+        "network at 128 x 128",
+        "the median of 2",
+        "after one warm-up",
+        f"{torch.get_num_threads()} threads",
+        "load average",
+    ):
+        assert words in said, words
+    rows = [line.split() for line in lines[header + 1 :]]
     assert [int(r[0]) for r in rows] == [0, 2]
     assert all(float(r[1]) > 0 for r in rows)
 
