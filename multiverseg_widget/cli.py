@@ -31,12 +31,6 @@ from .model.official import BUNDLES as OFFICIAL_WEIGHTS
 from .weights_cli import add_weights_command
 
 BASELINE_MODELS = ("random-walker", "disk", "context-forest")
-USERS = {  # each protocol's simulated user, for --help (its step cap comes from PROTOCOLS)
-    "clicks": "a click at the middle of the biggest error",
-    "scribbles": "a centerline scribble in the biggest error",
-    "box": "a box around the structure, then clicks",
-    "human-scribbles": "the task's recorded scribbles, one annotator per step",
-}
 COMPARED_MODES = ("none", "growing")
 # what ``add_<name>_command`` gets: ``build_parser``'s subcommand table
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -57,7 +51,7 @@ def add_evaluate_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "data", nargs="+", type=Path, help="task files (.npz with images and masks: see below)"
     )
-    users = "; ".join(f"{n}: {USERS[n]} (at most {s.max_steps})" for n, s in PROTOCOLS.items())
+    users = "; ".join(f"{n}: {s.summary} (at most {s.max_steps})" for n, s in PROTOCOLS.items())
     parser.add_argument(
         "--protocol", choices=sorted(PROTOCOLS), default="clicks",
         help=f"the simulated user and its interactions per image (default clicks): {users}",

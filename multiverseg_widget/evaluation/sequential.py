@@ -48,6 +48,7 @@ class ProtocolSpec:
     name: str
     max_steps: int
     make_user: Callable[[Task, int], User]  # (task, image index) -> a fresh user
+    summary: str  # what the user does, for ``evaluate --help``
     corrects_context: bool = True  # the first interaction corrects a context-only prediction
 
 
@@ -60,11 +61,33 @@ def _human_user(task: Task, index: int) -> User:
 PROTOCOLS = {
     spec.name: spec
     for spec in (
-        ProtocolSpec("clicks", 20, lambda task, i: CenterClickUser()),
-        ProtocolSpec("scribbles", 10, lambda task, i: ScribbleUser("centerline")),
-        ProtocolSpec("box", 20, lambda task, i: BoxUser(), corrects_context=False),
+        ProtocolSpec(
+            "clicks",
+            20,
+            lambda task, i: CenterClickUser(),
+            "a click at the middle of the biggest error",
+        ),
+        ProtocolSpec(
+            "scribbles",
+            10,
+            lambda task, i: ScribbleUser("centerline"),
+            "a centerline scribble in the biggest error",
+        ),
+        ProtocolSpec(
+            "box",
+            20,
+            lambda task, i: BoxUser(),
+            "a box around the structure, then clicks",
+            corrects_context=False,
+        ),
         # MedScribble has three annotators per image: the replay cannot go further
-        ProtocolSpec("human-scribbles", 3, _human_user, corrects_context=False),
+        ProtocolSpec(
+            "human-scribbles",
+            3,
+            _human_user,
+            "the task's recorded scribbles, one annotator per step",
+            corrects_context=False,
+        ),
     )
 }
 
