@@ -72,14 +72,57 @@ def test_leave_one_out_episodes_never_show_an_item_its_own_mask():
         assert target not in context and len(set(context)) == 3
 
 
+def test_the_items_added_since_a_warm_start_are_predicted_in_every_step():
+    support = torch.arange(6.0)[:, None, None, None].expand(6, 2, 4, 4).clone()
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        targets, _ = leave_one_out_episodes(support, 3, 2, gen, first_targets=[5, 4])
+        chosen = targets[:, 0, 0, 0].tolist()
+        assert chosen[:2] == [5.0, 4.0] and len(set(chosen)) == 3
+
+
+@pytest.mark.usefixtures("quick_adaptation")
+def test_a_grown_set_starts_from_the_copy_it_grew_from_and_a_shrunk_one_from_scratch(
+    small_nets, labelled_task, monkeypatch
+):
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    starts: list[tuple[object, int | None, list[int]]] = []
+    real = adaptation_module.adaptation_steps
+
+    def recorded(net, support, seed=0, steps=None, first_targets=()):
+        starts.append((net, steps, list(first_targets)))
+        return real(net, support, seed, steps, first_targets)
+
+    monkeypatch.setattr(adaptation_module, "adaptation_steps", recorded)
+    model = mvw.Predictor(*small_nets, adapt_to_context=True)
+    sets = {n: model.prepare_context([(images[i], masks[i]) for i in range(n)]) for n in (2, 3)}
+    model.adapt_to(sets[2])
+    model.adapt_to(sets[3])  # one image added: warm, the new item in every step
+    first = model.adapted.ready(sets[2].items)
+    warm = adaptation_module.ADAPTATION_SETTINGS["warm_steps"]
+    assert starts[0][0] is model.networks.multiverseg and starts[0][1] is None
+    assert starts[1] == (first, warm, [2])
+    grown = model.adapted.ready(sets[3].items)
+    assert grown is not first and not torch.equal(
+        next(grown.parameters()), next(first.parameters())
+    )
+    changed = model.prepare_context([(images[i], masks[i]) for i in (0, 2, 3)])
+    model.adapt_to(changed)  # image 1 left the set: nothing learnt from it is kept
+    assert starts[2][0] is model.networks.multiverseg and starts[2][1] is None
+    fresh = mvw.Predictor(*small_nets, adapt_to_context=True)
+    fresh.adapt_to(sets[2])
+    fresh.adapt_to([(images[i], masks[i]) for i in range(5)])  # 3 added to 2: from scratch
+    assert starts[4][0] is fresh.networks.multiverseg and starts[4][1] is None
+
+
 def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
     labelled_task, monkeypatch
 ):
     images, masks = labelled_task["images"], labelled_task["masks"]
     made = []
-    real = adaptation_module.adapt_to_context
+    real = adaptation_module.adaptation_steps
     monkeypatch.setattr(
-        adaptation_module, "adapt_to_context", lambda *a: (made.append(1), real(*a))[1]
+        adaptation_module, "adaptation_steps", lambda *a, **k: (made.append(1), real(*a, **k))[1]
     )
     model = mvw.load_model(precision="fp32", adapt_to_context=True)
     plain = mvw.load_model(precision="fp32")
@@ -106,14 +149,14 @@ def test_a_prediction_that_may_not_wait_uses_the_network_as_it_is_until_adapt_to
     model = mvw.Predictor(*small_nets, adapt_to_context=True)
     plain = mvw.Predictor(*small_nets)
     context = model.prepare_context([(images[i], masks[i]) for i in (0, 1, 3)])
-    assert model.unadapted_context(images[2], context) == 3
-    assert model.unadapted_context(images[2], context, max_context=1) == 0  # one item: no need
-    assert plain.unadapted_context(images[2], context) == 0  # adaptation off
+    assert model.unadapted_context(context) == 3
+    assert model.unadapted_context(context, max_context=1) == 3  # the whole set, whatever the cap
+    assert plain.unadapted_context(context) == 0  # adaptation off
     quick = model.predict(images[2], context=context, adapt=False)
     assert not quick.adapted and len(model.adapted) == 0
     np.testing.assert_array_equal(quick.logits, plain.predict(images[2], context=context).logits)
-    model.adapt_to(images[2], context)
-    assert len(model.adapted) == 1 and model.unadapted_context(images[2], context) == 0
+    model.adapt_to(context)
+    assert len(model.adapted) == 1 and model.unadapted_context(context) == 0
     adapted = model.predict(images[2], context=context, adapt=False)  # adapted already: used
     assert adapted.adapted and not np.array_equal(adapted.logits, quick.logits)
 
@@ -160,7 +203,7 @@ def test_deferred_prompts_are_answered_at_once_and_the_adapted_network_takes_ove
         session.redo()
         session.accept()  # image 2 joins: image 0 reopened has 2 other context images
         session.goto(0)  # an accepted image, reviewed: it shows its accepted mask
-        assert session.model.unadapted_context(session.image, session.context[1:]) == 2
+        assert session.model.unadapted_context(session.context[1:]) == 2
         assert session.pending_adaptation == 0 and not session.adapt()
         assert session.adaptation_work() is None  # and nothing runs for it in the background
 

@@ -73,18 +73,18 @@ def test_policy_decides_adaptation(femur, quick_adaptation):
         precision="fp32", adapt_to_context=True, context_policy=ContextPolicy(adapt_dice=1.01)
     )
     image = femur[4][0]
-    assert never.unadapted_context(image, femur[:4]) == 0
+    assert never.unadapted_context(femur[:4]) == 0
     assert not never.predict(image, context=femur[:4]).adapted
     assert len(never.adapted) == 0
     trusted = mvw.load_model(
         precision="fp32", adapt_to_context=True, context_policy=ContextPolicy(adapt_dice=0.0)
     )
     assert trusted.context_unchecked(femur[:4])  # a set not checked yet is not adapted to
-    assert trusted.unadapted_context(image, femur[:4]) == 0
+    assert trusted.unadapted_context(femur[:4]) == 0
     assert not trusted.predict(image, context=femur[:4], adapt=False).adapted
     assert trusted.context_estimate(femur[:4]) is not None
     assert not trusted.context_unchecked(femur[:4])
-    assert trusted.unadapted_context(image, femur[:4]) == 4
+    assert trusted.unadapted_context(femur[:4]) == 4
     assert trusted.predict(image, context=femur[:4]).adapted
 
 

@@ -137,8 +137,7 @@ class SessionModel:
         i = self.workspace.position
         if not self._untouched(i):
             return 0
-        image, context = self.prepared_image(i), self.prepared_context(i)
-        return self.model.unadapted_context(image, context, self.max_context)
+        return self.model.unadapted_context(self.prepared_context(i), self.max_context)
 
     def pending_check(self) -> bool:
         """Whether the model's context policy has yet to check the current image's context set
@@ -162,9 +161,9 @@ class SessionModel:
         i = self.workspace.position
         if i in self.workspace.part.accepted:
             return None
-        image, context = self.prepared_image(i), self.prepared_context(i)
+        context = self.prepared_context(i)
         if self.model.context_unchecked(context) or self.model.unadapted_context(
-            image, context, self.max_context
+            context, self.max_context
         ):
             return AdaptationWork(self._work_key(), self.adaptation_steps())
         return None
@@ -178,8 +177,7 @@ class SessionModel:
             Steps whose result says whether the image got that new prediction.
         """
         key, i, part = self._work_key(), self.workspace.position, self.workspace.part
-        image, context = self.prepared_image(i), self.prepared_context(i)
-        yield from self.model.adaptation_steps(image, context, self.max_context)
+        yield from self.model.adaptation_steps(self.prepared_context(i), self.max_context)
         if self._work_key() != key or self.workspace.part is not part or not self._untouched(i):
             return False
         first = self.predict(i, Prompts(), None)  # finds the adapted network, deferred or not

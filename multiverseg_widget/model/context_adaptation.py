@@ -25,7 +25,8 @@ from .segmentation_loss import segmentation_loss
 
 
 class AdaptationSettings(TypedDict):
-    steps: int  # Adam steps
+    steps: int  # Adam steps from the network as it is
+    warm_steps: int  # Adam steps from the copy adapted to the set before items were added
     lr: float
     episodes_per_step: int  # context items predicted per step
     max_others: int  # context items each is predicted from
@@ -33,7 +34,7 @@ class AdaptationSettings(TypedDict):
 
 # Chosen on held-out training data (4 context images): see the model card.
 ADAPTATION_SETTINGS: AdaptationSettings = {
-    "steps": 10, "lr": 3e-4, "episodes_per_step": 4, "max_others": 4
+    "steps": 10, "warm_steps": 3, "lr": 3e-4, "episodes_per_step": 4, "max_others": 4
 }  # fmt: skip
 
 
@@ -43,20 +44,29 @@ def adapt_to_context(net: MultiverSegNet, support: torch.Tensor, seed: int = 0) 
 
 
 def adaptation_steps(
-    net: MultiverSegNet, support: torch.Tensor, seed: int = 0
+    net: MultiverSegNet,
+    support: torch.Tensor,
+    seed: int = 0,
+    steps: int | None = None,
+    first_targets: Sequence[int] = (),
 ) -> Steps[MultiverSegNet]:
     """Fine-tune a copy of ``net`` on ``support``, one episode per step.
 
     Each Adam step predicts a few context items from the context alone, each from up to
     ``max_others`` of the other items (``leave_one_out_episodes``), and follows the segmentation
-    loss. The episodes' gradients add up one episode at a time (the network has no batch
-    statistics, so this is the batch's gradient), which keeps each step short for an interface
-    that answers prompts between steps. ``net`` is unchanged; the same inputs give the same copy.
+    loss. The cost is bounded whatever the context size: ``steps`` x ``episodes_per_step``
+    episodes of at most 1 + ``max_others`` items. The episodes' gradients add up one episode
+    at a time (the network has no batch statistics, so this is the batch's gradient), which
+    keeps each step short for an interface that answers prompts between steps. ``net`` is
+    unchanged; the same inputs give the same copy.
 
     Args:
         net: the network to adapt.
         support: S x 2 x h x w (image, mask) pairs on the model grid, S >= 2.
         seed: the episodes' random draws.
+        steps: Adam steps (None: ``ADAPTATION_SETTINGS["steps"]``).
+        first_targets: indices into ``support`` predicted first in every step (the items
+            added since ``net`` was adapted, when it is a warm start).
     Returns:
         Steps whose result is the adapted copy, in eval mode.
     """
@@ -73,11 +83,12 @@ def adaptation_steps(
     for p in parameters:
         p.requires_grad_(True)
     optimizer = torch.optim.Adam(parameters, lr=settings["lr"])
-    total = settings["steps"] * min(settings["episodes_per_step"], support.shape[0])
+    steps = settings["steps"] if steps is None else steps
+    total = steps * min(settings["episodes_per_step"], support.shape[0])
     done = 0
-    for _ in range(settings["steps"]):
+    for _ in range(steps):
         targets, contexts = leave_one_out_episodes(
-            support, settings["episodes_per_step"], settings["max_others"], gen
+            support, settings["episodes_per_step"], settings["max_others"], gen, first_targets
         )
         optimizer.zero_grad(set_to_none=True)
         for e in range(len(targets)):
@@ -98,15 +109,22 @@ def adaptation_steps(
 
 
 def leave_one_out_episodes(
-    support: torch.Tensor, count: int, max_others: int, gen: torch.Generator
+    support: torch.Tensor,
+    count: int,
+    max_others: int,
+    gen: torch.Generator,
+    first_targets: Sequence[int] = (),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(targets E x 2 x h x w, contexts E x O x 2 x h x w): up to ``count`` distinct context
-    items, each with up to ``max_others`` of the other items as its context, every episode
-    turned by its own random rotation by a multiple of 90 degrees and flip."""
+    items (``first_targets`` first, then drawn at random), each with up to ``max_others`` of
+    the other items as its context, every episode turned by its own random rotation by a
+    multiple of 90 degrees and flip."""
     n = support.shape[0]
     others = min(n - 1, max_others)
+    first = list(dict.fromkeys(first_targets))[:count]
+    drawn = [i for i in torch.randperm(n, generator=gen).tolist() if i not in first]
     targets, contexts = [], []
-    for target in torch.randperm(n, generator=gen)[: min(count, n)].tolist():
+    for target in [*first, *drawn][: min(count, n)]:
         rest = [i for i in range(n) if i != target]
         chosen = [rest[i] for i in torch.randperm(len(rest), generator=gen)[:others].tolist()]
         episode = torch.rot90(
@@ -122,7 +140,14 @@ def leave_one_out_episodes(
 class AdaptedNetworks:
     """The network adapted to each of the last few context sets (``CACHED_SETS``), kept by
     the content of their items (``context_set_cache.py``): the clicks and propagation that
-    follow an adaptation reuse it while the set is unchanged."""
+    follow an adaptation reuse it while the set is unchanged.
+
+    A set that grew from one adapted to before (every item of the old set still in it, and
+    at least half of the new set old) starts from that copy and learns ``warm_steps`` steps,
+    the added items predicted in each: adding an image costs a fraction of an adaptation from
+    the network as it is, and the copy keeps what it learnt from the items before. A set that
+    lost or changed an item starts from the network as it is (a removed mask leaves no trace).
+    """
 
     def __init__(self, network: MultiverSegNet) -> None:
         self.network = network
@@ -137,10 +162,30 @@ class AdaptedNetworks:
 
     def built(self, items: Sequence[PreparedItem], support: torch.Tensor) -> MultiverSegNet:
         """The network adapted to ``items`` (their stacked ``support``): built now if needed."""
-        return self._built.get(items, lambda: adapt_to_context(self.network, support))
+        return self._built.get(items, lambda: finished(self._adapting(items, support)))
 
     def build_steps(self, items: Sequence[PreparedItem], support: torch.Tensor) -> Steps[None]:
         """``built``, step by step (nothing when it is built already); the network joins the
         cache after the last step, so that a build dropped half way leaves nothing behind."""
         if self._built.find(items) is None:
-            self._built.put(items, (yield from adaptation_steps(self.network, support)))
+            self._built.put(items, (yield from self._adapting(items, support)))
+
+    def _adapting(
+        self, items: Sequence[PreparedItem], support: torch.Tensor
+    ) -> Steps[MultiverSegNet]:
+        """The adaptation's steps: warm from the copy of a set this one grew from, else cold."""
+        keys = [item.key for item in items]
+        grown_from = self._built.closest(items, lambda old: _grew_from(old, keys))
+        if grown_from is None:
+            return adaptation_steps(self.network, support, seed=len(items))
+        old_keys, start = grown_from
+        added = [i for i, key in enumerate(keys) if key not in set(old_keys)]
+        warm = ADAPTATION_SETTINGS["warm_steps"]
+        return adaptation_steps(start, support, len(items), steps=warm, first_targets=added)
+
+
+def _grew_from(old_keys: Sequence[str], new_keys: Sequence[str]) -> bool:
+    """Whether a set of ``new_keys`` grew from one of ``old_keys`` by additions only, with at
+    least half of it old (many items added at once learn from the network as it is)."""
+    old = set(old_keys)
+    return old <= set(new_keys) and 2 * len(old) >= len(new_keys) and len(old) >= 2

@@ -63,6 +63,19 @@ class ContextSetCache(Generic[Built]):
         found = self._cached(set_key(items))
         return found[0] if found else None
 
+    def closest(
+        self, items: Sequence[PreparedItem], usable: Callable[[SetKey], bool]
+    ) -> tuple[SetKey, Built] | None:
+        """The cached set that shares most items with ``items`` among those ``usable`` says
+        may serve (its key and result), or None: what a build may start from."""
+        wanted = set(set_key(items))
+        with self._lock:
+            found = [(len(wanted & set(k)), k, b) for k, b in self._entries if usable(k)]
+        if not found:
+            return None
+        _, key, built = max(found, key=lambda entry: entry[0])
+        return key, built
+
     def _keep(self, key: SetKey, built: Built) -> None:
         """Keep ``built`` first, in place of an older result for ``key``."""
         with self._lock:

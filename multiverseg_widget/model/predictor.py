@@ -19,7 +19,7 @@ import torch
 
 from ..common.steps import Steps, finished
 from ..prompts import Prompts
-from .context import ContextCache, PreparedContext, PreparedItem, most_similar
+from .context import ContextCache, PreparedContext, most_similar
 from .context_adaptation import AdaptedNetworks
 from .context_budget import budgeted_items
 from .context_check import ContextCheck, ContextEstimate, ContextPolicy, ItemDice, left_out_dice
@@ -162,12 +162,13 @@ class Predictor:
         used = self._selected(context, target[:, :1], max_context)
         support = context.support_of(used)
         items = [context.items[i] for i in used]
-        guides = self.guides if self.networks.in_context(len(used)) else None
+        in_context = self.networks.in_context(len(used))
+        guides = self.guides if in_context else None
         if guides is not None and not target[:, 1:].any():  # context only: the guide starts it
             target[0, 4] = torch.from_numpy(guides.start_logits(items, target[0, 0].numpy()))
         adapted = None
-        if adapt is not None and support is not None and self._adapts(len(used)):
-            adapted = self._adapted(items, support, build=adapt)
+        if adapt is not None and in_context and self._adapts(len(context)):
+            adapted = self._adapted(context, build=adapt)
         logits, network = self.forward_encoded(target, support, adapted)
         small = logits[0, 0].float().cpu().numpy()
         return Prediction(
@@ -179,38 +180,32 @@ class Predictor:
             adapted=adapted is not None,
         )
 
-    def unadapted_context(
-        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
-    ) -> int:
-        """How many context items a prediction for ``image`` would adapt the network to first
-        (0: it does not adapt, or it is adapted): what an interface says it waits for."""
-        found = self._to_adapt_to(image, context, max_context)
-        return 0 if found is None or self._adapted(*found, build=False) else len(found[0])
+    def unadapted_context(self, context: Context, max_context: int | None = None) -> int:
+        """How many context items a prediction would adapt the network to first (0: it does
+        not adapt, or it is adapted): what an interface says it waits for."""
+        found = self._to_adapt_to(context, max_context)
+        return 0 if found is None or self._adapted(found, build=False) else len(found)
 
     def context_unchecked(self, context: Context) -> bool:
         """Whether the policy has yet to check this set (``predict(adapt=False)`` does not)."""
         items = self._as_prepared(context).items
         return self.context_policy is not None and not self.context_check.is_current(items)
 
-    def adapt_to(
-        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
-    ) -> None:
-        """Check the set and adapt the network to the items a prediction for ``image`` would
-        use (as the policy decides), now: the predictions that follow do not wait."""
-        finished(self.adaptation_steps(image, context, max_context))
+    def adapt_to(self, context: Context, max_context: int | None = None) -> None:
+        """Check the set and adapt the network to it (as the policy decides), now: the
+        predictions that follow do not wait."""
+        finished(self.adaptation_steps(context, max_context))
 
-    def adaptation_steps(
-        self, image: np.ndarray | PreparedImage, context: Context, max_context: int | None = None
-    ) -> Steps[None]:
+    def adaptation_steps(self, context: Context, max_context: int | None = None) -> Steps[None]:
         """``adapt_to`` one short step at a time (one item checked, one episode learned), for an
         interface that answers prompts between the steps (``common/steps.py``)."""
         context = self._as_prepared(context)
         if self.context_policy is not None:
             item_dice = self._left_out_dice(context, max_context)
             yield from self.context_check.refresh_steps(context.items, item_dice)
-        found = self._to_adapt_to(image, context, max_context)
-        if found is not None and self.adapted is not None:
-            yield from self.adapted.build_steps(*found)
+        found = self._to_adapt_to(context, max_context)
+        if found is not None and found.support is not None and self.adapted is not None:
+            yield from self.adapted.build_steps(found.items, found.support)
 
     def context_estimate(
         self, context: Context, max_context: int | None = None, refresh: bool = True
@@ -268,33 +263,26 @@ class Predictor:
         cap = max_context if max_context is not None else self.max_context
         return most_similar([it.descriptor for it in context.items], small_image, cap)
 
-    def _to_adapt_to(
-        self,
-        image: np.ndarray | PreparedImage,
-        context: Context,
-        max_context: int | None,
-    ) -> tuple[list[PreparedItem], torch.Tensor] | None:
-        """The context items, and their support, that a prediction for ``image`` adapts the
-        network to; None when it does not adapt (the policy decides from its last estimate)."""
+    def _to_adapt_to(self, context: Context, max_context: int | None) -> PreparedContext | None:
+        """The context set the network adapts to before predicting with it (all of it: each
+        prediction then picks its items within ``max_context``); None when it does not adapt
+        (the policy decides from its last estimate)."""
         context, policy = self._as_prepared(context), self.context_policy
         estimate = None if policy is None else self.context_estimate(context, max_context, False)
         if self.adapted is None or (policy is not None and not policy.adapts(estimate)):
             return None
-        small = image.small if isinstance(image, PreparedImage) else self.prepare_image(image).small
-        used = self._selected(context, small, max_context)
-        support = context.support_of(used)
-        if support is None or not self._adapts(len(used)):
-            return None
-        return [context.items[i] for i in used], support
+        return context if self._adapts(len(context)) else None
 
-    def _adapted(
-        self, items: list[PreparedItem], support: torch.Tensor, build: bool = True
-    ) -> MultiverSegNet | None:
-        """The network adapted to these items, built now unless ``build`` is False (None)."""
-        if self.adapted is None:
+    def _adapted(self, context: PreparedContext, build: bool = True) -> MultiverSegNet | None:
+        """The network adapted to the whole ``context``, built now unless ``build`` is False
+        (None where it is not built)."""
+        if self.adapted is None or context.support is None:
             return None
-        return self.adapted.built(items, support) if build else self.adapted.ready(items)
+        if build:
+            return self.adapted.built(context.items, context.support)
+        return self.adapted.ready(context.items)
 
-    def _adapts(self, n_support: int) -> bool:
-        """Whether a prediction with this many context items uses an adapted network."""
-        return self.adapted is not None and self.networks.in_context(n_support) and n_support >= 2
+    def _adapts(self, n_context: int) -> bool:
+        """Whether a context set of this size is adapted to (in-context predictions with it
+        then use the adapted network)."""
+        return self.adapted is not None and self.networks.in_context(n_context) and n_context >= 2
