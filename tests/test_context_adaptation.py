@@ -89,9 +89,9 @@ def test_a_grown_set_starts_from_the_copy_it_grew_from_and_a_shrunk_one_from_scr
     starts: list[tuple[object, int | None, list[int]]] = []
     real = adaptation_module.adaptation_steps
 
-    def recorded(net, support, seed=0, steps=None, first_targets=()):
-        starts.append((net, steps, list(first_targets)))
-        return real(net, support, seed, steps, first_targets)
+    def recorded(net, support, seed=0, steps=None, first_targets=(), optimizer_state=None):
+        starts.append((net, steps, list(first_targets), optimizer_state is not None))
+        return real(net, support, seed, steps, first_targets, optimizer_state)
 
     monkeypatch.setattr(adaptation_module, "adaptation_steps", recorded)
     model = mvw.Predictor(*small_nets, adapt_to_context=True)
@@ -100,19 +100,19 @@ def test_a_grown_set_starts_from_the_copy_it_grew_from_and_a_shrunk_one_from_scr
     model.adapt_to(sets[3])  # one image added: warm, the new item in every step
     first = model.adapted.ready(sets[2].items)
     warm = adaptation_module.ADAPTATION_SETTINGS["warm_steps"]
-    assert starts[0][0] is model.networks.multiverseg and starts[0][1] is None
-    assert starts[1] == (first, warm, [2])
+    assert starts[0] == (model.networks.multiverseg, None, [], False)
+    assert starts[1] == (first, warm, [2], True)  # going on with the same optimisation
     grown = model.adapted.ready(sets[3].items)
     assert grown is not first and not torch.equal(
         next(grown.parameters()), next(first.parameters())
     )
     changed = model.prepare_context([(images[i], masks[i]) for i in (0, 2, 3)])
     model.adapt_to(changed)  # image 1 left the set: nothing learnt from it is kept
-    assert starts[2][0] is model.networks.multiverseg and starts[2][1] is None
+    assert starts[2] == (model.networks.multiverseg, None, [], False)
     fresh = mvw.Predictor(*small_nets, adapt_to_context=True)
     fresh.adapt_to(sets[2])
     fresh.adapt_to([(images[i], masks[i]) for i in range(5)])  # 3 added to 2: from scratch
-    assert starts[4][0] is fresh.networks.multiverseg and starts[4][1] is None
+    assert starts[4] == (fresh.networks.multiverseg, None, [], False)
 
 
 def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(

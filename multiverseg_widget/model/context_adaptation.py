@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import torch
 
@@ -38,9 +39,20 @@ ADAPTATION_SETTINGS: AdaptationSettings = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class AdaptedCopy:
+    """A network adapted to a context set and its optimiser's state. A warm start goes on with
+    the same optimisation (Adam's moments) instead of restarting it: a fresh Adam's first steps
+    move every weight by about the learning rate whatever its gradient, which a chain of warm
+    starts would add up to a drift away from what the network knew."""
+
+    network: MultiverSegNet
+    optimizer_state: dict[str, Any]
+
+
 def adapt_to_context(net: MultiverSegNet, support: torch.Tensor, seed: int = 0) -> MultiverSegNet:
     """A copy of ``net`` fine-tuned on ``support`` (``adaptation_steps``, run now)."""
-    return finished(adaptation_steps(net, support, seed))
+    return finished(adaptation_steps(net, support, seed)).network
 
 
 def adaptation_steps(
@@ -49,7 +61,8 @@ def adaptation_steps(
     seed: int = 0,
     steps: int | None = None,
     first_targets: Sequence[int] = (),
-) -> Steps[MultiverSegNet]:
+    optimizer_state: dict[str, Any] | None = None,
+) -> Steps[AdaptedCopy]:
     """Fine-tune a copy of ``net`` on ``support``, one episode per step.
 
     Each Adam step predicts a few context items from the context alone, each from up to
@@ -67,8 +80,10 @@ def adaptation_steps(
         steps: Adam steps (None: ``ADAPTATION_SETTINGS["steps"]``).
         first_targets: indices into ``support`` predicted first in every step (the items
             added since ``net`` was adapted, when it is a warm start).
+        optimizer_state: the state of the optimiser that adapted ``net`` (a warm start goes
+            on with it; None starts a new one).
     Returns:
-        Steps whose result is the adapted copy, in eval mode.
+        Steps whose result is the adapted copy (in eval mode) and its optimiser's state.
     """
     if support.dim() != 4 or support.shape[1] != 2 or support.shape[-1] != support.shape[-2]:
         raise ValueError(f"support must be S x 2 x h x h, got {tuple(support.shape)}")
@@ -83,6 +98,9 @@ def adaptation_steps(
     for p in parameters:
         p.requires_grad_(True)
     optimizer = torch.optim.Adam(parameters, lr=settings["lr"])
+    if optimizer_state is not None:
+        with torch.inference_mode(False):  # the cached state stays as it is
+            optimizer.load_state_dict(copy.deepcopy(optimizer_state))
     steps = settings["steps"] if steps is None else steps
     total = steps * min(settings["episodes_per_step"], support.shape[0])
     done = 0
@@ -105,7 +123,7 @@ def adaptation_steps(
             yield StepProgress("adapting", done, total)
     for p in parameters:
         p.requires_grad_(False)
-    return adapted.eval()
+    return AdaptedCopy(adapted.eval(), optimizer.state_dict())
 
 
 def leave_one_out_episodes(
@@ -143,26 +161,28 @@ class AdaptedNetworks:
     follow an adaptation reuse it while the set is unchanged.
 
     A set that grew from one adapted to before (every item of the old set still in it, and
-    at least half of the new set old) starts from that copy and learns ``warm_steps`` steps,
-    the added items predicted in each: adding an image costs a fraction of an adaptation from
-    the network as it is, and the copy keeps what it learnt from the items before. A set that
-    lost or changed an item starts from the network as it is (a removed mask leaves no trace).
+    at least half of the new set old) starts from that copy and its optimiser's state
+    (``AdaptedCopy``) and learns ``warm_steps`` steps, the added items predicted in each:
+    adding an image costs a fraction of an adaptation from the network as it is, and the copy
+    keeps what it learnt from the items before. A set that lost or changed an item starts from
+    the network as it is (a removed mask leaves no trace).
     """
 
     def __init__(self, network: MultiverSegNet) -> None:
         self.network = network
-        self._built: ContextSetCache[MultiverSegNet] = ContextSetCache()
+        self._built: ContextSetCache[AdaptedCopy] = ContextSetCache()
 
     def __len__(self) -> int:
         return len(self._built)
 
     def ready(self, items: Sequence[PreparedItem]) -> MultiverSegNet | None:
         """The network adapted to ``items`` if it is built, else None (building nothing)."""
-        return self._built.find(items)
+        found = self._built.find(items)
+        return None if found is None else found.network
 
     def built(self, items: Sequence[PreparedItem], support: torch.Tensor) -> MultiverSegNet:
         """The network adapted to ``items`` (their stacked ``support``): built now if needed."""
-        return self._built.get(items, lambda: finished(self._adapting(items, support)))
+        return self._built.get(items, lambda: finished(self._adapting(items, support))).network
 
     def build_steps(self, items: Sequence[PreparedItem], support: torch.Tensor) -> Steps[None]:
         """``built``, step by step (nothing when it is built already); the network joins the
@@ -172,7 +192,7 @@ class AdaptedNetworks:
 
     def _adapting(
         self, items: Sequence[PreparedItem], support: torch.Tensor
-    ) -> Steps[MultiverSegNet]:
+    ) -> Steps[AdaptedCopy]:
         """The adaptation's steps: warm from the copy of a set this one grew from, else cold."""
         keys = [item.key for item in items]
         grown_from = self._built.closest(items, lambda old: _grew_from(old, keys))
@@ -181,7 +201,9 @@ class AdaptedNetworks:
         old_keys, start = grown_from
         added = [i for i, key in enumerate(keys) if key not in set(old_keys)]
         warm = ADAPTATION_SETTINGS["warm_steps"]
-        return adaptation_steps(start, support, len(items), steps=warm, first_targets=added)
+        return adaptation_steps(
+            start.network, support, len(items), warm, added, start.optimizer_state
+        )
 
 
 def _grew_from(old_keys: Sequence[str], new_keys: Sequence[str]) -> bool:
