@@ -1,12 +1,13 @@
 // @ts-check
 // The panels around the canvas: structure picker, toolbar (icons in groups: tools, polarity,
 // brush, history, navigation, view), window bar, help, the empty-accept question, status line
-// (with the model in use), error line, progress strip and jump box (strip.js), in-context gain
-// chart (prompts per accepted image), context gallery (gallery.js) and export bar (exportbar.js);
-// and the layout that fits them in the viewport. They show the kernel's traits and the view's
+// (status.js), error line, progress strip and jump box (strip.js), in-context gain chart
+// (chart.js), context gallery (gallery.js), export bar (exportbar.js) and the model in use; and
+// the layout that fits the canvas to the viewport. They show the kernel's traits and the view's
 // settings, and turn button presses into commands, display settings and actions (through the
 // callbacks they are given).
 
+import { createChart } from "./chart.js";
 import { h } from "./dom.js";
 import { createExportBar } from "./exportbar.js";
 import { createGallery } from "./gallery.js";
@@ -15,6 +16,7 @@ import { ICONS, icon } from "./icons.js";
 import { toLevelWidth } from "./image.js";
 import { confidenceAt, contextSet, imageState, readProgress, statusOf } from "./progress.js";
 import { HELP } from "./shortcuts.js";
+import { contextCount, statusLine, statusNotice } from "./status.js";
 import { createStrip } from "./strip.js";
 import { colorOf, nameProblem, recolor } from "./structures.js";
 import { TOOLS, toolCommand } from "./tools.js";
@@ -28,13 +30,13 @@ import { stageSize } from "./view.js";
 /** @import { ToolInfo } from "./tools/tool.js" */
 
 const MIN_STAGE = 160; // px: the canvas's least height, however small the window
-const MARGIN = 24; // px kept free under the widget in the viewport
+const ROOMY = 480; // px: the canvas grows to this height before the panels under the strip leave the view
+const MARGIN = 8; // px kept free under what the layout keeps in view
 const SPINNER_DELAY_MS = 300; // a request shorter than this shows no spinner
-const CHART = { width: 160, height: 32 }; // px: the in-context gain chart
 
 /**
- * The status area's model line, e.g. "built-in · cpu · 0.3 M parameters · adapts to each
- * context set" (the last part: the kernel fine-tunes it on each new context set first).
+ * The model line, e.g. "built-in · cpu · 0.3 M parameters · adapts to each context set" (the
+ * last part: the kernel fine-tunes it on each new context set first).
  * @param {ModelInfo} info
  */
 export function modelLine({ name, device, parameters, adapts }) {
@@ -55,17 +57,6 @@ export function toolButtons(tools) {
 }
 
 /**
- * What the status line says last: while a suggestion is on its way, that the open images are
- * being predicted (the first suggestion for a context set takes a while); else the kernel's
- * notice of the last request ("" if none).
- * @param {boolean} suggesting
- * @param {string} notice
- */
-export function statusNotice(suggesting, notice) {
-  return suggesting ? "suggest next: predicting the open images from the context set…" : notice;
-}
-
-/**
  * Whether the status line offers to undo `removed` (the image the gallery's × took out of the
  * context set, and the entry it held): while the kernel's only notice is still that it left.
  * @param {Notice[]} notices
@@ -74,37 +65,6 @@ export function statusNotice(suggesting, notice) {
 export function offersUndo(notices, removed) {
   const [only, ...more] = notices;
   return removed !== null && !more.length && only?.code === NOTICE.context_removed && only.args.index === removed.index;
-}
-
-/**
- * The status line's count of context images: all of them, or, when the prediction shown used
- * only some (a bounded context keeps the most like the image), how many of them.
- * @param {number} used the context images the prediction used
- * @param {number} size the context set's images
- * @returns {string}
- */
-export function contextCount(used, size) {
-  return used > 0 && used < size ? `context ${used} of ${size}` : `context ${size}`;
-}
-
-/**
- * The in-context gain chart's bars: one per accepted image, in the order accepted, as tall as
- * the prompts it took (the tallest fills `height`; at least 1 px, so that an image accepted
- * without a prompt still shows), in a chart `width` wide with a 1 px gap between bars.
- * @param {number[]} counts
- * @param {number} width
- * @param {number} height
- * @returns {{x: number, y: number, w: number, h: number, title: string}[]}
- */
-export function chartBars(counts, width, height) {
-  if (!counts.length) return [];
-  const most = Math.max(1, ...counts);
-  const step = width / counts.length;
-  return counts.map((n, k) => {
-    const h = Math.max(1, (n / most) * height);
-    const title = `accepted image ${k + 1}: ${n} prompt${n === 1 ? "" : "s"}`;
-    return { x: k * step, y: height - h, w: Math.max(1, step - 1), h, title };
-  });
 }
 
 /**
@@ -211,24 +171,37 @@ export function createPanels(model, on) {
   ]);
   /** What the name field is for while it is open. @type {"add" | "rename"} */
   let naming = "add";
-  const structureBar = h("div", { className: "mvw-toolbar" }, [
+  const structureBar = h("div", { className: "mvw-toolbar mvw-structures" }, [
     h("span", { className: "mvw-label", textContent: "structure" }), chips,
     h("button", { textContent: "+ Add", title: "a new structure, annotated next", onclick: () => openName("add") }),
     h("button", { textContent: "Rename", title: "rename the current structure", onclick: () => openName("rename") }),
     nameForm,
   ]);
-  const helpBox = h("div", { className: "mvw-help", hidden: true }, [
-    h("table", {}, HELP.map(([k, v]) => h("tr", {}, [h("td", { textContent: k }), h("td", { textContent: v })]))),
+  const half = Math.ceil(HELP.length / 2); // two tables side by side where there is room
+  // where the help is taller than the stage it scrolls, and says so at its foot until its end shows
+  const helpMore = h("div", { className: "mvw-help-more", textContent: "more below: scroll ↓", hidden: true });
+  const helpBox = h("div", {
+    className: "mvw-help", hidden: true, role: "dialog", "aria-label": "Shortcuts and mouse", onscroll: () => showHelpMore(),
+  }, [
+    h("div", { className: "mvw-help-title" }, [
+      h("strong", { textContent: "Shortcuts and mouse" }), h("span", { className: "mvw-label", textContent: "? or esc closes" }),
+    ]),
+    h("div", { className: "mvw-help-tables" }, [HELP.slice(0, half), HELP.slice(half)].map((rows) =>
+      h("table", {}, rows.map(([k, v]) => h("tr", {}, [h("th", { textContent: k, scope: "row" }), h("td", { textContent: v })]))),
+    )),
+    helpMore,
   ]);
   const confirmText = h("span");
   const confirmButton = h("button", { className: "mvw-primary", textContent: "Accept empty (enter)", onclick: () => on.command("accept") });
   const confirmBox = h("div", { className: "mvw-confirm", hidden: true, role: "alertdialog" }, [
     confirmText, confirmButton, h("button", { textContent: "Cancel (esc)", onclick: () => on.command("escape") }),
   ]);
-  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox, confirmBox]);
   const spinner = h("span", { className: "mvw-busy" });
   let spinnerTimer = 0;
-  const statusText = h("span", { className: "mvw-status-text" });
+  const statusImage = h("span", { className: "mvw-status-image" });
+  const statusNews = h("span", { className: "mvw-status-news" });
+  const statusDetails = h("span", { className: "mvw-status-details" });
+  const statusText = h("span", { className: "mvw-status-text" }, [statusImage, statusNews, statusDetails]);
   const workBar = /** @type {HTMLProgressElement} */ (h("progress", { className: "mvw-work", hidden: true }));
   /** @type {{index: number, entry: number} | null} the image the gallery's × took out last */
   let removed = null;
@@ -244,11 +217,13 @@ export function createPanels(model, on) {
   const errorLine = h("div", { className: "mvw-error-line", hidden: true, role: "alert" }, [
     errorText, h("button", { textContent: "×", title: "dismiss", "aria-label": "dismiss the error", onclick: dismissError }),
   ]);
+  // the error line lies over the canvas's foot: in view, and nothing moves when it shows
+  const stage = h("div", { className: "mvw-stage" }, [canvas, helpBox, confirmBox, errorLine]);
   /** The error the user dismissed: hidden until the kernel answers another request. */
   let dismissed = false;
-  const modelText = h("span", { className: "mvw-model mvw-label", title: "the model: name, device, size" });
+  const modelText = h("div", { className: "mvw-model" });
   const strip = createStrip(model, on.send);
-  const progressText = h("span", { className: "mvw-label" });
+  const progressText = h("span", { className: "mvw-label mvw-progress-text" });
   const gallery = createGallery(model, {
     send: on.send,
     open: (index) => on.send({ kind: "navigate", index, by: 0 }),
@@ -257,23 +232,17 @@ export function createPanels(model, on) {
       on.send({ kind: "remove_context", entry });
     },
   });
-  // the HTML parser puts <svg> in the SVG namespace (no namespace URL in the bundle)
-  const parse = h("template");
-  parse.innerHTML = `<svg class="mvw-chart" width="${CHART.width}" height="${CHART.height}" role="img"></svg>`;
-  const chart = /** @type {SVGSVGElement} */ (parse.content.firstElementChild);
-  /** @param {string} tag */
-  const svg = (tag) => document.createElementNS(chart.namespaceURI, tag);
+  const chart = createChart();
   const chartText = h("span", { className: "mvw-label" });
-  const chartBar = h("div", { className: "mvw-toolbar", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart]);
+  const chartBar = h("div", { className: "mvw-chart-row", title: "prompts per accepted image, in the order accepted: fewer as the context set grows" }, [chartText, chart.svg]);
   const exports = createExportBar(model, on.send);
+  const status = h("div", { className: "mvw-status" }, [spinner, statusText, workBar, undoButton]);
+  const progressBar = h("div", { className: "mvw-progress" }, [
+    progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
+  ]);
   const root = h("div", { className: "mvw-root", tabIndex: -1 }, [
-    structureBar, toolbar, windowBar, stage,
-    h("div", { className: "mvw-status" }, [spinner, statusText, workBar, undoButton, modelText]),
-    errorLine,
-    h("div", { className: "mvw-progress" }, [
-      progressText, strip.box, strip.jump, button("Suggest next", "suggest", "the image the model is least sure about"),
-    ]),
-    chartBar, gallery.title, gallery.row, exports.bar, exports.question,
+    structureBar, toolbar, windowBar, stage, status, progressBar,
+    chartBar, gallery.title, gallery.row, exports.bar, exports.question, modelText,
   ]);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   display.value = model.get("overlay_mode");
@@ -309,18 +278,27 @@ export function createPanels(model, on) {
   }
 
   /**
-   * The canvas as large as the image's aspect, the cell's width and the viewport's height allow,
-   * with every other panel still in view.
+   * The canvas as large as the image's aspect, the cell's width and the viewport's height allow
+   * with the bars above it, the status line and the strip under it in view; and the panels under
+   * those (the chart to the export bar, the model line) too while the canvas keeps at least ROOMY
+   * px. What it measures does not change with what the widget says (the status is one line, the
+   * panels under it are of fixed height, the export question is left out), so the canvas keeps
+   * its size from one image, answer or notice to the next.
    * @param {{w: number, h: number} | null} image
    */
   function layout(image) {
     if (!image || !root.isConnected) return;
-    const room = root.offsetHeight - canvas.offsetHeight;
     const scroller = root.closest(".jp-WindowedPanel-outer");
     const viewport = Math.min(window.innerHeight, scroller?.clientHeight || Infinity);
-    const size = stageSize(stage.clientWidth, Math.max(MIN_STAGE, viewport - room - MARGIN), image.w, image.h);
+    const stageBox = stage.getBoundingClientRect();
+    const kept = stageBox.top - root.getBoundingClientRect().top + progressBar.getBoundingClientRect().bottom - stageBox.bottom;
+    const lower = exports.bar.getBoundingClientRect().bottom - chartBar.getBoundingClientRect().top + modelText.offsetHeight;
+    const room = viewport - kept - MARGIN;
+    const height = Math.max(MIN_STAGE, room - lower, Math.min(room, ROOMY));
+    const size = stageSize(stage.clientWidth, height, image.w, image.h);
     const [cw, ch] = [`${size.width}px`, `${size.height}px`];
     if (canvas.style.width !== cw || canvas.style.height !== ch) Object.assign(canvas.style, { width: cw, height: ch });
+    showHelpMore();
   }
 
   /** The structures, each with its colour input; a click on a name annotates that structure. */
@@ -343,7 +321,7 @@ export function createPanels(model, on) {
   }
 
   function showModel() {
-    modelText.textContent = modelLine(model.get("model_info"));
+    modelText.textContent = modelText.title = modelLine(model.get("model_info"));
   }
 
   /** @param {ToolInfo} tool */
@@ -373,6 +351,12 @@ export function createPanels(model, on) {
   /** @param {boolean} shown */
   function showHelp(shown) {
     helpBox.hidden = !shown;
+    showHelpMore();
+  }
+
+  /** The help's "more below" while part of it is out of its box, below. */
+  function showHelpMore() {
+    if (!helpBox.hidden) helpMore.hidden = helpBox.scrollTop + helpBox.clientHeight >= helpBox.scrollHeight - 1;
   }
 
   /**
@@ -430,21 +414,22 @@ export function createPanels(model, on) {
     const inContext = contextSet(model.get("gallery"));
     const seconds = model.get("seconds");
     const state = imageState(statusOf(progress, index), inContext.has(index), confidenceAt(progress, index));
-    const notice = statusNotice(suggesting, model.get("notice"));
-    const contextNote = model.get("context_note");
-    statusText.textContent =
-      `image ${index + 1} of ${count} · ${model.get("name")} · ${state} · ` +
-      `${model.get("structure")}: accepted ${accepted} · ${contextCount(model.get("context_used").length, inContext.size)} · ` +
-      (contextNote ? `${contextNote} · ` : "") +
-      `last prediction ${seconds ? `${Math.round(seconds * 1000)} ms` : "–"}` +
-      (notice ? ` · ${notice}` : "");
+    const line = statusLine({
+      index, count, name: model.get("name"), state, notice: statusNotice(suggesting, model.get("notice")),
+      structure: model.get("structure"), accepted, context: contextCount(model.get("context_used").length, inContext.size),
+      note: model.get("context_note"), seconds,
+    });
+    statusImage.textContent = line.image;
+    statusNews.textContent = line.news;
+    statusDetails.textContent = line.details;
+    statusText.title = line.title;
     undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
     showWork(model.get("work"));
     const error = model.get("error");
     errorText.textContent = error;
     errorLine.hidden = !error || dismissed;
     showBusy(pending > 0);
-    progressText.textContent = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
+    progressText.textContent = progressText.title = `${model.get("structure")}: ${accepted} / ${count} accepted, ${inContext.size} in context`;
   }
 
   /**
@@ -497,22 +482,8 @@ export function createPanels(model, on) {
 
   /** The in-context gain chart: the prompts each accepted image of the structure took. */
   function renderChart() {
-    const counts = model.get("prompts_per_accept");
     chartText.textContent = `${model.get("structure")}: prompts per accepted image`;
-    chart.setAttribute("aria-label", counts.length ? counts.join(", ") : "no image accepted here yet");
-    chart.replaceChildren(
-      ...chartBars(counts, CHART.width, CHART.height).map((bar) => {
-        const rect = svg("rect");
-        for (const [name, value] of Object.entries({ x: bar.x, y: bar.y, width: bar.w, height: bar.h })) {
-          rect.setAttribute(name, String(value));
-        }
-        const title = svg("title");
-        title.textContent = bar.title;
-        rect.append(title);
-        return rect;
-      }),
-    );
-    chartBar.hidden = !counts.length;
+    chart.render(model.get("prompts_per_accept"));
   }
 
   /** The widget is gone: its observers stop. */

@@ -286,18 +286,17 @@ def kernel_json(client: BlockingKernelClient, code: str, timeout: float = 300) -
 
 
 # What the widget shows, as a user (or assistive technology) reads it: the image's number and
-# state from the status line ("image 2 of 6 · name · in progress · nuclei: accepted 1 · ...",
-# the state itself may have parts: "new · propagated, confidence 96%"), the structure picked
-# and the tool chosen from the buttons pressed (aria-pressed).
+# state from the status line's first part ("image 2 of 6 · name · in progress"; the state itself
+# may have parts: "new · propagated, confidence 96%"), the structure picked and the tool chosen
+# from the buttons pressed (aria-pressed).
 SHOWN = """() => {
   const root = document.querySelector('.mvw-root');
-  const parts = root.querySelector('.mvw-status-text').textContent.split(' · ');
+  const parts = root.querySelector('.mvw-status-image').textContent.split(' · ');
   const image = parts[0].match(/^image (\\d+) of \\d+$/);
-  const counts = parts.findIndex((part) => /: accepted \\d+$/.test(part));
   const pressed = (within) => root.querySelector(within + '[aria-pressed="true"]');
   return {
     index: image ? +image[1] - 1 : null,
-    state: counts > 2 ? parts.slice(2, counts).join(' · ') : null,
+    state: parts.length > 2 ? parts.slice(2).join(' · ') : null,
     structure: pressed('.mvw-structure button')?.textContent ?? null,
     tool: pressed('.mvw-tool')?.getAttribute('aria-label') ?? null,
   };
@@ -498,6 +497,22 @@ def drawn_frames(page: Page) -> None:
         " const next = () => (--n ? requestAnimationFrame(next) : done());"
         " requestAnimationFrame(next); })"
     )
+
+
+# the notebook's visible area: its scrolling panel (JupyterLab's or Notebook 7's) in the window
+VIEW = """() => {
+  const panel = document.querySelector('.mvw-root').closest('.jp-WindowedPanel-outer');
+  const r = panel?.getBoundingClientRect()
+    ?? {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  return [Math.max(r.left, 0), Math.max(r.top, 0),
+          Math.min(r.right, innerWidth), Math.min(r.bottom, innerHeight)];
+}"""
+
+
+def view_rect(page: Page) -> list[float]:
+    """Where the page shows the notebook: its scrolling panel within the window (left, top,
+    right, bottom, CSS pixels); what lies outside is scrolled or cut out of view."""
+    return page.evaluate(VIEW)
 
 
 def canvas_point(page: Page, fx: float, fy: float) -> tuple[float, float]:
