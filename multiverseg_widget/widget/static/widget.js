@@ -3072,6 +3072,7 @@ function createPanels(model, on) {
     statusNews.textContent = line.news;
     statusDetails.textContent = line.details;
     statusText.title = line.title;
+    statusText.classList.toggle("mvw-has-news", Boolean(line.news));
     undoButton.hidden = suggesting || !offersUndo(model.get("notices"), removed);
     showWork(model.get("work"));
     const error = model.get("error");
