@@ -31,7 +31,7 @@ from tests.browser.lab import (  # noqa: E402
 )
 
 OUT = ROOT / "docs" / "images"
-VIEWPORT = {"width": 1100, "height": 860}
+VIEWPORT = {"width": 1100, "height": 1100}
 
 
 def nuclei(index: int) -> list[tuple[float, float, float, float, float, float]]:
