@@ -115,6 +115,21 @@ def test_a_grown_set_starts_from_the_copy_it_grew_from_and_a_shrunk_one_from_scr
     assert starts[4] == (fresh.networks.multiverseg, None, [], False)
 
 
+@pytest.mark.usefixtures("quick_adaptation")
+def test_a_copy_that_learnt_most_steps_is_not_grown_further(
+    small_nets, labelled_task, monkeypatch
+):
+    images, masks = labelled_task["images"], labelled_task["masks"]
+    settings = adaptation_module.ADAPTATION_SETTINGS  # 1 step from scratch, then 3 per start
+    monkeypatch.setitem(settings, "most_steps", 1 + settings["warm_steps"])
+    model = mvw.Predictor(*small_nets, adapt_to_context=True)
+    sets = [model.prepare_context([(images[i], masks[i]) for i in range(n)]) for n in (2, 3, 5)]
+    for context in sets:
+        model.adapt_to(context)
+    learnt = [model.adapted._built.find(c.items).steps_learnt for c in sets]
+    assert learnt == [1, 1 + settings["warm_steps"], 1]  # 5 grew from 3, full: scratch
+
+
 def test_predictor_adapts_once_per_context_set_and_only_with_two_or_more_items(
     labelled_task, monkeypatch
 ):

@@ -64,13 +64,13 @@ class ContextSetCache(Generic[Built]):
         return found[0] if found else None
 
     def closest(
-        self, items: Sequence[PreparedItem], usable: Callable[[SetKey], bool]
+        self, items: Sequence[PreparedItem], usable: Callable[[SetKey, Built], bool]
     ) -> tuple[SetKey, Built] | None:
         """The cached set that shares most items with ``items`` among those ``usable`` says
         may serve (its key and result), or None: what a build may start from."""
         wanted = set(set_key(items))
         with self._lock:
-            found = [(len(wanted & set(k)), k, b) for k, b in self._entries if usable(k)]
+            found = [(len(wanted & set(k)), k, b) for k, b in self._entries if usable(k, b)]
         if not found:
             return None
         _, key, built = max(found, key=lambda entry: entry[0])
