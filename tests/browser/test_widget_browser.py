@@ -180,7 +180,7 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     page.get_by_role("button", name="Export", exact=True).click()
     wait_until_idle(page)
     assert sorted(f.suffix for f in out.iterdir()) == [".json", ".tif"]  # the mask, the manifest
-    assert "exported 1 tiff file to" in page.locator(".mvw-status-text").inner_text()
+    assert "exported the masks of 1 image as tiff to" in page.locator(".mvw-status-text").inner_text()
     # the gallery's × takes the image out of the context set; the status line's Undo puts it back
     page.locator(".mvw-thumb .mvw-remove").click()
     wait_until_idle(page)
@@ -313,7 +313,7 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
     assert re.fullmatch(r"built-in · cpu · 0\.3 M parameters", model_line.inner_text())
     assert "next structure" in page.locator(".mvw-help").text_content()
 
-    click(widget, 0.5, 0.5)  # the first structure ("structure")
+    click(widget, 0.5, 0.5)  # the first structure ("object")
     wait_until_idle(page)
     first = mask_shown(page, widget.kernel)
     page.get_by_role("button", name="+ Add").click()
@@ -321,17 +321,17 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
     field.fill("nucleus")
     field.press("Enter")  # the picker's own name field: added, and annotated from now on
     assert wait_until_idle(page)["structure"] == "nucleus" and not field.is_visible()
-    assert page.locator(".mvw-structure").all_text_contents() == ["structure", "nucleus"]
+    assert page.locator(".mvw-structure").all_text_contents() == ["object", "nucleus"]
     click(widget, 0.3, 0.3)
     wait_until_idle(page)
     second = mask_shown(page, widget.kernel)
     shot(widget, artifacts, "5_second_structure")
-    assert press(widget, "s")["structure"] == "structure"  # back to the first, by its shortcut
+    assert press(widget, "s")["structure"] == "object"  # back to the first, by its shortcut
     assert press(widget, "Enter")["index"] == 1
 
     assert press(widget, "p")["index"] == 0
     seen = press(widget, "s")
-    first_color = structure_color(page, "structure")
+    first_color = structure_color(page, "object")
     assert seen["structure"] == "nucleus"
     assert contour_pixels(page, first_color) > 20  # the first's faint contour
     shot(widget, artifacts, "6_other_structure_contour")
@@ -354,14 +354,14 @@ def test_a_second_structure_from_the_picker(widget, artifacts):
         time.sleep(0.2)
     widget.root.screenshot(path=str(artifacts / "structures.png"))
 
-    assert state["structures"] == ["structure", "nuclei"] and state["current"] == "nuclei"
+    assert state["structures"] == ["object", "nuclei"] and state["current"] == "nuclei"
     assert state["index"] == 0 and state["labels"][1:] == [1, 2]
     parts = state["parts"]
-    assert parts["structure"]["accepted"] == {"0": first}
+    assert parts["object"]["accepted"] == {"0": first}
     assert parts["nuclei"]["accepted"] == {"0": second}
     for part in parts.values():  # one positive click each, at its own point
         assert [(e["kind"], e["positive"]) for e in part["interactions"]] == [("click", True)]
-    assert parts["structure"]["interactions"] != parts["nuclei"]["interactions"]
+    assert parts["object"]["interactions"] != parts["nuclei"]["interactions"]
     assert (
         root.get_by_role("button", name="nuclei", exact=True).get_attribute("aria-pressed")
         == "true"
