@@ -170,7 +170,7 @@ def test_a_reader_of_an_older_version_never_reads_a_newer_prompt_in_its_place(se
     monkeypatch.setattr(Path, "read_bytes", committed_meanwhile)
     record = reader.load()
     assert reads.count("session.json") == 3  # the older version, the check, the newer one
-    logs = record.structures["structure"].logs[0]
+    logs = record.structures["object"].logs[0]
     assert [p.to_json() for p in logs.items] == session.interactions
 
 

@@ -392,12 +392,12 @@ def structure(name: str) -> dict:
 
 def test_structures_are_added_switched_and_renamed_from_the_browser(widget):
     s = widget.session
-    assert widget.structures == ["structure"] and widget.structure == "structure"
+    assert widget.structures == ["object"] and widget.structure == "object"
     assert widget.colors == [PALETTE[0]] and widget.others == []
     send(widget, click(50, 60))
     version = widget.log_version
     send(widget, {"kind": "add_structure", "name": "nucleus"}, structure("nucleus"))
-    assert s.structures == widget.structures == ["structure", "nucleus"]
+    assert s.structures == widget.structures == ["object", "nucleus"]
     assert s.structure == widget.structure == "nucleus" and widget.colors == list(PALETTE[:2])
     assert widget.interactions == [] and widget.log_version == version + 1  # the new one's log
     assert statuses(widget)[0] == "todo"  # the progress strip follows the structure
@@ -405,8 +405,8 @@ def test_structures_are_added_switched_and_renamed_from_the_browser(widget):
     nucleus = s.mask
     send(widget, {"kind": "accept"})
     assert widget.index == 1 and [g["index"] for g in widget.gallery] == [0]
-    send(widget, {"kind": "navigate", "index": 0, "by": 0}, structure("structure"))
-    assert widget.structure == "structure" and widget.gallery == []  # the gallery follows too
+    send(widget, {"kind": "navigate", "index": 0, "by": 0}, structure("object"))
+    assert widget.structure == "object" and widget.gallery == []  # the gallery follows too
     assert statuses(widget)[0] == "in progress" and len(widget.interactions) == 1
     # the other structure's accepted mask of this image, as a binary buffer
     (other,) = widget.others
@@ -415,7 +415,7 @@ def test_structures_are_added_switched_and_renamed_from_the_browser(widget):
     state, _, _ = _remove_buffers(widget.get_state())
     assert len(json.dumps(state["others"])) < 200
     send(widget, {"kind": "rename_structure", "old": "nucleus", "new": "nuclei"})
-    assert s.structures == widget.structures == ["structure", "nuclei"]
+    assert s.structures == widget.structures == ["object", "nuclei"]
     assert widget.others[0]["name"] == "nuclei" and widget.colors == list(PALETTE[:2])
     send(widget, structure("nuclei"))
     assert widget.others == [] and [g["index"] for g in widget.gallery] == [0]
@@ -425,7 +425,7 @@ def test_structure_colours_are_the_widgets_and_kept(widget):
     widget.set_state({"colors": ["#12AB34"]})  # as the browser's colour input sets it
     assert widget.colors == ["#12ab34"]
     widget.session.add_structure("cell")
-    widget.session.rename_structure("structure", "tissue")
+    widget.session.rename_structure("object", "tissue")
     widget.refresh()
     assert widget.colors == ["#12ab34", PALETTE[1]]  # the renamed one keeps its colour
     with pytest.raises(traitlets.TraitError, match="structure colours are #rrggbb"):
@@ -438,22 +438,30 @@ def test_structure_actions_with_bad_names_change_nothing(widget):
     assert "action 1: no structure named 'b'" in widget.error
     for bad, message in [
         ({"kind": "add_structure", "name": " "}, "a structure needs a non-empty name"),
-        ({"kind": "add_structure", "name": "structure"}, "already a structure named 'structure'"),
+        ({"kind": "add_structure", "name": "object"}, "already a structure named 'object'"),
         ({"kind": "rename_structure", "old": "nope", "new": "x"}, "no structure named 'nope'"),
-        ({"kind": "rename_structure", "old": "structure", "new": ""}, "non-empty name"),
+        ({"kind": "rename_structure", "old": "object", "new": ""}, "non-empty name"),
         (structure(None), "a structure name must be a string, got None"),
+        ({"kind": "rename_structure", "old": "object", "new": "BACKGROUND"}, "is reserved"),
     ]:
         send(widget, bad)
         assert message in widget.error, bad
-    assert widget.session.structures == widget.structures == ["structure"]
+    assert widget.session.structures == widget.structures == ["object"]
+    send(
+        widget,
+        {"kind": "add_structure", "name": "a"},
+        {"kind": "add_structure", "name": "Background"},
+    )
+    assert "action 1: 'Background' is reserved" in widget.error  # the whole batch refused
+    assert widget.session.structures == widget.structures == ["object"]
 
 
 def test_an_erase_after_a_switch_is_refused_even_where_the_logs_look_alike(widget):
     stroke = scribble([[10, 10], [30, 12]])
     send(widget, stroke, {"kind": "add_structure", "name": "b"}, structure("b"), stroke)
-    send(widget, structure("structure"), erase(widget, 0))
+    send(widget, structure("object"), erase(widget, 0))
     assert "changed since the eraser saw them" in widget.error
-    assert widget.structure == "structure" and len(widget.session.interactions) == 1  # kept
+    assert widget.structure == "object" and len(widget.session.interactions) == 1  # kept
 
 
 def test_the_model_in_use_is_named_with_its_device_and_size(widget, small_nets):
@@ -509,10 +517,10 @@ def test_export_writes_the_accepted_masks_and_says_how_many_and_where(
     monkeypatch.chdir(tmp_path)  # a relative folder is the kernel's working directory's
     send(widget, {"kind": "export", "format": "png", "folder": "masks/"})
     assert widget.error == ""
-    assert widget.notice == f"exported 2 png files to {tmp_path / 'masks'}"
+    assert widget.notice == f"exported the masks of 2 images as png to {tmp_path / 'masks'}"
     assert len(list((tmp_path / "masks").glob("*.png"))) == 2
     send(widget, {"kind": "export", "format": "labelmap", "folder": str(tmp_path / "maps")})
-    assert widget.notice == f"exported 3 labelmap files to {tmp_path / 'maps'}"  # + labels.json
+    assert widget.notice == f"exported the masks of 2 images as labelmap to {tmp_path / 'maps'}"
     assert (tmp_path / "maps" / "labels.json").is_file()
     send(widget, {"kind": "export", "format": "npz", "folder": ""})
     assert "must be a non-empty path" in widget.error

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..annotation.record import check_structure_name
+from ..annotation.structure import check_new_structure_name
 from .actions import BY_KIND, Action, AddStructure, Interact, RenameStructure, SwitchStructure
 from .fields import MAX_ACTIONS, MAX_MESSAGE, integer, message_size, short
 
@@ -92,10 +92,10 @@ def _follow_names(action: Action, names: list[str]) -> None:
         case SwitchStructure(name):
             _known(name, names)
         case AddStructure(name):
-            names.append(check_structure_name(name, names))
+            names.append(check_new_structure_name(name, names))
         case RenameStructure(old, new):
             _known(old, names)
-            names[names.index(old)] = check_structure_name(new, names)
+            names[names.index(old)] = check_new_structure_name(new, names)
 
 
 def _known(name: str, names: list[str]) -> None:

@@ -41,6 +41,7 @@ def test_an_overwrite_is_asked_and_done_once_confirmed(widget, artifacts):
     question.get_by_role("button", name="Overwrite").click()
     wait_until_idle(page)
     assert not question.is_visible()
-    assert f"exported the masks of 1 image as png to {out}" in page.locator(".mvw-status-text").inner_text()
+    status = page.locator(".mvw-status-text").inner_text()
+    assert f"exported the masks of 1 image as png to {out}" in status
     assert (out / "image_0000.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in out.iterdir()) == ["export-manifest.json", "image_0000.png"]

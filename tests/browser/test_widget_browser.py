@@ -180,7 +180,8 @@ def test_annotate_with_mouse_and_shortcuts(widget, artifacts):
     page.get_by_role("button", name="Export", exact=True).click()
     wait_until_idle(page)
     assert sorted(f.suffix for f in out.iterdir()) == [".json", ".tif"]  # the mask, the manifest
-    assert "exported the masks of 1 image as tiff to" in page.locator(".mvw-status-text").inner_text()
+    status = page.locator(".mvw-status-text").inner_text()
+    assert "exported the masks of 1 image as tiff to" in status
     # the gallery's × takes the image out of the context set; the status line's Undo puts it back
     page.locator(".mvw-thumb .mvw-remove").click()
     wait_until_idle(page)
