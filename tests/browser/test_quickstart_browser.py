@@ -11,7 +11,7 @@ import pytest
 
 from multiverseg_widget.demo import QUICKSTART
 
-from ..test_demo import start_demo_as_in_the_readme
+from ..test_demo import start_demo
 from .lab import (
     Lab,
     canvas_point,
@@ -35,7 +35,8 @@ def demo(tmp_path, monkeypatch) -> Iterator[tuple[Lab, str]]:
         monkeypatch.setenv(variable, str(tmp_path / folder))
     home = tmp_path / "home"
     home.mkdir()
-    process, url = start_demo_as_in_the_readme(home)
+    process, printed = start_demo([], home)  # as the README runs it: no arguments
+    url = printed[-1].strip()
     base, token = url.split("/lab/tree/")[0], url.split("token=")[1]
     try:
         yield Lab(base, token, home / "multiverseg-demo", tmp_path / "runtime"), url
